@@ -1,0 +1,6 @@
+#include "core/core.h"
+
+int main(void)
+{
+	return 0;
+}

@@ -1,0 +1,471 @@
+/*
+ * sip — irisx's SIP stack (RFC 3261): messages, transactions, dialogs,
+ * transports and the per-profile user agent that ties them together.
+ *
+ * Layers, bottom up, each usable alone:
+ *   message  (msg.c, hdr.c, uri.c, print.c) — pure parse/print, no I/O
+ *   txn      (txn.c)    — RFC 3261 §17 state machines on an injected clock
+ *   dialog   (dialog.c) — RFC 3261 §12 dialog state and in-dialog requests
+ *   transport (transport.c) — UDP/TCP sockets on a libuv loop
+ *   ua       (ua.c)     — one profile: listeners, txn layer, calls, OPTIONS
+ *
+ * Ownership: a struct sip_msg is reference counted and owns one allocation
+ * holding its bytes; every struct str a parser hands out points into it and
+ * lives as long as the message.
+ */
+#ifndef IRISX_SIP_H
+#define IRISX_SIP_H
+
+#include "base/base.h"
+
+/* ======================================================================== */
+/* Methods and header names                                                  */
+/* ======================================================================== */
+
+#define SIP_METHODS(X)                                                                            \
+	X(INVITE)                                                                                 \
+	X(ACK)                                                                                    \
+	X(BYE)                                                                                    \
+	X(CANCEL)                                                                                 \
+	X(OPTIONS)                                                                                \
+	X(REGISTER)                                                                               \
+	X(INFO)                                                                                   \
+	X(PRACK)                                                                                  \
+	X(UPDATE)                                                                                 \
+	X(SUBSCRIBE)                                                                              \
+	X(NOTIFY)                                                                                 \
+	X(REFER)                                                                                  \
+	X(MESSAGE)                                                                                \
+	X(PUBLISH)
+
+enum sip_method {
+	SIP_METHOD_UNKNOWN = 0, /* an extension method: see sip_msg.method_name */
+#define X(m) SIP_METHOD_##m,
+	SIP_METHODS(X)
+#undef X
+};
+
+/* Case-sensitive, as RFC 3261 §7.1 says methods are. */
+enum sip_method sip_method_parse(struct str name);
+/* "INVITE"…; "UNKNOWN" for SIP_METHOD_UNKNOWN. */
+const char *sip_method_name(enum sip_method m);
+
+/* Headers the stack knows by name: X(id, long name, compact form or 0). */
+#define SIP_HEADERS(X)                                                                            \
+	X(ACCEPT, "Accept", 0)                                                                    \
+	X(ACCEPT_CONTACT, "Accept-Contact", 'a')                                                  \
+	X(ALLOW, "Allow", 0)                                                                      \
+	X(ALLOW_EVENTS, "Allow-Events", 'u')                                                      \
+	X(AUTHORIZATION, "Authorization", 0)                                                      \
+	X(CALL_ID, "Call-ID", 'i')                                                                \
+	X(CONTACT, "Contact", 'm')                                                                \
+	X(CONTENT_DISPOSITION, "Content-Disposition", 0)                                          \
+	X(CONTENT_ENCODING, "Content-Encoding", 'e')                                              \
+	X(CONTENT_LENGTH, "Content-Length", 'l')                                                  \
+	X(CONTENT_TYPE, "Content-Type", 'c')                                                      \
+	X(CSEQ, "CSeq", 0)                                                                        \
+	X(DATE, "Date", 0)                                                                        \
+	X(EVENT, "Event", 'o')                                                                    \
+	X(EXPIRES, "Expires", 0)                                                                  \
+	X(FROM, "From", 'f')                                                                      \
+	X(MAX_FORWARDS, "Max-Forwards", 0)                                                        \
+	X(MIN_EXPIRES, "Min-Expires", 0)                                                          \
+	X(P_ASSERTED_IDENTITY, "P-Asserted-Identity", 0)                                          \
+	X(PROXY_AUTHENTICATE, "Proxy-Authenticate", 0)                                            \
+	X(PROXY_AUTHORIZATION, "Proxy-Authorization", 0)                                          \
+	X(PROXY_REQUIRE, "Proxy-Require", 0)                                                      \
+	X(REASON, "Reason", 0)                                                                    \
+	X(RECORD_ROUTE, "Record-Route", 0)                                                        \
+	X(REFER_TO, "Refer-To", 'r')                                                              \
+	X(REFERRED_BY, "Referred-By", 'b')                                                        \
+	X(REMOTE_PARTY_ID, "Remote-Party-ID", 0)                                                  \
+	X(REQUIRE, "Require", 0)                                                                  \
+	X(ROUTE, "Route", 0)                                                                      \
+	X(RSEQ, "RSeq", 0)                                                                        \
+	X(RACK, "RAck", 0)                                                                        \
+	X(SERVER, "Server", 0)                                                                    \
+	X(SESSION_EXPIRES, "Session-Expires", 'x')                                                \
+	X(SUBJECT, "Subject", 's')                                                                \
+	X(SUPPORTED, "Supported", 'k')                                                            \
+	X(TIMESTAMP, "Timestamp", 0)                                                              \
+	X(TO, "To", 't')                                                                          \
+	X(UNSUPPORTED, "Unsupported", 0)                                                          \
+	X(USER_AGENT, "User-Agent", 0)                                                            \
+	X(VIA, "Via", 'v')                                                                        \
+	X(WARNING, "Warning", 0)                                                                  \
+	X(WWW_AUTHENTICATE, "WWW-Authenticate", 0)
+
+enum sip_hdr_id {
+	SIP_HDR_OTHER = 0, /* not in the table: compare sip_hdr.name */
+#define X(id, name, compact) SIP_HDR_##id,
+	SIP_HEADERS(X)
+#undef X
+	SIP_HDR_COUNT
+};
+
+/* Long or compact name, case-insensitive → id (SIP_HDR_OTHER if unknown). */
+enum sip_hdr_id sip_hdr_id_parse(struct str name);
+/* The canonical long name ("Call-ID"); NULL for SIP_HDR_OTHER. */
+const char *sip_hdr_name(enum sip_hdr_id id);
+
+/* ======================================================================== */
+/* Transports and peers                                                      */
+/* ======================================================================== */
+
+enum sip_transport { SIP_TRANSPORT_UDP, SIP_TRANSPORT_TCP, SIP_TRANSPORT_TLS };
+
+/* "UDP", "TCP", "TLS". */
+const char *sip_transport_name(enum sip_transport t);
+/* Case-insensitive "udp"/"tcp"/"tls"; -EINVAL otherwise. */
+int sip_transport_parse(struct str name, enum sip_transport *out);
+static inline bool sip_transport_reliable(enum sip_transport t)
+{
+	return t != SIP_TRANSPORT_UDP;
+}
+
+/* Where a message came from, or where one goes. */
+struct sip_peer {
+	enum sip_transport transport;
+	struct net_addr remote;
+	struct net_addr local; /* the listener's address it arrived on / leaves from */
+	uint64_t conn_id;      /* the TCP/TLS connection (0: UDP, or "any connection") */
+};
+
+/* ======================================================================== */
+/* Parsed pieces                                                             */
+/* ======================================================================== */
+
+/* sip:user:password@host:port;params?headers (RFC 3261 §19.1). */
+struct sip_uri {
+	struct str scheme; /* "sip", "sips", "tel", … as written */
+	struct str user;   /* still %-escaped, as on the wire */
+	struct str password;
+	struct str host;   /* an IPv6 reference keeps its brackets */
+	uint16_t port;     /* 0 when absent */
+	struct str params; /* ";a=b;lr" with the leading ';', or empty */
+	struct str headers; /* "a=b&c=d" after '?', or empty */
+};
+
+/* name-addr or addr-spec, as in From, To, Contact, Route (RFC 3261 §25.1). */
+struct sip_addr {
+	struct str display; /* without quotes, still escaped; empty when absent */
+	struct str uri_str; /* the URI text, without '<' '>' */
+	struct sip_uri uri;
+	struct str params; /* header parameters after the URI, with the leading ';' */
+	struct str tag;    /* the tag parameter's value, or empty */
+};
+
+struct sip_via {
+	struct str protocol;  /* "SIP/2.0" */
+	struct str transport; /* "UDP", "TCP", … as written */
+	struct str host;      /* sent-by host; IPv6 keeps brackets */
+	uint16_t port;        /* 0 when absent */
+	struct str branch;
+	struct str received;
+	bool rport;          /* rport present */
+	uint32_t rport_value; /* 0 when present without a value */
+	struct str maddr;
+	struct str params; /* all parameters, with the leading ';' */
+};
+
+struct sip_cseq {
+	uint32_t num;
+	enum sip_method method;
+	struct str method_name;
+};
+
+/* One header line as received; a comma list stays one entry. */
+struct sip_hdr {
+	enum sip_hdr_id id;
+	struct str name;  /* as written (compact or long) */
+	struct str value; /* trimmed; folded lines are left in place (contain CRLF+WSP) */
+};
+
+/* ======================================================================== */
+/* Messages                                                                  */
+/* ======================================================================== */
+
+enum { SIP_MSG_MAX_SIZE = 65535, SIP_MSG_MAX_HEADERS = 128 };
+
+struct sip_msg {
+	unsigned refs;
+	const char *data; /* the message's own copy of the bytes (owned) */
+	size_t len;
+	struct sip_peer src; /* filled by the transport for received messages */
+
+	bool is_request;
+	/* request line */
+	enum sip_method method;
+	struct str method_name;
+	struct str ruri_str;
+	struct sip_uri ruri;
+	/* status line */
+	uint16_t status;
+	struct str reason;
+
+	/* every header, in order */
+	struct sip_hdr *hdrs;
+	size_t hdr_count;
+
+	/* parsed at once: what transactions and dialogs need */
+	struct sip_via via; /* the topmost Via */
+	struct str call_id;
+	struct sip_addr from;
+	struct sip_addr to;
+	struct sip_cseq cseq;
+	int max_forwards; /* -1 when absent */
+	struct str body;  /* exactly Content-Length bytes (or the rest of a datagram) */
+
+	/* When parsing failed but a response can still be formed: what was wrong. */
+	const char *error;
+};
+
+/*
+ * Parses one complete message of `len` bytes; the bytes are copied once into
+ * the message's own allocation (one malloc per message).
+ *
+ * Returns 0 and *out on success. Returns -EBADMSG for malformed input: if it
+ * is a request whose Via, From, To, Call-ID and CSeq could be read, *out is
+ * still set with msg->error naming the fault so that the caller can answer
+ * 400; otherwise *out is NULL and the input is to be dropped.
+ * -ENOMEM on allocation failure, -EMSGSIZE above SIP_MSG_MAX_SIZE.
+ *
+ * Over UDP `len` is the datagram (RFC 3261 §18.3: a Content-Length larger
+ * than what arrived is malformed; bytes past Content-Length are discarded).
+ */
+int sip_msg_parse(struct sip_msg **out, const char *data, size_t len);
+
+/*
+ * Stream framing for TCP/TLS (RFC 3261 §18.3): looks at the bytes received so
+ * far on a connection and says how long the first message is. Leading CRLFs
+ * (keep-alives, RFC 5626 §4.4.1) are counted in *skip and are not part of it.
+ * Returns 0 with *msg_len, -EAGAIN for "need more", -EBADMSG when no valid
+ * message can start here (no or bad Content-Length, headers over the limit).
+ */
+int sip_msg_frame(const char *data, size_t len, size_t *skip, size_t *msg_len);
+
+struct sip_msg *sip_msg_ref(struct sip_msg *msg);
+void sip_msg_unref(struct sip_msg *msg); /* NULL is fine */
+
+/* Header lookup by id (compact forms included); NULL when absent. */
+const struct sip_hdr *sip_msg_hdr(const struct sip_msg *msg, enum sip_hdr_id id);
+/* The next header with the same id (or same name for SIP_HDR_OTHER) after `prev`. */
+const struct sip_hdr *sip_msg_hdr_next(const struct sip_msg *msg, const struct sip_hdr *prev);
+/* Lookup by name, case-insensitive; compact forms of known headers match. */
+const struct sip_hdr *sip_msg_hdr_by_name(const struct sip_msg *msg, struct str name);
+
+/*
+ * The checks a UAS makes before acting on a new request, beyond what
+ * sip_msg_parse needed: Request-URI syntax, version, CSeq method against the
+ * request method, Max-Forwards, Contact/Route/Record-Route syntax,
+ * Expires/Date/Content-Type syntax, … (RFC 4475 §3.1.2).
+ * Returns 0 when the request is fit to process, or the status to answer
+ * (400, 416, 505, …) with *reason set to a static reason phrase.
+ */
+int sip_msg_check(const struct sip_msg *msg, const char **reason);
+
+/* ---- pieces, for headers parsed on first use ---- */
+
+int sip_uri_parse(struct sip_uri *out, struct str s);
+/* One name-addr/addr-spec; *rest gets what follows a ',' (empty at the end). */
+int sip_addr_parse(struct sip_addr *out, struct str s, struct str *rest);
+int sip_via_parse(struct sip_via *out, struct str s, struct str *rest);
+int sip_cseq_parse(struct sip_cseq *out, struct str s);
+/*
+ * Finds parameter `name` (case-insensitive) in ";a=b;c" lists; *value is empty
+ * for a parameter without '='. Returns false when absent. Quoted values keep
+ * their quotes.
+ */
+bool sip_param_get(struct str params, const char *name, struct str *value);
+/* Iterates over the comma-separated elements of a list header value (commas inside
+ * quotes and <> do not split): returns false when there is none left. */
+bool sip_list_next(struct str *list, struct str *item);
+
+/* ---- printing ---- */
+
+/* The reason phrase RFC 3261 §21 gives a status code ("Unknown" otherwise). */
+const char *sip_reason_phrase(uint16_t status);
+
+/*
+ * Appends a response to `req` (RFC 3261 §8.2.6): status line; every Via in
+ * order; From; To with `to_tag` added when the request's To has none and
+ * to_tag is non-NULL; Call-ID; CSeq; then `extra_headers` (complete lines with
+ * CRLF, or NULL), Content-Length and `body`. `reason` NULL picks the default.
+ */
+void sip_response_print(struct buf *out, const struct sip_msg *req, uint16_t status,
+			const char *reason, const char *to_tag, const char *extra_headers,
+			struct str body);
+
+/* Canonical form of a parsed message: long header names, one header per line,
+ * the same order, body as is. Parsing the output gives an equal message. */
+void sip_msg_print(struct buf *out, const struct sip_msg *msg);
+
+/* ======================================================================== */
+/* Transactions (RFC 3261 §17, with RFC 6026's Accepted state)               */
+/* ======================================================================== */
+
+/*
+ * A transaction layer serves one loop. It does no I/O and reads no clock of
+ * its own: bytes leave through the callbacks below, time comes from now_cb,
+ * and the owner arms a single loop timer for sip_txn_layer_next_deadline()
+ * after every call into the layer, then calls sip_txn_layer_run_timers() when
+ * it fires. That keeps it testable on a fake clock and costs one timer per
+ * loop, not one per transaction.
+ */
+struct sip_txn_layer;
+struct sip_txn;
+
+struct sip_txn_timers {
+	uint32_t t1_ms; /* 500 */
+	uint32_t t2_ms; /* 4000 */
+	uint32_t t4_ms; /* 5000 */
+};
+
+struct sip_txn_layer_cbs {
+	/* Monotonic milliseconds. */
+	uint64_t (*now_cb)(void *arg);
+	/* Sends a request (client transactions, ACK for non-2xx, stateless sends). */
+	int (*send_request_cb)(void *arg, const struct sip_peer *dest, const char *data,
+			       size_t len);
+	/* Sends a response to `req`; the transport routes it (RFC 3261 §18.2.2). */
+	int (*send_response_cb)(void *arg, const struct sip_msg *req, const char *data,
+				size_t len);
+	/* A request that starts a new server transaction (never ACK). The layer has
+	 * already answered 100 Trying to an INVITE. The callee answers with
+	 * sip_txn_respond(), now or later. */
+	void (*request_cb)(void *arg, struct sip_txn *stx, struct sip_msg *req);
+	/* An ACK that matched no INVITE server transaction in Completed state: the
+	 * ACK for a 2xx (or a stray one). If it matched an Accepted transaction, that
+	 * transaction has stopped retransmitting its 2xx. */
+	void (*ack_cb)(void *arg, struct sip_msg *ack);
+	/* An INVITE server transaction that sent a 2xx got no ACK within 64*T1
+	 * (the call should be torn down with BYE). */
+	void (*ack_timeout_cb)(void *arg, struct sip_txn *stx);
+	void *arg;
+};
+
+int sip_txn_layer_create(struct sip_txn_layer **out, const struct sip_txn_layer_cbs *cbs,
+			 const struct sip_txn_timers *timers /* NULL: RFC defaults */);
+/* Destroys every transaction without calling back. */
+void sip_txn_layer_destroy(struct sip_txn_layer *layer);
+
+/*
+ * Feeds a received message. Requests matching a server transaction (§17.2.3,
+ * and §17.2.3's RFC 2543 rules when the branch lacks the magic cookie) are
+ * absorbed: a retransmitted request gets the last response again; an ACK
+ * completes an INVITE transaction. Responses go to their client transaction
+ * (§17.1.3); unmatched responses are dropped, except 2xx to INVITE which are
+ * given to the client transaction's callback again while it is Accepted.
+ */
+void sip_txn_layer_recv(struct sip_txn_layer *layer, struct sip_msg *msg);
+
+/* UINT64_MAX when no timer is pending. */
+uint64_t sip_txn_layer_next_deadline(const struct sip_txn_layer *layer);
+void sip_txn_layer_run_timers(struct sip_txn_layer *layer);
+size_t sip_txn_layer_count(const struct sip_txn_layer *layer);
+
+/* ---- server side ---- */
+
+/* The request this server transaction serves (borrowed; lives as long as stx). */
+struct sip_msg *sip_txn_request(const struct sip_txn *stx);
+
+/*
+ * Sends a response on a server transaction and drives its state (a final
+ * response moves it to Completed, or to Accepted for a 2xx to INVITE).
+ * Arguments as sip_response_print(). -EINVAL after a final response.
+ * A transaction whose final response is sent must not be used again by the
+ * caller: the layer frees it when its timers end.
+ */
+int sip_txn_respond(struct sip_txn *stx, uint16_t status, const char *reason,
+		    const char *to_tag, const char *extra_headers, struct str body);
+
+/* The INVITE server transaction a CANCEL refers to (§9.2), or NULL. */
+struct sip_txn *sip_txn_find_cancelled(struct sip_txn_layer *layer,
+				       const struct sip_msg *cancel);
+
+/* Lets the owner tie its object (a call) to a transaction. */
+void sip_txn_set_owner(struct sip_txn *tx, void *owner);
+void *sip_txn_owner(const struct sip_txn *tx);
+
+/* ---- client side ---- */
+
+/*
+ * A response for a client transaction, or its failure: `resp` NULL with
+ * status 408 on timeout (Timer B/F) or 503 on a transport error. Called for
+ * every provisional and final response; after a final one (and for INVITE
+ * after the Accepted period ends) the transaction is gone.
+ */
+typedef void (*sip_txn_response_cb)(void *arg, struct sip_txn *ctx, const struct sip_msg *resp,
+				    uint16_t status);
+
+/*
+ * Starts a client transaction for `req` (a message this side printed and
+ * parsed, its top Via carrying a fresh branch; a reference is taken) to
+ * `dest`. For INVITE, a non-2xx final response is ACKed by the layer (§17.1.1.3).
+ */
+int sip_txn_client_start(struct sip_txn **out, struct sip_txn_layer *layer, struct sip_msg *req,
+			 const struct sip_peer *dest, sip_txn_response_cb cb, void *arg);
+/* Sends without a transaction (the ACK for a 2xx, §13.2.2.4). */
+int sip_txn_send_stateless(struct sip_txn_layer *layer, const struct sip_peer *dest,
+			   const char *data, size_t len);
+/* Forgets the callback of a client transaction whose owner is going away; the
+ * transaction still completes on the wire. */
+void sip_txn_client_detach(struct sip_txn *ctx);
+
+/* A fresh branch with the RFC 3261 magic cookie: "z9hG4bK" + 16 hex digits. */
+enum { SIP_BRANCH_LEN = 24 };
+void sip_branch_generate(char out[SIP_BRANCH_LEN]);
+
+/* ======================================================================== */
+/* Dialogs (RFC 3261 §12)                                                    */
+/* ======================================================================== */
+
+struct sip_dialog;
+
+/*
+ * A UAS dialog from a received INVITE (a reference to nothing is kept: every
+ * value is copied into the dialog's own allocation) and the local tag this side
+ * chose; `local_contact` is this side's Contact URI ("sip:irisx@127.0.0.1:5060").
+ */
+int sip_dialog_create_uas(struct sip_dialog **out, const struct sip_msg *invite,
+			  const char *local_tag, const char *local_contact);
+/* A UAC dialog from the INVITE this side sent and a 1xx (with To tag) or 2xx. */
+int sip_dialog_create_uac(struct sip_dialog **out, const struct sip_msg *invite,
+			  const struct sip_msg *resp, const char *local_contact);
+void sip_dialog_destroy(struct sip_dialog *d);
+
+struct str sip_dialog_call_id(const struct sip_dialog *d);
+struct str sip_dialog_local_tag(const struct sip_dialog *d);
+struct str sip_dialog_remote_tag(const struct sip_dialog *d);
+
+/* Whether a message belongs to this dialog (Call-ID and both tags, §12.2.2). */
+bool sip_dialog_matches(const struct sip_dialog *d, const struct sip_msg *msg);
+
+/*
+ * Accepts an in-dialog request: enforces the remote CSeq rule (§12.2.2: a
+ * lower CSeq than the last one gets 500) and, for a target refresh (re-INVITE,
+ * UPDATE), updates the remote target from Contact. Returns 0 or the status to
+ * answer.
+ */
+int sip_dialog_recv_request(struct sip_dialog *d, const struct sip_msg *req);
+
+/*
+ * Prints an in-dialog request (§12.2.1.1): Request-URI is the remote target,
+ * Route from the route set (loose routing), From/To with the tags, Call-ID,
+ * the next local CSeq (ACK and CANCEL reuse the INVITE's — pass
+ * `cseq_override` non-zero for them), Max-Forwards 70, a Via with `via_sent_by`
+ * ("host:port"), `transport` and a fresh branch, Contact, `extra_headers`
+ * (complete lines or NULL) and `body` with Content-Length.
+ * *dest is where to send it: the first Route's address or else the remote target.
+ */
+int sip_dialog_request_print(struct buf *out, struct sip_dialog *d, enum sip_method method,
+			     uint32_t cseq_override, enum sip_transport transport,
+			     const char *via_sent_by, const char *extra_headers, struct str body);
+/* The host and port the next in-dialog request goes to (first Route or remote target). */
+int sip_dialog_next_hop(const struct sip_dialog *d, struct str *host, uint16_t *port,
+			enum sip_transport *transport);
+/* The peer in-dialog requests go to when the far end sits behind NAT: the
+ * address the dialog-creating request came from (symmetric signalling). */
+const struct sip_peer *sip_dialog_peer(const struct sip_dialog *d);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * Unit tests for base: slices, number parsing, buffers, addresses, ids.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/base.h"
+
+static void test_str_compare(void **state)
+{
+	assert_true(str_eq(STR("abc"), STR("abc")));
+	assert_false(str_eq(STR("abc"), STR("abd")));
+	assert_true(str_ieq(STR("Call-ID"), STR("call-id")));
+	assert_false(str_ieq(STR("Call-ID"), STR("call-i")));
+	assert_true(str_starts_with_i(STR("SIP/2.0"), "sip/"));
+	struct str t = str_trim(STR(" \t x y \r\n"));
+	assert_true(str_eq(t, STR("x y")));
+	assert_int_equal(str_find_char(STR("a;b"), ';'), 1);
+	assert_int_equal(str_find_char(STR("ab"), ';'), -1);
+	assert_int_equal(str_trim(STR("  ")).len, 0);
+}
+
+static void test_str_numbers(void **state)
+{
+	uint32_t v;
+	assert_int_equal(str_to_u32(STR("4294967295"), &v), 0);
+	assert_int_equal(v, UINT32_MAX);
+	assert_int_equal(str_to_u32(STR("4294967296"), &v), -ERANGE);
+	assert_int_equal(str_to_u32(STR("-1"), &v), -EINVAL);
+	assert_int_equal(str_to_u32(STR(""), &v), -EINVAL);
+	assert_int_equal(str_to_u32(STR("12a"), &v), -EINVAL);
+	uint64_t w;
+	assert_int_equal(str_to_u64(STR("99999999999999999999999"), &w), -ERANGE);
+	char small[4];
+	assert_int_equal(str_copy_cstr(STR("abcd"), small, sizeof(small)), -ENOSPC);
+	assert_int_equal(str_copy_cstr(STR("abc"), small, sizeof(small)), 0);
+	assert_string_equal(small, "abc");
+}
+
+static void test_buf(void **state)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_append_cstr(&b, "SIP/2.0 ");
+	buf_printf(&b, "%d %s", 200, "OK");
+	assert_string_equal(b.p, "SIP/2.0 200 OK");
+	char big[1000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	buf_printf(&b, "%s", big);
+	assert_int_equal(b.len, 14 + 999);
+	size_t len;
+	char *p = buf_steal(&b, &len);
+	assert_non_null(p);
+	assert_int_equal(len, 1013);
+	free(p);
+	assert_null(b.p);
+}
+
+static void test_net_addr(void **state)
+{
+	struct net_addr a, b;
+	char s[NET_ADDR_STRLEN];
+	assert_int_equal(net_addr_parse(&a, STR("127.0.0.1"), 5060), 0);
+	assert_string_equal(net_addr_print(&a, s, sizeof(s)), "127.0.0.1:5060");
+	assert_true(net_addr_is_loopback(&a));
+	assert_int_equal(net_addr_parse(&b, STR("[::1]"), 5080), 0);
+	assert_string_equal(net_addr_print(&b, s, sizeof(s)), "[::1]:5080");
+	assert_true(net_addr_is_loopback(&b));
+	assert_false(net_addr_eq(&a, &b));
+	net_addr_set_port(&b, 5060);
+	assert_int_equal(net_addr_port(&b), 5060);
+	assert_int_equal(net_addr_parse(&a, STR("example.com"), 1), -EINVAL);
+	assert_int_equal(net_addr_parse(&a, STR("1.2.3.4.5"), 1), -EINVAL);
+	assert_int_equal(net_addr_parse(&a, STR("10.0.0.1"), 1), 0);
+	assert_false(net_addr_is_loopback(&a));
+}
+
+static void test_ids(void **state)
+{
+	char u1[UUID_STRLEN], u2[UUID_STRLEN];
+	uuid_generate(u1);
+	uuid_generate(u2);
+	assert_int_equal(strlen(u1), 36);
+	assert_int_equal(u1[14], '4');
+	assert_string_not_equal(u1, u2);
+	char h[17];
+	random_hex(h, 8);
+	assert_int_equal(strlen(h), 16);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_str_compare), cmocka_unit_test(test_str_numbers),
+		cmocka_unit_test(test_buf),	    cmocka_unit_test(test_net_addr),
+		cmocka_unit_test(test_ids),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
