@@ -136,6 +136,62 @@ static inline bool log_enabled(enum log_level level)
 			log_write(LOG_DEBUG, LOG_MODULE, __VA_ARGS__);                            \
 	} while (0)
 
+/* ---- arenas ---------------------------------------------------------------- */
+
+/*
+ * A bump allocator for memory that dies all at once (a call's strings and
+ * state, freed at hangup). Blocks are chained; nothing is freed singly.
+ */
+struct arena_block;
+struct arena {
+	struct arena_block *head; /* owned */
+	size_t block_size;
+};
+
+void arena_init(struct arena *a, size_t block_size /* 0: 4096 */);
+void arena_fini(struct arena *a);
+/* Zeroed, aligned for any type; NULL when out of memory. */
+void *arena_alloc(struct arena *a, size_t size);
+/* NUL-terminated copies; NULL when out of memory. */
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, struct str s);
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- hash maps --------------------------------------------------------------- */
+
+/*
+ * An intrusive hash map: the caller embeds a struct hmap_node in its object
+ * and computes the hash; the map only chains nodes. Lookups walk the nodes of
+ * one hash (hmap_first / hmap_next) and compare keys themselves. It grows by
+ * doubling; nodes are never copied, so pointers to objects stay valid.
+ */
+struct hmap_node {
+	struct hmap_node *next;
+	uint64_t hash;
+};
+
+struct hmap {
+	struct hmap_node **buckets; /* owned */
+	size_t mask;
+	size_t count;
+};
+
+void hmap_init(struct hmap *m);
+void hmap_fini(struct hmap *m); /* frees the buckets, not the nodes */
+/* -ENOMEM when the table could not grow (the node is still inserted). */
+int hmap_insert(struct hmap *m, struct hmap_node *node, uint64_t hash);
+void hmap_remove(struct hmap *m, struct hmap_node *node);
+struct hmap_node *hmap_first(const struct hmap *m, uint64_t hash);
+struct hmap_node *hmap_next(const struct hmap_node *node);
+
+/* FNV-1a over bytes; the _i variant folds ASCII case. Not for hostile keys
+ * where collisions matter: use the map's chains with small limits there. */
+uint64_t hash_bytes(const void *p, size_t len, uint64_t seed);
+uint64_t hash_str(struct str s);
+uint64_t hash_str_i(struct str s);
+
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
 /* ---- identifiers and time -------------------------------------------------- */
 
 enum { UUID_STRLEN = 37 }; /* 36 characters and the NUL */

@@ -468,4 +468,119 @@ int sip_dialog_next_hop(const struct sip_dialog *d, struct str *host, uint16_t *
  * address the dialog-creating request came from (symmetric signalling). */
 const struct sip_peer *sip_dialog_peer(const struct sip_dialog *d);
 
+/* ======================================================================== */
+/* Transport (RFC 3261 §18, RFC 3581): sockets on one libuv loop             */
+/* ======================================================================== */
+
+/*
+ * A transport set holds the listening sockets of one profile and the TCP
+ * connections accepted or opened through them. It moves bytes only:
+ * datagrams and framed stream messages go up through recv_cb; parsing and
+ * everything above is the caller's. Receiving does not allocate: datagrams
+ * land in one buffer owned by the set, valid only during recv_cb.
+ */
+struct uv_loop_s;
+struct sip_transport_set;
+
+/* `data` is valid only during the call. */
+typedef void (*sip_transport_recv_cb)(void *arg, const struct sip_peer *src, const char *data,
+				      size_t len);
+
+int sip_transport_set_create(struct sip_transport_set **out, struct uv_loop_s *loop,
+			     sip_transport_recv_cb recv_cb, void *arg);
+/* Listens on `addr` (UDP, or TCP with accept). 0 or a negative errno (e.g. -EADDRINUSE). */
+int sip_transport_listen(struct sip_transport_set *ts, enum sip_transport transport,
+			 const struct net_addr *addr);
+/*
+ * Sends bytes to a peer. UDP: one datagram from the listener of the peer's
+ * family. TCP: on connection `dest->conn_id` if it is still open, else on any open
+ * connection to `dest->remote`, else on a new connection (bytes queue until it
+ * connects). 0 or a negative errno; a failed connect is only logged.
+ */
+int sip_transport_send(struct sip_transport_set *ts, const struct sip_peer *dest,
+		       const char *data, size_t len);
+/* Where a response goes, from where its request came from and the request's
+ * top Via (RFC 3261 §18.2.2 with RFC 3581 rport). */
+void sip_transport_response_peer(const struct sip_peer *src, const struct sip_via *via,
+				 struct sip_peer *out);
+/* The "host:port" this set's listener of `transport` and family advertises in Via
+ * and Contact (ext_host when set, else the bound address). */
+const char *sip_transport_sent_by(const struct sip_transport_set *ts,
+				  enum sip_transport transport, int family);
+void sip_transport_set_ext_host(struct sip_transport_set *ts, const char *ext_host);
+/* Closes every socket; `done_cb` runs once all are closed (then the set is freed). */
+void sip_transport_set_close(struct sip_transport_set *ts, void (*done_cb)(void *arg),
+			     void *arg);
+
+/* ======================================================================== */
+/* User agent: one SIP profile (listeners, transactions, inbound calls)      */
+/* ======================================================================== */
+
+struct sip_ua;
+struct sip_call;
+
+struct sip_ua_cbs {
+	/* Whether a new INVITE (or REGISTER) from `src` is allowed. NULL: all are. */
+	bool (*acl_cb)(void *arg, const struct sip_peer *src);
+	/* A new inbound call. The owner answers it with sip_call_respond(); it may
+	 * do so later, from another turn of the loop. */
+	void (*invite_cb)(void *arg, struct sip_call *call);
+	/* The far end ended the call (CANCEL, BYE, ACK timeout): `status` is the
+	 * SIP status that best describes it (487 for CANCEL, 200 for BYE, 408 for an
+	 * ACK timeout). The call stays valid until sip_call_release(). */
+	void (*call_ended_cb)(void *arg, struct sip_call *call, uint16_t status);
+	void *arg;
+};
+
+struct sip_ua_config {
+	const char *name;     /* the profile's name, for logs */
+	struct net_addr addr; /* sip-ip and sip-port */
+	bool enable_tcp;
+	const char *ext_host; /* ext-sip-ip: advertised instead of the bound address, or NULL */
+	const char *user_agent; /* "irisx/0.1.0" */
+};
+
+int sip_ua_create(struct sip_ua **out, struct uv_loop_s *loop, const struct sip_ua_config *cfg,
+		  const struct sip_ua_cbs *cbs);
+/* "host:port" the UA advertises for `transport` and address family (AF_INET…). */
+const char *sip_ua_sent_by(const struct sip_ua *ua, enum sip_transport transport, int family);
+/* Stops taking new calls: INVITEs get 503 from now on. */
+void sip_ua_drain(struct sip_ua *ua);
+/* Live calls plus pending transactions: 0 when a drained UA can close. */
+size_t sip_ua_busy(const struct sip_ua *ua);
+/* Closes sockets and frees everything once closed; `done_cb` may be NULL. */
+void sip_ua_destroy(struct sip_ua *ua, void (*done_cb)(void *arg), void *arg);
+
+/* ---- inbound calls ---- */
+
+/* The INVITE that created the call (borrowed). */
+const struct sip_msg *sip_call_invite(const struct sip_call *call);
+const struct sip_peer *sip_call_peer(const struct sip_call *call);
+void sip_call_set_owner(struct sip_call *call, void *owner);
+void *sip_call_owner(const struct sip_call *call);
+
+/*
+ * Answers the INVITE with a provisional (101–199) or a final non-2xx
+ * response. A final one ends the call on the SIP side (the owner still calls
+ * sip_call_release()). -EINVAL once a final response was sent; use
+ * sip_call_answer() for 2xx.
+ */
+int sip_call_respond(struct sip_call *call, uint16_t status, const char *reason);
+/*
+ * Answers with 200 OK carrying `body` of `content_type` (the session
+ * description; both copied). Creates the dialog; the 2xx is retransmitted
+ * until the ACK arrives (RFC 6026). In-dialog requests are then answered by
+ * the UA: BYE ends the call (call_ended_cb with 200), re-INVITE and UPDATE get
+ * the same session description back, INFO and OPTIONS get 200.
+ */
+int sip_call_answer(struct sip_call *call, const char *content_type, struct str body);
+bool sip_call_answered(const struct sip_call *call);
+/*
+ * Ends the call from this side: BYE when answered (`extra_headers`, complete
+ * lines or NULL, such as a Reason header), else the final `status`.
+ */
+int sip_call_hangup(struct sip_call *call, uint16_t status, const char *extra_headers);
+/* The owner is done with the call; the UA frees it when its transactions end. */
+void sip_call_release(struct sip_call *call);
+
 #endif

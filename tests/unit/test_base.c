@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -94,12 +95,70 @@ static void test_ids(void **state)
 	assert_int_equal(strlen(h), 16);
 }
 
+static void test_arena(void **state)
+{
+	struct arena a;
+	arena_init(&a, 128);
+	char *s1 = arena_strdup(&a, "hello");
+	char *big = arena_alloc(&a, 1000); /* its own block */
+	char *s2 = arena_printf(&a, "%s-%d", "call", 42);
+	char *s3 = arena_strndup(&a, STR("abcdef"));
+	assert_non_null(big);
+	assert_string_equal(s1, "hello");
+	assert_string_equal(s2, "call-42");
+	assert_string_equal(s3, "abcdef");
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(big[i], 0);
+	for (int i = 0; i < 200; i++)
+		assert_non_null(arena_alloc(&a, 24));
+	assert_string_equal(s1, "hello"); /* earlier allocations untouched */
+	assert_int_equal((uintptr_t)arena_alloc(&a, 1) % _Alignof(max_align_t), 0);
+	arena_fini(&a);
+}
+
+struct item {
+	struct hmap_node node;
+	int key;
+};
+
+static void test_hmap(void **state)
+{
+	struct hmap m;
+	static struct item items[1000];
+	hmap_init(&m);
+	assert_null(hmap_first(&m, 1));
+	for (int i = 0; i < 1000; i++) {
+		items[i].key = i;
+		/* many keys share a hash: chains must keep them apart */
+		assert_int_equal(hmap_insert(&m, &items[i].node, (uint64_t)(i % 100)), 0);
+	}
+	assert_int_equal(m.count, 1000);
+	int seen = 0;
+	for (struct hmap_node *n = hmap_first(&m, 7); n; n = hmap_next(n)) {
+		struct item *it = container_of(n, struct item, node);
+		assert_int_equal(it->key % 100, 7);
+		seen++;
+	}
+	assert_int_equal(seen, 10);
+	for (int i = 0; i < 1000; i += 2)
+		hmap_remove(&m, &items[i].node);
+	assert_int_equal(m.count, 500);
+	seen = 0;
+	for (struct hmap_node *n = hmap_first(&m, 8); n; n = hmap_next(n))
+		seen++;
+	assert_int_equal(seen, 0); /* 8, 108, … were all even */
+	hmap_fini(&m);
+	assert_int_equal(hash_str_i(STR("Call-ID")), hash_str_i(STR("call-id")));
+	assert_int_not_equal(hash_str(STR("Call-ID")), hash_str(STR("call-id")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_str_compare), cmocka_unit_test(test_str_numbers),
 		cmocka_unit_test(test_buf),	    cmocka_unit_test(test_net_addr),
-		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_ids),	    cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_hmap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,152 @@
+/*
+ * The SIP endpoint: starts a user agent per profile and turns its inbound
+ * calls into channels (what mod_sofia does for FreeSWITCH). Admission
+ * control lives here: the profile's inbound ACLs (checked by the UA before
+ * anything is created), max-sessions and sessions-per-second (503).
+ */
+#define LOG_MODULE "sofia"
+#include "core_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool endpoint_acl_cb(void *arg, const struct sip_peer *src)
+{
+	struct profile *p = arg;
+	const struct config_profile *cfg = p->cfg;
+
+	if (cfg->inbound_acl_count == 0)
+		return true;
+	/* Any of the profile's lists may allow the source, as FreeSWITCH does. */
+	for (size_t i = 0; i < cfg->inbound_acl_count; i++)
+		if (acl_check(p->core->acls, cfg->inbound_acls[i], &src->remote))
+			return true;
+	return false;
+}
+
+/* Whether one more call may start now (switch.conf limits). */
+static bool endpoint_admit(struct core *core, const char **why)
+{
+	const struct config_switch *sw = &core->cfg->sw;
+	uint64_t now = uv_now(core->loop);
+
+	if (sw->max_sessions && core->channel_count >= sw->max_sessions) {
+		*why = "Maximum Calls In Progress";
+		return false;
+	}
+	if (now - core->sps_window_ms >= 1000) {
+		core->sps_window_ms = now;
+		core->sps_count = 0;
+	}
+	if (sw->sessions_per_second && core->sps_count >= sw->sessions_per_second) {
+		*why = "Too Many Calls Per Second";
+		return false;
+	}
+	core->sps_count++;
+	return true;
+}
+
+/* The display name without quotes, or the user part when there is none. */
+static char *caller_name(struct arena *a, const struct sip_addr *from)
+{
+	struct str d = from->display;
+	if (d.len >= 2 && d.p[0] == '"' && d.p[d.len - 1] == '"') {
+		d.p++;
+		d.len -= 2;
+	}
+	return arena_strndup(a, d.len ? d : from->uri.user);
+}
+
+static void endpoint_invite_cb(void *arg, struct sip_call *call)
+{
+	struct profile *p = arg;
+	struct core *core = p->core;
+	const struct sip_msg *inv = sip_call_invite(call);
+	const char *why = NULL;
+	char host[NET_ADDR_STRLEN];
+
+	if (!endpoint_admit(core, &why)) {
+		log_warn("profile %s: refusing call: %s", p->cfg->name, why);
+		sip_call_respond(call, 503, why);
+		sip_call_release(call);
+		return;
+	}
+	struct channel *ch = core__channel_create(core, CHANNEL_INBOUND);
+	if (!ch) {
+		sip_call_respond(call, 500, NULL);
+		sip_call_release(call);
+		return;
+	}
+	struct arena *a = &ch->arena;
+	ch->caller_id_name = caller_name(a, &inv->from);
+	ch->caller_id_number = arena_strndup(a, inv->from.uri.user);
+	ch->destination_number = arena_strndup(a, inv->ruri.user);
+	ch->network_addr = arena_strdup(
+		a, net_addr_print_host(&sip_call_peer(call)->remote, host, sizeof(host)));
+	ch->context = p->cfg->context;
+	ch->dialplan = p->cfg->dialplan;
+	ch->profile = p->cfg->name;
+	ch->sip_call_id = arena_strndup(a, inv->call_id);
+	if (!ch->caller_id_name || !ch->caller_id_number || !ch->destination_number ||
+	    !ch->network_addr || !ch->sip_call_id) {
+		sip_call_respond(call, 500, NULL);
+		sip_call_release(call);
+		core__channel_destroy(ch);
+		return;
+	}
+	ch->sip = call;
+	sip_call_set_owner(call, ch);
+	log_info("[%s] new inbound call on %s from %s <%s>@%s to %s", ch->uuid, ch->profile,
+		 ch->caller_id_name, ch->caller_id_number, ch->network_addr,
+		 ch->destination_number);
+	core__channel_schedule(ch);
+}
+
+static void endpoint_call_ended_cb(void *arg, struct sip_call *call, uint16_t status)
+{
+	struct channel *ch = sip_call_owner(call);
+	if (!ch)
+		return;
+	channel_hangup(ch, core_cause_from_sip(status));
+}
+
+void core__endpoint_hangup(struct channel *ch)
+{
+	struct sip_call *call = ch->sip;
+	if (!call)
+		return;
+	ch->sip = NULL;
+	sip_call_set_owner(call, NULL);
+	/* An answered call gets a BYE, an unanswered one the cause's status; nothing
+	 * is sent when the far end ended it. */
+	char reason[128];
+	snprintf(reason, sizeof(reason), "Reason: Q.850;cause=%u;text=\"%s\"\r\n",
+		 core_cause_q850(ch->cause), core_cause_name(ch->cause));
+	sip_call_hangup(call, core_cause_to_sip(ch->cause), reason);
+	sip_call_release(call);
+}
+
+int core__profile_start(struct profile *p)
+{
+	const struct config_profile *cfg = p->cfg;
+	struct sip_ua_config ucfg = {
+		.name = cfg->name,
+		.enable_tcp = cfg->enable_tcp,
+		.ext_host = cfg->ext_sip_ip,
+		.user_agent = "irisx/" IRISX_VERSION,
+	};
+	struct sip_ua_cbs cbs = {
+		.acl_cb = endpoint_acl_cb,
+		.invite_cb = endpoint_invite_cb,
+		.call_ended_cb = endpoint_call_ended_cb,
+		.arg = p,
+	};
+	int err = net_addr_parse(&ucfg.addr, str_from_cstr(cfg->sip_ip), cfg->sip_port);
+	if (err) {
+		log_err("%s:%u: profile %s: sip-ip '%s' is not an IP address", cfg->file, cfg->line,
+			cfg->name, cfg->sip_ip);
+		return err;
+	}
+	return sip_ua_create(&p->ua, p->core->loop, &ucfg, &cbs);
+}
