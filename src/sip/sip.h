@@ -463,9 +463,16 @@ int sip_dialog_create_uac(struct sip_dialog **out, const struct sip_msg *invite,
 			  const struct sip_msg *resp, const char *local_contact);
 void sip_dialog_destroy(struct sip_dialog *d);
 
+/* Slices into the dialog, valid until it is destroyed (the remote target: until
+ * the next target refresh). */
 struct str sip_dialog_call_id(const struct sip_dialog *d);
 struct str sip_dialog_local_tag(const struct sip_dialog *d);
 struct str sip_dialog_remote_tag(const struct sip_dialog *d);
+struct str sip_dialog_remote_target(const struct sip_dialog *d);
+/* False for a UAC dialog made from a 1xx until a 2xx confirms it. */
+bool sip_dialog_confirmed(const struct sip_dialog *d);
+/* §12.1.1: the dialog was made over TLS with a sips Request-URI. */
+bool sip_dialog_secure(const struct sip_dialog *d);
 
 /* Whether a message belongs to this dialog (Call-ID and both tags, §12.2.2). */
 bool sip_dialog_matches(const struct sip_dialog *d, const struct sip_msg *msg);
@@ -479,18 +486,36 @@ bool sip_dialog_matches(const struct sip_dialog *d, const struct sip_msg *msg);
 int sip_dialog_recv_request(struct sip_dialog *d, const struct sip_msg *req);
 
 /*
+ * Takes a response received in the dialog (to the INVITE that made it, or to
+ * a request printed with sip_dialog_request_print). A 2xx to INVITE confirms
+ * an early UAC dialog and recomputes its route set (§13.2.2.4); a 2xx to a
+ * target refresh replaces the remote target from Contact (§12.2.1.2).
+ * 0, -EINVAL when the response is not this dialog's, -EBADMSG, -ENOMEM.
+ */
+int sip_dialog_recv_response(struct sip_dialog *d, const struct sip_msg *resp);
+
+/*
  * Prints an in-dialog request (§12.2.1.1): Request-URI is the remote target,
- * Route from the route set (loose routing), From/To with the tags, Call-ID,
- * the next local CSeq (ACK and CANCEL reuse the INVITE's — pass
- * `cseq_override` non-zero for them), Max-Forwards 70, a Via with `via_sent_by`
- * ("host:port"), `transport` and a fresh branch, Contact, `extra_headers`
- * (complete lines or NULL) and `body` with Content-Length.
- * *dest is where to send it: the first Route's address or else the remote target.
+ * Route from the route set (loose routing; when the first route lacks ;lr it
+ * is a strict router: it becomes the Request-URI and the remote target goes
+ * last in Route), From/To with the tags, Call-ID, the next local CSeq (ACK and
+ * CANCEL reuse the INVITE's: `cseq_override` when non-zero, else the last
+ * INVITE's — printed here, or the one that made a UAC dialog; a non-zero
+ * `cseq_override` for another method is used as is and does not advance the
+ * local CSeq), Max-Forwards 70, a Via with `via_sent_by` ("host:port"),
+ * `transport`, ;rport and a fresh branch (CANCEL: the branch of the last
+ * INVITE printed here, §9.1), Contact for the methods that take one (INVITE,
+ * UPDATE, OPTIONS, SUBSCRIBE, NOTIFY, REFER), `extra_headers` (complete
+ * lines or NULL) and `body` with Content-Length.
+ * 0, -EINVAL, -EBADMSG (a stored route does not parse), -ENOMEM.
+ * sip_dialog_next_hop() says where to send it.
  */
 int sip_dialog_request_print(struct buf *out, struct sip_dialog *d, enum sip_method method,
 			     uint32_t cseq_override, enum sip_transport transport,
 			     const char *via_sent_by, const char *extra_headers, struct str body);
-/* The host and port the next in-dialog request goes to (first Route or remote target). */
+/* The host and port the next in-dialog request goes to (first Route or remote
+ * target; `port` 0 when the URI has none), and the transport its URI asks for
+ * (transport= parameter, TLS for sips, else UDP). Slices into the dialog. */
 int sip_dialog_next_hop(const struct sip_dialog *d, struct str *host, uint16_t *port,
 			enum sip_transport *transport);
 /* The peer in-dialog requests go to when the far end sits behind NAT: the
