@@ -185,7 +185,9 @@ struct sip_hdr {
 /* Messages                                                                  */
 /* ======================================================================== */
 
-enum { SIP_MSG_MAX_SIZE = 65535, SIP_MSG_MAX_HEADERS = 128 };
+/* Limits: a message (one datagram), its header fields, and one header line
+ * with its folded continuations. Beyond them parsing fails cleanly. */
+enum { SIP_MSG_MAX_SIZE = 65535, SIP_MSG_MAX_HEADERS = 128, SIP_MSG_MAX_LINE = 8192 };
 
 struct sip_msg {
 	unsigned refs;
