@@ -3,6 +3,7 @@
  * rules, target refresh, route sets with loose and strict routers, and every
  * printed request parsed back with sip_msg_parse.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

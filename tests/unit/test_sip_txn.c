@@ -3,6 +3,7 @@
  * test drives the layer with parsed messages and asserts what went out on the
  * wire, when, and what the transaction user was told.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
