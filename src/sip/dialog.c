@@ -311,6 +311,13 @@ int sip_dialog_recv_response(struct sip_dialog *d, const struct sip_msg *resp)
 
 /* ---- in-dialog requests ------------------------------------------------------ */
 
+/* sip_param_get() on an empty list (params.p NULL) computes NULL + 0, which
+ * UBSan rejects: an empty list has no parameter anyway. */
+static bool param_get(struct str params, const char *name, struct str *value)
+{
+	return params.len && sip_param_get(params, name, value);
+}
+
 /* The URI inside a route value ("<sip:p;lr>" → "sip:p;lr"). */
 static int route_uri(struct str route, struct sip_addr *a)
 {
@@ -360,7 +367,7 @@ int sip_dialog_request_print(struct buf *out, struct sip_dialog *d, enum sip_met
 		if (route_uri(d->routes[0], &a))
 			return -EBADMSG;
 		struct str lr;
-		if (!sip_param_get(a.uri.params, "lr", &lr)) {
+		if (!param_get(a.uri.params, "lr", &lr)) {
 			strict = true;
 			ruri = uri_for_ruri(a.uri_str);
 			first_route = 1;
@@ -431,7 +438,7 @@ int sip_dialog_next_hop(const struct sip_dialog *d, struct str *host, uint16_t *
 	/* §8.1.2 / RFC 3263 without DNS: the URI's transport, TLS for sips. */
 	enum sip_transport t = is_sips(uri.scheme) ? SIP_TRANSPORT_TLS : SIP_TRANSPORT_UDP;
 	struct str tp;
-	if (sip_param_get(uri.params, "transport", &tp) && sip_transport_parse(tp, &t))
+	if (param_get(uri.params, "transport", &tp) && sip_transport_parse(tp, &t))
 		return -EBADMSG;
 	*host = uri.host;
 	*port = uri.port;

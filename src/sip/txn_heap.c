@@ -24,8 +24,7 @@ void sip__heap_init(struct sip__heap *h)
 
 void sip__heap_fini(struct sip__heap *h)
 {
-	for (size_t i = 0; i < h->n; i++)
-		h->v[i]->idx = SIP__TIMER_IDLE;
+	/* The timers' owners may be gone already: do not touch them. */
 	free(h->v);
 	sip__heap_init(h);
 }
