@@ -55,6 +55,8 @@ struct fx {
 	struct told told[64];
 	size_t ntold;
 	bool detach_in_cb;
+	void (*on_told)(struct fx *f, struct sip_txn *ctx, uint16_t status);
+	void (*on_request)(struct fx *f, struct sip_txn *stx, struct sip_msg *req);
 };
 
 static uint64_t fx_now(void *arg)
@@ -115,6 +117,8 @@ static void fx_request(void *arg, struct sip_txn *stx, struct sip_msg *req)
 	assert_ptr_equal(sip_txn_request(stx), req);
 	if (f->auto_status)
 		f->auto_err = sip_txn_respond(stx, f->auto_status, NULL, "uas1", NULL, STR_NULL);
+	if (f->on_request)
+		f->on_request(f, stx, req);
 }
 
 static void fx_ack(void *arg, struct sip_msg *ack)
@@ -149,6 +153,8 @@ static void fx_response(void *arg, struct sip_txn *ctx, const struct sip_msg *re
 		assert_int_equal(resp->status, status);
 	if (f->detach_in_cb)
 		sip_txn_client_detach(ctx);
+	if (f->on_told)
+		f->on_told(f, ctx, status);
 }
 
 static int fx_setup(void **state)
@@ -1074,6 +1080,60 @@ static void test_many_client_timeouts_in_order(void **state)
 	free(start);
 }
 
+/* On a timeout, start the next attempt from inside the callback. */
+static void retry_on_timeout(struct fx *f, struct sip_txn *ctx, uint16_t status)
+{
+	(void)ctx;
+	if (status != 408 || f->ntold > 3)
+		return;
+	char branch[32];
+	snprintf(branch, sizeof(branch), "z9hG4bKretry%zu", f->ntold);
+	client_start(f, "OPTIONS", branch, SIP_TRANSPORT_TCP);
+}
+
+/* A CANCEL handled as a TU does: 200 to the CANCEL, 487 to the INVITE. */
+static void cancel_on_request(struct fx *f, struct sip_txn *stx, struct sip_msg *req)
+{
+	if (req->method != SIP_METHOD_CANCEL)
+		return;
+	struct sip_txn *inv = sip_txn_find_cancelled(f->layer, req);
+	assert_int_equal(sip_txn_respond(stx, inv ? 200 : 481, NULL, "uas1", NULL, STR_NULL), 0);
+	if (inv && sip_txn_status(inv) < 200)
+		assert_int_equal(sip_txn_respond(inv, 487, NULL, "uas1", NULL, STR_NULL), 0);
+}
+
+static void test_reentrant_callbacks(void **state)
+{
+	struct fx *f = *state;
+	f->on_told = retry_on_timeout;
+	client_start(f, "OPTIONS", "z9hG4bKr0", SIP_TRANSPORT_TCP);
+	run_until(f, 200000);
+	/* Each timeout started the next from inside run_timers: 408 at 32, 64, 96, 128 s. */
+	assert_int_equal(f->ntold, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(f->told[i].status, 408);
+		assert_int_equal(f->told[i].at, 32000 * (i + 1));
+	}
+	assert_int_equal(sip_txn_layer_count(f->layer), 0);
+
+	f->on_request = cancel_on_request;
+	size_t base = f->nsent;
+	feed(f, request((struct rq){.method = "INVITE", .branch = "z9hG4bKr1", .tp = SIP_TRANSPORT_TCP}));
+	feed(f, request((struct rq){.method = "CANCEL", .branch = "z9hG4bKr1", .tp = SIP_TRANSPORT_TCP}));
+	assert_int_equal(f->nsent - base, 3); /* 100, 200 (CANCEL), 487 */
+	assert_memory_equal(f->sent[base + 1].data, "SIP/2.0 200 ", 12);
+	assert_memory_equal(f->sent[base + 2].data, "SIP/2.0 487 ", 12);
+	struct sip_msg *r = parse_sent(f, base + 1);
+	assert_int_equal(r->cseq.method, SIP_METHOD_CANCEL);
+	sip_msg_unref(r);
+	/* The CANCEL's transaction is gone (TCP), the INVITE's waits for its ACK. */
+	assert_int_equal(sip_txn_layer_count(f->layer), 1);
+	feed(f, request((struct rq){.method = "ACK", .branch = "z9hG4bKr1", .to_tag = "uas1",
+				    .tp = SIP_TRANSPORT_TCP}));
+	assert_int_equal(sip_txn_layer_count(f->layer), 0);
+	assert_int_equal(f->acks, 0);
+}
+
 static void test_destroy_with_live_transactions(void **state)
 {
 	struct fx *f = *state;
@@ -1144,6 +1204,7 @@ int main(void)
 		T(test_rfc2543_matching),
 		T(test_many_server_transactions),
 		T(test_many_client_timeouts_in_order),
+		T(test_reentrant_callbacks),
 		T(test_destroy_with_live_transactions),
 #undef T
 	};
