@@ -29,7 +29,7 @@ struct sip_dialog {
 	char *target_own;   /* its allocation once refreshed, else NULL */
 	struct str *routes; /* full values ("<sip:p.example.com;lr>"), in sending order */
 	size_t route_count;
-	void *routes_own;   /* the recomputed route set's allocation, else NULL */
+	void *routes_own; /* the recomputed route set's allocation, else NULL */
 	uint32_t local_cseq;
 	uint32_t remote_cseq;
 	uint32_t invite_cseq; /* of the last INVITE sent in the dialog (ACK, CANCEL) */
@@ -157,8 +157,8 @@ int sip_dialog_create_uac(struct sip_dialog **out, const struct sip_msg *invite,
 			  const struct sip_msg *resp, const char *local_contact)
 {
 	struct str target;
-	if (!out || !invite || !resp || !invite->is_request || resp->is_request ||
-	    !local_contact || resp->status < 101 || resp->status > 299 || !resp->to.tag.len ||
+	if (!out || !invite || !resp || !invite->is_request || resp->is_request || !local_contact ||
+	    resp->status < 101 || resp->status > 299 || !resp->to.tag.len ||
 	    !str_eq(resp->call_id, invite->call_id))
 		return -EINVAL;
 	if (contact_uri(resp, &target))
@@ -173,8 +173,7 @@ int sip_dialog_create_uac(struct sip_dialog **out, const struct sip_msg *invite,
 	d->local_cseq_set = true;
 	d->invite_cseq = invite->cseq.num;
 	if (invite->via.branch.len < sizeof(d->invite_branch))
-		(void)str_copy_cstr(invite->via.branch, d->invite_branch,
-				    sizeof(d->invite_branch));
+		(void)str_copy_cstr(invite->via.branch, d->invite_branch, sizeof(d->invite_branch));
 	d->secure = is_sips(invite->ruri.scheme);
 	d->confirmed = resp->status >= 200;
 	d->peer = resp->src;

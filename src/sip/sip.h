@@ -332,7 +332,9 @@ struct sip_txn_layer_cbs {
 	/* Sends a response; the transport routes it (RFC 3261 §18.2.2, RFC 3581)
 	 * from where the request came from (`src`) and its top Via (`via`). Both
 	 * are borrowed for the call. A transaction that keeps responding after its
-	 * request is released (non-INVITE, Completed) passes copies of them. */
+	 * request is released (non-INVITE, Completed) passes copies of them; the
+	 * Via copy has the routing fields only (transport, host, port, branch,
+	 * received, rport, maddr; protocol and params empty). */
 	int (*send_response_cb)(void *arg, const struct sip_peer *src, const struct sip_via *via,
 				const char *data, size_t len);
 	/* A request that starts a new server transaction (never ACK; CANCEL gets its

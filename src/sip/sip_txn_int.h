@@ -22,8 +22,8 @@
 enum { SIP__TIMER_IDLE = UINT32_MAX };
 
 struct sip__timer {
-	uint64_t due; /* deadline, layer milliseconds */
-	uint64_t seq; /* ties between equal deadlines fire in arming order */
+	uint64_t due;  /* deadline, layer milliseconds */
+	uint64_t seq;  /* ties between equal deadlines fire in arming order */
 	uint32_t idx;  /* position in the heap, SIP__TIMER_IDLE when not armed */
 	uint32_t kind; /* which of its owner's timers this is (the owner's business) */
 };
@@ -130,16 +130,16 @@ struct sip_txn {
 	struct sip__hnode by_branch; /* branch table (magic-cookie branches) */
 	struct sip__hnode by_dialog; /* Call-ID + CSeq number + From tag table */
 	struct sip__timer retrans;   /* A, E, G, or the 2xx retransmission */
-	struct sip__timer life;      /* B, D, F, H, I, J, K, L, M */
+	struct sip__timer life;	     /* B, D, F, H, I, J, K, L, M */
 	uint8_t kind;		     /* enum sip__txn_kind */
 	uint8_t state;		     /* enum sip__txn_state */
 	bool reliable;
-	bool cookie;	     /* branch starts with z9hG4bK */
+	bool cookie; /* branch starts with z9hG4bK */
 	bool in_branch_tab;
 	bool in_dialog_tab;
-	bool acked;	     /* INVITE server: the ACK for its 2xx arrived */
-	unsigned busy;	     /* nesting of callbacks running with this txn */
-	uint16_t status;     /* last response sent or received, 0 before any */
+	bool acked;		/* INVITE server: the ACK for its 2xx arrived */
+	unsigned busy;		/* nesting of callbacks running with this txn */
+	uint16_t status;	/* last response sent or received, 0 before any */
 	enum sip_method method; /* the request's method (INVITE for an INVITE txn) */
 	uint32_t interval;	/* current retransmission interval, ms */
 	struct sip_msg *req;	/* reference; NULL once slimmed */

@@ -157,8 +157,8 @@ int sip_txn_layer_create(struct sip_txn_layer **out, const struct sip_txn_layer_
 	if (!out || !cbs || !cbs->now_cb || !cbs->send_request_cb || !cbs->send_response_cb ||
 	    !cbs->request_cb)
 		return -EINVAL;
-	if (timers && (!timers->t1_ms || !timers->t2_ms || !timers->t4_ms ||
-		       timers->t2_ms < timers->t1_ms))
+	if (timers &&
+	    (!timers->t1_ms || !timers->t2_ms || !timers->t4_ms || timers->t2_ms < timers->t1_ms))
 		return -EINVAL;
 	struct sip_txn_layer *layer = calloc(1, sizeof(*layer));
 	if (!layer)
@@ -231,9 +231,10 @@ void sip_txn_layer_run_timers(struct sip_txn_layer *layer)
 			break;
 		sip__heap_cancel(&layer->heap, t);
 		bool retrans = t->kind == TIMER_RETRANS;
-		struct sip_txn *tx = (struct sip_txn *)(void *)((char *)t -
-								(retrans ? offsetof(struct sip_txn, retrans)
-									 : offsetof(struct sip_txn, life)));
+		struct sip_txn *tx =
+		    (struct sip_txn *)(void *)((char *)t - (retrans
+								? offsetof(struct sip_txn, retrans)
+								: offsetof(struct sip_txn, life)));
 		sip__txn_hold(tx);
 		if (sip__txn_is_server(tx))
 			sip__server_timer(tx, retrans);

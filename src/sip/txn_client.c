@@ -31,7 +31,7 @@ static struct sip_txn *find_client(struct sip_txn_layer *layer, const struct sip
 	for (struct sip__hnode *n = sip__htab_first(&layer->branch_tab, h); n;
 	     n = sip__htab_next(n, h)) {
 		struct sip_txn *tx =
-			(struct sip_txn *)(void *)((char *)n - offsetof(struct sip_txn, by_branch));
+		    (struct sip_txn *)(void *)((char *)n - offsetof(struct sip_txn, by_branch));
 		if (sip__txn_is_server(tx) || tx->method != method ||
 		    !str_eq(tx->req->via.branch, branch))
 			continue;
@@ -62,7 +62,7 @@ int sip_txn_client_start(struct sip_txn **out, struct sip_txn_layer *layer, stru
 	for (struct sip__hnode *n = sip__htab_first(&layer->branch_tab, h); n;
 	     n = sip__htab_next(n, h)) {
 		struct sip_txn *o =
-			(struct sip_txn *)(void *)((char *)n - offsetof(struct sip_txn, by_branch));
+		    (struct sip_txn *)(void *)((char *)n - offsetof(struct sip_txn, by_branch));
 		if (!sip__txn_is_server(o) && o->method == method &&
 		    str_eq(o->req->via.branch, req->via.branch) &&
 		    str_eq(o->req->cseq.method_name, req->cseq.method_name))
@@ -71,7 +71,8 @@ int sip_txn_client_start(struct sip_txn **out, struct sip_txn_layer *layer, stru
 
 	bool invite = method == SIP_METHOD_INVITE;
 	struct sip_txn *tx;
-	int err = sip__txn_alloc(&tx, layer, invite ? SIP__TXN_CLIENT_INVITE : SIP__TXN_CLIENT, req);
+	int err =
+	    sip__txn_alloc(&tx, layer, invite ? SIP__TXN_CLIENT_INVITE : SIP__TXN_CLIENT, req);
 	if (err)
 		return err;
 	tx->method = method;

@@ -38,20 +38,19 @@ static struct sip_msg *parse_text(const char *text, enum sip_transport tp)
 }
 
 /* An INVITE as it reaches us through two record-routing proxies. */
-static const char INVITE_IN[] =
-	"INVITE sip:bob@127.0.0.1:5060 SIP/2.0\n"
-	"Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKp2\n"
-	"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKp1\n"
-	"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKa1\n"
-	"Record-Route: <sip:p2.test;lr>, <sip:p1b.test;lr>\n"
-	"Record-Route: <sip:p1.test:5080;lr;transport=tcp>\n"
-	"Max-Forwards: 68\n"
-	"From: \"Alice\" <sip:alice@a.test>;tag=atag\n"
-	"To: Bob <sip:bob@b.test>\n"
-	"Call-ID: dlg1@a.test\n"
-	"CSeq: 10 INVITE\n"
-	"Contact: <sip:alice@192.0.2.10:5070;transport=udp>\n"
-	"Content-Length: 0\n\n";
+static const char INVITE_IN[] = "INVITE sip:bob@127.0.0.1:5060 SIP/2.0\n"
+				"Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKp2\n"
+				"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKp1\n"
+				"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKa1\n"
+				"Record-Route: <sip:p2.test;lr>, <sip:p1b.test;lr>\n"
+				"Record-Route: <sip:p1.test:5080;lr;transport=tcp>\n"
+				"Max-Forwards: 68\n"
+				"From: \"Alice\" <sip:alice@a.test>;tag=atag\n"
+				"To: Bob <sip:bob@b.test>\n"
+				"Call-ID: dlg1@a.test\n"
+				"CSeq: 10 INVITE\n"
+				"Contact: <sip:alice@192.0.2.10:5070;transport=udp>\n"
+				"Content-Length: 0\n\n";
 
 static struct sip_dialog *uas_dialog(void)
 {
@@ -91,7 +90,8 @@ static struct sip_msg *print_parse(struct sip_dialog *d, enum sip_method m, uint
 static void expect_routes(const struct sip_msg *m, const char *const *want, size_t n)
 {
 	size_t i = 0;
-	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_ROUTE); h; h = sip_msg_hdr_next(m, h)) {
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_ROUTE); h;
+	     h = sip_msg_hdr_next(m, h)) {
 		struct str list = h->value, item;
 		while (sip_list_next(&list, &item)) {
 			assert_true(i < n);
@@ -109,15 +109,15 @@ static void test_uas_create_and_bye(void **state)
 	assert_true(str_eq(sip_dialog_call_id(d), STR("dlg1@a.test")));
 	assert_true(str_eq(sip_dialog_local_tag(d), STR("btag")));
 	assert_true(str_eq(sip_dialog_remote_tag(d), STR("atag")));
-	assert_true(str_eq(sip_dialog_remote_target(d),
-			   STR("sip:alice@192.0.2.10:5070;transport=udp")));
+	assert_true(
+	    str_eq(sip_dialog_remote_target(d), STR("sip:alice@192.0.2.10:5070;transport=udp")));
 	assert_true(sip_dialog_confirmed(d));
 	assert_false(sip_dialog_secure(d));
 	assert_int_equal(sip_dialog_peer(d)->transport, SIP_TRANSPORT_UDP);
 	assert_int_equal(net_addr_port(&sip_dialog_peer(d)->remote), 5070);
 
-	struct sip_msg *bye = print_parse(d, SIP_METHOD_BYE, 0, "Reason: Q.850;cause=16\r\n",
-					  STR_NULL);
+	struct sip_msg *bye =
+	    print_parse(d, SIP_METHOD_BYE, 0, "Reason: Q.850;cause=16\r\n", STR_NULL);
 	assert_int_equal(bye->method, SIP_METHOD_BYE);
 	/* Loose routing: target in the Request-URI, the route set as recorded. */
 	assert_true(str_eq(bye->ruri_str, STR("sip:alice@192.0.2.10:5070;transport=udp")));
@@ -157,9 +157,9 @@ static void test_uas_create_and_bye(void **state)
 	sip_msg_unref(ok);
 
 	/* INFO with a body: the next CSeq, a Content-Length that fits. */
-	struct sip_msg *info = print_parse(d, SIP_METHOD_INFO, 0,
-					   "Content-Type: application/dtmf-relay\r\n",
-					   STR("Signal=5\r\nDuration=160\r\n"));
+	struct sip_msg *info =
+	    print_parse(d, SIP_METHOD_INFO, 0, "Content-Type: application/dtmf-relay\r\n",
+			STR("Signal=5\r\nDuration=160\r\n"));
 	assert_int_equal(info->cseq.num, first + 1);
 	assert_true(str_eq(info->body, STR("Signal=5\r\nDuration=160\r\n")));
 	assert_true(bye->via.branch.len == info->via.branch.len &&
@@ -198,9 +198,9 @@ static void test_uas_cseq_and_refresh(void **state)
 			  "CSeq: %u %s\n"
 			  "%s"
 			  "Content-Length: 0\n\n";
-#define REQ(method, from_tag, to_tag, call_id, cseq, contact)                                     \
-	(snprintf(text, sizeof(text), fmt, method, (unsigned)(cseq), from_tag, to_tag, call_id,   \
-		  (unsigned)(cseq), method, contact),                                             \
+#define REQ(method, from_tag, to_tag, call_id, cseq, contact)                                      \
+	(snprintf(text, sizeof(text), fmt, method, (unsigned)(cseq), from_tag, to_tag, call_id,    \
+		  (unsigned)(cseq), method, contact),                                              \
 	 parse_text(text, SIP_TRANSPORT_UDP))
 	struct sip_msg *m;
 
@@ -370,8 +370,7 @@ static void test_strict_router(void **state)
 	sip_msg_unref(ok);
 	struct sip_msg *bye = print_parse(d, SIP_METHOD_BYE, 0, NULL, STR_NULL);
 	assert_true(str_eq(bye->ruri_str, STR("sip:strict.test:5070;maddr=10.1.1.1")));
-	static const char *const routes[] = {"<sip:loose.test;lr>",
-					     "<sip:carol@203.0.113.5:5062>"};
+	static const char *const routes[] = {"<sip:loose.test;lr>", "<sip:carol@203.0.113.5:5062>"};
 	expect_routes(bye, routes, ARRAY_LEN(routes));
 	sip_msg_unref(bye);
 	struct str host;
@@ -388,7 +387,7 @@ static void test_early_dialog_confirmed(void **state)
 	(void)state;
 	struct sip_msg *inv = parse_text(INVITE_OUT, SIP_TRANSPORT_UDP);
 	struct sip_msg *ringing =
-		uac_response(180, "Record-Route: <sip:early.test;lr>\n", "<sip:carol@192.0.2.50>");
+	    uac_response(180, "Record-Route: <sip:early.test;lr>\n", "<sip:carol@192.0.2.50>");
 	struct sip_dialog *d = NULL;
 	assert_int_equal(sip_dialog_create_uac(&d, inv, ringing, "sip:irisx@127.0.0.1:5060"), 0);
 	assert_false(sip_dialog_confirmed(d));
@@ -472,12 +471,12 @@ static void test_secure_and_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_uas_create_and_bye),
-		cmocka_unit_test(test_uas_cseq_and_refresh),
-		cmocka_unit_test(test_uac_routes_reversed_and_ack),
-		cmocka_unit_test(test_strict_router),
-		cmocka_unit_test(test_early_dialog_confirmed),
-		cmocka_unit_test(test_secure_and_errors),
+	    cmocka_unit_test(test_uas_create_and_bye),
+	    cmocka_unit_test(test_uas_cseq_and_refresh),
+	    cmocka_unit_test(test_uac_routes_reversed_and_ack),
+	    cmocka_unit_test(test_strict_router),
+	    cmocka_unit_test(test_early_dialog_confirmed),
+	    cmocka_unit_test(test_secure_and_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

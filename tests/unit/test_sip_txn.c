@@ -44,7 +44,7 @@ struct fx {
 	/* server side */
 	size_t requests;
 	struct sip_txn *stx;
-	struct sip_msg *req; /* reference to the last request given to request_cb */
+	struct sip_msg *req;  /* reference to the last request given to request_cb */
 	uint16_t auto_status; /* respond from inside request_cb when non-zero */
 	int auto_err;
 	size_t acks;
@@ -139,8 +139,7 @@ static void fx_ack_timeout(void *arg, struct sip_txn *stx)
 	assert_int_equal(sip_txn_status(stx), 200);
 }
 
-static void fx_response(void *arg, struct sip_txn *ctx, const struct sip_msg *resp,
-			uint16_t status)
+static void fx_response(void *arg, struct sip_txn *ctx, const struct sip_msg *resp, uint16_t status)
 {
 	struct fx *f = arg;
 	assert_true(f->ntold < ARRAY_LEN(f->told));
@@ -162,13 +161,13 @@ static int fx_setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	struct sip_txn_layer_cbs cbs = {
-		.now_cb = fx_now,
-		.send_request_cb = fx_send_request,
-		.send_response_cb = fx_send_response,
-		.request_cb = fx_request,
-		.ack_cb = fx_ack,
-		.ack_timeout_cb = fx_ack_timeout,
-		.arg = f,
+	    .now_cb = fx_now,
+	    .send_request_cb = fx_send_request,
+	    .send_response_cb = fx_send_response,
+	    .request_cb = fx_request,
+	    .ack_cb = fx_ack,
+	    .ack_timeout_cb = fx_ack_timeout,
+	    .arg = f,
 	};
 	assert_int_equal(sip_txn_layer_create(&f->layer, &cbs, NULL), 0);
 	*state = f;
@@ -306,8 +305,8 @@ static struct sip_peer peer(enum sip_transport tp)
 static struct sip_txn *client_start(struct fx *f, const char *method, const char *branch,
 				    enum sip_transport tp)
 {
-	struct sip_msg *req = request((struct rq){.method = method, .branch = branch, .tp = tp,
-						  .route = "<sip:proxy.test;lr>"});
+	struct sip_msg *req = request((struct rq){
+	    .method = method, .branch = branch, .tp = tp, .route = "<sip:proxy.test;lr>"});
 	struct sip_peer dest = peer(tp);
 	struct sip_txn *ctx = NULL;
 	assert_int_equal(sip_txn_client_start(&ctx, f->layer, req, &dest, fx_response, f), 0);
@@ -504,7 +503,8 @@ static void test_invite_client_non2xx_ack(void **state)
 	assert_true(str_eq(ack->ruri_str, STR("sip:bob@127.0.0.1")));
 	assert_true(str_eq(ack->via.branch, STR("z9hG4bKic3")));
 	size_t vias = 0;
-	for (const struct sip_hdr *h = sip_msg_hdr(ack, SIP_HDR_VIA); h; h = sip_msg_hdr_next(ack, h))
+	for (const struct sip_hdr *h = sip_msg_hdr(ack, SIP_HDR_VIA); h;
+	     h = sip_msg_hdr_next(ack, h))
 		vias++;
 	assert_int_equal(vias, 1); /* only the top Via */
 	assert_true(str_eq(ack->to.tag, STR("callee")));
@@ -662,8 +662,7 @@ static void test_client_errors(void **state)
 	f->send_result = 0;
 	assert_int_equal(sip_txn_client_start(&ctx, f->layer, req, &dest, fx_response, f), 0);
 	struct sip_txn *dup = NULL;
-	assert_int_equal(sip_txn_client_start(&dup, f->layer, req, &dest, fx_response, f),
-			 -EEXIST);
+	assert_int_equal(sip_txn_client_start(&dup, f->layer, req, &dest, fx_response, f), -EEXIST);
 	sip_msg_unref(req);
 	/* A failed retransmission: 503 to the TU, the transaction gone. */
 	f->send_result = -ENETUNREACH;
@@ -765,19 +764,21 @@ static void test_invite_server_tcp(void **state)
 {
 	struct fx *f = *state;
 	f->auto_status = 486;
-	feed(f, request((struct rq){.method = "INVITE", .branch = "z9hG4bKis3",
-				    .tp = SIP_TRANSPORT_TCP}));
+	feed(f, request((struct rq){
+		    .method = "INVITE", .branch = "z9hG4bKis3", .tp = SIP_TRANSPORT_TCP}));
 	run_until(f, 20000);
 	assert_int_equal(f->nsent, 2); /* no Timer G */
 	assert_int_equal(f->sent[1].dest.conn_id, 7);
-	feed(f, request((struct rq){.method = "ACK", .branch = "z9hG4bKis3", .to_tag = "uas1",
+	feed(f, request((struct rq){.method = "ACK",
+				    .branch = "z9hG4bKis3",
+				    .to_tag = "uas1",
 				    .tp = SIP_TRANSPORT_TCP}));
 	assert_int_equal(sip_txn_layer_count(f->layer), 0); /* Timer I is 0 */
 	assert_int_equal(f->acks, 0);
 
 	/* No ACK over TCP: Timer H still ends it. */
-	feed(f, request((struct rq){.method = "INVITE", .branch = "z9hG4bKis4",
-				    .tp = SIP_TRANSPORT_TCP}));
+	feed(f, request((struct rq){
+		    .method = "INVITE", .branch = "z9hG4bKis4", .tp = SIP_TRANSPORT_TCP}));
 	run_until(f, 20000 + 31999);
 	assert_int_equal(sip_txn_layer_count(f->layer), 1);
 	run_until(f, 20000 + 32000);
@@ -814,7 +815,9 @@ static void test_invite_server_accepted_ack(void **state)
 	assert_int_equal(sip_txn_layer_count(f->layer), 0);
 	assert_int_equal(f->ack_timeouts, 0);
 	/* A stray ACK: to the TU as well. */
-	feed(f, request((struct rq){.method = "ACK", .branch = "z9hG4bKack6", .to_tag = "x",
+	feed(f, request((struct rq){.method = "ACK",
+				    .branch = "z9hG4bKack6",
+				    .to_tag = "x",
 				    .call_id = "nothing@test"}));
 	assert_int_equal(f->acks, 3);
 }
@@ -842,12 +845,14 @@ static void test_invite_server_2xx_tcp(void **state)
 	struct fx *f = *state;
 	/* §13.3.1.4: the 2xx is retransmitted end to end even over TCP. */
 	f->auto_status = 200;
-	feed(f, request((struct rq){.method = "INVITE", .branch = "z9hG4bKis7",
-				    .tp = SIP_TRANSPORT_TCP}));
+	feed(f, request((struct rq){
+		    .method = "INVITE", .branch = "z9hG4bKis7", .tp = SIP_TRANSPORT_TCP}));
 	run_until(f, 2000);
 	static const uint64_t at[] = {0, 0, 500, 1500};
 	expect_sends(f, 0, at, ARRAY_LEN(at), NULL);
-	feed(f, request((struct rq){.method = "ACK", .branch = "z9hG4bKack7", .to_tag = "uas1",
+	feed(f, request((struct rq){.method = "ACK",
+				    .branch = "z9hG4bKack7",
+				    .to_tag = "uas1",
 				    .tp = SIP_TRANSPORT_TCP}));
 	assert_int_equal(f->acks, 1);
 	run_until(f, 40000);
@@ -896,7 +901,7 @@ static void test_server_udp(void **state)
 	run_until(f, 100 + 31999);
 	assert_int_equal(sip_txn_layer_count(f->layer), 2);
 	assert_int_equal(f->nsent, 4); /* no retransmission of non-INVITE finals */
-	run_until(f, 100 + 32000);   /* Timer J = 64*T1 */
+	run_until(f, 100 + 32000);     /* Timer J = 64*T1 */
 	assert_int_equal(sip_txn_layer_count(f->layer), 1);
 	feed(f, request((struct rq){.method = "OPTIONS", .branch = "z9hG4bKns1"}));
 	assert_int_equal(f->requests, 3); /* a new transaction now */
@@ -908,8 +913,9 @@ static void test_server_tcp_respond_in_callback(void **state)
 	/* A final response from inside request_cb over TCP ends the transaction
 	 * while the layer is still in its call: it must survive that. */
 	f->auto_status = 200;
-	feed(f, request((struct rq){.method = "BYE", .branch = "z9hG4bKns2", .to_tag = "x",
-				    .tp = SIP_TRANSPORT_TCP}));
+	feed(f,
+	     request((struct rq){
+		 .method = "BYE", .branch = "z9hG4bKns2", .to_tag = "x", .tp = SIP_TRANSPORT_TCP}));
 	assert_int_equal(f->auto_err, 0);
 	assert_int_equal(f->nsent, 1);
 	assert_int_equal(sip_txn_layer_count(f->layer), 0); /* Timer J is 0 */
@@ -936,7 +942,8 @@ static void test_cancel_matching(void **state)
 	feed(f, request((struct rq){.method = "INVITE", .branch = "z9hG4bKc1"}));
 	struct sip_txn *inv = f->stx;
 	/* CANCEL: same branch, its own transaction, given to the TU. */
-	feed(f, request((struct rq){.method = "CANCEL", .branch = "z9hG4bKc1", .cseq_method = "CANCEL"}));
+	feed(f, request((struct rq){
+		    .method = "CANCEL", .branch = "z9hG4bKc1", .cseq_method = "CANCEL"}));
 	assert_int_equal(f->requests, 2);
 	struct sip_txn *cancel_tx = f->stx;
 	assert_ptr_not_equal(cancel_tx, inv);
@@ -962,12 +969,14 @@ static void test_cancel_matching(void **state)
 	/* RFC 2543 CANCEL, no cookie: matched by R-URI, tags, Call-ID, CSeq, Via. */
 	feed(f, request((struct rq){.method = "INVITE", .branch = "old1", .call_id = "c2543"}));
 	struct sip_txn *old = f->stx;
-	struct sip_msg *c5 = request((struct rq){.method = "CANCEL", .branch = "old1",
-						 .call_id = "c2543"});
+	struct sip_msg *c5 =
+	    request((struct rq){.method = "CANCEL", .branch = "old1", .call_id = "c2543"});
 	assert_ptr_equal(sip_txn_find_cancelled(f->layer, c5), old);
 	sip_msg_unref(c5);
-	struct sip_msg *c6 = request((struct rq){.method = "CANCEL", .branch = "old1",
-						 .call_id = "c2543", .ruri = "sip:carol@127.0.0.1"});
+	struct sip_msg *c6 = request((struct rq){.method = "CANCEL",
+						 .branch = "old1",
+						 .call_id = "c2543",
+						 .ruri = "sip:carol@127.0.0.1"});
 	assert_null(sip_txn_find_cancelled(f->layer, c6));
 	sip_msg_unref(c6);
 }
@@ -986,8 +995,8 @@ static void test_rfc2543_matching(void **state)
 	assert_int_equal(f->nsent, 2);	  /* 100 twice */
 	/* A different From tag, or R-URI, or CSeq: other transactions. */
 	feed(f, request((struct rq){.method = "INVITE", .call_id = "old@test", .from_tag = "ft2"}));
-	feed(f, request((struct rq){.method = "INVITE", .call_id = "old@test",
-				    .ruri = "sip:carol@127.0.0.1"}));
+	feed(f, request((struct rq){
+		    .method = "INVITE", .call_id = "old@test", .ruri = "sip:carol@127.0.0.1"}));
 	feed(f, request((struct rq){.method = "INVITE", .call_id = "old@test", .cseq = 2}));
 	assert_int_equal(f->requests, 4);
 
@@ -1061,8 +1070,8 @@ static void test_many_client_timeouts_in_order(void **state)
 		f->now = t;
 		start[i] = t;
 		snprintf(branch, sizeof(branch), "z9hG4bKm%u", i);
-		struct sip_msg *req = request((struct rq){.method = "MESSAGE", .branch = branch,
-							  .tp = SIP_TRANSPORT_TCP});
+		struct sip_msg *req = request(
+		    (struct rq){.method = "MESSAGE", .branch = branch, .tp = SIP_TRANSPORT_TCP});
 		struct sip_txn *ctx;
 		assert_int_equal(sip_txn_client_start(&ctx, f->layer, req, &dest, NULL, NULL), 0);
 		sip_msg_unref(req);
@@ -1118,8 +1127,10 @@ static void test_reentrant_callbacks(void **state)
 
 	f->on_request = cancel_on_request;
 	size_t base = f->nsent;
-	feed(f, request((struct rq){.method = "INVITE", .branch = "z9hG4bKr1", .tp = SIP_TRANSPORT_TCP}));
-	feed(f, request((struct rq){.method = "CANCEL", .branch = "z9hG4bKr1", .tp = SIP_TRANSPORT_TCP}));
+	feed(f, request((struct rq){
+		    .method = "INVITE", .branch = "z9hG4bKr1", .tp = SIP_TRANSPORT_TCP}));
+	feed(f, request((struct rq){
+		    .method = "CANCEL", .branch = "z9hG4bKr1", .tp = SIP_TRANSPORT_TCP}));
 	assert_int_equal(f->nsent - base, 3); /* 100, 200 (CANCEL), 487 */
 	assert_memory_equal(f->sent[base + 1].data, "SIP/2.0 200 ", 12);
 	assert_memory_equal(f->sent[base + 2].data, "SIP/2.0 487 ", 12);
@@ -1128,7 +1139,9 @@ static void test_reentrant_callbacks(void **state)
 	sip_msg_unref(r);
 	/* The CANCEL's transaction is gone (TCP), the INVITE's waits for its ACK. */
 	assert_int_equal(sip_txn_layer_count(f->layer), 1);
-	feed(f, request((struct rq){.method = "ACK", .branch = "z9hG4bKr1", .to_tag = "uas1",
+	feed(f, request((struct rq){.method = "ACK",
+				    .branch = "z9hG4bKr1",
+				    .to_tag = "uas1",
 				    .tp = SIP_TRANSPORT_TCP}));
 	assert_int_equal(sip_txn_layer_count(f->layer), 0);
 	assert_int_equal(f->acks, 0);
@@ -1175,37 +1188,37 @@ static void test_layer_args(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_heap_order),
-		cmocka_unit_test(test_siphash_vectors),
-		cmocka_unit_test(test_htab_grow_shrink),
-		cmocka_unit_test(test_layer_args),
+	    cmocka_unit_test(test_heap_order),
+	    cmocka_unit_test(test_siphash_vectors),
+	    cmocka_unit_test(test_htab_grow_shrink),
+	    cmocka_unit_test(test_layer_args),
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
-		T(test_invite_client_udp_schedule),
-		T(test_invite_client_tcp_no_retransmit),
-		T(test_invite_client_non2xx_ack),
-		T(test_invite_client_non2xx_tcp),
-		T(test_invite_client_accepted),
-		T(test_client_detach),
-		T(test_client_udp_schedule),
-		T(test_client_proceeding_and_k),
-		T(test_client_tcp),
-		T(test_client_errors),
-		T(test_stray_responses),
-		T(test_invite_server_non2xx_udp),
-		T(test_invite_server_ack_confirmed),
-		T(test_invite_server_tcp),
-		T(test_invite_server_accepted_ack),
-		T(test_invite_server_timer_l),
-		T(test_invite_server_2xx_tcp),
-		T(test_server_udp),
-		T(test_server_tcp_respond_in_callback),
-		T(test_server_method_distinguishes),
-		T(test_cancel_matching),
-		T(test_rfc2543_matching),
-		T(test_many_server_transactions),
-		T(test_many_client_timeouts_in_order),
-		T(test_reentrant_callbacks),
-		T(test_destroy_with_live_transactions),
+	    T(test_invite_client_udp_schedule),
+	    T(test_invite_client_tcp_no_retransmit),
+	    T(test_invite_client_non2xx_ack),
+	    T(test_invite_client_non2xx_tcp),
+	    T(test_invite_client_accepted),
+	    T(test_client_detach),
+	    T(test_client_udp_schedule),
+	    T(test_client_proceeding_and_k),
+	    T(test_client_tcp),
+	    T(test_client_errors),
+	    T(test_stray_responses),
+	    T(test_invite_server_non2xx_udp),
+	    T(test_invite_server_ack_confirmed),
+	    T(test_invite_server_tcp),
+	    T(test_invite_server_accepted_ack),
+	    T(test_invite_server_timer_l),
+	    T(test_invite_server_2xx_tcp),
+	    T(test_server_udp),
+	    T(test_server_tcp_respond_in_callback),
+	    T(test_server_method_distinguishes),
+	    T(test_cancel_matching),
+	    T(test_rfc2543_matching),
+	    T(test_many_server_transactions),
+	    T(test_many_client_timeouts_in_order),
+	    T(test_reentrant_callbacks),
+	    T(test_destroy_with_live_transactions),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
