@@ -185,7 +185,9 @@ struct sip_hdr {
 /* Messages                                                                  */
 /* ======================================================================== */
 
-enum { SIP_MSG_MAX_SIZE = 65535, SIP_MSG_MAX_HEADERS = 128 };
+/* Limits: a message (one datagram), its header fields, and one header line
+ * with its folded continuations. Beyond them parsing fails cleanly. */
+enum { SIP_MSG_MAX_SIZE = 65535, SIP_MSG_MAX_HEADERS = 128, SIP_MSG_MAX_LINE = 8192 };
 
 struct sip_msg {
 	unsigned refs;
@@ -327,23 +329,33 @@ struct sip_txn_layer_cbs {
 	/* Sends a request (client transactions, ACK for non-2xx, stateless sends). */
 	int (*send_request_cb)(void *arg, const struct sip_peer *dest, const char *data,
 			       size_t len);
-	/* Sends a response to `req`; the transport routes it (RFC 3261 §18.2.2). */
-	int (*send_response_cb)(void *arg, const struct sip_msg *req, const char *data,
-				size_t len);
-	/* A request that starts a new server transaction (never ACK). The layer has
-	 * already answered 100 Trying to an INVITE. The callee answers with
-	 * sip_txn_respond(), now or later. */
+	/* Sends a response; the transport routes it (RFC 3261 §18.2.2, RFC 3581)
+	 * from where the request came from (`src`) and its top Via (`via`). Both
+	 * are borrowed for the call. A transaction that keeps responding after its
+	 * request is released (non-INVITE, Completed) passes copies of them; the
+	 * Via copy has the routing fields only (transport, host, port, branch,
+	 * received, rport, maddr; protocol and params empty). */
+	int (*send_response_cb)(void *arg, const struct sip_peer *src, const struct sip_via *via,
+				const char *data, size_t len);
+	/* A request that starts a new server transaction (never ACK; CANCEL gets its
+	 * own). The layer has already answered 100 Trying to an INVITE. The callee
+	 * answers with sip_txn_respond(), now or later; `req` is borrowed for the
+	 * call (sip_msg_ref() to keep it, or use sip_txn_request()). */
 	void (*request_cb)(void *arg, struct sip_txn *stx, struct sip_msg *req);
 	/* An ACK that matched no INVITE server transaction in Completed state: the
 	 * ACK for a 2xx (or a stray one). If it matched an Accepted transaction, that
-	 * transaction has stopped retransmitting its 2xx. */
+	 * transaction has stopped retransmitting its 2xx. Optional (NULL). */
 	void (*ack_cb)(void *arg, struct sip_msg *ack);
 	/* An INVITE server transaction that sent a 2xx got no ACK within 64*T1
-	 * (the call should be torn down with BYE). */
+	 * (the call should be torn down with BYE). `stx` is freed when the callback
+	 * returns. Optional (NULL). */
 	void (*ack_timeout_cb)(void *arg, struct sip_txn *stx);
 	void *arg;
 };
 
+/* now_cb, send_request_cb, send_response_cb and request_cb are required
+ * (-EINVAL otherwise, and for a zero timer). Callbacks may call back into the
+ * layer (respond, start or detach transactions) but must not destroy it. */
 int sip_txn_layer_create(struct sip_txn_layer **out, const struct sip_txn_layer_cbs *cbs,
 			 const struct sip_txn_timers *timers /* NULL: RFC defaults */);
 /* Destroys every transaction without calling back. */
@@ -356,6 +368,9 @@ void sip_txn_layer_destroy(struct sip_txn_layer *layer);
  * completes an INVITE transaction. Responses go to their client transaction
  * (§17.1.3); unmatched responses are dropped, except 2xx to INVITE which are
  * given to the client transaction's callback again while it is Accepted.
+ * `msg` is borrowed: the layer takes its own reference when it keeps it. Give
+ * it only messages that parsed (the transport answers the malformed ones).
+ * Callbacks fire before this returns.
  */
 void sip_txn_layer_recv(struct sip_txn_layer *layer, struct sip_msg *msg);
 
@@ -366,20 +381,30 @@ size_t sip_txn_layer_count(const struct sip_txn_layer *layer);
 
 /* ---- server side ---- */
 
-/* The request this server transaction serves (borrowed; lives as long as stx). */
+/* The request a transaction serves or sent (borrowed). A non-INVITE server
+ * transaction releases it when its final response is sent (then NULL). */
 struct sip_msg *sip_txn_request(const struct sip_txn *stx);
+/* The last response status sent (server) or received (client); 0 before any. */
+uint16_t sip_txn_status(const struct sip_txn *tx);
 
 /*
  * Sends a response on a server transaction and drives its state (a final
  * response moves it to Completed, or to Accepted for a 2xx to INVITE).
- * Arguments as sip_response_print(). -EINVAL after a final response.
+ * Arguments as sip_response_print(). -EINVAL after a final response,
+ * -ENOMEM; a negative send_response_cb result is passed back, but the
+ * transaction still moves on (its retransmissions may get through).
  * A transaction whose final response is sent must not be used again by the
- * caller: the layer frees it when its timers end.
+ * caller once control returns to the loop: the layer frees it when its
+ * timers end (at once on a reliable transport for a non-INVITE).
+ * A 2xx to INVITE is retransmitted (T1 doubling to T2) until the ACK comes,
+ * on every transport: §13.3.1.4 makes that end-to-end.
  */
 int sip_txn_respond(struct sip_txn *stx, uint16_t status, const char *reason,
 		    const char *to_tag, const char *extra_headers, struct str body);
 
-/* The INVITE server transaction a CANCEL refers to (§9.2), or NULL. */
+/* The INVITE server transaction a CANCEL refers to (§9.2), or NULL. It may
+ * have sent its final response already (sip_txn_status() >= 200): the CANCEL
+ * then gets 200 and changes nothing. */
 struct sip_txn *sip_txn_find_cancelled(struct sip_txn_layer *layer,
 				       const struct sip_msg *cancel);
 
@@ -392,8 +417,11 @@ void *sip_txn_owner(const struct sip_txn *tx);
 /*
  * A response for a client transaction, or its failure: `resp` NULL with
  * status 408 on timeout (Timer B/F) or 503 on a transport error. Called for
- * every provisional and final response; after a final one (and for INVITE
- * after the Accepted period ends) the transaction is gone.
+ * every provisional and final response (`resp` borrowed for the call); after
+ * a final one the transaction is gone, except after a 2xx to INVITE: the
+ * transaction is then Accepted for 64*T1, every 2xx (retransmissions, other
+ * forks) comes to the callback again, and the end of that period is told by
+ * one last call with `resp` NULL and status 0. Unless detached first.
  */
 typedef void (*sip_txn_response_cb)(void *arg, struct sip_txn *ctx, const struct sip_msg *resp,
 				    uint16_t status);
@@ -402,6 +430,10 @@ typedef void (*sip_txn_response_cb)(void *arg, struct sip_txn *ctx, const struct
  * Starts a client transaction for `req` (a message this side printed and
  * parsed, its top Via carrying a fresh branch; a reference is taken) to
  * `dest`. For INVITE, a non-2xx final response is ACKed by the layer (§17.1.1.3).
+ * The request is sent before this returns; if that fails the error is
+ * returned and no transaction exists. No callback fires before it returns.
+ * -EINVAL for an ACK or a request without branch, -EEXIST for a branch and
+ * method already in use.
  */
 int sip_txn_client_start(struct sip_txn **out, struct sip_txn_layer *layer, struct sip_msg *req,
 			 const struct sip_peer *dest, sip_txn_response_cb cb, void *arg);
@@ -409,7 +441,8 @@ int sip_txn_client_start(struct sip_txn **out, struct sip_txn_layer *layer, stru
 int sip_txn_send_stateless(struct sip_txn_layer *layer, const struct sip_peer *dest,
 			   const char *data, size_t len);
 /* Forgets the callback of a client transaction whose owner is going away; the
- * transaction still completes on the wire. */
+ * transaction still completes on the wire. Valid until the transaction's last
+ * callback (see sip_txn_response_cb). */
 void sip_txn_client_detach(struct sip_txn *ctx);
 
 /* A fresh branch with the RFC 3261 magic cookie: "z9hG4bK" + 16 hex digits. */
@@ -434,9 +467,16 @@ int sip_dialog_create_uac(struct sip_dialog **out, const struct sip_msg *invite,
 			  const struct sip_msg *resp, const char *local_contact);
 void sip_dialog_destroy(struct sip_dialog *d);
 
+/* Slices into the dialog, valid until it is destroyed (the remote target: until
+ * the next target refresh). */
 struct str sip_dialog_call_id(const struct sip_dialog *d);
 struct str sip_dialog_local_tag(const struct sip_dialog *d);
 struct str sip_dialog_remote_tag(const struct sip_dialog *d);
+struct str sip_dialog_remote_target(const struct sip_dialog *d);
+/* False for a UAC dialog made from a 1xx until a 2xx confirms it. */
+bool sip_dialog_confirmed(const struct sip_dialog *d);
+/* §12.1.1: the dialog was made over TLS with a sips Request-URI. */
+bool sip_dialog_secure(const struct sip_dialog *d);
 
 /* Whether a message belongs to this dialog (Call-ID and both tags, §12.2.2). */
 bool sip_dialog_matches(const struct sip_dialog *d, const struct sip_msg *msg);
@@ -450,18 +490,36 @@ bool sip_dialog_matches(const struct sip_dialog *d, const struct sip_msg *msg);
 int sip_dialog_recv_request(struct sip_dialog *d, const struct sip_msg *req);
 
 /*
+ * Takes a response received in the dialog (to the INVITE that made it, or to
+ * a request printed with sip_dialog_request_print). A 2xx to INVITE confirms
+ * an early UAC dialog and recomputes its route set (§13.2.2.4); a 2xx to a
+ * target refresh replaces the remote target from Contact (§12.2.1.2).
+ * 0, -EINVAL when the response is not this dialog's, -EBADMSG, -ENOMEM.
+ */
+int sip_dialog_recv_response(struct sip_dialog *d, const struct sip_msg *resp);
+
+/*
  * Prints an in-dialog request (§12.2.1.1): Request-URI is the remote target,
- * Route from the route set (loose routing), From/To with the tags, Call-ID,
- * the next local CSeq (ACK and CANCEL reuse the INVITE's — pass
- * `cseq_override` non-zero for them), Max-Forwards 70, a Via with `via_sent_by`
- * ("host:port"), `transport` and a fresh branch, Contact, `extra_headers`
- * (complete lines or NULL) and `body` with Content-Length.
- * *dest is where to send it: the first Route's address or else the remote target.
+ * Route from the route set (loose routing; when the first route lacks ;lr it
+ * is a strict router: it becomes the Request-URI and the remote target goes
+ * last in Route), From/To with the tags, Call-ID, the next local CSeq (ACK and
+ * CANCEL reuse the INVITE's: `cseq_override` when non-zero, else the last
+ * INVITE's — printed here, or the one that made a UAC dialog; a non-zero
+ * `cseq_override` for another method is used as is and does not advance the
+ * local CSeq), Max-Forwards 70, a Via with `via_sent_by` ("host:port"),
+ * `transport`, ;rport and a fresh branch (CANCEL: the branch of the last
+ * INVITE printed here, §9.1), Contact for the methods that take one (INVITE,
+ * UPDATE, OPTIONS, SUBSCRIBE, NOTIFY, REFER), `extra_headers` (complete
+ * lines or NULL) and `body` with Content-Length.
+ * 0, -EINVAL, -EBADMSG (a stored route does not parse), -ENOMEM.
+ * sip_dialog_next_hop() says where to send it.
  */
 int sip_dialog_request_print(struct buf *out, struct sip_dialog *d, enum sip_method method,
 			     uint32_t cseq_override, enum sip_transport transport,
 			     const char *via_sent_by, const char *extra_headers, struct str body);
-/* The host and port the next in-dialog request goes to (first Route or remote target). */
+/* The host and port the next in-dialog request goes to (first Route or remote
+ * target; `port` 0 when the URI has none), and the transport its URI asks for
+ * (transport= parameter, TLS for sips, else UDP). Slices into the dialog. */
 int sip_dialog_next_hop(const struct sip_dialog *d, struct str *host, uint16_t *port,
 			enum sip_transport *transport);
 /* The peer in-dialog requests go to when the far end sits behind NAT: the
