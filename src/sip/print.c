@@ -131,6 +131,70 @@ static void hdr_print(struct buf *out, const char *name, struct str value)
 	buf_append(out, "\r\n", 2);
 }
 
+/* Whether the Via's sent-by host is literally the address the request came from. */
+static bool via_host_is_source(const struct sip_msg *req)
+{
+	struct net_addr a;
+	const struct net_addr *src = &req->src.remote;
+
+	if (net_addr_parse(&a, req->via.host, 0) != 0 || net_addr_family(&a) != net_addr_family(src))
+		return false;
+	if (net_addr_family(&a) == AF_INET6)
+		return memcmp(&a.u.in6.sin6_addr, &src->u.in6.sin6_addr, 16) == 0;
+	return a.u.in4.sin_addr.s_addr == src->u.in4.sin_addr.s_addr;
+}
+
+/*
+ * The topmost Via of a response as the server would have stamped it on
+ * receipt (§18.2.1, RFC 3581 §4): "received" with the source address when
+ * the sent-by host is not that address (always when rport was asked for),
+ * and "rport" filled with the source port. The other Vias go back verbatim.
+ */
+static void top_via_print(struct buf *out, const struct sip_msg *req, struct str value)
+{
+	struct str list = value, item;
+	struct str params = req->via.params;
+
+	if (net_addr_family(&req->src.remote) == 0 || !sip_list_next(&list, &item)) {
+		hdr_print(out, "Via", value);
+		return;
+	}
+	const char *item_end = item.p + item.len;
+	if (params.len && (params.p < item.p || params.p + params.len > item_end)) {
+		hdr_print(out, "Via", value); /* not the Via the parser read: leave it be */
+		return;
+	}
+	const char *head_end = params.len ? params.p : item_end;
+	buf_append_cstr(out, "Via: ");
+	sip__value_print(out, sip__str(item.p, head_end));
+
+	/* Parameters one by one (Via parameter values are tokens or hosts: no ';' inside). */
+	const char *p = params.p, *end = params.p + params.len;
+	while (params.len && p < end) {
+		const char *q = p + 1;
+		while (q < end && *q != ';')
+			q++;
+		struct str param = str_trim(sip__str(p + 1, q));
+		ptrdiff_t eq = str_find_char(param, '=');
+		struct str name = str_trim(eq < 0 ? param : str_make(param.p, (size_t)eq));
+		if (str_ieq(name, STR("rport")))
+			buf_printf(out, ";rport=%u", net_addr_port(&req->src.remote));
+		else if (!str_ieq(name, STR("received")))
+			buf_printf(out, ";%.*s", (int)param.len, param.p);
+		p = q;
+	}
+	if (req->via.rport || !via_host_is_source(req)) {
+		char host[NET_ADDR_STRLEN];
+		buf_printf(out, ";received=%s",
+			   net_addr_print_host(&req->src.remote, host, sizeof(host)));
+	}
+	if (list.len) {
+		buf_append(out, ", ", 2);
+		sip__value_print(out, list);
+	}
+	buf_append(out, "\r\n", 2);
+}
+
 void sip_response_print(struct buf *out, const struct sip_msg *req, uint16_t status,
 			const char *reason, const char *to_tag, const char *extra_headers,
 			struct str body)
@@ -141,9 +205,16 @@ void sip_response_print(struct buf *out, const struct sip_msg *req, uint16_t sta
 		return;
 	buf_printf(out, "SIP/2.0 %03u %s\r\n", (unsigned)status,
 		   reason ? reason : sip_reason_phrase(status));
-	for (size_t i = 0; i < req->hdr_count; i++)
-		if (req->hdrs[i].id == SIP_HDR_VIA)
+	bool top = true;
+	for (size_t i = 0; i < req->hdr_count; i++) {
+		if (req->hdrs[i].id != SIP_HDR_VIA)
+			continue;
+		if (top)
+			top_via_print(out, req, req->hdrs[i].value);
+		else
 			hdr_print(out, "Via", req->hdrs[i].value);
+		top = false;
+	}
 	if ((h = sip_msg_hdr(req, SIP_HDR_FROM)))
 		hdr_print(out, "From", h->value);
 	if ((h = sip_msg_hdr(req, SIP_HDR_TO))) {
