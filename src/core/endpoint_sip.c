@@ -132,6 +132,7 @@ int core__profile_start(struct profile *p)
 	const struct config_profile *cfg = p->cfg;
 	struct sip_ua_config ucfg = {
 		.name = cfg->name,
+		.enable_udp = cfg->enable_udp,
 		.enable_tcp = cfg->enable_tcp,
 		.ext_host = cfg->ext_sip_ip,
 		.user_agent = "irisx/" IRISX_VERSION,

@@ -593,6 +593,7 @@ struct sip_ua_cbs {
 struct sip_ua_config {
 	const char *name;     /* the profile's name, for logs */
 	struct net_addr addr; /* sip-ip and sip-port */
+	bool enable_udp;
 	bool enable_tcp;
 	const char *ext_host; /* ext-sip-ip: advertised instead of the bound address, or NULL */
 	const char *user_agent; /* "irisx/0.1.0" */

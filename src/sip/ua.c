@@ -615,7 +615,10 @@ int sip_ua_create(struct sip_ua **out, uv_loop_t *loop, const struct sip_ua_conf
 		goto out;
 	if (cfg->ext_host)
 		sip_transport_set_ext_host(ua->ts, cfg->ext_host);
-	err = sip_transport_listen(ua->ts, SIP_TRANSPORT_UDP, &cfg->addr);
+	if (!cfg->enable_udp && !cfg->enable_tcp)
+		err = -EINVAL;
+	if (!err && cfg->enable_udp)
+		err = sip_transport_listen(ua->ts, SIP_TRANSPORT_UDP, &cfg->addr);
 	if (!err && cfg->enable_tcp)
 		err = sip_transport_listen(ua->ts, SIP_TRANSPORT_TCP, &cfg->addr);
 	if (err) {
@@ -625,8 +628,9 @@ int sip_ua_create(struct sip_ua **out, uv_loop_t *loop, const struct sip_ua_conf
 	}
 	uv_timer_init(loop, &ua->timer);
 	ua->timer.data = ua;
-	log_notice("profile %s listening on %s (udp%s)", ua->name,
-		   net_addr_print(&cfg->addr, where, sizeof(where)), cfg->enable_tcp ? ", tcp" : "");
+	log_notice("profile %s listening on %s (%s%s%s)", ua->name,
+		   net_addr_print(&cfg->addr, where, sizeof(where)), cfg->enable_udp ? "udp" : "",
+		   cfg->enable_udp && cfg->enable_tcp ? ", " : "", cfg->enable_tcp ? "tcp" : "");
 	*out = ua;
 	return 0;
 out:

@@ -65,7 +65,8 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	assert_int_equal(uv_loop_init(&f->loop), 0);
-	struct sip_ua_config cfg = {.name = "test", .enable_tcp = true, .user_agent = "t"};
+	struct sip_ua_config cfg = {
+		.name = "test", .enable_udp = true, .enable_tcp = true, .user_agent = "t"};
 	assert_int_equal(net_addr_parse(&cfg.addr, STR("127.0.0.1"), 0), 0);
 	struct sip_ua_cbs cbs = {.acl_cb = acl_cb,
 				 .invite_cb = invite_cb,
