@@ -16,7 +16,7 @@
 /* word [ "@" word ] (§25.1 callid) */
 static bool call_id_valid(struct str s)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end = sip__end(s);
 	const char *q = sip__span(p, end, SIP_CC_WORD);
 
 	if (q == p)
@@ -65,7 +65,7 @@ static bool date_valid(struct str s)
 /* media-type = m-type SLASH m-subtype *( SEMI m-parameter ) (§20.15) */
 static bool content_type_valid(struct str s)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end = sip__end(s);
 	const char *q = sip__span(p, end, SIP_CC_TOKEN);
 
 	if (q == p)

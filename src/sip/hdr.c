@@ -207,7 +207,7 @@ static bool param_next(const char **pp, const char *end, struct str *name, struc
 
 bool sip_param_get(struct str params, const char *name, struct str *value)
 {
-	const char *p = params.p, *end = params.p + params.len;
+	const char *p = params.p, *end = sip__end(params);
 	struct str n, v;
 
 	if (!params.p || !name)
@@ -224,7 +224,7 @@ bool sip_param_get(struct str params, const char *name, struct str *value)
 
 bool sip_list_next(struct str *list, struct str *item)
 {
-	const char *p = list->p, *end = list->p + list->len;
+	const char *p = list->p, *end = sip__end(*list);
 
 	if (!list->p)
 		return false;
@@ -302,15 +302,19 @@ static const char *token_then(const char *p, const char *end, struct str *tok, c
 
 static int via_params_read(struct sip_via *out)
 {
-	const char *p = out->params.p, *end = out->params.p + out->params.len;
+	const char *p = out->params.p, *end = sip__end(out->params);
 	struct str n, v;
 
 	while (param_next(&p, end, &n, &v)) {
+		bool needs_value = str_ieq_cstr(n, "branch") || str_ieq_cstr(n, "received") ||
+				   str_ieq_cstr(n, "maddr") || str_ieq_cstr(n, "ttl");
+		if (needs_value && v.len == 0)
+			return -EINVAL; /* via-branch, via-received, … all have "=" value */
 		if (str_ieq_cstr(n, "branch")) {
 			out->branch = v;
 		} else if (str_ieq_cstr(n, "received")) {
-			const char *h = sip__host_skip(v.p, v.p + v.len, true);
-			if (!h || h != v.p + v.len)
+			const char *h = sip__host_skip(v.p, sip__end(v), true);
+			if (!h || h != sip__end(v))
 				return -EINVAL;
 			out->received = v;
 		} else if (str_ieq_cstr(n, "rport")) {
@@ -328,7 +332,7 @@ static int via_params_read(struct sip_via *out)
 
 int sip_via_parse(struct sip_via *out, struct str s, struct str *rest)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end = sip__end(s);
 	struct str name, version;
 
 	if (!out || !s.p)
@@ -383,8 +387,8 @@ int sip_cseq_parse(struct sip_cseq *out, struct str s)
 	if (!out || !s.p)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	p = sip__skip_lws(s.p, s.p + s.len);
-	end = sip__rskip_lws(p, s.p + s.len);
+	p = sip__skip_lws(s.p, sip__end(s));
+	end = sip__rskip_lws(p, sip__end(s));
 	const char *d = p;
 	p = sip__span(p, end, SIP_CC_DIGIT);
 	int err = str_to_u32(sip__str(d, p), &out->num);
@@ -426,7 +430,7 @@ static const char *display_tokens(const char *p, const char *end, const char **d
 
 int sip_addr_parse(struct sip_addr *out, struct str s, struct str *rest)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end = sip__end(s);
 
 	if (!out || !s.p)
 		return -EINVAL;

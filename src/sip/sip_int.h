@@ -72,6 +72,12 @@ static inline const char *sip__rskip_lws(const char *start, const char *end)
 	return end;
 }
 
+/* One past the last octet; an empty slice may have a NULL pointer. */
+static inline const char *sip__end(struct str s)
+{
+	return s.p ? s.p + s.len : s.p;
+}
+
 static inline struct str sip__str(const char *p, const char *end)
 {
 	return str_make(p, (size_t)(end - p));
