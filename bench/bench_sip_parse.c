@@ -47,10 +47,10 @@ static const char invite[] =
 
 enum mode { PARSE, PARSE_EAGER, PARSE_LAZY };
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -88,7 +88,7 @@ static int run(const char *name, enum mode mode, long n)
 {
 	size_t len = sizeof(invite) - 1, sum = 0;
 	long done = 0;
-	double t0 = now_s(), t = t0;
+	double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 
 	while (done < n) {
 		struct sip_msg *m;
@@ -99,12 +99,16 @@ static int run(const char *name, enum mode mode, long n)
 		sum += touch(m, mode);
 		sip_msg_unref(m);
 		/* bounded in time as well as in count */
-		if ((++done & 0xffff) == 0 && (t = now_s()) - t0 > 30.0)
+		if ((++done & 0xffff) == 0 && clock_s(CLOCK_MONOTONIC) - w0 > 30.0)
 			break;
 	}
-	t = now_s() - t0;
-	printf("%s: %ld msgs in %.3f s = %.0f msgs/s (%.0f ns/msg, %zu-octet INVITE, check %zu)\n",
-	       name, done, t, (double)done / t, t * 1e9 / (double)done, len, sum % 1000);
+	/* CPU time is the figure: on a shared machine wall time also counts the
+	 * time other processes held the core */
+	double cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0, wall = clock_s(CLOCK_MONOTONIC) - w0;
+	printf("%s: %ld msgs in %.3f s = %.0f msgs/s (%.0f ns/msg; wall %.3f s; %zu-octet "
+	       "INVITE; checksum %zu)\n",
+	       name, done, cpu, (double)done / cpu, cpu * 1e9 / (double)done, wall, len,
+	       sum);
 	return 0;
 }
 

@@ -308,9 +308,9 @@ int sip_uri_parse(struct sip_uri *out, struct str s)
 		return -EINVAL;
 
 	int err;
-	if (str_ieq_cstr(out->scheme, "sip") || str_ieq_cstr(out->scheme, "sips"))
+	if (SIP__IEQ(out->scheme, "sip") || SIP__IEQ(out->scheme, "sips"))
 		err = uri_sip_parse(out, p, end);
-	else if (str_ieq_cstr(out->scheme, "tel"))
+	else if (SIP__IEQ(out->scheme, "tel"))
 		err = uri_tel_parse(out, p, end);
 	else
 		err = sip__escaped_valid(sip__str(p, end), SIP_CC_URIC) ? 0 : -EINVAL;
