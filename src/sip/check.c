@@ -16,7 +16,7 @@
 /* word [ "@" word ] (§25.1 callid) */
 static bool call_id_valid(struct str s)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end = sip__end(s);
 	const char *q = sip__span(p, end, SIP_CC_WORD);
 
 	if (q == p)
@@ -65,7 +65,7 @@ static bool date_valid(struct str s)
 /* media-type = m-type SLASH m-subtype *( SEMI m-parameter ) (§20.15) */
 static bool content_type_valid(struct str s)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end = sip__end(s);
 	const char *q = sip__span(p, end, SIP_CC_TOKEN);
 
 	if (q == p)
@@ -143,12 +143,12 @@ int sip_msg_check(const struct sip_msg *msg, const char **reason)
 	if (!msg->is_request)
 		return 0;
 
-	if (!str_ieq_cstr(sip__msg_version(msg), "SIP/2.0"))
+	if (!SIP__IEQ(sip__msg_version(msg), "SIP/2.0"))
 		return reject(reason, 505, "Version Not Supported");
 	if (msg->ruri.scheme.len == 0)
 		return reject(reason, 400, "Malformed Request-URI");
-	bool sip = str_ieq_cstr(msg->ruri.scheme, "sip") || str_ieq_cstr(msg->ruri.scheme, "sips");
-	if (!sip && !str_ieq_cstr(msg->ruri.scheme, "tel"))
+	bool sip = SIP__IEQ(msg->ruri.scheme, "sip") || SIP__IEQ(msg->ruri.scheme, "sips");
+	if (!sip && !SIP__IEQ(msg->ruri.scheme, "tel"))
 		return reject(reason, 416, "Unsupported URI Scheme");
 	/* §19.1.1: headers are not allowed in a Request-URI (RFC 4475 escruri) */
 	if (msg->ruri.headers.len)

@@ -103,24 +103,11 @@ static const uint8_t hdr_by_compact[26] = {
     ['x' - 'a'] = SIP_HDR_SESSION_EXPIRES,
 };
 
-static inline char lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
-}
-
-static bool ieq_n(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (lower(a[i]) != lower(b[i]))
-			return false;
-	return true;
-}
-
 enum sip_hdr_id sip_hdr_id_parse(struct str name)
 {
 	if (name.len == 0 || !name.p)
 		return SIP_HDR_OTHER;
-	char c = lower(name.p[0]);
+	char c = sip__lower(name.p[0]);
 	if (c < 'a' || c > 'z')
 		return SIP_HDR_OTHER;
 	if (name.len == 1) {
@@ -129,8 +116,10 @@ enum sip_hdr_id sip_hdr_id_parse(struct str name)
 	}
 	const uint8_t *cand = hdr_by_letter[c - 'a'];
 	for (size_t i = 0; i < ARRAY_LEN(hdr_by_letter[0]) && cand[i]; i++) {
+		const char *n = hdr_table[cand[i]].name;
+		/* most peers write the canonical spelling: memcmp first */
 		if (hdr_table[cand[i]].len == name.len &&
-		    ieq_n(hdr_table[cand[i]].name, name.p, name.len))
+		    (memcmp(n, name.p, name.len) == 0 || sip__ieq(name, n, name.len)))
 			return (enum sip_hdr_id)cand[i];
 	}
 	return SIP_HDR_OTHER;
@@ -158,11 +147,11 @@ const char *sip_transport_name(enum sip_transport t)
 
 int sip_transport_parse(struct str name, enum sip_transport *out)
 {
-	if (str_ieq_cstr(name, "udp"))
+	if (SIP__IEQ(name, "udp"))
 		*out = SIP_TRANSPORT_UDP;
-	else if (str_ieq_cstr(name, "tcp"))
+	else if (SIP__IEQ(name, "tcp"))
 		*out = SIP_TRANSPORT_TCP;
-	else if (str_ieq_cstr(name, "tls"))
+	else if (SIP__IEQ(name, "tls"))
 		*out = SIP_TRANSPORT_TLS;
 	else
 		return -EINVAL;
@@ -207,13 +196,14 @@ static bool param_next(const char **pp, const char *end, struct str *name, struc
 
 bool sip_param_get(struct str params, const char *name, struct str *value)
 {
-	const char *p = params.p, *end = params.p + params.len;
+	const char *p = params.p, *end = sip__end(params);
 	struct str n, v;
 
 	if (!params.p || !name)
 		return false;
+	size_t name_len = strlen(name);
 	while (param_next(&p, end, &n, &v)) {
-		if (str_ieq_cstr(n, name)) {
+		if (sip__ieq(n, name, name_len)) {
 			if (value)
 				*value = v;
 			return true;
@@ -224,7 +214,7 @@ bool sip_param_get(struct str params, const char *name, struct str *value)
 
 bool sip_list_next(struct str *list, struct str *item)
 {
-	const char *p = list->p, *end = list->p + list->len;
+	const char *p = list->p, *end = sip__end(*list);
 
 	if (!list->p)
 		return false;
@@ -302,24 +292,28 @@ static const char *token_then(const char *p, const char *end, struct str *tok, c
 
 static int via_params_read(struct sip_via *out)
 {
-	const char *p = out->params.p, *end = out->params.p + out->params.len;
+	const char *p = out->params.p, *end = sip__end(out->params);
 	struct str n, v;
 
 	while (param_next(&p, end, &n, &v)) {
-		if (str_ieq_cstr(n, "branch")) {
+		bool needs_value = SIP__IEQ(n, "branch") || SIP__IEQ(n, "received") ||
+				   SIP__IEQ(n, "maddr") || SIP__IEQ(n, "ttl");
+		if (needs_value && v.len == 0)
+			return -EINVAL; /* via-branch, via-received, … all have "=" value */
+		if (SIP__IEQ(n, "branch")) {
 			out->branch = v;
-		} else if (str_ieq_cstr(n, "received")) {
-			const char *h = sip__host_skip(v.p, v.p + v.len, true);
-			if (!h || h != v.p + v.len)
+		} else if (SIP__IEQ(n, "received")) {
+			const char *h = sip__host_skip(v.p, sip__end(v), true);
+			if (!h || h != sip__end(v))
 				return -EINVAL;
 			out->received = v;
-		} else if (str_ieq_cstr(n, "rport")) {
+		} else if (SIP__IEQ(n, "rport")) {
 			uint16_t port;
 			out->rport = true;
 			if (v.len && !sip__port_parse(v, &port))
 				return -EINVAL;
 			out->rport_value = v.len ? port : 0;
-		} else if (str_ieq_cstr(n, "maddr")) {
+		} else if (SIP__IEQ(n, "maddr")) {
 			out->maddr = v;
 		}
 	}
@@ -328,7 +322,7 @@ static int via_params_read(struct sip_via *out)
 
 int sip_via_parse(struct sip_via *out, struct str s, struct str *rest)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end = sip__end(s);
 	struct str name, version;
 
 	if (!out || !s.p)
@@ -383,8 +377,8 @@ int sip_cseq_parse(struct sip_cseq *out, struct str s)
 	if (!out || !s.p)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	p = sip__skip_lws(s.p, s.p + s.len);
-	end = sip__rskip_lws(p, s.p + s.len);
+	p = sip__skip_lws(s.p, sip__end(s));
+	end = sip__rskip_lws(p, sip__end(s));
 	const char *d = p;
 	p = sip__span(p, end, SIP_CC_DIGIT);
 	int err = str_to_u32(sip__str(d, p), &out->num);
@@ -426,7 +420,7 @@ static const char *display_tokens(const char *p, const char *end, const char **d
 
 int sip_addr_parse(struct sip_addr *out, struct str s, struct str *rest)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end = sip__end(s);
 
 	if (!out || !s.p)
 		return -EINVAL;

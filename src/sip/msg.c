@@ -21,22 +21,39 @@
 
 #define LOG_MODULE "sip"
 
-/* Line count of the header section (an upper bound on the number of header
- * fields), so that the index can be sized before the copy is made. */
-static size_t head_lines(const char *p, const char *end)
+/*
+ * One pass over the header section, CR by CR: counts its lines (an upper
+ * bound on the number of header fields, so that the index can be sized
+ * before the copy is made) and finds the first CR that is not followed by LF,
+ * which the line parser, walking LF by LF, would not see. *bare_cr is its
+ * offset, SIZE_MAX for none, or 0 when the scan stopped early and the line
+ * parser must look for itself.
+ */
+static size_t head_scan(const char *data, const char *end, size_t *bare_cr)
 {
+	const char *p = data;
 	size_t n = 0;
 
+	*bare_cr = SIZE_MAX;
 	while (p < end) {
-		const char *e = memchr(p, '\n', (size_t)(end - p));
-		if (!e)
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+		if (!cr)
 			return n + 1;
+		if (end - cr < 2 || cr[1] != '\n') {
+			if (*bare_cr == SIZE_MAX)
+				*bare_cr = (size_t)(cr - data);
+			p = cr + 1;
+			continue;
+		}
 		n++;
-		p = e + 1;
-		if (p < end && (*p == '\n' || (*p == '\r' && end - p >= 2 && p[1] == '\n')))
+		p = cr + 2;
+		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
 			break;
-		if (n > SIP_MSG_MAX_HEADERS + 1)
-			break; /* enough to see that there are too many */
+		if (n > SIP_MSG_MAX_HEADERS + 1) {
+			if (*bare_cr == SIZE_MAX)
+				*bare_cr = 0; /* enough to see that there are too many */
+			break;
+		}
 	}
 	return n;
 }
@@ -93,7 +110,7 @@ static void start_line_parse(struct sip_msg *msg, struct str line, struct parse_
 		/* Status-Line = SIP-Version SP Status-Code SP Reason-Phrase */
 		msg->is_request = false;
 		const char *sp = memchr(p, ' ', line.len);
-		if (!sp || !str_ieq_cstr(sip__str(p, sp), "SIP/2.0") || end - sp < 4) {
+		if (!sp || !SIP__IEQ(sip__str(p, sp), "SIP/2.0") || end - sp < 4) {
 			fatal(st, "Malformed status line");
 			return;
 		}
@@ -252,7 +269,7 @@ static bool head_nuls_valid(const char *p, const char *end)
  * structural fault (recorded in st).
  */
 static const char *headers_parse(struct sip_msg *msg, size_t cap, const char *p, const char *end,
-				 struct parse_state *st)
+				 size_t bare_cr, struct parse_state *st)
 {
 	const char *head = p;
 
@@ -281,7 +298,8 @@ static const char *headers_parse(struct sip_msg *msg, size_t cap, const char *p,
 		const char *line_end = e - 1;
 		if ((size_t)(line_end - p) > SIP_MSG_MAX_LINE)
 			return fault(st, "Header line too long"), NULL;
-		if (!line_crs_valid(p, line_end))
+		if (bare_cr ? bare_cr < (size_t)(line_end - msg->data)
+			    : !line_crs_valid(p, line_end))
 			return fault(st, "Bare CR in header line"), NULL;
 
 		/* header-name *(SP / HTAB) ":" SWS value */
@@ -326,7 +344,8 @@ int sip_msg_parse(struct sip_msg **out, const char *data, size_t len)
 	if (len == 0)
 		return -EBADMSG;
 
-	size_t cap = head_lines(data, data + len);
+	size_t bare_cr;
+	size_t cap = head_scan(data, data + len, &bare_cr);
 	if (cap > SIP_MSG_MAX_HEADERS + 1)
 		cap = SIP_MSG_MAX_HEADERS + 1;
 	struct sip_msg *msg = malloc(sizeof(*msg) + cap * sizeof(struct sip_hdr) + len);
@@ -353,7 +372,7 @@ int sip_msg_parse(struct sip_msg **out, const char *data, size_t len)
 
 	const char *body = NULL;
 	if (!st.fatal)
-		body = headers_parse(msg, cap, eol + 1, end, &st);
+		body = headers_parse(msg, cap, eol + 1, end, bare_cr, &st);
 	if (body) {
 		size_t avail = (size_t)(end - body);
 		if (st.cl_seen && st.content_length > avail) {

@@ -102,7 +102,7 @@ const char *sip_reason_phrase(uint16_t status)
 
 void sip__value_print(struct buf *out, struct str value)
 {
-	const char *p = value.p, *end = value.p + value.len;
+	const char *p = value.p, *end = sip__end(value);
 
 	for (;;) {
 		const char *cr = p < end ? memchr(p, '\r', (size_t)(end - p)) : NULL;

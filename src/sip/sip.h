@@ -231,6 +231,13 @@ struct sip_msg {
  * still set with msg->error naming the fault so that the caller can answer
  * 400; otherwise *out is NULL and the input is to be dropped.
  * -ENOMEM on allocation failure, -EMSGSIZE above SIP_MSG_MAX_SIZE.
+ * "Could be read" means: the top Via parsed (the response has somewhere to
+ * go) and the other four headers are present; sip_response_print() echoes
+ * them as received. msg->error is a static string fit for a reason phrase;
+ * fields that failed to parse are left empty, so such a message is only
+ * good for that 400, not for transaction matching. Responses with any fault
+ * are always dropped. Line endings must be CRLF; CRLFs before the start
+ * line are skipped (RFC 3261 §7.5).
  *
  * Over UDP `len` is the datagram (RFC 3261 §18.3: a Content-Length larger
  * than what arrived is malformed; bytes past Content-Length are discarded).
@@ -243,6 +250,7 @@ int sip_msg_parse(struct sip_msg **out, const char *data, size_t len);
  * (keep-alives, RFC 5626 §4.4.1) are counted in *skip and are not part of it.
  * Returns 0 with *msg_len, -EAGAIN for "need more", -EBADMSG when no valid
  * message can start here (no or bad Content-Length, headers over the limit).
+ * *skip is set with -EAGAIN too, so keep-alives can be consumed at once.
  */
 int sip_msg_frame(const char *data, size_t len, size_t *skip, size_t *msg_len);
 
@@ -262,7 +270,8 @@ const struct sip_hdr *sip_msg_hdr_by_name(const struct sip_msg *msg, struct str 
  * request method, Max-Forwards, Contact/Route/Record-Route syntax,
  * Expires/Date/Content-Type syntax, … (RFC 4475 §3.1.2).
  * Returns 0 when the request is fit to process, or the status to answer
- * (400, 416, 505, …) with *reason set to a static reason phrase.
+ * (400, 416, 505, …) with *reason set to a static reason phrase. A message
+ * parsed with msg->error gets 400 and that error. Responses get 0.
  */
 int sip_msg_check(const struct sip_msg *msg, const char **reason);
 

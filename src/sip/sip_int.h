@@ -72,6 +72,31 @@ static inline const char *sip__rskip_lws(const char *start, const char *end)
 	return end;
 }
 
+static inline char sip__lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+/* ASCII case-insensitive equality with n octets at lit (inlined: hot paths
+ * compare short names, where strlen + strncasecmp cost more than the work). */
+static inline bool sip__ieq(struct str s, const char *lit, size_t n)
+{
+	if (s.len != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (sip__lower(s.p[i]) != sip__lower(lit[i]))
+			return false;
+	return true;
+}
+
+#define SIP__IEQ(s, lit) sip__ieq((s), (lit), sizeof(lit) - 1)
+
+/* One past the last octet; an empty slice may have a NULL pointer. */
+static inline const char *sip__end(struct str s)
+{
+	return s.p ? s.p + s.len : s.p;
+}
+
 static inline struct str sip__str(const char *p, const char *end)
 {
 	return str_make(p, (size_t)(end - p));

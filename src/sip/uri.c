@@ -162,7 +162,7 @@ const char *sip__host_skip(const char *p, const char *end, bool brackets_optiona
 
 bool sip__escaped_valid(struct str s, unsigned cls)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end = sip__end(s);
 
 	while (p < end) {
 		if (*p == '%') {
@@ -204,7 +204,7 @@ static const char *uri_params_skip(const char *p, const char *end)
 /* headers: hname "=" hvalue *( "&" hname "=" hvalue ) */
 static bool uri_headers_valid(struct str s)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end = sip__end(s);
 
 	if (s.len == 0)
 		return false;
@@ -292,7 +292,7 @@ static int uri_tel_parse(struct sip_uri *out, const char *p, const char *end)
 
 int sip_uri_parse(struct sip_uri *out, struct str s)
 {
-	const char *p = s.p, *end = s.p + s.len;
+	const char *p = s.p, *end = sip__end(s);
 
 	if (!out || (!s.p && s.len))
 		return -EINVAL;
@@ -308,9 +308,9 @@ int sip_uri_parse(struct sip_uri *out, struct str s)
 		return -EINVAL;
 
 	int err;
-	if (str_ieq_cstr(out->scheme, "sip") || str_ieq_cstr(out->scheme, "sips"))
+	if (SIP__IEQ(out->scheme, "sip") || SIP__IEQ(out->scheme, "sips"))
 		err = uri_sip_parse(out, p, end);
-	else if (str_ieq_cstr(out->scheme, "tel"))
+	else if (SIP__IEQ(out->scheme, "tel"))
 		err = uri_tel_parse(out, p, end);
 	else
 		err = sip__escaped_valid(sip__str(p, end), SIP_CC_URIC) ? 0 : -EINVAL;
