@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh — shared helpers for irisx's interop tests (tests/interop/test_*.sh).
 #
 # A test sources this file, calls t_begin, starts its own irisx on free
@@ -129,6 +130,7 @@ t_dump()
 	printf -- '----- %s (%s) -----\n' "$title" "$file" >&2
 	if [ -s "$file" ]; then
 		# sed: end with a newline even if the file does not.
+		# shellcheck disable=SC1003
 		tail -n "$lines" "$file" | sed '$a\' >&2
 	else
 		printf '(empty or missing)\n' >&2
@@ -222,6 +224,7 @@ irisx_conf_prepare()
 irisx_start()
 {
 	local ip=${1:-127.0.0.1} attempt ports rtp i state
+	# shellcheck disable=SC2034 # for the caller
 	IRISX_IP=$ip
 	for attempt in 1 2 3; do
 		ports=$(ports_pick "$ip" 2) || t_die "cannot find free ports on $ip"

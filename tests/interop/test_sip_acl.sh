@@ -4,6 +4,7 @@
 # both profiles and both transports, and the ACK nothing. A trusted INVITE
 # afterwards still gets 100 + 404, so the refusal is about the source.
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 t_begin
 irisx_start

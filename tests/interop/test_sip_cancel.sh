@@ -5,6 +5,7 @@
 # wait in its socket (or TCP stream) and it reads the CANCEL before it routes
 # the INVITE to its 404.
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 t_begin
 irisx_start

@@ -4,6 +4,7 @@
 # and the ACK is absorbed — over UDP, a 404 that is not ACKed is retransmitted
 # (RFC 3261 §17.2.1), so we listen 1.2 s after the ACK and expect silence.
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 t_begin
 irisx_start

@@ -3,6 +3,7 @@
 # [::1] (UDP and TCP, both profiles), answer OPTIONS, and treat ::1 as trusted
 # (the "trusted" ACL lists it): INVITE gets 100 + 404, not 403.
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 t_begin
 python3 -c 'import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 0))' \

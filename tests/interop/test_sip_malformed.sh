@@ -3,6 +3,7 @@
 # INVITE with a non-numeric CSeq gets 400, an unknown method 501 (or 405), and
 # irisx keeps answering OPTIONS on both transports afterwards.
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 t_begin
 irisx_start

@@ -2,6 +2,7 @@
 # Out-of-dialog OPTIONS (RFC 3261 §11) to both profiles, over UDP and TCP:
 # each must get 200 OK carrying Allow, Accept and Supported.
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 t_begin
 irisx_start

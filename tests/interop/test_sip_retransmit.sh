@@ -5,6 +5,7 @@
 # sends the INVITE twice, so both datagrams wait in its socket and it reads
 # them before it routes: 100, 100, then exactly one 404, and the ACK absorbed.
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 t_begin
 irisx_start

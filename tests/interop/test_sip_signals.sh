@@ -3,6 +3,7 @@
 # default conf; non-zero with `file:line:` on a broken copy), SIGHUP leaves it
 # serving, SIGTERM makes it drain and exit 0 within a few seconds.
 set -u
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 t_begin
 
@@ -61,6 +62,6 @@ trace_expect "$name" ">INVITE/INVITE <100/INVITE <404/INVITE >ACK/ACK"
 # --- SIGTERM: drain and exit 0 -----------------------------------------------
 start=$(date +%s%N)
 if irisx_stop 5; then
-	t_log "exited $(((($(date +%s%N) - start) / 1000000))) ms after SIGTERM"
+	t_log "exited $((($(date +%s%N) - start) / 1000000)) ms after SIGTERM"
 fi
 t_end
