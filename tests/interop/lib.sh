@@ -79,6 +79,26 @@ t_alive()
 	[ -n "$st" ] && [ "${st%% *}" != Z ]
 }
 
+# Whether PID is still a child of this shell: a pid we waited for may have
+# been reused by a process that is none of ours.
+t_is_child()
+{
+	local st
+	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	set -- $st
+	[ "${2:-}" = "$$" ]
+}
+
+# Drop PID from the processes the cleanup stops, once it has been reaped.
+t_forget()
+{
+	local pid keep=()
+	for pid in "${T_PIDS[@]}"; do
+		[ "$pid" = "$1" ] || keep+=("$pid")
+	done
+	T_PIDS=("${keep[@]}")
+}
+
 # Wait up to SECONDS for PID (a child of this shell) to exit; its exit status
 # goes to T_RC. Returns 1 if it is still running.
 t_wait_exit()
@@ -91,6 +111,7 @@ t_wait_exit()
 	t_alive "$pid" && return 1
 	T_RC=0
 	wait "$pid" 2>/dev/null || T_RC=$?
+	t_forget "$pid"
 	return 0
 }
 
@@ -98,7 +119,7 @@ t_cleanup()
 {
 	local rc=$? pid
 	for pid in "${T_PIDS[@]}"; do
-		t_alive "$pid" || continue
+		t_is_child "$pid" && t_alive "$pid" || continue
 		kill -CONT "$pid" 2>/dev/null
 		kill -TERM "$pid" 2>/dev/null
 		t_wait_exit "$pid" 3 || { kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
@@ -218,7 +239,9 @@ irisx_conf_prepare()
 }
 
 # irisx_start [IP]: start irisx on IP (default 127.0.0.1) with a fresh copy of
-# the default conf on free ports, and wait for "irisx ready". Sets IRISX_PID,
+# the default conf on free ports, and wait for "irisx ready". If the caller
+# defines a function irisx_conf_edit, it is called with the conf copy's
+# directory before irisx starts, to change more than the ports. Sets IRISX_PID,
 # IRISX_IP, IRISX_INT_PORT, IRISX_EXT_PORT, IRISX_CONF, IRISX_LOG. Dies (with
 # the log) if irisx does not come up within 10 s.
 irisx_start()
@@ -231,13 +254,16 @@ irisx_start()
 		read -r IRISX_INT_PORT IRISX_EXT_PORT <<<"$ports"
 		# RTP is not bind-tested (a range is too many ports); a random
 		# block of 200 keeps parallel tests apart.
-		rtp=$((10000 + 200 * (RANDOM % 40)))
+		rtp=$((10000 + 200 * (RANDOM % 50)))
 		IRISX_CONF=$T_DIR/conf.$attempt
 		IRISX_LOG=$T_DIR/irisx.$attempt.log
 		state=$T_DIR/state.$attempt
 		mkdir -p "$state"
 		irisx_conf_prepare "$IRISX_CONF" "$ip" "$IRISX_INT_PORT" "$IRISX_EXT_PORT" \
 			"$rtp" "$((rtp + 199))"
+		if declare -F irisx_conf_edit >/dev/null; then
+			irisx_conf_edit "$IRISX_CONF" || t_die "irisx_conf_edit failed on $IRISX_CONF"
+		fi
 		"$IRISX_BIN" -c "$IRISX_CONF" -s "$state" >"$IRISX_LOG" 2>&1 &
 		IRISX_PID=$!
 		T_PIDS+=("$IRISX_PID")
@@ -256,6 +282,7 @@ irisx_start()
 		fi
 		wait "$IRISX_PID"
 		T_RC=$?
+		t_forget "$IRISX_PID"
 		if grep -qiE 'address already in use|EADDRINUSE' "$IRISX_LOG" && [ "$attempt" -lt 3 ]; then
 			t_log "a port was taken meanwhile; retrying on new ports"
 			continue
@@ -293,6 +320,7 @@ irisx_stop()
 	local secs=${1:-5} rc=0
 	if ! t_alive "$IRISX_PID"; then
 		wait "$IRISX_PID" 2>/dev/null || rc=$?
+		t_forget "$IRISX_PID"
 		t_dump "irisx log" "$IRISX_LOG"
 		t_fail "irisx was no longer running at the end of the test (status $rc)"
 		return 1
@@ -410,6 +438,7 @@ sipp_wait()
 {
 	local name=$1 rc=0
 	wait "$SIPP_PID" || rc=$?
+	t_forget "$SIPP_PID"
 	_sipp_report "$name" "$rc"
 	return "$rc"
 }
