@@ -276,6 +276,8 @@ row()
 			"${I[p95_100]}" "${I[p99_100]}"
 		printf 'invite_cpu_pct: %s\n' "$inv_cpu"
 	fi
+	parse_rate=$(sed -n 's/.* \([0-9][0-9]*\) msgs\/s.*/\1/p' <<<"$parse_out" | head -n 1)
+	[ -z "$parse_rate" ] || printf 'sip_parse_msgs/s: %s\n' "$parse_rate"
 	printf 'rss_idle_kb: %s\n' "${idle_rss:-?}"
 	peak=$(proc_kb "$IRISX_PID" VmHWM)
 	printf 'rss_peak_kb: %s\n' "${peak:-${inv_hwm:-$opt_hwm}}"
