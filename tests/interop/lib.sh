@@ -83,10 +83,10 @@ t_alive()
 # been reused by a process that is none of ours.
 t_is_child()
 {
-	local st
+	local st f
 	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-	set -- $st
-	[ "${2:-}" = "$$" ]
+	read -r -a f <<<"$st"
+	[ "${f[1]:-}" = "$$" ]
 }
 
 # Drop PID from the processes the cleanup stops, once it has been reaped.
