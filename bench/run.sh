@@ -54,14 +54,14 @@ sps=$((inv_rate * 2))
 sps_note="sessions-per-second raised to $sps"
 irisx_conf_edit()
 {
-	local f=$1/autoload_configs/switch.conf.xml
-	if ! grep -q '<param name="sessions-per-second" value="[^"]*"/>' "$f" 2>/dev/null; then
+	local switch_conf=$1/autoload_configs/switch.conf.xml
+	if ! grep -q '<param name="sessions-per-second" value="[^"]*"/>' "$switch_conf" 2>/dev/null; then
 		sps_note="no sessions-per-second param found in switch.conf.xml to raise"
 		t_log "note: $sps_note; INVITEs may meet the limit"
 		return 0
 	fi
 	sed -i "s|<param name=\"sessions-per-second\" value=\"[^\"]*\"/>|<param name=\"sessions-per-second\" value=\"$sps\"/>|" \
-		"$f"
+		"$switch_conf"
 }
 
 t_begin
