@@ -4,9 +4,7 @@ BUILD      ?= build
 SAN_BUILD  ?= build-san
 GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 CMAKE_OPTS ?=
-ifeq ($(CI),true)
-CMAKE_OPTS += -DIRISX_WERROR=ON
-endif
+WERROR     := $(if $(filter true,$(CI)),ON,OFF)
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 
@@ -17,8 +15,9 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+# Configured every time, so that options such as CI's -Werror always apply.
 build:
-	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(GENERATOR) $(CMAKE_OPTS)
+	@cmake -S . -B $(BUILD) $(GENERATOR) $(CMAKE_OPTS) -DIRISX_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: deps build
@@ -28,8 +27,8 @@ run: deps build
 # runs briefly here. Under CI=true it also re-runs the unit tests.
 SAN_LABELS := $(if $(filter true,$(CI)),'unit|fuzz','fuzz')
 test: deps build
-	@test -f $(SAN_BUILD)/CMakeCache.txt || CC=clang cmake -S . -B $(SAN_BUILD) $(GENERATOR) \
-		$(CMAKE_OPTS) -DIRISX_SANITIZE=ON -DIRISX_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+	@CC=clang cmake -S . -B $(SAN_BUILD) $(GENERATOR) $(CMAKE_OPTS) -DIRISX_WERROR=$(WERROR) \
+		-DIRISX_SANITIZE=ON -DIRISX_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L $(SAN_LABELS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -38,8 +37,8 @@ bench: deps build
 	bench/run.sh $(BUILD)
 
 fuzz: deps
-	@test -f $(SAN_BUILD)/CMakeCache.txt || CC=clang cmake -S . -B $(SAN_BUILD) $(GENERATOR) \
-		$(CMAKE_OPTS) -DIRISX_SANITIZE=ON -DIRISX_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+	@CC=clang cmake -S . -B $(SAN_BUILD) $(GENERATOR) $(CMAKE_OPTS) -DIRISX_WERROR=$(WERROR) \
+		-DIRISX_SANITIZE=ON -DIRISX_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	@for f in $(SAN_BUILD)/tests/fuzz_*; do \
 		echo "== $$f ($(FUZZ_SECONDS) s)"; tests/fuzz/run.sh $$(realpath $$f) \

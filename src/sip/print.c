@@ -169,8 +169,8 @@ static void top_via_print(struct buf *out, const struct sip_msg *req, struct str
 	sip__value_print(out, sip__str(item.p, head_end));
 
 	/* Parameters one by one (Via parameter values are tokens or hosts: no ';' inside). */
-	const char *p = params.p, *end = params.p + params.len;
-	while (params.len && p < end) {
+	const char *p = params.p, *end = params.len ? params.p + params.len : params.p;
+	while (p < end) {
 		const char *q = p + 1;
 		while (q < end && *q != ';')
 			q++;
