@@ -194,4 +194,86 @@ size_t core_channel_count(const struct core *core);
 /* Ends a channel with `cause` (the far end is told, with the cause's SIP status). */
 void channel_hangup(struct channel *ch, enum core_cause cause);
 
+/* ---- routing: how a channel in CS_ROUTING finds what to do ---- */
+
+/*
+ * The dialplan registers itself as the router. route_cb runs when a channel
+ * reaches CS_ROUTING; it starts executing (channel_execute()) or hangs the
+ * channel up (e.g. NO_ROUTE_DESTINATION). reload_cb runs on SIGHUP.
+ * Without a router every call ends NO_ROUTE_DESTINATION.
+ */
+struct core_router {
+	void (*route_cb)(void *arg, struct channel *ch);
+	int (*reload_cb)(void *arg, const struct config *cfg);
+	void *arg;
+};
+void core_set_router(struct core *core, const struct core_router *router);
+
+/*
+ * Moves the channel to CS_EXECUTE with an executor state owned by the caller:
+ * `free_cb(state)` runs when the channel is destroyed. The executor calls
+ * channel_execute_done() when it runs out of actions (the channel then hangs up
+ * NORMAL_CLEARING unless the executor hung it up or parked it already).
+ */
+void channel_execute(struct channel *ch, void *state, void (*free_cb)(void *state));
+void channel_execute_done(struct channel *ch);
+/* CS_PARK: the channel stays up, doing nothing, until it hangs up. */
+void channel_park(struct channel *ch);
+
+/* ---- channel variables (FreeSWITCH's names) ---- */
+
+/*
+ * The value of a channel variable, or NULL. Besides the variables set by
+ * applications, FreeSWITCH's built-in names resolve: uuid, destination_number,
+ * caller_id_name, caller_id_number, network_addr, context, dialplan,
+ * sip_call_id, sip_profile_name, direction, channel_state, hangup_cause,
+ * answer_state, read_codec, write_codec. The pointer lives until the variable
+ * changes or the channel is destroyed.
+ */
+const char *channel_var(const struct channel *ch, const char *name);
+/* Sets (value non-NULL) or unsets a variable; values are copied. */
+int channel_var_set(struct channel *ch, const char *name, const char *value);
+/* Calls cb for every variable set on the channel (not the built-ins), in the
+ * order they were first set. */
+void channel_var_each(const struct channel *ch,
+		      void (*cb)(void *arg, const char *name, const char *value), void *arg);
+/* Global variables ($${…} from vars.xml and global_setvar), read by ${var} too. */
+const char *core_global_var(const struct core *core, const char *name);
+
+/* ---- call control for applications ---- */
+
+/*
+ * An asynchronous operation finished: status 0 when it completed, -ECANCELED
+ * when it was stopped (channel_stop_media, a new playback, hangup), another
+ * negative errno when it failed. Never runs before the starting call returns.
+ */
+typedef void (*channel_done_cb)(struct channel *ch, void *arg, int status);
+
+bool channel_answered(const struct channel *ch);
+bool channel_up(const struct channel *ch); /* not hung up */
+/*
+ * Answers (200 OK with the SDP answer, or with an offer when the INVITE had
+ * none). Returns 0 at once when already answered. When no codec matches, the
+ * call is refused with 488 and hung up INCOMPATIBLE_DESTINATION: -EPROTO.
+ */
+int channel_answer(struct channel *ch);
+/* Early media: 183 Session Progress with SDP; media flows before the answer. */
+int channel_pre_answer(struct channel *ch);
+/* 180 Ringing. */
+int channel_ring_ready(struct channel *ch);
+/* A final response to the unanswered INVITE (the respond application): the
+ * channel hangs up with the cause the status means. */
+int channel_respond(struct channel *ch, uint16_t status, const char *reason);
+/* Plays a file, tone_stream:// or silence_stream:// (pre-answers if needed). */
+int channel_play(struct channel *ch, const char *spec, channel_done_cb cb, void *arg);
+/* Speaks `text` (espeak-ng; `voice` NULL: default). */
+int channel_speak(struct channel *ch, const char *text, const char *voice, channel_done_cb cb,
+		  void *arg);
+/* Echoes the caller's audio back until the channel hangs up or media stops. */
+int channel_echo(struct channel *ch, channel_done_cb cb, void *arg);
+/* Waits `ms` milliseconds. */
+int channel_sleep(struct channel *ch, uint32_t ms, channel_done_cb cb, void *arg);
+/* Stops what channel_play/speak/echo/sleep is doing (their callback gets -ECANCELED). */
+void channel_stop_media(struct channel *ch);
+
 #endif

@@ -1,0 +1,167 @@
+/*
+ * media — RTP streams and what they play.
+ *
+ *  - The engine (one per loop) owns the RTP port range and ONE 20 ms tick that
+ *    paces every outgoing stream of its loop, correcting drift against the
+ *    monotonic clock (never a timer or a thread per call).
+ *  - A stream is one RTP/RTCP session of a call leg: an even port for RTP and
+ *    the next for RTCP, symmetric RTP, SSRC/sequence/timestamp rules, RTCP
+ *    SR/RR with loss and jitter, a media timeout, RFC 4733 telephone-events.
+ *  - A source is what a stream plays: a file (libsndfile, any rate and channel
+ *    count, resampled), a tone_stream://, a silence_stream://, synthesized speech
+ *    (espeak-ng). Sources yield 16-bit mono linear PCM at the rate asked for.
+ *
+ * Everything here runs on one loop; disk and synthesis work go to libuv's
+ * thread pool.
+ */
+#ifndef IRISX_MEDIA_H
+#define IRISX_MEDIA_H
+
+#include "base/base.h"
+
+struct uv_loop_s;
+
+/* ======================================================================== */
+/* Codecs                                                                    */
+/* ======================================================================== */
+
+enum media_codec_id {
+	MEDIA_CODEC_PCMU, /* G.711 µ-law, 8 kHz, static PT 0 */
+	MEDIA_CODEC_PCMA, /* G.711 A-law, 8 kHz, static PT 8 */
+	MEDIA_CODEC_G722, /* 16 kHz audio, 8 kHz RTP clock (RFC 3551 §4.5.2), PT 9 */
+	MEDIA_CODEC_OPUS, /* 48 kHz RTP clock, dynamic PT (RFC 7587) */
+};
+
+/* The rate the codec's audio runs at (PCMU/PCMA 8000, G722 16000, OPUS 48000). */
+uint32_t media_codec_audio_rate(enum media_codec_id id);
+
+/* ======================================================================== */
+/* Sources                                                                   */
+/* ======================================================================== */
+
+struct media_source;
+
+struct media_source_ops {
+	/*
+	 * Fills `pcm` with up to `samples` mono samples at `rate` Hz and returns
+	 * how many it wrote: fewer (or 0) only when the source has ended. Never
+	 * blocks and never allocates on this path.
+	 */
+	size_t (*read)(struct media_source *src, int16_t *pcm, size_t samples, uint32_t rate);
+	void (*destroy)(struct media_source *src);
+};
+
+struct media_source {
+	const struct media_source_ops *ops;
+};
+
+static inline size_t media_source_read(struct media_source *src, int16_t *pcm, size_t samples,
+				       uint32_t rate)
+{
+	return src->ops->read(src, pcm, samples, rate);
+}
+
+static inline void media_source_destroy(struct media_source *src)
+{
+	if (src)
+		src->ops->destroy(src);
+}
+
+/*
+ * The per-loop library of playable audio: decoded, resampled prompts cached
+ * and shared between calls (a thousand calls playing the same prompt hold it
+ * once), file decoding and speech synthesis done in the thread pool.
+ */
+struct media_library;
+
+int media_library_create(struct media_library **out, struct uv_loop_s *loop,
+			 const char *sounds_dir /* relative paths resolve here */);
+void media_library_destroy(struct media_library *lib);
+
+/* `src` is owned by the callee; err < 0 (and src NULL) when it cannot be played. */
+typedef void (*media_source_ready_cb)(void *arg, struct media_source *src, int err);
+
+/*
+ * Opens something to play at `rate` Hz: a file path (absolute, or relative to
+ * sounds_dir), "tone_stream://…" (FreeSWITCH's syntax: %(on_ms,off_ms,freq[+freq…])
+ * segments, ;loops=N), or "silence_stream://MS" (-1: endless). `cb` always runs
+ * later on the loop, never before this returns. Returns 0 or a negative errno
+ * for a spec that can never work (the callback then does not run).
+ */
+int media_source_open(struct media_library *lib, const char *spec, uint32_t rate,
+		      media_source_ready_cb cb, void *arg);
+/* Speech for `text` with espeak-ng (`voice` NULL: the default), as media_source_open. */
+int media_source_speak(struct media_library *lib, const char *text, const char *voice,
+		       uint32_t rate, media_source_ready_cb cb, void *arg);
+/* Cancels a pending open: its callback will not run. */
+void media_source_open_cancel(struct media_library *lib, void *arg);
+
+/* ======================================================================== */
+/* Engine and streams                                                        */
+/* ======================================================================== */
+
+struct media_engine;
+struct media_stream;
+
+/* Ports come from [port_min, port_max] (switch.conf rtp-start-port/rtp-end-port). */
+int media_engine_create(struct media_engine **out, struct uv_loop_s *loop, uint16_t port_min,
+			uint16_t port_max);
+/* Streams must be destroyed first. `done_cb` runs once every handle is closed. */
+void media_engine_destroy(struct media_engine *eng, void (*done_cb)(void *arg), void *arg);
+size_t media_engine_stream_count(const struct media_engine *eng);
+
+enum media_dir { MEDIA_SENDRECV, MEDIA_SENDONLY, MEDIA_RECVONLY, MEDIA_INACTIVE };
+
+struct media_stream_params {
+	struct net_addr remote;	   /* where RTP goes until the peer's packets show otherwise */
+	enum media_codec_id codec;
+	uint8_t pt;		   /* payload type of the codec */
+	uint32_t ptime_ms;	   /* 20 by default */
+	int te_pt;		   /* telephone-event payload type, -1 when not negotiated */
+	enum media_dir dir;	   /* from this side's point of view */
+	uint32_t timeout_ms;	   /* no RTP for this long while receiving → timeout_cb; 0: off */
+};
+
+struct media_stream_cbs {
+	/* No RTP arrived for params.timeout_ms (not while the peer holds the call). */
+	void (*timeout_cb)(void *arg);
+	/* The source given to media_stream_play() ended (0) or was stopped or
+	 * replaced (-ECANCELED). The stream has destroyed it. */
+	void (*play_done_cb)(void *arg, int status);
+	/* An RFC 4733 event ended (retransmissions counted once); may be NULL. */
+	void (*dtmf_cb)(void *arg, char digit, uint32_t duration_ms);
+	void *arg;
+};
+
+struct media_stats {
+	uint64_t packets_in, packets_out;
+	uint64_t bytes_in, bytes_out;
+	uint64_t lost;		/* expected minus received (RFC 3550 A.3) */
+	double jitter_ms;	/* interarrival jitter (RFC 3550 A.8) */
+	uint64_t last_rx_ms;	/* monotonic ms of the last packet in, 0 if none */
+};
+
+/*
+ * Opens an RTP/RTCP port pair on `local_ip` (even RTP port, RTCP on +1). Nothing
+ * is sent until media_stream_start().
+ */
+int media_stream_create(struct media_stream **out, struct media_engine *eng,
+			const struct net_addr *local_ip, const struct media_stream_cbs *cbs);
+uint16_t media_stream_port(const struct media_stream *s);
+/*
+ * Starts (or, called again, updates: re-INVITE, hold) sending and receiving.
+ * While sending is allowed a packet leaves every ptime: the current source's
+ * audio, the echoed audio, or silence.
+ */
+int media_stream_start(struct media_stream *s, const struct media_stream_params *p);
+/* Plays `src` (ownership passes to the stream), replacing what was playing. */
+void media_stream_play(struct media_stream *s, struct media_source *src);
+/* Stops what is playing (play_done_cb with -ECANCELED). */
+void media_stream_stop(struct media_stream *s);
+/* Sends back what arrives (the echo application). */
+void media_stream_echo(struct media_stream *s, bool on);
+void media_stream_stats(const struct media_stream *s, struct media_stats *out);
+/* Closes the sockets (RTCP BYE first); no callback runs after this. */
+void media_stream_destroy(struct media_stream *s);
+
+#endif
