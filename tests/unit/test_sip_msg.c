@@ -662,6 +662,121 @@ static void test_frame_bad(void **state)
 	free(big);
 }
 
+/* ---- sip_msg_check (RFC 3261 §8.2, RFC 4475 §3.1.2) ---------------------------- */
+
+#define CHK_HEAD(method, ruri)                                                                     \
+	method " " ruri " SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKc\r\n"                       \
+	       "From: <sip:b@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\nCall-ID: c1\r\n"
+
+static const struct check_vector {
+	const char *name;
+	const char *text;
+	int status;
+} check_vectors[] = {
+    {"plain INVITE", CHK_HEAD("INVITE", "sip:a@example.com") "CSeq: 1 INVITE\r\n\r\n", 0},
+    {"tel Request-URI", CHK_HEAD("INVITE", "tel:+15551234567") "CSeq: 1 INVITE\r\n\r\n", 0},
+    {"sips Request-URI", CHK_HEAD("OPTIONS", "sips:a@b") "CSeq: 1 OPTIONS\r\n\r\n", 0},
+    /* §21.4.17 */
+    {"http Request-URI", CHK_HEAD("OPTIONS", "http://a/b") "CSeq: 1 OPTIONS\r\n\r\n", 416},
+    /* §8.2.2 via §21.5.6: only SIP/2.0 is spoken */
+    {"SIP/3.0 request",
+     "OPTIONS sip:a@b SIP/3.0\r\nVia: SIP/3.0/UDP h\r\nFrom: <sip:b@c>\r\n"
+     "To: <sip:a@b>\r\nCall-ID: v\r\nCSeq: 1 OPTIONS\r\n\r\n",
+     505},
+    {"lower-case version",
+     "OPTIONS sip:a@b sip/2.0\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:b@c>\r\n"
+     "To: <sip:a@b>\r\nCall-ID: v\r\nCSeq: 1 OPTIONS\r\n\r\n",
+     0},
+    {"CSeq method mismatch", CHK_HEAD("BYE", "sip:a@b") "CSeq: 1 INVITE\r\n\r\n", 400},
+    {"headers in Request-URI", CHK_HEAD("INVITE", "sip:a@b?Subject=x") "CSeq: 1 INVITE\r\n\r\n",
+     400},
+    {"Call-ID with a space",
+     "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n"
+     "From: <sip:b@c>\r\nTo: <sip:a@b>\r\nCall-ID: a b\r\n"
+     "CSeq: 1 OPTIONS\r\n\r\n",
+     400},
+    {"Contact star in REGISTER",
+     CHK_HEAD("REGISTER", "sip:example.com") "CSeq: 2 REGISTER\r\n"
+					     "Contact: *\r\nExpires: 0\r\n\r\n",
+     0},
+    {"Contact star in INVITE", CHK_HEAD("INVITE", "sip:a@b") "CSeq: 1 INVITE\r\nContact: *\r\n\r\n",
+     400},
+    {"Contact list",
+     CHK_HEAD("REGISTER", "sip:example.com") "CSeq: 2 REGISTER\r\n"
+					     "Contact: <sip:a@h1>;q=1, sip:a@h2;q=0.5\r\n"
+					     "m: \"A\" <sip:a@h3>\r\n\r\n",
+     0},
+    {"Contact empty element",
+     CHK_HEAD("REGISTER", "sip:example.com") "CSeq: 2 REGISTER\r\n"
+					     "Contact: <sip:a@h1>,\r\n\r\n",
+     400},
+    {"Route without <>",
+     CHK_HEAD("INVITE", "sip:a@b") "CSeq: 1 INVITE\r\nRoute: sip:p@q;lr\r\n\r\n", 400},
+    {"Record-Route list",
+     CHK_HEAD("INVITE", "sip:a@b") "CSeq: 1 INVITE\r\n"
+				   "Record-Route: <sip:p1;lr>, <sip:p2;lr>\r\n\r\n",
+     0},
+    {"second Via malformed", CHK_HEAD("INVITE", "sip:a@b") "CSeq: 1 INVITE\r\nVia: SIP/2.0\r\n\r\n",
+     400},
+    /* §20.19 */
+    {"Expires 2^32",
+     CHK_HEAD("REGISTER", "sip:e") "CSeq: 2 REGISTER\r\nExpires: 4294967296\r\n\r\n", 400},
+    {"Expires 2^32-1",
+     CHK_HEAD("REGISTER", "sip:e") "CSeq: 2 REGISTER\r\nExpires: 4294967295\r\n\r\n", 0},
+    /* §20.17 */
+    {"Date GMT",
+     CHK_HEAD("INVITE", "sip:a@b") "CSeq: 1 INVITE\r\n"
+				   "Date: Sat, 13 Nov 2010 23:29:00 GMT\r\n\r\n",
+     0},
+    {"Date EST",
+     CHK_HEAD("INVITE", "sip:a@b") "CSeq: 1 INVITE\r\n"
+				   "Date: Sat, 13 Nov 2010 23:29:00 EST\r\n\r\n",
+     400},
+    {"Date bad month",
+     CHK_HEAD("INVITE", "sip:a@b") "CSeq: 1 INVITE\r\n"
+				   "Date: Sat, 13 Nav 2010 23:29:00 GMT\r\n\r\n",
+     400},
+    /* §20.15 */
+    {"body without Content-Type",
+     CHK_HEAD("MESSAGE", "sip:a@b") "CSeq: 1 MESSAGE\r\n"
+				    "Content-Length: 2\r\n\r\nhi",
+     400},
+    {"Content-Type with params",
+     CHK_HEAD("MESSAGE", "sip:a@b") "CSeq: 1 MESSAGE\r\n"
+				    "c: text/plain ; charset=\"utf-8\"\r\n"
+				    "l: 2\r\n\r\nhi",
+     0},
+    {"Content-Type without subtype",
+     CHK_HEAD("MESSAGE", "sip:a@b") "CSeq: 1 MESSAGE\r\n"
+				    "c: text\r\nl: 2\r\n\r\nhi",
+     400},
+    {"a response",
+     "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:b@c>;tag=1\r\n"
+     "To: <sip:a@b>;tag=2\r\nCall-ID: r\r\nCSeq: 1 BYE\r\n\r\n",
+     0},
+};
+
+static void test_check(void **state)
+{
+	for (size_t i = 0; i < ARRAY_LEN(check_vectors); i++) {
+		const struct check_vector *v = &check_vectors[i];
+		struct sip_msg *m;
+		int r = sip_msg_parse(&m, v->text, strlen(v->text));
+		if (r != 0)
+			fail_msg("%s: parse %d (%s)", v->name, r, m && m->error ? m->error : "-");
+		const char *reason = "unset";
+		int st = sip_msg_check(m, &reason);
+		if (st != v->status)
+			fail_msg("%s: check gave %d (%s), want %d", v->name, st,
+				 reason ? reason : "-", v->status);
+		if (st)
+			assert_non_null(reason);
+		else
+			assert_null(reason);
+		sip_msg_unref(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -677,6 +792,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_frame),
 	    cmocka_unit_test(test_frame_bad),
+	    cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
