@@ -104,8 +104,8 @@ static int addr_bytes(const struct net_addr *a, uint8_t out[16])
 	return AF_INET6;
 }
 
-bool config__acl_nodes_check(const struct config__acl_node *nodes, size_t count,
-			     bool default_allow, const struct net_addr *addr)
+bool config__acl_nodes_check(const struct config__acl_node *nodes, size_t count, bool default_allow,
+			     const struct net_addr *addr)
 {
 	uint8_t a[16];
 	int family = addr ? addr_bytes(addr, a) : 0;
@@ -150,7 +150,8 @@ static bool cidr_list_each(const char *s, bool (*cb)(const struct config__acl_no
 	while (rest.len) {
 		ptrdiff_t comma = str_find_char(rest, ',');
 		struct str item = comma < 0 ? rest : str_make(rest.p, (size_t)comma);
-		rest = comma < 0 ? STR_NULL : str_make(rest.p + comma + 1, rest.len - (size_t)comma - 1);
+		rest = comma < 0 ? STR_NULL
+				 : str_make(rest.p + comma + 1, rest.len - (size_t)comma - 1);
 		struct config__acl_node n;
 		if (config__cidr_parse(item, &n) != 0)
 			return false;
@@ -182,13 +183,15 @@ bool acl_check(const struct acl_set *set, const char *name, const struct net_add
 		return acl_list_check(l, addr);
 	if (!name || !strchr(name, '/'))
 		return false;
+	/* All of it must parse: a typo denies rather than half-applies. */
 	struct contains_arg ca = {addr, false};
-	return cidr_list_each(name, contains_cb, &ca) && ca.hit;
+	return cidr_list_each(name, NULL, NULL) && cidr_list_each(name, contains_cb, &ca) && ca.hit;
 }
 
 bool acl_name_valid(const struct acl_set *set, const char *name)
 {
-	return acl_find(set, name) || (name && strchr(name, '/') && cidr_list_each(name, NULL, NULL));
+	return acl_find(set, name) ||
+	       (name && strchr(name, '/') && cidr_list_each(name, NULL, NULL));
 }
 
 /* ---- building a set ---- */
@@ -278,20 +281,20 @@ static const struct builtin {
 	const char *allow, *deny;
 	enum host_nets host;
 } builtins[] = {
-	{"rfc1918.auto", false, "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10", NULL,
-	 HOST_NONE},
-	{"rfc6598.auto", false, "100.64.0.0/10", NULL, HOST_NONE},
-	{"loopback.auto", false, "127.0.0.0/8,::1/128", NULL, HOST_NONE},
-	{"wan.auto", true, NULL, PRIVATE_V4 ",127.0.0.0/8,::1/128,fc00::/7,fe80::/10", HOST_NONE},
-	{"wan_v4.auto", true, NULL, PRIVATE_V4 ",127.0.0.0/8,::/0", HOST_NONE},
-	{"wan_v6.auto", true, NULL, "0.0.0.0/0,::1/128,fc00::/7,fe80::/10", HOST_NONE},
-	{"any_v4.auto", true, NULL, "::/0", HOST_NONE},
-	{"any_v6.auto", true, NULL, "0.0.0.0/0", HOST_NONE},
-	{"localnet.auto", false, "127.0.0.0/8,::1/128", NULL, HOST_ALLOW_ALL},
-	/* The host's own subnet is not behind a NAT from its point of view;
-	 * written first, it wins over the private range containing it. */
-	{"nat.auto", false, "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10", NULL,
-	 HOST_DENY_V4},
+    {"rfc1918.auto", false, "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10", NULL,
+     HOST_NONE},
+    {"rfc6598.auto", false, "100.64.0.0/10", NULL, HOST_NONE},
+    {"loopback.auto", false, "127.0.0.0/8,::1/128", NULL, HOST_NONE},
+    {"wan.auto", true, NULL, PRIVATE_V4 ",127.0.0.0/8,::1/128,fc00::/7,fe80::/10", HOST_NONE},
+    {"wan_v4.auto", true, NULL, PRIVATE_V4 ",127.0.0.0/8,::/0", HOST_NONE},
+    {"wan_v6.auto", true, NULL, "0.0.0.0/0,::1/128,fc00::/7,fe80::/10", HOST_NONE},
+    {"any_v4.auto", true, NULL, "::/0", HOST_NONE},
+    {"any_v6.auto", true, NULL, "0.0.0.0/0", HOST_NONE},
+    {"localnet.auto", false, "127.0.0.0/8,::1/128", NULL, HOST_ALLOW_ALL},
+    /* The host's own subnet is not behind a NAT from its point of view;
+     * written first, it wins over the private range containing it. */
+    {"nat.auto", false, "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10", NULL,
+     HOST_DENY_V4},
 };
 
 static int add_host_nets(struct acl_list *l, enum host_nets how)
@@ -302,9 +305,9 @@ static int add_host_nets(struct acl_list *l, enum host_nets how)
 		if (h[i].loopback || (how == HOST_DENY_V4 && h[i].family != AF_INET))
 			continue;
 		struct config__acl_node node = {
-			.family = (uint8_t)h[i].family,
-			.bits = (uint8_t)h[i].bits,
-			.allow = how == HOST_ALLOW_ALL,
+		    .family = (uint8_t)h[i].family,
+		    .bits = (uint8_t)h[i].bits,
+		    .allow = how == HOST_ALLOW_ALL,
 		};
 		memcpy(node.addr, h[i].addr, 16);
 		clear_host_bits(node.addr, node.bits, node.family == AF_INET ? 4 : 16);
@@ -349,8 +352,8 @@ static int parse_type(struct config__ctx *c, const struct config_node *n, const 
 		*allow = false;
 		return 0;
 	}
-	return config__fail(c, -EINVAL, n->file, n->line, "%s '%s' is neither allow nor deny",
-			    attr, v);
+	return config__fail(c, -EINVAL, n->file, n->line, "%s '%s' is neither allow nor deny", attr,
+			    v);
 }
 
 /* host="a.b.c.d" mask="255.255.255.0", FreeSWITCH's IPv4-only form. */
@@ -396,15 +399,15 @@ static int parse_node(struct config__ctx *c, struct acl_set *set, struct acl_lis
 	bool ports = false;
 	for (size_t i = 0; i < n->attr_count; i++) {
 		const char *a = n->attrs[i].name;
-		if (config__ieq(a, "port") || config__ieq(a, "ports") || config__ieq(a, "port-min") ||
-		    config__ieq(a, "port-max"))
+		if (config__ieq(a, "port") || config__ieq(a, "ports") ||
+		    config__ieq(a, "port-min") || config__ieq(a, "port-max"))
 			ports = true;
 		else if (!config__ieq(a, "type") && !config__ieq(a, "cidr") &&
 			 !config__ieq(a, "host") && !config__ieq(a, "mask") &&
 			 !config__ieq(a, "domain"))
-			config__warn_always(c, n->file, n->line,
-					    "node attribute '%s' is not supported by irisx (ignored)",
-					    a);
+			config__warn_always(
+			    c, n->file, n->line,
+			    "node attribute '%s' is not supported by irisx (ignored)", a);
 	}
 	if (config_node_attr(n, "domain")) {
 		config__warn_always(c, n->file, n->line,
@@ -429,8 +432,9 @@ static int parse_node(struct config__ctx *c, struct acl_set *set, struct acl_lis
 		while (rest.len) {
 			ptrdiff_t comma = str_find_char(rest, ',');
 			struct str item = comma < 0 ? rest : str_make(rest.p, (size_t)comma);
-			rest = comma < 0 ? STR_NULL
-					 : str_make(rest.p + comma + 1, rest.len - (size_t)comma - 1);
+			rest = comma < 0
+				   ? STR_NULL
+				   : str_make(rest.p + comma + 1, rest.len - (size_t)comma - 1);
 			struct config__acl_node node;
 			if (str_trim(item).len == 0)
 				continue;
@@ -454,7 +458,8 @@ static int parse_node(struct config__ctx *c, struct acl_set *set, struct acl_lis
 			return config__fail(c, -ENOMEM, n->file, n->line, "out of memory");
 		return 0;
 	}
-	return config__fail(c, -EINVAL, n->file, n->line, "node has no cidr=, host=/mask= or domain=");
+	return config__fail(c, -EINVAL, n->file, n->line,
+			    "node has no cidr=, host=/mask= or domain=");
 }
 
 static int parse_list(struct config__ctx *c, struct acl_set *set, const struct config_node *ln)

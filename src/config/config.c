@@ -13,8 +13,8 @@
 
 #define LOG_MODULE "config"
 
-int config__fail(struct config__ctx *c, int code, const char *file, unsigned line,
-		 const char *fmt, ...)
+int config__fail(struct config__ctx *c, int code, const char *file, unsigned line, const char *fmt,
+		 ...)
 {
 	if (c->rc)
 		return code;
@@ -55,8 +55,8 @@ void config__warn(struct config__ctx *c, const char *file, unsigned line, const 
 	va_end(ap);
 }
 
-void config__warn_always(struct config__ctx *c, const char *file, unsigned line,
-			 const char *fmt, ...)
+void config__warn_always(struct config__ctx *c, const char *file, unsigned line, const char *fmt,
+			 ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -131,11 +131,11 @@ static int load(struct config **out, const char *dir, const char *const *vars, c
 		return -ENOMEM;
 	}
 	struct config__ctx c = {
-		.arena = &impl->arena,
-		.vars = &impl->vars,
-		.err = err,
-		.err_size = err_size,
-		.confine = confine,
+	    .arena = &impl->arena,
+	    .vars = &impl->vars,
+	    .err = err,
+	    .err_size = err_size,
+	    .confine = confine,
 	};
 	/* "conf/" and "conf" name the same files: keep messages tidy. */
 	size_t dlen = strlen(dir);
@@ -175,8 +175,7 @@ int config__load_mem(struct config **out, const char *dir, const void *data, siz
 	return load(out, dir, NULL, data ? data : "", len, confine, err, err_size);
 }
 
-int config_reload_acls(const struct config *cfg, struct acl_set **out, char *err,
-		       size_t err_size)
+int config_reload_acls(const struct config *cfg, struct acl_set **out, char *err, size_t err_size)
 {
 	if (err && err_size)
 		err[0] = '\0';
@@ -186,11 +185,11 @@ int config_reload_acls(const struct config *cfg, struct acl_set **out, char *err
 	struct config__arena arena = {0};
 	struct config__vars vars = {0};
 	struct config__ctx c = {
-		.arena = &arena,
-		.vars = &vars,
-		.err = err,
-		.err_size = err_size,
-		.quiet = true, /* config_load() reported these already */
+	    .arena = &arena,
+	    .vars = &vars,
+	    .err = err,
+	    .err_size = err_size,
+	    .quiet = true, /* config_load() reported these already */
 	};
 	struct config_node *root = NULL;
 	struct acl_set *set = NULL;

@@ -28,7 +28,7 @@
 /* ---- the generic tree ---- */
 
 struct config_attr {
-	const char *name; /* owned by the tree */
+	const char *name;  /* owned by the tree */
 	const char *value; /* after $${var} expansion */
 };
 
@@ -77,9 +77,9 @@ bool acl_name_valid(const struct acl_set *set, const char *name);
 enum { CONFIG_NAME_MAX = 64, CONFIG_HOST_MAX = 256 };
 
 struct config_switch {
-	uint16_t rtp_start_port;     /* 16384 */
-	uint16_t rtp_end_port;       /* 32768 */
-	uint32_t max_sessions;       /* 1000 */
+	uint16_t rtp_start_port;      /* 16384 */
+	uint16_t rtp_end_port;	      /* 32768 */
+	uint32_t max_sessions;	      /* 1000 */
 	uint32_t sessions_per_second; /* 30 */
 	const char *file;
 	unsigned line;
@@ -106,10 +106,10 @@ struct config_gateway {
 
 struct config_profile {
 	char name[CONFIG_NAME_MAX];
-	const char *sip_ip;  /* address to bind, never NULL */
+	const char *sip_ip; /* address to bind, never NULL */
 	uint16_t sip_port;
 	const char *ext_sip_ip; /* advertised in Via/Contact when set, or NULL */
-	const char *rtp_ip;     /* never NULL: sip_ip unless set */
+	const char *rtp_ip;	/* never NULL: sip_ip unless set */
 	const char *ext_rtp_ip; /* or NULL; only literal addresses are used */
 	/* ACL list names (apply-inbound-acl may be repeated or comma-separated) */
 	const char **inbound_acls;
@@ -128,7 +128,7 @@ struct config_profile {
 };
 
 struct config {
-	const char *dir; /* the configuration directory */
+	const char *dir;	  /* the configuration directory */
 	struct config_node *root; /* the whole preprocessed document */
 	struct config_switch sw;
 	struct config_profile *profiles;
@@ -158,8 +158,7 @@ void config_free(struct config *cfg);
  * caller to swap in (and free the old with acl_set_free()). Preprocessor
  * warnings already logged by config_load() are not repeated.
  */
-int config_reload_acls(const struct config *cfg, struct acl_set **out, char *err,
-		       size_t err_size);
+int config_reload_acls(const struct config *cfg, struct acl_set **out, char *err, size_t err_size);
 void acl_set_free(struct acl_set *set);
 
 /* A preprocessed global variable ($${name}); NULL if unset. */

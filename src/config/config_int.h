@@ -43,18 +43,18 @@ struct config__vars {
 
 /* Names compare case-insensitively, as FreeSWITCH's global variables do. */
 const char *config__var_get(const struct config__vars *vars, const char *name, size_t len);
-int config__var_set(struct config__vars *vars, const char *name, size_t name_len,
-		    const char *value, size_t value_len);
+int config__var_set(struct config__vars *vars, const char *name, size_t name_len, const char *value,
+		    size_t value_len);
 void config__vars_fini(struct config__vars *vars);
 
 /* ---- the loader context ---- */
 
 enum {
 	CONFIG_INCLUDE_DEPTH_MAX = 32,
-	CONFIG_FILES_MAX = 4096,           /* files read by one load */
-	CONFIG_FILE_SIZE_MAX = 16 << 20,   /* one file */
-	CONFIG_VALUE_MAX = 1 << 20,        /* one expanded string */
-	CONFIG_EXPANDED_MAX = 64 << 20,    /* all expanded strings of one load */
+	CONFIG_FILES_MAX = 4096,	 /* files read by one load */
+	CONFIG_FILE_SIZE_MAX = 16 << 20, /* one file */
+	CONFIG_VALUE_MAX = 1 << 20,	 /* one expanded string */
+	CONFIG_EXPANDED_MAX = 64 << 20,	 /* all expanded strings of one load */
 };
 
 struct config__ctx {
@@ -62,9 +62,9 @@ struct config__ctx {
 	struct config__vars *vars;
 	char *err; /* the caller's buffer, may be NULL */
 	size_t err_size;
-	int rc;          /* the first error; later ones are not reported */
-	bool quiet;      /* preprocessor warnings are not logged (ACL reload) */
-	bool confine;    /* includes may not leave the directory (fuzzing) */
+	int rc;	      /* the first error; later ones are not reported */
+	bool quiet;   /* preprocessor warnings are not logged (ACL reload) */
+	bool confine; /* includes may not leave the directory (fuzzing) */
 	unsigned warnings;
 	size_t files;
 	size_t expanded;
@@ -74,14 +74,14 @@ struct config__ctx {
  * Records "file:line: message" (or "file: message" when line is 0) unless an
  * error is already recorded, and returns `code` (negative errno) either way.
  */
-int config__fail(struct config__ctx *c, int code, const char *file, unsigned line,
-		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int config__fail(struct config__ctx *c, int code, const char *file, unsigned line, const char *fmt,
+		 ...) __attribute__((format(printf, 5, 6)));
 /* Logs "file:line: message" as a warning and counts it. */
 void config__warn(struct config__ctx *c, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* A warning about a typed section: logged even when the context is quiet. */
-void config__warn_always(struct config__ctx *c, const char *file, unsigned line,
-			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void config__warn_always(struct config__ctx *c, const char *file, unsigned line, const char *fmt,
+			 ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * Sets the built-in variables (conf_dir, base_dir, state_dir, …, hostname,
@@ -170,8 +170,8 @@ struct acl_set {
  */
 int config__cidr_parse(struct str s, struct config__acl_node *out);
 /* The first matching node decides, as acl_list_check() describes. */
-bool config__acl_nodes_check(const struct config__acl_node *nodes, size_t count,
-			     bool default_allow, const struct net_addr *addr);
+bool config__acl_nodes_check(const struct config__acl_node *nodes, size_t count, bool default_allow,
+			     const struct net_addr *addr);
 
 /*
  * Builds an ACL set: the built-in *.auto lists, then the lists of `acl_conf`

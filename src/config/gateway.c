@@ -32,20 +32,20 @@ enum gw_param {
 };
 
 static const char *const gw_param_names[G_COUNT] = {
-	[G_PROXY] = "proxy",
-	[G_REALM] = "realm",
-	[G_USERNAME] = "username",
-	[G_PASSWORD] = "password",
-	[G_FROM_USER] = "from-user",
-	[G_FROM_DOMAIN] = "from-domain",
-	[G_REGISTER] = "register",
-	[G_REGISTER_TRANSPORT] = "register-transport",
-	[G_EXPIRE_SECONDS] = "expire-seconds",
-	[G_RETRY_SECONDS] = "retry-seconds",
-	[G_CALLER_ID_IN_FROM] = "caller-id-in-from",
-	[G_PING] = "ping",
-	[G_EXTENSION] = "extension",
-	[G_CONTACT_PARAMS] = "contact-params",
+    [G_PROXY] = "proxy",
+    [G_REALM] = "realm",
+    [G_USERNAME] = "username",
+    [G_PASSWORD] = "password",
+    [G_FROM_USER] = "from-user",
+    [G_FROM_DOMAIN] = "from-domain",
+    [G_REGISTER] = "register",
+    [G_REGISTER_TRANSPORT] = "register-transport",
+    [G_EXPIRE_SECONDS] = "expire-seconds",
+    [G_RETRY_SECONDS] = "retry-seconds",
+    [G_CALLER_ID_IN_FROM] = "caller-id-in-from",
+    [G_PING] = "ping",
+    [G_EXTENSION] = "extension",
+    [G_CONTACT_PARAMS] = "contact-params",
 };
 
 enum { DAY = 86400 };
@@ -65,7 +65,8 @@ static int set_transport(struct config__ctx *c, const struct config_node *p, con
 			     gw->name);
 	} else {
 		return config__fail(c, -EINVAL, p->file, p->line,
-				    "parameter 'register-transport': '%s' is not udp, tcp or tls", v);
+				    "parameter 'register-transport': '%s' is not udp, tcp or tls",
+				    v);
 	}
 	return 0;
 }

@@ -15,8 +15,9 @@
  *  - include takes a path or a glob, relative to the including file's
  *    directory or absolute. A glob matching nothing is fine; a plain path
  *    that does not exist is an error. An included file contributes its
- *    top-level elements, and an <include> element contributes its children.
- *    A file may hold several top-level elements, or none.
+ *    top-level elements; it may hold several, or none.
+ *  - An <include> element, wherever it is, is replaced by its children
+ *    (FreeSWITCH drops the lines holding <include> and </include>).
  *  - Each file is parsed on its own, so a malformed file is reported with
  *    its own name and line, and an X-PRE-PROCESS inside a comment is not run
  *    (FreeSWITCH runs it: we warn).
@@ -167,8 +168,9 @@ static xmlDocPtr xml_read(const char *url, const char *data, size_t len, struct 
 	px->sax->serror = xml_error_cb;
 	/* No network, no external entities or DTDs (no XML_PARSE_NOENT or
 	 * XML_PARSE_DTDLOAD), line numbers past 65535. */
-	xmlDocPtr doc = xmlCtxtReadMemory(px, data, (int)len, url, NULL,
-					  XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
+	xmlDocPtr doc =
+	    xmlCtxtReadMemory(px, data, (int)len, url, NULL,
+			      XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
 	if (doc && !px->wellFormed) {
 		xmlFreeDoc(doc);
 		doc = NULL;
@@ -218,8 +220,8 @@ static char *wrap(const char *data, size_t len, size_t *out_len)
  * that is empty or has several top-level elements is parsed again wrapped;
  * *wrapped tells which happened. NULL with the error recorded.
  */
-static xmlDocPtr parse_file(struct config__ctx *c, const char *path, const char *data,
-			    size_t len, bool allow_wrap, bool *wrapped)
+static xmlDocPtr parse_file(struct config__ctx *c, const char *path, const char *data, size_t len,
+			    bool allow_wrap, bool *wrapped)
 {
 	struct xml_err xe;
 	xmlDocPtr doc = xml_read(path, data, len, &xe);
@@ -242,8 +244,8 @@ static xmlDocPtr parse_file(struct config__ctx *c, const char *path, const char 
 		char msg[300];
 		const char *hit = strstr(xe.msg, "irisx-include");
 		if (hit)
-			snprintf(msg, sizeof(msg), "%.*send of file%s", (int)(hit - xe.msg),
-				 xe.msg, hit + strlen("irisx-include"));
+			snprintf(msg, sizeof(msg), "%.*send of file%s", (int)(hit - xe.msg), xe.msg,
+				 hit + strlen("irisx-include"));
 		else
 			snprintf(msg, sizeof(msg), "%s", xe.msg);
 		config__fail(c, xe.code == -ENOMEM ? -ENOMEM : -EINVAL, path, xe.line, "%s", msg);
@@ -334,7 +336,8 @@ static int do_set(struct config__ctx *c, const char *data, const char *file, uns
 {
 	const char *eq = data ? strchr(data, '=') : NULL;
 	if (!eq) {
-		config__warn(c, file, line, "X-PRE-PROCESS set needs data=\"name=value\" (ignored)");
+		config__warn(c, file, line,
+			     "X-PRE-PROCESS set needs data=\"name=value\" (ignored)");
 		return 0;
 	}
 	struct str name = str_trim(str_make(data, (size_t)(eq - data)));
@@ -405,28 +408,12 @@ static int directive(struct config__ctx *c, const char *cmd, const char *data,
 			     "STUN requests at start ('%.*s' left unset)",
 			     nlen, data ? data : "");
 	else
-		config__warn(c, file, line, "X-PRE-PROCESS cmd '%s' is not supported by irisx (ignored)",
-			     cmd);
+		config__warn(c, file, line,
+			     "X-PRE-PROCESS cmd '%s' is not supported by irisx (ignored)", cmd);
 	return 0;
 }
 
 /* ---- includes ---- */
-
-static int walk_one(struct config__ctx *c, xmlNodePtr n, struct tnode *parent,
-		    const struct frame *f);
-
-static int walk_top(struct config__ctx *c, xmlNodePtr n, struct tnode *parent,
-		    const struct frame *f)
-{
-	int rc = 0;
-	for (; n && !rc; n = n->next) {
-		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "include") == 0)
-			rc = walk_list(c, n->children, parent, f);
-		else
-			rc = walk_one(c, n, parent, f);
-	}
-	return rc;
-}
 
 static int include_file(struct config__ctx *c, const char *path, const struct frame *from,
 			unsigned line, struct tnode *parent, bool globbed)
@@ -457,12 +444,12 @@ static int include_file(struct config__ctx *c, const char *path, const struct fr
 		}
 	}
 	struct frame nf = {
-		.file = config__strdup(c->arena, path),
-		.dev = st.st_dev,
-		.ino = st.st_ino,
-		.has_id = true,
-		.depth = from->depth + 1,
-		.up = from,
+	    .file = config__strdup(c->arena, path),
+	    .dev = st.st_dev,
+	    .ino = st.st_ino,
+	    .has_id = true,
+	    .depth = from->depth + 1,
+	    .up = from,
 	};
 	if (!nf.file) {
 		free(data);
@@ -474,7 +461,7 @@ static int include_file(struct config__ctx *c, const char *path, const struct fr
 	if (!nf.doc)
 		return c->rc;
 	xmlNodePtr top = wrapped ? xmlDocGetRootElement(nf.doc)->children : nf.doc->children;
-	rc = walk_top(c, top, parent, &nf);
+	rc = walk_list(c, top, parent, &nf);
 	xmlFreeDoc(nf.doc);
 	return rc;
 }
@@ -507,7 +494,8 @@ static void path_tidy(char *path)
 			continue;
 		}
 		if (len == 2 && s[0] == '.' && s[1] == '.' && depth > 0 &&
-		    !(o - starts[depth - 1] == 2 && memcmp(out + starts[depth - 1], "..", 2) == 0)) {
+		    !(o - starts[depth - 1] == 2 &&
+		      memcmp(out + starts[depth - 1], "..", 2) == 0)) {
 			struct stat st;
 			out[o] = '\0';
 			if (lstat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -600,7 +588,9 @@ static int walk_element(struct config__ctx *c, xmlNodePtr n, struct tnode *paren
 		return directive(c, ecmd, edata, f, line, parent);
 	}
 	if (strcasecmp(name, "X-NO-PRE-PROCESS") == 0)
-		return 0; /* FreeSWITCH's way of switching an instruction off */
+		return 0;		  /* FreeSWITCH's way of switching an instruction off */
+	if (strcmp(name, "include") == 0) /* a wrapper: its children take its place */
+		return walk_list(c, n->children, parent, f);
 
 	struct tnode *t = tnode_new(c, parent, name, f->file, line);
 	if (!t)
@@ -650,8 +640,7 @@ static const char *pi_attr(struct config__ctx *c, const char *s, const char *nam
 	return NULL;
 }
 
-static int walk_pi(struct config__ctx *c, xmlNodePtr n, struct tnode *parent,
-		   const struct frame *f)
+static int walk_pi(struct config__ctx *c, xmlNodePtr n, struct tnode *parent, const struct frame *f)
 {
 	if (strcasecmp((const char *)n->name, "X-PRE-PROCESS") != 0)
 		return 0;
@@ -773,7 +762,8 @@ int config__preprocess(struct config__ctx *c, const char *path, const void *data
 	if (!rc) {
 		struct config_node *root = holder->pub.first_child;
 		if (!root)
-			rc = config__fail(c, -EINVAL, f.file, 0, "no root element");
+			rc = config__fail(c, -EINVAL, f.file, 0,
+					  "no <document type=\"freeswitch/xml\"> element");
 		else if (root->next)
 			rc = config__fail(c, -EINVAL, root->next->file, root->next->line,
 					  "a second top-level element <%s>", root->next->name);

@@ -26,9 +26,9 @@ static const struct {
 	const char *name;
 	enum config_use use;
 } known_configs[] = {
-	{"switch.conf", USE_HERE},	  {"acl.conf", USE_HERE},	{"sofia.conf", USE_HERE},
-	{"event_socket.conf", USE_LATER}, {"cdr.conf", USE_LATER},	{"http.conf", USE_LATER},
-	{"ivr.conf", USE_LATER},	  {"modules.conf", USE_LATER},
+    {"switch.conf", USE_HERE},	      {"acl.conf", USE_HERE},	   {"sofia.conf", USE_HERE},
+    {"event_socket.conf", USE_LATER}, {"cdr.conf", USE_LATER},	   {"http.conf", USE_LATER},
+    {"ivr.conf", USE_LATER},	      {"modules.conf", USE_LATER},
 };
 
 static const char *const known_sections[] = {"configuration", "dialplan"};
@@ -78,11 +78,11 @@ static int strvec_finish(struct config__arena *a, struct strvec *sv, const char 
 
 /* <param name= value=/>: false (after warning) when it is something else. */
 bool config__param_read(struct config__ctx *c, const struct config_node *n, const char **name,
-		       const char **value)
+			const char **value)
 {
 	if (strcmp(n->name, "param") != 0) {
-		config__warn(c, n->file, n->line, "element <%s> is not supported by irisx (ignored)",
-			     n->name);
+		config__warn(c, n->file, n->line,
+			     "element <%s> is not supported by irisx (ignored)", n->name);
 		return false;
 	}
 	*name = config_node_attr(n, "name");
@@ -97,7 +97,7 @@ bool config__param_read(struct config__ctx *c, const struct config_node *n, cons
 }
 
 int config__parse_u32(struct config__ctx *c, const struct config_node *n, const char *pname,
-		     const char *v, uint32_t min, uint32_t max, const char *what, uint32_t *out)
+		      const char *v, uint32_t min, uint32_t max, const char *what, uint32_t *out)
 {
 	uint32_t x;
 	if (str_to_u32(str_trim(str_from_cstr(v)), &x) != 0 || x < min || x > max)
@@ -125,7 +125,7 @@ static bool is_ip(const char *v)
 }
 
 int config__copy_name(struct config__ctx *c, const struct config_node *n, const char *what,
-		     char dst[CONFIG_NAME_MAX])
+		      char dst[CONFIG_NAME_MAX])
 {
 	const char *name = config_node_attr(n, "name");
 	if (!name || !*name)
@@ -160,7 +160,8 @@ static void check_configurations(struct config__ctx *c, const struct config_node
 			continue;
 		}
 		if (!name) {
-			config__warn(c, n->file, n->line, "<configuration> without a name (ignored)");
+			config__warn(c, n->file, n->line,
+				     "<configuration> without a name (ignored)");
 			continue;
 		}
 		/* FreeSWITCH finds the first of a name; a second one is dead. */
@@ -201,17 +202,18 @@ static void check_document(struct config__ctx *c, const struct config_node *root
 		for (size_t i = 0; i < ARRAY_LEN(known_sections); i++)
 			known |= config__ieq(name, known_sections[i]);
 		if (!known) {
-			config__warn(c, n->file, n->line, "section '%s' is not read by irisx (ignored)",
-				     name);
+			config__warn(c, n->file, n->line,
+				     "section '%s' is not read by irisx (ignored)", name);
 			continue;
 		}
 		const struct config_node *first = config_node_child(root, "section");
 		while (first != n && !config__ieq(config_node_attr(first, "name"), name))
 			first = config_node_next(first, "section");
 		if (first != n) {
-			config__warn(c, n->file, n->line,
-				     "section '%s' appears again; irisx reads only the first (%s:%u)",
-				     name, first->file, first->line);
+			config__warn(
+			    c, n->file, n->line,
+			    "section '%s' appears again; irisx reads only the first (%s:%u)", name,
+			    first->file, first->line);
 			continue;
 		}
 		if (config__ieq(name, "configuration"))
@@ -252,11 +254,11 @@ static int switch_load(struct config__ctx *c, const struct config_node *conf,
 				rc = parse_port(c, p, name, v, &sw->rtp_end_port);
 				end_at = p;
 			} else if (config__ieq(name, "max-sessions")) {
-				rc = config__parse_u32(c, p, name, v, 1, UINT32_MAX, "a session count",
-					       &sw->max_sessions);
+				rc = config__parse_u32(c, p, name, v, 1, UINT32_MAX,
+						       "a session count", &sw->max_sessions);
 			} else if (config__ieq(name, "sessions-per-second")) {
 				rc = config__parse_u32(c, p, name, v, 1, UINT32_MAX, "a rate",
-					       &sw->sessions_per_second);
+						       &sw->sessions_per_second);
 			} else {
 				config__warn(c, p->file, p->line, CONFIG_UNSUPPORTED, name);
 			}
@@ -308,7 +310,8 @@ static int bind_params(struct config__ctx *c, const struct config_node *p, const
 	while (rest.len) {
 		ptrdiff_t semi = str_find_char(rest, ';');
 		struct str item = str_trim(semi < 0 ? rest : str_make(rest.p, (size_t)semi));
-		rest = semi < 0 ? STR_NULL : str_make(rest.p + semi + 1, rest.len - (size_t)semi - 1);
+		rest =
+		    semi < 0 ? STR_NULL : str_make(rest.p + semi + 1, rest.len - (size_t)semi - 1);
 		if (!item.len)
 			continue;
 		if (!str_starts_with_i(item, "transport=")) {
@@ -322,8 +325,9 @@ static int bind_params(struct config__ctx *c, const struct config_node *p, const
 		while (list.len) {
 			ptrdiff_t comma = str_find_char(list, ',');
 			struct str t = str_trim(comma < 0 ? list : str_make(list.p, (size_t)comma));
-			list = comma < 0 ? STR_NULL
-					 : str_make(list.p + comma + 1, list.len - (size_t)comma - 1);
+			list = comma < 0
+				   ? STR_NULL
+				   : str_make(list.p + comma + 1, list.len - (size_t)comma - 1);
 			if (str_ieq_cstr(t, "udp"))
 				prof->enable_udp = true;
 			else if (str_ieq_cstr(t, "tcp"))
@@ -349,7 +353,8 @@ static int inbound_acls(struct config__ctx *c, const struct config_node *p, cons
 	while (rest.len) {
 		ptrdiff_t comma = str_find_char(rest, ',');
 		struct str item = str_trim(comma < 0 ? rest : str_make(rest.p, (size_t)comma));
-		rest = comma < 0 ? STR_NULL : str_make(rest.p + comma + 1, rest.len - (size_t)comma - 1);
+		rest = comma < 0 ? STR_NULL
+				 : str_make(rest.p + comma + 1, rest.len - (size_t)comma - 1);
 		if (!item.len)
 			continue;
 		char *name = config__strndup(c->arena, item.p, item.len);
@@ -377,11 +382,9 @@ enum setting {
 };
 
 static const char *const setting_names[S_COUNT] = {
-	[S_SIP_IP] = "sip-ip",		    [S_SIP_PORT] = "sip-port",
-	[S_EXT_SIP_IP] = "ext-sip-ip",	    [S_EXT_RTP_IP] = "ext-rtp-ip",
-	[S_RTP_IP] = "rtp-ip",		    [S_INBOUND_ACL] = "apply-inbound-acl",
-	[S_CONTEXT] = "context",	    [S_DIALPLAN] = "dialplan",
-	[S_BIND_PARAMS] = "bind-params",
+    [S_SIP_IP] = "sip-ip",	   [S_SIP_PORT] = "sip-port", [S_EXT_SIP_IP] = "ext-sip-ip",
+    [S_EXT_RTP_IP] = "ext-rtp-ip", [S_RTP_IP] = "rtp-ip",     [S_INBOUND_ACL] = "apply-inbound-acl",
+    [S_CONTEXT] = "context",	   [S_DIALPLAN] = "dialplan", [S_BIND_PARAMS] = "bind-params",
 };
 
 static int profile_settings(struct config__ctx *c, const struct config_node *s,
@@ -458,16 +461,15 @@ static const struct config_gateway *gateway_find(const struct config *cfg, size_
 	return NULL;
 }
 
-static int profile_gateways(struct config__ctx *c, struct config *cfg,
-			    const struct config_node *gs, struct config_profile *prof)
+static int profile_gateways(struct config__ctx *c, struct config *cfg, const struct config_node *gs,
+			    struct config_profile *prof)
 {
 	size_t n = 0;
 	for (const struct config_node *g = config_node_child(gs, "gateway"); g;
 	     g = config_node_next(g, "gateway"))
 		n++;
-	struct config_gateway *arr = n ? config__alloc(c->arena, (prof->gateway_count + n) *
-								 sizeof(*arr))
-				       : NULL;
+	struct config_gateway *arr =
+	    n ? config__alloc(c->arena, (prof->gateway_count + n) * sizeof(*arr)) : NULL;
 	if (n && !arr)
 		return config__fail(c, -ENOMEM, gs->file, gs->line, "out of memory");
 	if (n && prof->gateway_count) /* a second <gateways> adds to the first */
@@ -485,8 +487,8 @@ static int profile_gateways(struct config__ctx *c, struct config *cfg,
 		int rc = config__gateway_parse(c, g, gw);
 		if (rc)
 			return rc;
-		const struct config_gateway *dup = gateway_find(cfg, cfg->profile_count, prof,
-								gw->name);
+		const struct config_gateway *dup =
+		    gateway_find(cfg, cfg->profile_count, prof, gw->name);
 		if (dup)
 			return config__fail(c, -EINVAL, g->file, g->line,
 					    "gateway '%s' is already defined at %s:%u", gw->name,
@@ -547,8 +549,8 @@ static int profile_parse(struct config__ctx *c, struct config *cfg, const struct
 				     "element <%s> is not supported by irisx (ignored)", n->name);
 		}
 	}
-	int rc1 = strvec_finish(c->arena, &acl_names, &prof->inbound_acls,
-				&prof->inbound_acl_count);
+	int rc1 =
+	    strvec_finish(c->arena, &acl_names, &prof->inbound_acls, &prof->inbound_acl_count);
 	int rc2 = strvec_finish(c->arena, &aliases, &prof->aliases, &prof->alias_count);
 	if (rc)
 		return rc;
@@ -578,11 +580,11 @@ static int check_binds(struct config__ctx *c, const struct config *cfg)
 			    net_addr_parse(&y, str_from_cstr(b->sip_ip), b->sip_port) ||
 			    !net_addr_eq(&x, &y))
 				continue;
-			return config__fail(c, -EINVAL, b->file, b->line,
-					    "profile '%s' binds %s port %u, as profile '%s' (%s:%u) "
-					    "does",
-					    b->name, b->sip_ip, b->sip_port, a->name, a->file,
-					    a->line);
+			return config__fail(
+			    c, -EINVAL, b->file, b->line,
+			    "profile '%s' binds %s port %u, as profile '%s' (%s:%u) "
+			    "does",
+			    b->name, b->sip_ip, b->sip_port, a->name, a->file, a->line);
 		}
 	}
 	return 0;

@@ -26,8 +26,7 @@ bool config__ieq(const char *a, const char *b)
 	return a && b && strcasecmp(a, b) == 0;
 }
 
-static struct config__var *var_find(const struct config__vars *vars, const char *name,
-				    size_t len)
+static struct config__var *var_find(const struct config__vars *vars, const char *name, size_t len)
 {
 	for (size_t i = 0; i < vars->count; i++) {
 		struct config__var *v = &vars->v[i];
@@ -43,8 +42,8 @@ const char *config__var_get(const struct config__vars *vars, const char *name, s
 	return v ? v->value : NULL;
 }
 
-int config__var_set(struct config__vars *vars, const char *name, size_t name_len,
-		    const char *value, size_t value_len)
+int config__var_set(struct config__vars *vars, const char *name, size_t name_len, const char *value,
+		    size_t value_len)
 {
 	char *nv = strndup(value, value_len);
 	if (!nv)
@@ -165,8 +164,7 @@ static int set_default(struct config__vars *vars, const char *name, const char *
 	return config__var_set(vars, name, strlen(name), value, strlen(value));
 }
 
-static int set_below(struct config__vars *vars, const char *name, const char *base,
-		     const char *sub)
+static int set_below(struct config__vars *vars, const char *name, const char *base, const char *sub)
 {
 	char path[PATH_MAX];
 	const char *b = config__var_get(vars, base, strlen(base));
@@ -186,8 +184,8 @@ int config__vars_init(struct config__ctx *c, const char *dir, const char *const 
 	for (size_t i = 0; presets && presets[i]; i++) {
 		const char *eq = strchr(presets[i], '=');
 		if (!eq || eq == presets[i])
-			return config__fail(c, -EINVAL, "preset", 0,
-					    "'%s' is not name=value", presets[i]);
+			return config__fail(c, -EINVAL, "preset", 0, "'%s' is not name=value",
+					    presets[i]);
 		rc = config__var_set(vars, presets[i], (size_t)(eq - presets[i]), eq + 1,
 				     strlen(eq + 1));
 		if (rc)
@@ -212,17 +210,17 @@ int config__vars_init(struct config__ctx *c, const char *dir, const char *const 
 	static const struct {
 		const char *name, *base, *sub;
 	} below[] = {
-		{"state_dir", "base_dir", "var"},	  {"recordings_dir", "state_dir", "recordings"},
-		{"storage_dir", "state_dir", "storage"}, {"db_dir", "state_dir", "db"},
-		{"run_dir", "state_dir", "run"},	  {"log_dir", "state_dir", "log"},
-		{"sounds_dir", "base_dir", "sounds"},	  {"script_dir", "base_dir", "scripts"},
-		{"certs_dir", "conf_dir", "tls"},
+	    {"state_dir", "base_dir", "var"},	     {"recordings_dir", "state_dir", "recordings"},
+	    {"storage_dir", "state_dir", "storage"}, {"db_dir", "state_dir", "db"},
+	    {"run_dir", "state_dir", "run"},	     {"log_dir", "state_dir", "log"},
+	    {"sounds_dir", "base_dir", "sounds"},    {"script_dir", "base_dir", "scripts"},
+	    {"certs_dir", "conf_dir", "tls"},
 	};
 	const struct {
 		const char *name, *value;
 	} plain[] = {
-		{"temp_dir", "/tmp"},	 {"hostname", host},	    {"local_ip_v4", v4},
-		{"local_mask_v4", mask4}, {"local_ip_v6", v6},
+	    {"temp_dir", "/tmp"},     {"hostname", host},  {"local_ip_v4", v4},
+	    {"local_mask_v4", mask4}, {"local_ip_v6", v6},
 	};
 	rc = set_default(vars, "conf_dir", abs);
 	if (!rc)

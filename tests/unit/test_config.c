@@ -130,29 +130,29 @@ static void test_twilio_tree(void **state)
 	assert_int_equal(count_of(log, "warning"), cfg->warning_count);
 	assert_true(cfg->warning_count > 40);
 	static const char *const expected[] = {
-		"/config/twilio/sip_profiles/external.xml:29: parameter 'nonce-ttl' is not "
-		"supported by irisx (ignored)",
-		"/config/twilio/sip_profiles/internal.xml:17: parameter 'rtp-timer-name' is not "
-		"supported by irisx (ignored)",
-		"/config/twilio/sip_profiles/external/twilio.xml:11: parameter 'dtmf-type' is not "
-		"supported by irisx (ignored)",
-		"/config/twilio/autoload_configs/switch.conf.xml:16: parameter 'dump-cores' is not "
-		"supported by irisx (ignored)",
-		"/config/twilio/autoload_configs/sofia.conf.xml:3: parameter 'log-level'",
-		"/config/twilio/autoload_configs/conference.conf.xml:1: configuration "
-		"'conference.conf' is not read by irisx",
-		"/config/twilio/freeswitch.xml:17: section 'directory' is not read by irisx",
-		"/config/twilio/vars.xml:14: X-PRE-PROCESS exec-set is not supported",
-		"/config/twilio/vars.xml:15: X-PRE-PROCESS stun-set is not supported",
-		"/config/twilio/vars.xml:21: X-PRE-PROCESS inside a comment is not run",
-		"/config/twilio/sip_profiles/internal.xml:26: unknown variable "
-		"$${internal_ssl_enable}",
-		"/config/twilio/sip_profiles/external.xml:35: parameter 'ext-rtp-ip' value "
-		"'stun:stun.freeswitch.org' is not supported",
-		"/config/twilio/sip_profiles/internal.xml:25: parameter 'ext-sip-ip' value "
-		"'auto-nat' is not supported",
-		"/config/twilio/autoload_configs/acl.conf.xml:19: node domain=",
-		"/config/twilio/sip_profiles/external.xml:10: domain 'all'",
+	    "/config/twilio/sip_profiles/external.xml:29: parameter 'nonce-ttl' is not "
+	    "supported by irisx (ignored)",
+	    "/config/twilio/sip_profiles/internal.xml:17: parameter 'rtp-timer-name' is not "
+	    "supported by irisx (ignored)",
+	    "/config/twilio/sip_profiles/external/twilio.xml:11: parameter 'dtmf-type' is not "
+	    "supported by irisx (ignored)",
+	    "/config/twilio/autoload_configs/switch.conf.xml:16: parameter 'dump-cores' is not "
+	    "supported by irisx (ignored)",
+	    "/config/twilio/autoload_configs/sofia.conf.xml:3: parameter 'log-level'",
+	    "/config/twilio/autoload_configs/conference.conf.xml:1: configuration "
+	    "'conference.conf' is not read by irisx",
+	    "/config/twilio/freeswitch.xml:17: section 'directory' is not read by irisx",
+	    "/config/twilio/vars.xml:14: X-PRE-PROCESS exec-set is not supported",
+	    "/config/twilio/vars.xml:15: X-PRE-PROCESS stun-set is not supported",
+	    "/config/twilio/vars.xml:21: X-PRE-PROCESS inside a comment is not run",
+	    "/config/twilio/sip_profiles/internal.xml:26: unknown variable "
+	    "$${internal_ssl_enable}",
+	    "/config/twilio/sip_profiles/external.xml:35: parameter 'ext-rtp-ip' value "
+	    "'stun:stun.freeswitch.org' is not supported",
+	    "/config/twilio/sip_profiles/internal.xml:25: parameter 'ext-sip-ip' value "
+	    "'auto-nat' is not supported",
+	    "/config/twilio/autoload_configs/acl.conf.xml:19: node domain=",
+	    "/config/twilio/sip_profiles/external.xml:10: domain 'all'",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(expected); i++) {
 		if (!strstr(log, expected[i]))
@@ -213,7 +213,7 @@ static void test_twilio_tree(void **state)
 
 	/* The dialplan: $${} expanded, ${} and $1 kept, nested include in place. */
 	const struct config_node *ctx =
-		config_node_child(config_document_section(cfg, "dialplan"), "context");
+	    config_node_child(config_document_section(cfg, "dialplan"), "context");
 	assert_string_equal(config_node_attr(ctx, "name"), "public");
 	const struct config_node *ext = config_node_child(ctx, "extension");
 	assert_string_equal(config_node_attr(ext, "name"), "unloop");
@@ -221,8 +221,10 @@ static void test_twilio_tree(void **state)
 	assert_string_equal(config_node_attr(cond, "field"), "${unroll_loops}");
 	ext = config_node_next(ext, "extension");
 	assert_string_equal(config_node_attr(ext, "name"), "inbound-did");
-	assert_string_equal(ext->file, TESTS_DIR "/config/twilio/dialplan/public/00_inbound_did.xml");
-	const struct config_node *act = config_node_child(config_node_child(ext, "condition"), NULL);
+	assert_string_equal(ext->file,
+			    TESTS_DIR "/config/twilio/dialplan/public/00_inbound_did.xml");
+	const struct config_node *act =
+	    config_node_child(config_node_child(ext, "condition"), NULL);
 	char want[128];
 	snprintf(want, sizeof(want), "domain_name=%s", ip);
 	assert_string_equal(config_node_attr(act, "data"), want);
@@ -243,9 +245,8 @@ static void test_twilio_env_set(void **state)
 	struct config *cfg;
 	char err[512];
 	setenv("IRISX_TEST_TWILIO_SID", "AC123", 1);
-	assert_int_equal(load_logged(&cfg, TESTS_DIR "/config/twilio", NULL, err, sizeof(err),
-				     NULL),
-			 0);
+	assert_int_equal(
+	    load_logged(&cfg, TESTS_DIR "/config/twilio", NULL, err, sizeof(err), NULL), 0);
 	unsetenv("IRISX_TEST_TWILIO_SID");
 	assert_string_equal(config_var(cfg, "twilio_sid"), "AC123");
 	assert_null(config_var(cfg, "public_ip")); /* exec-set never ran */
@@ -275,7 +276,7 @@ static void test_set_order_and_expansion(void **state)
 		   "</section></document>\n");
 	assert_int_equal(load_logged(&cfg, dir, NULL, err, sizeof(err), &log), 0);
 	const struct config_node *x =
-		config_node_child(config_document_section(cfg, "dialplan"), "x");
+	    config_node_child(config_document_section(cfg, "dialplan"), "x");
 	assert_string_equal(config_node_attr(x, "v"), "1");
 	assert_string_equal(config_node_attr(x, "w"), "${a}");
 	assert_string_equal(config_node_attr(x, "u"), "|$$x|11");
@@ -322,8 +323,10 @@ static void test_includes(void **state)
 		   "    <X-PRE-PROCESS cmd=\"include\" data=\"nothing-matches-*.xml\"/>\n"
 		   "  </list>\n"
 		   "  <!--#include \"more.xml\"-->\n"
+		   "  <include><wrapped/></include>\n"
 		   "</section></document>\n");
-	tree_write(dir, "vars.xml", "<include>\n  <X-PRE-PROCESS cmd=\"set\" data=\"n=v\"/>\n</include>\n");
+	tree_write(dir, "vars.xml",
+		   "<include>\n  <X-PRE-PROCESS cmd=\"set\" data=\"n=v\"/>\n</include>\n");
 	/* Glob order is by name; each file shape contributes differently. */
 	tree_write(dir, "parts/b.xml", "<item id=\"b-$${n}\"/>\n");
 	tree_write(dir, "parts/a.xml",
@@ -335,8 +338,9 @@ static void test_includes(void **state)
 	tree_write(dir, "parts/e.xml", abs_inc);
 	tree_write(dir, "parts/e.txt", "<item id=\"not-xml\"/>\n");
 	tree_write(dir, "parts/sub/f.xml", "<item id=\"in-a-subdirectory\"/>\n");
-	tree_write(dir, "abs/target.xml",
-		   "<include><X-PRE-PROCESS cmd=\"include\" data=\"../nested/n.xml\"/></include>\n");
+	tree_write(
+	    dir, "abs/target.xml",
+	    "<include><X-PRE-PROCESS cmd=\"include\" data=\"../nested/n.xml\"/></include>\n");
 	tree_write(dir, "nested/n.xml", "<include>\n<item id=\"nested\"/>\n</include>\n");
 	tree_write(dir, "more.xml", "<more/>\n");
 	mkdir(strcat(strcpy(abs_inc, dir), "/empty"), 0755);
@@ -363,6 +367,8 @@ static void test_includes(void **state)
 	snprintf(abs_inc, sizeof(abs_inc), "%s/nested/n.xml", dir); /* abs/../ tidied */
 	assert_string_equal(n->file, abs_inc);
 	assert_non_null(config_node_child(sec, "more"));
+	assert_non_null(config_node_child(sec, "wrapped"));
+	assert_null(config_node_child(sec, "include"));
 	config_free(cfg);
 	tree_remove(dir);
 }
@@ -400,8 +406,7 @@ static void test_builtin_vars(void **state)
 	assert_int_equal(load_logged(&cfg, dir, NULL, err, sizeof(err), NULL), 0);
 	assert_non_null(realpath(dir, real));
 	assert_string_equal(config_var(cfg, "conf_dir"), real);
-	snprintf(want, sizeof(want), "%s/var/recordings",
-		 config_var(cfg, "base_dir"));
+	snprintf(want, sizeof(want), "%s/var/recordings", config_var(cfg, "base_dir"));
 	assert_string_equal(config_var(cfg, "recordings_dir"), want);
 	assert_non_null(config_var(cfg, "hostname"));
 	assert_non_null(config_var(cfg, "local_ip_v6"));
@@ -436,9 +441,15 @@ static void test_root_choice(void **state)
 	assert_int_equal(load_logged(&cfg, dir, NULL, err, sizeof(err), NULL), 0);
 	assert_string_equal(config_node_attr(config_node_child(cfg->root, "x"), "n"), "irisx");
 	config_free(cfg);
-	tree_write(dir, "irisx.xml", "<include/>\n");
+	tree_write(dir, "irisx.xml", "<configuration/>\n");
 	assert_int_equal(load_logged(&cfg, dir, NULL, err, sizeof(err), NULL), -EINVAL);
-	assert_non_null(strstr(err, "/irisx.xml:1: the root element is <include>"));
+	assert_non_null(strstr(err, "/irisx.xml:1: the root element is <configuration>"));
+	tree_write(dir, "irisx.xml", "<include/>\n"); /* a wrapper: nothing inside */
+	assert_int_equal(load_logged(&cfg, dir, NULL, err, sizeof(err), NULL), -EINVAL);
+	assert_non_null(strstr(err, "/irisx.xml: no <document type=\"freeswitch/xml\"> element"));
+	tree_write(dir, "irisx.xml", "<document/>\n<document/>\n");
+	assert_int_equal(load_logged(&cfg, dir, NULL, err, sizeof(err), NULL), -EINVAL);
+	assert_non_null(strstr(err, "/irisx.xml:2: Extra content at the end of the document"));
 	tree_remove(dir);
 }
 
@@ -452,15 +463,15 @@ static void test_broken_fixtures(void **state)
 		const char *prefix; /* under TESTS_DIR/config/broken/ */
 		const char *says;
 	} cases[] = {
-		{"malformed", -EINVAL, "malformed/autoload_configs/acl.conf.xml:5: ",
-		 "Opening and ending tag mismatch: list line 3 and lists"},
-		{"bad_port", -EINVAL, "bad_port/sip_profiles/internal.xml:5: ",
-		 "parameter 'sip-port': '50x0' is not a port number"},
-		{"unknown_acl", -EINVAL, "unknown_acl/sip_profiles/internal.xml:5: ",
-		 "unknown ACL list 'trustd'"},
-		{"cycle", -ELOOP, "cycle/inc/b.xml:3: ", "include cycle"},
-		{"missing", -ENOENT, "missing/freeswitch.xml:3: ",
-		 "cannot include '" TESTS_DIR "/config/broken/missing/vars.xml': No such file"},
+	    {"malformed", -EINVAL, "malformed/autoload_configs/acl.conf.xml:5: ",
+	     "Opening and ending tag mismatch: list line 3 and lists"},
+	    {"bad_port", -EINVAL, "bad_port/sip_profiles/internal.xml:5: ",
+	     "parameter 'sip-port': '50x0' is not a port number"},
+	    {"unknown_acl", -EINVAL,
+	     "unknown_acl/sip_profiles/internal.xml:5: ", "unknown ACL list 'trustd'"},
+	    {"cycle", -ELOOP, "cycle/inc/b.xml:3: ", "include cycle"},
+	    {"missing", -ENOENT, "missing/freeswitch.xml:3: ",
+	     "cannot include '" TESTS_DIR "/config/broken/missing/vars.xml': No such file"},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		char dir[PATH_MAX], want[PATH_MAX], err[512];
@@ -484,9 +495,10 @@ static void test_include_depth(void **state)
 		   "<document>\n<X-PRE-PROCESS cmd=\"include\" data=\"d0.xml\"/>\n</document>\n");
 	for (int i = 0; i < 40; i++) {
 		snprintf(name, sizeof(name), "d%d.xml", i);
-		snprintf(text, sizeof(text),
-			 "<include>\n  <X-PRE-PROCESS cmd=\"include\" data=\"d%d.xml\"/>\n</include>\n",
-			 i + 1);
+		snprintf(
+		    text, sizeof(text),
+		    "<include>\n  <X-PRE-PROCESS cmd=\"include\" data=\"d%d.xml\"/>\n</include>\n",
+		    i + 1);
 		tree_write(dir, name, text);
 	}
 	tree_write(dir, "d40.xml", "<include/>\n");
@@ -504,38 +516,41 @@ static void test_broken_values(void **state)
 	static const struct {
 		const char *file, *text, *says;
 	} cases[] = {
-		{"autoload_configs/s.xml",
-		 "<configuration name=\"switch.conf\"><settings>\n"
-		 "<param name=\"rtp-start-port\" value=\"30000\"/>\n"
-		 "<param name=\"rtp-end-port\" value=\"20000\"/>\n</settings></configuration>\n",
-		 "/autoload_configs/s.xml:3: rtp-end-port 20000 must be above rtp-start-port 30000"},
-		{"autoload_configs/s.xml",
-		 "<configuration name=\"switch.conf\"><settings>\n"
-		 "<param name=\"max-sessions\" value=\"-1\"/>\n</settings></configuration>\n",
-		 "/autoload_configs/s.xml:2: parameter 'max-sessions': '-1' is not a session count "
-		 "(1-4294967295)"},
-		{"autoload_configs/s.xml",
-		 "<configuration name=\"sofia.conf\"><profiles>\n<profile name=\"p\"><settings>\n"
-		 "<param name=\"sip-ip\" value=\"example.com\"/>\n</settings></profile>\n"
-		 "</profiles></configuration>\n",
-		 "/autoload_configs/s.xml:3: parameter 'sip-ip': 'example.com' is not an IP address"},
-		{"autoload_configs/s.xml",
-		 "<configuration name=\"sofia.conf\"><profiles>\n<profile name=\"p\"><gateways>\n"
-		 "<gateway name=\"g\"><param name=\"proxy\" value=\"x\"/></gateway>\n"
-		 "</gateways></profile></profiles></configuration>\n",
-		 "/autoload_configs/s.xml:3: gateway 'g' registers (register defaults to true) and "
-		 "so needs username and password"},
-		{"autoload_configs/s.xml", "<configuration name=\"acl.conf\"><network-lists>\n"
-		 "<list name=\"l\">\n<node type=\"allow\" cidr=\"10.0.0.0/33\"/>\n"
-		 "</list></network-lists></configuration>\n",
-		 "/autoload_configs/s.xml:3: node cidr '10.0.0.0/33' is not an address/prefix"},
-		{"autoload_configs/s.xml", "<configuration name=\"acl.conf\"><network-lists>\n"
-		 "<list name=\"l\" default=\"maybe\"/>\n</network-lists></configuration>\n",
-		 "/autoload_configs/s.xml:2: list default 'maybe' is neither allow nor deny"},
-		{"vars.xml", "<include>\n<x>\n</include>\n",
-		 "/vars.xml:3: Opening and ending tag mismatch: x line 2 and include"},
-		{"vars.xml", "<a/>\n<b>\n", "/vars.xml:3: Opening and ending tag mismatch: b line 2 "
-		 "and end of file"},
+	    {"autoload_configs/s.xml",
+	     "<configuration name=\"switch.conf\"><settings>\n"
+	     "<param name=\"rtp-start-port\" value=\"30000\"/>\n"
+	     "<param name=\"rtp-end-port\" value=\"20000\"/>\n</settings></configuration>\n",
+	     "/autoload_configs/s.xml:3: rtp-end-port 20000 must be above rtp-start-port 30000"},
+	    {"autoload_configs/s.xml",
+	     "<configuration name=\"switch.conf\"><settings>\n"
+	     "<param name=\"max-sessions\" value=\"-1\"/>\n</settings></configuration>\n",
+	     "/autoload_configs/s.xml:2: parameter 'max-sessions': '-1' is not a session count "
+	     "(1-4294967295)"},
+	    {"autoload_configs/s.xml",
+	     "<configuration name=\"sofia.conf\"><profiles>\n<profile name=\"p\"><settings>\n"
+	     "<param name=\"sip-ip\" value=\"example.com\"/>\n</settings></profile>\n"
+	     "</profiles></configuration>\n",
+	     "/autoload_configs/s.xml:3: parameter 'sip-ip': 'example.com' is not an IP address"},
+	    {"autoload_configs/s.xml",
+	     "<configuration name=\"sofia.conf\"><profiles>\n<profile name=\"p\"><gateways>\n"
+	     "<gateway name=\"g\"><param name=\"proxy\" value=\"x\"/></gateway>\n"
+	     "</gateways></profile></profiles></configuration>\n",
+	     "/autoload_configs/s.xml:3: gateway 'g' registers (register defaults to true) and "
+	     "so needs username and password"},
+	    {"autoload_configs/s.xml",
+	     "<configuration name=\"acl.conf\"><network-lists>\n"
+	     "<list name=\"l\">\n<node type=\"allow\" cidr=\"10.0.0.0/33\"/>\n"
+	     "</list></network-lists></configuration>\n",
+	     "/autoload_configs/s.xml:3: node cidr '10.0.0.0/33' is not an address/prefix"},
+	    {"autoload_configs/s.xml",
+	     "<configuration name=\"acl.conf\"><network-lists>\n"
+	     "<list name=\"l\" default=\"maybe\"/>\n</network-lists></configuration>\n",
+	     "/autoload_configs/s.xml:2: list default 'maybe' is neither allow nor deny"},
+	    {"vars.xml", "<include>\n<x>\n</include>\n",
+	     "/vars.xml:3: Opening and ending tag mismatch: x line 2 and include"},
+	    {"vars.xml", "<a/>\n<b>\n",
+	     "/vars.xml:3: Opening and ending tag mismatch: b line 2 "
+	     "and end of file"},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		char *dir = tree_create(), err[512];
@@ -557,32 +572,31 @@ static void test_error_buffer_small(void **state)
 {
 	char err[16];
 	struct config *cfg;
-	assert_int_equal(load_logged(&cfg, TESTS_DIR "/config/broken/bad_port", NULL, err,
-				     sizeof(err), NULL),
-			 -EINVAL);
+	assert_int_equal(
+	    load_logged(&cfg, TESTS_DIR "/config/broken/bad_port", NULL, err, sizeof(err), NULL),
+	    -EINVAL);
 	assert_int_equal(strlen(err), sizeof(err) - 1);
-	assert_int_equal(load_logged(&cfg, TESTS_DIR "/config/broken/bad_port", NULL, NULL, 0,
-				     NULL),
-			 -EINVAL);
+	assert_int_equal(
+	    load_logged(&cfg, TESTS_DIR "/config/broken/bad_port", NULL, NULL, 0, NULL), -EINVAL);
 	assert_int_equal(config_load(NULL, "conf", NULL, err, sizeof(err)), -EINVAL);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_conf),
-		cmocka_unit_test(test_default_conf_rewritten),
-		cmocka_unit_test(test_twilio_tree),
-		cmocka_unit_test(test_twilio_env_set),
-		cmocka_unit_test(test_set_order_and_expansion),
-		cmocka_unit_test(test_includes),
-		cmocka_unit_test(test_exec_never_runs),
-		cmocka_unit_test(test_builtin_vars),
-		cmocka_unit_test(test_root_choice),
-		cmocka_unit_test(test_broken_fixtures),
-		cmocka_unit_test(test_include_depth),
-		cmocka_unit_test(test_broken_values),
-		cmocka_unit_test(test_error_buffer_small),
+	    cmocka_unit_test(test_default_conf),
+	    cmocka_unit_test(test_default_conf_rewritten),
+	    cmocka_unit_test(test_twilio_tree),
+	    cmocka_unit_test(test_twilio_env_set),
+	    cmocka_unit_test(test_set_order_and_expansion),
+	    cmocka_unit_test(test_includes),
+	    cmocka_unit_test(test_exec_never_runs),
+	    cmocka_unit_test(test_builtin_vars),
+	    cmocka_unit_test(test_root_choice),
+	    cmocka_unit_test(test_broken_fixtures),
+	    cmocka_unit_test(test_include_depth),
+	    cmocka_unit_test(test_broken_values),
+	    cmocka_unit_test(test_error_buffer_small),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,13 +59,13 @@ static inline void tree_remove(char *dir)
 
 /* The root file most trees start from: vars.xml, then every file of
  * autoload_configs/ in the configuration section. */
-#define ROOT_XML                                                                                  \
-	"<?xml version=\"1.0\"?>\n"                                                               \
-	"<document type=\"freeswitch/xml\">\n"                                                    \
-	"  <X-PRE-PROCESS cmd=\"include\" data=\"vars.xml\"/>\n"                                  \
-	"  <section name=\"configuration\">\n"                                                    \
-	"    <X-PRE-PROCESS cmd=\"include\" data=\"autoload_configs/*.xml\"/>\n"                  \
-	"  </section>\n"                                                                          \
+#define ROOT_XML                                                                                   \
+	"<?xml version=\"1.0\"?>\n"                                                                \
+	"<document type=\"freeswitch/xml\">\n"                                                     \
+	"  <X-PRE-PROCESS cmd=\"include\" data=\"vars.xml\"/>\n"                                   \
+	"  <section name=\"configuration\">\n"                                                     \
+	"    <X-PRE-PROCESS cmd=\"include\" data=\"autoload_configs/*.xml\"/>\n"                   \
+	"  </section>\n"                                                                           \
 	"</document>\n"
 
 struct capture {
