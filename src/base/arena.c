@@ -20,6 +20,7 @@ void arena_init(struct arena *a, size_t block_size)
 {
 	a->head = NULL;
 	a->block_size = block_size ? block_size : 4096;
+	a->total = 0;
 }
 
 void arena_fini(struct arena *a)
@@ -31,6 +32,7 @@ void arena_fini(struct arena *a)
 		b = next;
 	}
 	a->head = NULL;
+	a->total = 0;
 }
 
 void *arena_alloc(struct arena *a, size_t size)
@@ -40,6 +42,9 @@ void *arena_alloc(struct arena *a, size_t size)
 	if (size == 0)
 		size = align;
 
+	if (a->block_size == 0)
+		a->block_size = 4096; /* a zero-initialized arena works */
+	a->total += size;
 	struct arena_block *b = a->head;
 	if (!b || b->size - b->used < size) {
 		size_t cap = size > a->block_size / 2 ? size : a->block_size;

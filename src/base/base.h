@@ -145,7 +145,8 @@ static inline bool log_enabled(enum log_level level)
 struct arena_block;
 struct arena {
 	struct arena_block *head; /* owned */
-	size_t block_size;
+	size_t block_size;	  /* 0 (a zeroed arena): 4096 */
+	size_t total;		  /* bytes handed out, for callers that cap their size */
 };
 
 void arena_init(struct arena *a, size_t block_size /* 0: 4096 */);

@@ -203,7 +203,7 @@ void acl_set_free(struct acl_set *set)
 	for (size_t i = 0; i < set->count; i++)
 		free(set->lists[i].nodes);
 	free(set->lists);
-	config__arena_fini(&set->arena);
+	arena_fini(&set->arena);
 	free(set);
 }
 
@@ -224,14 +224,14 @@ static struct acl_list *list_add(struct acl_set *set, const char *name, bool def
 		}
 		l = &set->lists[set->count++];
 		memset(l, 0, sizeof(*l));
-		if (!(l->name = config__strdup(&set->arena, name))) {
+		if (!(l->name = arena_strdup(&set->arena, name))) {
 			set->count--;
 			return NULL;
 		}
 	}
 	l->count = 0;
 	l->default_allow = default_allow;
-	l->file = file ? config__strdup(&set->arena, file) : NULL;
+	l->file = file ? arena_strdup(&set->arena, file) : NULL;
 	l->line = line;
 	if (file && !l->file)
 		return NULL;
@@ -385,7 +385,7 @@ static int parse_node(struct config__ctx *c, struct acl_set *set, struct acl_lis
 {
 	/* The set outlives the tree: nodes point at the set's copy of the file
 	 * name (the list's, unless the node was included from elsewhere). */
-	const char *file = n->file == ln->file ? l->file : config__strdup(&set->arena, n->file);
+	const char *file = n->file == ln->file ? l->file : arena_strdup(&set->arena, n->file);
 	bool allow = l->default_allow;
 	const char *type = config_node_attr(n, "type");
 	const char *cidr = config_node_attr(n, "cidr");

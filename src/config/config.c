@@ -105,7 +105,7 @@ void config_free(struct config *cfg)
 		return;
 	struct config__impl *impl = (struct config__impl *)cfg;
 	acl_set_free(cfg->acls);
-	config__arena_fini(&impl->arena);
+	arena_fini(&impl->arena);
 	config__vars_fini(&impl->vars);
 	for (size_t i = 0; impl->presets && impl->presets[i]; i++)
 		free(impl->presets[i]);
@@ -141,7 +141,7 @@ static int load(struct config **out, const char *dir, const char *const *vars, c
 	size_t dlen = strlen(dir);
 	while (dlen > 1 && dir[dlen - 1] == '/')
 		dlen--;
-	char *d = config__strndup(&impl->arena, dir, dlen);
+	char *d = arena_strndup(&impl->arena, str_make(dir, dlen));
 	impl->pub.dir = d;
 	impl->presets = presets_copy(vars);
 	impl->root_path = d ? (data ? path_join(d, "freeswitch.xml") : config__root_path(d)) : NULL;
@@ -182,7 +182,7 @@ int config_reload_acls(const struct config *cfg, struct acl_set **out, char *err
 	if (!cfg || !out)
 		return -EINVAL;
 	const struct config__impl *impl = (const struct config__impl *)cfg;
-	struct config__arena arena = {0};
+	struct arena arena = {0};
 	struct config__vars vars = {0};
 	struct config__ctx c = {
 	    .arena = &arena,
@@ -210,7 +210,7 @@ int config_reload_acls(const struct config *cfg, struct acl_set **out, char *err
 						  "no longer defines (reload refused)",
 						  p->name, p->inbound_acls[j]);
 	}
-	config__arena_fini(&arena);
+	arena_fini(&arena);
 	config__vars_fini(&vars);
 	if (rc) {
 		acl_set_free(set);

@@ -14,21 +14,6 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-/* ---- arena: everything a loaded config points at lives in one ---- */
-
-struct config__block;
-
-struct config__arena {
-	struct config__block *head;
-	size_t total; /* bytes handed out, for the size cap */
-};
-
-/* Zeroed, aligned for any type; NULL when out of memory. */
-void *config__alloc(struct config__arena *a, size_t size);
-char *config__strndup(struct config__arena *a, const char *s, size_t n);
-char *config__strdup(struct config__arena *a, const char *s);
-void config__arena_fini(struct config__arena *a);
-
 /* ---- preprocessor variables ($${name}) ---- */
 
 struct config__var {
@@ -58,7 +43,7 @@ enum {
 };
 
 struct config__ctx {
-	struct config__arena *arena;
+	struct arena *arena;
 	struct config__vars *vars;
 	char *err; /* the caller's buffer, may be NULL */
 	size_t err_size;
@@ -110,7 +95,7 @@ int config__preprocess(struct config__ctx *c, const char *path, const void *data
 
 struct config__impl {
 	struct config pub;
-	struct config__arena arena;
+	struct arena arena;
 	struct config__vars vars;
 	char **presets; /* heap copies, NULL-terminated, for config_reload_acls() */
 	char *root_path;
@@ -161,7 +146,7 @@ struct acl_list {
 struct acl_set {
 	struct acl_list *lists;
 	size_t count, cap;
-	struct config__arena arena; /* names and file names */
+	struct arena arena; /* names and file names */
 };
 
 /*

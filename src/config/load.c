@@ -258,8 +258,8 @@ static xmlDocPtr parse_file(struct config__ctx *c, const char *path, const char 
 static struct tnode *tnode_new(struct config__ctx *c, struct tnode *parent, const char *name,
 			       const char *file, unsigned line)
 {
-	struct tnode *t = config__alloc(c->arena, sizeof(*t));
-	if (!t || !(t->pub.name = config__strdup(c->arena, name))) {
+	struct tnode *t = arena_alloc(c->arena, sizeof(*t));
+	if (!t || !(t->pub.name = arena_strdup(c->arena, name))) {
 		config__fail(c, -ENOMEM, file, line, "out of memory");
 		return NULL;
 	}
@@ -286,7 +286,7 @@ static int tnode_close(struct config__ctx *c, struct tnode *t)
 
 	if (t->text.failed)
 		rc = config__fail(c, -ENOMEM, t->pub.file, t->pub.line, "out of memory");
-	else if (s.len && !(t->pub.text = config__strndup(c->arena, s.p, s.len)))
+	else if (s.len && !(t->pub.text = arena_strndup(c->arena, s)))
 		rc = config__fail(c, -ENOMEM, t->pub.file, t->pub.line, "out of memory");
 	buf_fini(&t->text);
 	return rc;
@@ -309,14 +309,14 @@ static int set_attrs(struct config__ctx *c, struct tnode *t, xmlNodePtr n)
 		count++;
 	if (!count)
 		return 0;
-	t->pub.attrs = config__alloc(c->arena, count * sizeof(*t->pub.attrs));
+	t->pub.attrs = arena_alloc(c->arena, count * sizeof(*t->pub.attrs));
 	if (!t->pub.attrs)
 		return config__fail(c, -ENOMEM, t->pub.file, t->pub.line, "out of memory");
 	for (xmlAttrPtr a = n->properties; a; a = a->next) {
 		xmlChar *v = a->children ? xmlNodeListGetString(n->doc, a->children, 1) : NULL;
 		const char *raw = v ? (const char *)v : "";
 		struct config_attr *ca = &t->pub.attrs[t->pub.attr_count++];
-		ca->name = config__strdup(c->arena, (const char *)a->name);
+		ca->name = arena_strdup(c->arena, (const char *)a->name);
 		ca->value = config__expand(c, raw, strlen(raw), t->pub.file, t->pub.line);
 		xmlFree(v);
 		if (!ca->name)
@@ -444,7 +444,7 @@ static int include_file(struct config__ctx *c, const char *path, const struct fr
 		}
 	}
 	struct frame nf = {
-	    .file = config__strdup(c->arena, path),
+	    .file = arena_strdup(c->arena, path),
 	    .dev = st.st_dev,
 	    .ino = st.st_ino,
 	    .has_id = true,
@@ -635,7 +635,7 @@ static const char *pi_attr(struct config__ctx *c, const char *s, const char *nam
 		const char *end = strchr(q + 1, *q);
 		if (!end)
 			return NULL;
-		return config__strndup(c->arena, q + 1, (size_t)(end - q - 1));
+		return arena_strndup(c->arena, str_make(q + 1, (size_t)(end - q - 1)));
 	}
 	return NULL;
 }
@@ -663,7 +663,7 @@ static int walk_comment(struct config__ctx *c, xmlNodePtr n, struct tnode *paren
 	if (s[0] == '#') {
 		/* <!--#include "file"-->, <!--#set "name=value"-->, <!--#comment …--> */
 		const char *cmd = s + 1, *sp = cmd + strcspn(cmd, " \t\r\n");
-		char *name = config__strndup(c->arena, cmd, (size_t)(sp - cmd));
+		char *name = arena_strndup(c->arena, str_make(cmd, (size_t)(sp - cmd)));
 		struct str arg = str_trim(str_from_cstr(sp));
 		if (arg.len >= 2 && arg.p[0] == '"' && memchr(arg.p + 1, '"', arg.len - 1)) {
 			const char *q = memchr(arg.p + 1, '"', arg.len - 1);
@@ -726,7 +726,7 @@ static int walk_list(struct config__ctx *c, xmlNodePtr n, struct tnode *parent,
 int config__preprocess(struct config__ctx *c, const char *path, const void *data, size_t len,
 		       struct config_node **out)
 {
-	struct frame f = {.file = config__strdup(c->arena, path)};
+	struct frame f = {.file = arena_strdup(c->arena, path)};
 	char *owned = NULL;
 	struct stat st;
 	int rc;

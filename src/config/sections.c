@@ -56,14 +56,14 @@ static int strvec_push(struct strvec *sv, const char *s)
 }
 
 /* Moves the strings into the arena: *out and *count, or -ENOMEM. */
-static int strvec_finish(struct config__arena *a, struct strvec *sv, const char ***out,
+static int strvec_finish(struct arena *a, struct strvec *sv, const char ***out,
 			 size_t *count)
 {
 	int rc = 0;
 	*out = NULL;
 	*count = 0;
 	if (sv->n) {
-		*out = config__alloc(a, sv->n * sizeof(**out));
+		*out = arena_alloc(a, sv->n * sizeof(**out));
 		if (*out) {
 			memcpy(*out, sv->v, sv->n * sizeof(**out));
 			*count = sv->n;
@@ -357,7 +357,7 @@ static int inbound_acls(struct config__ctx *c, const struct config_node *p, cons
 				 : str_make(rest.p + comma + 1, rest.len - (size_t)comma - 1);
 		if (!item.len)
 			continue;
-		char *name = config__strndup(c->arena, item.p, item.len);
+		char *name = arena_strndup(c->arena, item);
 		if (!name || strvec_push(out, name))
 			return config__fail(c, -ENOMEM, p->file, p->line, "out of memory");
 		if (!acl_name_valid(acls, name))
@@ -469,7 +469,7 @@ static int profile_gateways(struct config__ctx *c, struct config *cfg, const str
 	     g = config_node_next(g, "gateway"))
 		n++;
 	struct config_gateway *arr =
-	    n ? config__alloc(c->arena, (prof->gateway_count + n) * sizeof(*arr)) : NULL;
+	    n ? arena_alloc(c->arena, (prof->gateway_count + n) * sizeof(*arr)) : NULL;
 	if (n && !arr)
 		return config__fail(c, -ENOMEM, gs->file, gs->line, "out of memory");
 	if (n && prof->gateway_count) /* a second <gateways> adds to the first */
@@ -600,7 +600,7 @@ static int sofia_load(struct config__ctx *c, struct config *cfg, const struct co
 		for (const struct config_node *p = config_node_child(ps, "profile"); p;
 		     p = config_node_next(p, "profile"))
 			n++;
-	if (n && !(cfg->profiles = config__alloc(c->arena, n * sizeof(*cfg->profiles))))
+	if (n && !(cfg->profiles = arena_alloc(c->arena, n * sizeof(*cfg->profiles))))
 		return config__fail(c, -ENOMEM, conf->file, conf->line, "out of memory");
 
 	for (const struct config_node *s = config_node_child(conf, NULL); s && !rc;

@@ -258,7 +258,7 @@ char *config__expand(struct config__ctx *c, const char *s, size_t len, const cha
 	char *out;
 
 	if (!memmem(s, len, "$${", 3)) {
-		out = config__strndup(c->arena, s, len);
+		out = arena_strndup(c->arena, str_make(s, len));
 		if (!out)
 			config__fail(c, -ENOMEM, file, line, "out of memory");
 		return out;
@@ -308,7 +308,7 @@ char *config__expand(struct config__ctx *c, const char *s, size_t len, const cha
 			     cap);
 		return NULL;
 	}
-	out = config__strndup(c->arena, b.p ? b.p : "", b.len);
+	out = arena_strndup(c->arena, str_make(b.p ? b.p : "", b.len));
 	buf_fini(&b);
 	if (!out)
 		config__fail(c, -ENOMEM, file, line, "out of memory");

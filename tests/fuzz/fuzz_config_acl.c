@@ -20,12 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t count = 0;
 
 	if (!builtins) {
-		struct config__arena arena = {0};
+		struct arena arena = {0};
 		struct config__vars vars = {0};
 		struct config__ctx c = {.arena = &arena, .vars = &vars};
 		if (config__acl_set_build(&c, NULL, &builtins) != 0)
 			abort();
-		config__arena_fini(&arena);
+		arena_fini(&arena);
 		config__vars_fini(&vars);
 	}
 	const uint8_t *nl = memchr(data, '\n', size);
