@@ -245,6 +245,17 @@ static const char *ua_contact_params(enum sip_transport t)
 	return t == SIP_TRANSPORT_TCP ? ";transport=tcp" : "";
 }
 
+/* §12.1.1: a dialog-creating response carries the request's Record-Route as is. */
+static void call_record_route_print(struct buf *out, const struct sip_msg *invite)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(invite, SIP_HDR_RECORD_ROUTE); h;
+	     h = sip_msg_hdr_next(invite, h)) {
+		buf_append_cstr(out, "Record-Route: ");
+		buf_append_str(out, h->value);
+		buf_append_cstr(out, "\r\n");
+	}
+}
+
 int sip_call_answer(struct sip_call *call, const char *content_type, struct str body)
 {
 	struct sip_ua *ua = call->ua;
@@ -262,6 +273,7 @@ int sip_call_answer(struct sip_call *call, const char *content_type, struct str 
 	if (err)
 		return err;
 	buf_init(&extra);
+	call_record_route_print(&extra, call->invite);
 	buf_printf(&extra, "Contact: <%s>\r\nAllow: " UA_ALLOW "\r\nContent-Type: %s\r\n", contact,
 		   content_type);
 	call->local_extra = buf_steal(&extra, NULL);

@@ -173,12 +173,13 @@ static struct sip_msg *expect_status(struct fixture *f, uint16_t status)
 	"Call-ID: %s\r\n"                                                                         \
 	"CSeq: 1 INVITE\r\n"                                                                      \
 	"Contact: <sip:alice@127.0.0.1:%u>\r\n"                                                   \
+	"Record-Route: <sip:127.0.0.1:%u;lr>\r\n"                                                 \
 	"Content-Type: application/sdp\r\n"                                                       \
 	"Content-Length: 0\r\n\r\n"
 
 static void send_invite(struct fixture *f, const char *branch, const char *call_id)
 {
-	send_udp(f, INVITE_FMT, f->port, f->udp_port, branch, call_id, f->udp_port);
+	send_udp(f, INVITE_FMT, f->port, f->udp_port, branch, call_id, f->udp_port, f->udp_port);
 }
 
 /* An in-dialog request from the far end (UAC side of the dialog). */
@@ -279,6 +280,7 @@ static void test_answer_and_far_bye(void **state)
 	struct sip_msg *ok = expect_status(f, 200);
 	assert_true(ok->to.tag.len > 0);
 	assert_non_null(sip_msg_hdr(ok, SIP_HDR_CONTACT));
+	assert_non_null(sip_msg_hdr(ok, SIP_HDR_RECORD_ROUTE)); /* §12.1.1 */
 	assert_true(str_eq(ok->body, str_from_cstr(sdp)));
 	/* no ACK yet: the 2xx is retransmitted after T1 */
 	struct sip_msg *rtx = expect_status(f, 200);
@@ -344,6 +346,9 @@ static void test_answer_and_local_bye(void **state)
 	assert_true(str_eq(bye->to.tag, STR("fromtag")));
 	assert_true(str_starts_with_i(bye->ruri_str, "sip:alice@127.0.0.1"));
 	assert_non_null(sip_msg_hdr(bye, SIP_HDR_REASON));
+	const struct sip_hdr *route = sip_msg_hdr(bye, SIP_HDR_ROUTE); /* the route set */
+	assert_non_null(route);
+	assert_true(str_starts_with_i(route->value, "<sip:127.0.0.1:"));
 	assert_int_equal(sip_ua_busy(f->ua), 1); /* until the BYE completes */
 	/* answer it */
 	struct buf b;
