@@ -118,6 +118,12 @@ struct config_profile {
 	const char *dialplan; /* "XML" */
 	bool enable_udp;      /* both UDP and TCP unless bind-params says otherwise */
 	bool enable_tcp;      /* (transport=udp, transport=tcp, transport=udp,tcp) */
+	/* inbound-codec-prefs: codec names in preference order ("PCMU,PCMA,G722,OPUS") */
+	const char *codec_prefs;
+	/* rtp-timeout-sec (60) and rtp-hold-timeout-sec (1800): no RTP for this long
+	 * hangs the call up MEDIA_TIMEOUT; 0 turns the check off */
+	uint32_t rtp_timeout_sec;
+	uint32_t rtp_hold_timeout_sec;
 	/* <aliases><alias name=…/>: other names the profile answers to */
 	const char **aliases;
 	size_t alias_count;

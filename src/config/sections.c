@@ -378,6 +378,9 @@ enum setting {
 	S_CONTEXT,
 	S_DIALPLAN,
 	S_BIND_PARAMS,
+	S_CODEC_PREFS,
+	S_RTP_TIMEOUT,
+	S_RTP_HOLD_TIMEOUT,
 	S_COUNT
 };
 
@@ -385,6 +388,8 @@ static const char *const setting_names[S_COUNT] = {
     [S_SIP_IP] = "sip-ip",	   [S_SIP_PORT] = "sip-port", [S_EXT_SIP_IP] = "ext-sip-ip",
     [S_EXT_RTP_IP] = "ext-rtp-ip", [S_RTP_IP] = "rtp-ip",     [S_INBOUND_ACL] = "apply-inbound-acl",
     [S_CONTEXT] = "context",	   [S_DIALPLAN] = "dialplan", [S_BIND_PARAMS] = "bind-params",
+    [S_CODEC_PREFS] = "inbound-codec-prefs", [S_RTP_TIMEOUT] = "rtp-timeout-sec",
+    [S_RTP_HOLD_TIMEOUT] = "rtp-hold-timeout-sec",
 };
 
 static int profile_settings(struct config__ctx *c, const struct config_node *s,
@@ -439,6 +444,17 @@ static int profile_settings(struct config__ctx *c, const struct config_node *s,
 			break;
 		case S_BIND_PARAMS:
 			rc = bind_params(c, p, v, prof);
+			break;
+		case S_CODEC_PREFS:
+			prof->codec_prefs = v;
+			break;
+		case S_RTP_TIMEOUT:
+			rc = config__parse_u32(c, p, name, v, 0, 86400, "a number of seconds",
+					       &prof->rtp_timeout_sec);
+			break;
+		case S_RTP_HOLD_TIMEOUT:
+			rc = config__parse_u32(c, p, name, v, 0, 86400, "a number of seconds",
+					       &prof->rtp_hold_timeout_sec);
 			break;
 		case S_COUNT:
 			config__warn(c, p->file, p->line, CONFIG_UNSUPPORTED, name);
@@ -509,6 +525,9 @@ static int profile_parse(struct config__ctx *c, struct config *cfg, const struct
 	prof->line = pn->line;
 	prof->sip_port = 5060;
 	prof->enable_udp = prof->enable_tcp = true;
+	prof->codec_prefs = "PCMU,PCMA,G722,OPUS";
+	prof->rtp_timeout_sec = 60;
+	prof->rtp_hold_timeout_sec = 1800;
 	if ((rc = config__copy_name(c, pn, "profile", prof->name)))
 		return rc;
 	for (size_t i = 0; i < cfg->profile_count; i++)

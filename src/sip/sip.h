@@ -596,6 +596,18 @@ struct sip_ua_cbs {
 	 * SIP status that best describes it (487 for CANCEL, 200 for BYE, 408 for an
 	 * ACK timeout). The call stays valid until sip_call_release(). */
 	void (*call_ended_cb)(void *arg, struct sip_call *call, uint16_t status);
+	/*
+	 * A re-INVITE or UPDATE in an answered call with a session description
+	 * `offer` (empty for a re-INVITE without one: then an offer is wanted).
+	 * The owner writes its answer (or offer) into `answer` and returns 200,
+	 * or returns the error status to send (488, 491…). NULL: the UA sends its
+	 * last session description again.
+	 */
+	uint16_t (*offer_cb)(void *arg, struct sip_call *call, struct str offer,
+			     struct buf *answer);
+	/* The ACK for the 2xx arrived (with the answer when the 2xx carried an
+	 * offer: late offer, RFC 3261 §13.2.1). May be NULL. */
+	void (*ack_cb)(void *arg, struct sip_call *call, const struct sip_msg *ack);
 	void *arg;
 };
 
@@ -638,10 +650,15 @@ int sip_call_respond(struct sip_call *call, uint16_t status, const char *reason)
  * Answers with 200 OK carrying `body` of `content_type` (the session
  * description; both copied). Creates the dialog; the 2xx is retransmitted
  * until the ACK arrives (RFC 6026). In-dialog requests are then answered by
- * the UA: BYE ends the call (call_ended_cb with 200), re-INVITE and UPDATE get
- * the same session description back, INFO and OPTIONS get 200.
+ * the UA: BYE ends the call (call_ended_cb with 200), re-INVITE and UPDATE go
+ * to offer_cb, INFO and OPTIONS get 200.
  */
 int sip_call_answer(struct sip_call *call, const char *content_type, struct str body);
+/*
+ * Early media: 183 Session Progress with `body` (the SDP), creating the early
+ * dialog; may be called again (the same To tag). -EINVAL after the final response.
+ */
+int sip_call_progress(struct sip_call *call, const char *content_type, struct str body);
 bool sip_call_answered(const struct sip_call *call);
 /*
  * Ends the call from this side: BYE when answered (`extra_headers`, complete

@@ -256,35 +256,65 @@ static void call_record_route_print(struct buf *out, const struct sip_msg *invit
 	}
 }
 
-int sip_call_answer(struct sip_call *call, const char *content_type, struct str body)
+/*
+ * The first time the call gets a body-carrying response: this side's Contact,
+ * the headers every such response repeats, and a copy of the body (kept for
+ * re-INVITEs when the owner has no offer_cb).
+ */
+static int call_local_set(struct sip_call *call, const char *content_type, struct str body)
 {
 	struct sip_ua *ua = call->ua;
 	const struct sip_peer *peer = &call->invite->src;
 	char contact[320];
 	struct buf extra;
 
-	if (call->final_sent)
-		return -EINVAL;
 	const char *sent_by =
 		sip_transport_sent_by(ua->ts, peer->transport, net_addr_family(&peer->local));
 	snprintf(contact, sizeof(contact), "sip:irisx@%s%s", sent_by,
 		 ua_contact_params(peer->transport));
-	int err = sip_dialog_create_uas(&call->dialog, call->invite, call->to_tag, contact);
-	if (err)
-		return err;
 	buf_init(&extra);
 	call_record_route_print(&extra, call->invite);
 	buf_printf(&extra, "Contact: <%s>\r\nAllow: " UA_ALLOW "\r\nContent-Type: %s\r\n", contact,
 		   content_type);
-	call->local_extra = buf_steal(&extra, NULL);
-	call->local_body = malloc(body.len + 1);
-	if (!call->local_extra || !call->local_body) {
-		sip_dialog_destroy(call->dialog);
-		call->dialog = NULL;
+	char *lines = buf_steal(&extra, NULL);
+	char *copy = malloc(body.len + 1);
+	if (!lines || !copy) {
+		free(lines);
+		free(copy);
 		return -ENOMEM;
 	}
-	memcpy(call->local_body, body.p, body.len);
+	if (body.len)
+		memcpy(copy, body.p, body.len);
+	free(call->local_extra);
+	free(call->local_body);
+	call->local_extra = lines;
+	call->local_body = copy;
 	call->local_body_len = body.len;
+	if (!call->dialog)
+		return sip_dialog_create_uas(&call->dialog, call->invite, call->to_tag, contact);
+	return 0;
+}
+
+int sip_call_progress(struct sip_call *call, const char *content_type, struct str body)
+{
+	if (call->final_sent)
+		return -EINVAL;
+	int err = call_local_set(call, content_type, body);
+	if (!err)
+		err = sip_txn_respond(call->stx, 183, NULL, call->to_tag, call->local_extra, body);
+	ua_timer_rearm(call->ua);
+	return err;
+}
+
+int sip_call_answer(struct sip_call *call, const char *content_type, struct str body)
+{
+	struct sip_ua *ua = call->ua;
+
+	if (call->final_sent)
+		return -EINVAL;
+	int err = call_local_set(call, content_type, body);
+	if (err)
+		return err;
 	err = sip_txn_respond(call->stx, 200, NULL, call->to_tag, call->local_extra, body);
 	if (err)
 		return err;
@@ -340,6 +370,34 @@ int sip_call_hangup(struct sip_call *call, uint16_t status, const char *extra_he
 	return call_send_bye(call, extra_headers);
 }
 
+/* A re-INVITE or UPDATE: the owner answers the offer (or makes one). */
+static void ua_offer(struct sip_ua *ua, struct sip_call *call, struct sip_txn *stx,
+		     const struct sip_msg *req)
+{
+	if (!ua->cbs.offer_cb || call->released) {
+		sip_txn_respond(stx, 200, NULL, NULL, call->local_extra,
+				str_make(call->local_body, call->local_body_len));
+		return;
+	}
+	struct buf answer;
+	buf_init(&answer);
+	uint16_t status = ua->cbs.offer_cb(ua->cbs.arg, call, req->body, &answer);
+	if (status >= 200 && status < 300 && !answer.failed) {
+		char *copy = malloc(answer.len + 1);
+		if (copy) {
+			memcpy(copy, answer.p ? answer.p : "", answer.len);
+			free(call->local_body);
+			call->local_body = copy;
+			call->local_body_len = answer.len;
+		}
+		sip_txn_respond(stx, status, NULL, NULL, call->local_extra,
+				str_make(answer.p, answer.len));
+	} else {
+		sip_txn_respond(stx, status >= 300 ? status : 500, NULL, NULL, NULL, STR_NULL);
+	}
+	buf_fini(&answer);
+}
+
 static void ua_in_dialog(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *req)
 {
 	struct sip_call *call = call_find(ua, req);
@@ -364,12 +422,11 @@ static void ua_in_dialog(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg 
 		break;
 	case SIP_METHOD_INVITE:
 	case SIP_METHOD_UPDATE:
-		if (call->ended) {
-			sip_txn_respond(stx, 481, NULL, NULL, NULL, STR_NULL);
+		if (call->ended || !call->answered) {
+			sip_txn_respond(stx, call->ended ? 481 : 491, NULL, NULL, NULL, STR_NULL);
 			break;
 		}
-		sip_txn_respond(stx, 200, NULL, NULL, call->local_extra,
-				str_make(call->local_body, call->local_body_len));
+		ua_offer(ua, call, stx, req);
 		break;
 	case SIP_METHOD_INFO:
 		sip_txn_respond(stx, 200, NULL, NULL, NULL, STR_NULL);
@@ -503,7 +560,10 @@ static void ua_ack_cb(void *arg, struct sip_msg *ack)
 	struct sip_call *call = call_find(ua, ack);
 
 	if (call && call->dialog) {
+		bool first = !call->acked;
 		call->acked = true;
+		if (first && ua->cbs.ack_cb && !call->released)
+			ua->cbs.ack_cb(ua->cbs.arg, call, ack);
 		return;
 	}
 	log_debug("ACK for no transaction or dialog (Call-ID %.*s) ignored",
