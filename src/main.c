@@ -153,6 +153,29 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/*
+ * Prompts live next to the executable in a build tree (build/sounds, made by
+ * the build) and under /usr/share/irisx/sounds when installed.
+ */
+static void sounds_dir_default(char *out, size_t size)
+{
+	char exe[4096];
+	struct stat st;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	out[0] = '\0';
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, size, "%s/sounds", exe);
+			if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+				return;
+		}
+	}
+	snprintf(out, size, "/usr/share/irisx/sounds");
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -165,8 +188,11 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 
+	char sounds[4096], sounds_preset[4200];
 	snprintf(preset, sizeof(preset), "state_dir=%s", o.state_dir);
-	const char *vars[] = {preset, NULL};
+	sounds_dir_default(sounds, sizeof(sounds));
+	snprintf(sounds_preset, sizeof(sounds_preset), "sounds_dir=%s", sounds);
+	const char *vars[] = {preset, sounds_preset, NULL};
 	if (config_load(&cfg, o.conf_dir, vars, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		if (o.check_only)
