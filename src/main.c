@@ -8,6 +8,7 @@
 #define LOG_MODULE "main"
 #include "config/config.h"
 #include "core/core.h"
+#include "dialplan/dialplan.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +31,7 @@ struct options {
 struct app {
 	uv_loop_t *loop;
 	struct core *core;
+	struct dialplan *dialplan;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };
@@ -200,6 +202,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.check_only) {
+		/* The dialplan is checked too: it compiles without a running core. */
+		struct dialplan_xml *dp = NULL;
+		if (dialplan_xml_create(&dp, cfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\nirisx: configuration in %s is NOT ok\n", err,
+				o.conf_dir);
+			config_free(cfg);
+			return 1;
+		}
+		dialplan_xml_unref(dp);
 		printf("irisx: configuration in %s is ok\n", o.conf_dir);
 		config_free(cfg);
 		return 0;
@@ -220,6 +231,9 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	bool dialplan_ok = dialplan_create(&app.dialplan, app.core, cfg, err, sizeof(err)) == 0;
+	if (!dialplan_ok)
+		fprintf(stderr, "%s\n", err);
 	signal_watch(&app, &app.sig_term, SIGTERM);
 	signal_watch(&app, &app.sig_int, SIGINT);
 	signal_watch(&app, &app.sig_hup, SIGHUP);
@@ -227,12 +241,14 @@ int main(int argc, char **argv)
 	log_notice("irisx %s starting (config %s, state %s)", IRISX_VERSION, o.conf_dir,
 		   o.state_dir);
 	int status = 0;
-	if (core_start(app.core) != 0) {
+	if (!dialplan_ok || core_start(app.core) != 0) {
 		status = 1;
 		app_stop(&app, "start-up failed");
 	}
 	uv_run(app.loop, UV_RUN_DEFAULT);
 	core_destroy(app.core);
+	if (app.dialplan)
+		dialplan_destroy(app.dialplan);
 	if (uv_loop_close(app.loop) != 0)
 		log_warn("loop closed with handles still open");
 	log_notice("irisx stopped");

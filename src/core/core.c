@@ -64,7 +64,8 @@ int core_start(struct core *core)
 	return 0;
 }
 
-/* The dialplan (or any router) reads a freshly loaded configuration. */
+/* The dialplan (or any router) reads a freshly loaded configuration; it keeps
+ * nothing of it, so the configuration goes when the router is done. */
 static int core_reload_router(struct core *core)
 {
 	char err[512];
@@ -77,19 +78,9 @@ static int core_reload_router(struct core *core)
 		log_err("reload failed, keeping the running dialplan: %s", err);
 		return rc;
 	}
-	struct config **grown = realloc(core->reloads, (core->reload_count + 1) * sizeof(*grown));
-	if (!grown) {
-		config_free(cfg);
-		return -ENOMEM;
-	}
-	core->reloads = grown;
 	rc = core->router.reload_cb(core->router.arg, cfg);
-	if (rc) {
-		config_free(cfg); /* the router kept its old tables */
-		return rc;
-	}
-	core->reloads[core->reload_count++] = cfg;
-	return 0;
+	config_free(cfg);
+	return rc;
 }
 
 int core_reload(struct core *core)
@@ -210,9 +201,6 @@ void core_destroy(struct core *core)
 		return;
 	if (core->acls_reloaded)
 		acl_set_free(core->acls);
-	for (size_t i = 0; i < core->reload_count; i++)
-		config_free(core->reloads[i]);
-	free(core->reloads);
 	config_free(core->cfg);
 	free(core->profiles);
 	free(core);

@@ -211,7 +211,8 @@ void channel_hangup(struct channel *ch, enum core_cause cause);
 /*
  * The dialplan registers itself as the router. route_cb runs when a channel
  * reaches CS_ROUTING; it starts executing (channel_execute()) or hangs the
- * channel up (e.g. NO_ROUTE_DESTINATION). reload_cb runs on SIGHUP.
+ * channel up (e.g. NO_ROUTE_DESTINATION). reload_cb runs on SIGHUP with a
+ * freshly loaded configuration that is freed when it returns.
  * Without a router every call ends NO_ROUTE_DESTINATION.
  */
 struct core_router {

@@ -24,10 +24,6 @@ struct core {
 	struct core_router router;
 	struct media_engine *media;    /* RTP ports and the 20 ms tick */
 	struct media_library *library; /* prompts, tones, speech */
-	/* configurations loaded by reloads: the dialplan built from them may still
-	 * be running on live calls, so they are kept until the end */
-	struct config **reloads;
-	size_t reload_count;
 	struct acl_set *acls;  /* the live set: cfg->acls, or a reloaded one */
 	bool acls_reloaded;    /* acls is ours to free, not cfg's */
 	struct profile *profiles;
