@@ -134,43 +134,54 @@ static int local_check(const struct sdp_local *l, struct local_desc *d)
 
 /* ---- matching formats ---------------------------------------------------------- */
 
-/* Does payload type `pt` of `m` carry `c`? An rtpmap decides when there is one
- * (a trunk may map a dynamic number to PCMU); without, only a static number. */
-static bool pt_is_codec(const struct sdp_session *s, const struct sdp_media *m, unsigned pt,
-			enum sdp_codec c)
-{
-	const struct codec_info *ci = &codec_table[c];
-	const struct sdp_attr *a = NULL;
-	struct sdp_rtpmap rm;
-	bool mapped = false;
+/*
+ * What each payload type of a stream may carry, from one pass over its
+ * rtpmaps: a bit per codec, and telephone-event at 8000 or 48000 Hz. An
+ * rtpmap decides when there is one (a trunk may map a dynamic number to
+ * PCMU, or give one number two rtpmaps: telephone-event/16000 then /8000);
+ * without, only a static number does.
+ */
+enum {
+	CAP_TE_8K = 1 << SDP_CODEC_COUNT,
+	CAP_TE_48K = 1 << (SDP_CODEC_COUNT + 1),
+	CAP_MAPPED = 1 << 7,
+};
+static_assert(SDP_CODEC_COUNT + 2 <= 7, "codec and event bits fit below CAP_MAPPED");
 
-	while ((a = sdp_attr_next(s, m, "rtpmap", a)) != NULL) {
-		if (sdp_rtpmap_parse(&rm, a->value) != 0 || rm.pt != pt)
-			continue;
-		mapped = true;
-		if (!str_ieq_cstr(rm.encoding, ci->name) || rm.clock_rate != ci->clock)
-			continue;
-		/* opus's rtpmap says /2 whatever the stream carries; tolerate peers
-		 * that write /1 or nothing. Mono codecs must not claim stereo. */
-		if (c == SDP_CODEC_OPUS || rm.channels <= 1)
-			return true;
-	}
-	return !mapped && ci->static_pt == (int)pt;
+static unsigned te_cap(uint32_t clock)
+{
+	return clock == 48000 ? CAP_TE_48K : clock == 8000 ? CAP_TE_8K : 0;
 }
 
-/* Is `pt` telephone-event at `clock`? Several rtpmaps for one number happen
- * (telephone-event/16000 then /8000 from one trunk): any may match. */
-static bool pt_is_te(const struct sdp_session *s, const struct sdp_media *m, unsigned pt,
-		     uint32_t clock)
+static void pt_caps(const struct sdp_session *s, const struct sdp_media *m, uint8_t caps[128])
 {
 	const struct sdp_attr *a = NULL;
 	struct sdp_rtpmap rm;
 
-	while ((a = sdp_attr_next(s, m, "rtpmap", a)) != NULL)
-		if (sdp_rtpmap_parse(&rm, a->value) == 0 && rm.pt == pt &&
-		    str_ieq_cstr(rm.encoding, "telephone-event") && rm.clock_rate == clock)
-			return true;
-	return false;
+	memset(caps, 0, 128);
+	while ((a = sdp_attr_next(s, m, "rtpmap", a)) != NULL) {
+		if (sdp_rtpmap_parse(&rm, a->value) != 0)
+			continue;
+		caps[rm.pt] |= CAP_MAPPED;
+		if (str_ieq_cstr(rm.encoding, "telephone-event")) {
+			caps[rm.pt] |= te_cap(rm.clock_rate);
+			continue;
+		}
+		for (size_t c = 0; c < SDP_CODEC_COUNT; c++) {
+			const struct codec_info *ci = &codec_table[c];
+			/* opus's rtpmap says /2 whatever the stream carries; tolerate
+			 * peers that write /1 or nothing. Mono codecs must not claim
+			 * stereo. */
+			if (str_ieq_cstr(rm.encoding, ci->name) && rm.clock_rate == ci->clock &&
+			    (c == SDP_CODEC_OPUS || rm.channels <= 1))
+				caps[rm.pt] |= 1u << c;
+		}
+	}
+	for (size_t c = 0; c < SDP_CODEC_COUNT; c++) {
+		int spt = codec_table[c].static_pt;
+		if (spt >= 0 && !(caps[spt] & CAP_MAPPED))
+			caps[spt] |= 1u << c;
+	}
 }
 
 static int fmt_pt(struct str fmt)
@@ -187,6 +198,19 @@ struct pick {
 	struct net_addr peer;
 };
 
+/* The first format of `m` with a bit of `want`, or -1. */
+static int fmt_find(const struct sdp_media *m, const uint8_t caps[128], unsigned want, int skip)
+{
+	struct str rest = m->fmts, fmt;
+
+	while (sdp_fmt_next(&rest, &fmt)) {
+		int pt = fmt_pt(fmt);
+		if (pt >= 0 && pt != skip && (caps[pt] & want))
+			return pt;
+	}
+	return -1;
+}
+
 /*
  * Can stream `m` carry our call? If so, fills `pk` with its codec: by our
  * order among its formats, or (peer_order, reading an answer) by its order
@@ -197,46 +221,38 @@ static bool stream_pick(const struct sdp_session *s, const struct sdp_media *m,
 {
 	const struct sdp_local *l = d->l;
 	const struct sdp_conn *c = sdp_media_conn(s, m);
-	struct str rest, fmt;
-	bool found = false;
+	uint8_t caps[128];
+	unsigned ours = 0;
+	int pt = -1;
 
 	if (m->port == 0 || !str_ieq_cstr(m->type, "audio") || !str_ieq_cstr(m->proto, "RTP/AVP"))
 		return false;
 	if (c->type != d->type || c->suffix.len || net_addr_parse(&pk->peer, c->addr, 0) != 0)
 		return false;
+	pt_caps(s, m, caps);
 
+	for (size_t i = 0; i < l->codec_count; i++)
+		ours |= 1u << l->codecs[i];
 	if (peer_order) {
-		rest = m->fmts;
-		while (!found && sdp_fmt_next(&rest, &fmt)) {
-			int pt = fmt_pt(fmt);
-			for (size_t i = 0; pt >= 0 && i < l->codec_count && !found; i++) {
-				found = pt_is_codec(s, m, (unsigned)pt, l->codecs[i]);
+		pt = fmt_find(m, caps, ours, -1);
+		for (size_t i = 0; pt >= 0 && i < l->codec_count; i++) {
+			if (caps[pt] & (1u << l->codecs[i])) {
 				pk->codec = l->codecs[i];
-				pk->pt = (uint8_t)pt;
+				break;
 			}
 		}
 	} else {
-		for (size_t i = 0; i < l->codec_count && !found; i++) {
-			rest = m->fmts;
-			while (!found && sdp_fmt_next(&rest, &fmt)) {
-				int pt = fmt_pt(fmt);
-				found = pt >= 0 && pt_is_codec(s, m, (unsigned)pt, l->codecs[i]);
-				pk->codec = l->codecs[i];
-				pk->pt = (uint8_t)pt;
-			}
+		for (size_t i = 0; i < l->codec_count && pt < 0; i++) {
+			pt = fmt_find(m, caps, 1u << l->codecs[i], -1);
+			pk->codec = l->codecs[i];
 		}
 	}
-	if (!found)
+	if (pt < 0)
 		return false;
-
+	pk->pt = (uint8_t)pt;
 	pk->te_pt = -1;
-	rest = m->fmts;
-	while (l->telephone_event && pk->te_pt < 0 && sdp_fmt_next(&rest, &fmt)) {
-		int pt = fmt_pt(fmt);
-		if (pt >= 0 && pt != pk->pt &&
-		    pt_is_te(s, m, (unsigned)pt, codec_table[pk->codec].clock))
-			pk->te_pt = pt;
-	}
+	if (l->telephone_event)
+		pk->te_pt = fmt_find(m, caps, te_cap(codec_table[pk->codec].clock), pt);
 	return true;
 }
 

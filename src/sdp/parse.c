@@ -434,11 +434,17 @@ static int origin_parse(struct sdp_session *s, struct str v)
 	return 0;
 }
 
-/* Which lines a level allows, and which of them at most once (RFC 4566 §5). */
-static const char session_types[] = "vosiuepcbtrzka";
-static const char session_once[] = "vosiuczk";
-static const char media_types[] = "icbka";
-static const char media_once[] = "ick";
+/* Which lines a level allows, and which of them at most once (RFC 4566 §5),
+ * as bit sets of (letter - 'a'). m= starts a section at either level. */
+#define L(c) (1u << ((c) - 'a'))
+enum {
+	SESSION_TYPES = L('v') | L('o') | L('s') | L('i') | L('u') | L('e') | L('p') | L('c') |
+			L('b') | L('t') | L('r') | L('z') | L('k') | L('a') | L('m'),
+	SESSION_ONCE = L('v') | L('o') | L('s') | L('i') | L('u') | L('c') | L('z') | L('k'),
+	MEDIA_TYPES = L('i') | L('c') | L('b') | L('k') | L('a') | L('m'),
+	MEDIA_ONCE = L('i') | L('c') | L('k'),
+};
+#undef L
 
 struct parse_state {
 	struct sdp_session *s;
@@ -489,15 +495,10 @@ static int line_parse(struct parse_state *ps, char type, struct str v)
 	struct sdp_media *m = ps->m;
 	unsigned bit = 1u << (type - 'a');
 
-	if (!memchr(m ? media_types : session_types, type,
-		    m ? sizeof(media_types) - 1 : sizeof(session_types) - 1)) {
-		if (type != 'm')
-			return -EBADMSG;
-	} else if ((ps->seen & bit) &&
-		   memchr(m ? media_once : session_once, type,
-			  m ? sizeof(media_once) - 1 : sizeof(session_once) - 1)) {
+	if (!(bit & (m ? MEDIA_TYPES : SESSION_TYPES)))
 		return -EBADMSG;
-	}
+	if ((ps->seen & bit) & (m ? MEDIA_ONCE : SESSION_ONCE))
+		return -EBADMSG;
 	ps->seen |= bit;
 
 	switch (type) {
@@ -556,21 +557,22 @@ int sdp_session_parse(struct sdp_session *s, const char *text, size_t len)
 	bool first = true, blank = false;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end, *next = nl ? nl + 1 : end;
-		if (nl && eol > p && eol[-1] == '\r')
-			eol--;
+		/* One pass finds the line's end and what text may not hold (RFC 4566
+		 * §9 byte-string: no NUL, and CR only as part of CRLF). */
+		const char *q = p;
+		bool bad = false;
+		for (; q < end && *q != '\n'; q++)
+			bad |= *q == '\0' || (*q == '\r' && (q + 1 == end || q[1] != '\n'));
+		const char *eol = q < end && q > p && q[-1] == '\r' ? q - 1 : q;
 		struct str line = str_make(p, (size_t)(eol - p));
-		p = next;
+		p = q < end ? q + 1 : end;
 
-		if (line.len == 0) {
+		if (line.len == 0 && !bad) {
 			blank = true;
 			continue;
 		}
-		if (blank || line.len < 2 || line.p[1] != '=' || line.p[0] < 'a' || line.p[0] > 'z')
-			return -EBADMSG;
-		/* text is any byte but NUL, CR and LF (RFC 4566 §9 byte-string) */
-		if (memchr(line.p, '\r', line.len) || memchr(line.p, '\0', line.len))
+		if (bad || blank || line.len < 2 || line.p[1] != '=' || line.p[0] < 'a' ||
+		    line.p[0] > 'z')
 			return -EBADMSG;
 		struct str v = str_make(line.p + 2, line.len - 2);
 		if (first) {
