@@ -34,6 +34,14 @@ enum media_codec_id {
 
 /* The rate the codec's audio runs at (PCMU/PCMA 8000, G722 16000, OPUS 48000). */
 uint32_t media_codec_audio_rate(enum media_codec_id id);
+/* The RTP timestamp clock (PCMU/PCMA/G722 8000, OPUS 48000): the SDP rtpmap rate. */
+uint32_t media_codec_clock_rate(enum media_codec_id id);
+/* The SDP encoding name ("PCMU", "PCMA", "G722", "opus"); a static string. */
+const char *media_codec_name(enum media_codec_id id);
+/* The static payload type (RFC 3551 table 4), or -1 (Opus is dynamic). */
+int media_codec_static_pt(enum media_codec_id id);
+/* The codec an SDP encoding name means (case-insensitive): 0 or -ENOENT. */
+int media_codec_find(struct str name, enum media_codec_id *out);
 
 /* ======================================================================== */
 /* Sources                                                                   */
@@ -157,6 +165,7 @@ struct media_stream_params {
 	int te_pt;		   /* telephone-event payload type, -1 when not negotiated */
 	enum media_dir dir;	   /* from this side's point of view */
 	uint32_t timeout_ms;	   /* no RTP for this long while receiving → timeout_cb; 0: off */
+	uint32_t rtcp_interval_ms; /* mean RTCP report interval (randomized ±50%); 0: 5000 */
 };
 
 struct media_stream_cbs {
@@ -168,6 +177,10 @@ struct media_stream_cbs {
 	/* An RFC 4733 event ended (retransmissions counted once); may be NULL. */
 	void (*dtmf_cb)(void *arg, char digit, uint32_t duration_ms);
 	void *arg;
+	/* Each received audio packet, decoded: `samples` mono samples at the
+	 * codec's audio rate, valid during the call only; may be NULL (nothing
+	 * is then decoded). For recording, taps and detectors. */
+	void (*audio_cb)(void *arg, const int16_t *pcm, size_t samples, uint32_t rate);
 };
 
 struct media_stats {
@@ -176,6 +189,12 @@ struct media_stats {
 	uint64_t lost;		/* expected minus received (RFC 3550 A.3) */
 	double jitter_ms;	/* interarrival jitter (RFC 3550 A.8) */
 	uint64_t last_rx_ms;	/* monotonic ms of the last packet in, 0 if none */
+	uint64_t packets_dropped; /* malformed, unknown payload type, unlatched source, late */
+	uint64_t rtcp_in, rtcp_out;
+	/* What the peer's last RTCP report block about our stream said. */
+	int64_t remote_lost;	 /* cumulative packets lost */
+	double remote_jitter_ms;
+	double rtt_ms;		 /* round trip from LSR/DLSR (RFC 3550 §6.4.1); 0: not known */
 };
 
 /*
