@@ -476,8 +476,8 @@ def cmd_run(args):
             except OSError:
                 pass
         if source and remote and next_send is None:
-            next_send = now
-            send_until = now + args.send_for if args.send_for is not None else None
+            next_send = now + args.send_delay
+            send_until = next_send + args.send_for if args.send_for is not None else None
         if next_send is not None and (send_until is None or now < send_until):
             while now >= next_send:
                 hdr = struct.pack("!BBHII", 0x80, (0x80 if sent == 0 else 0) | args.pt,
@@ -668,6 +668,8 @@ def main():
     r.add_argument("--send-tone", type=float, help="send a tone of this frequency")
     r.add_argument("--level", type=float, default=-12.0, help="tone level, dBFS")
     r.add_argument("--no-send", action="store_true", help="only receive")
+    r.add_argument("--send-delay", type=float, default=0.0,
+                   help="start sending this many seconds after the remote is known")
     r.add_argument("--send-for", type=float, help="stop sending after this many seconds")
     r.add_argument("--duration", type=float, default=60.0, help="exit after this long")
     r.add_argument("--out", help="write the recording (JSON) here on exit")
