@@ -682,6 +682,12 @@ rtp_peer_analyze()
 	return 0
 }
 
+# media_set KEY VALUE: put a figure of the test's own in R, for the checks.
+media_set()
+{
+	R[$1]=$2
+}
+
 # media_expect WHAT KEY OP VALUE: check R[KEY] (numbers; OP one of < <= > >=
 # == !=) and say what was seen either way.
 media_expect()

@@ -611,7 +611,10 @@ def _compare(have, op, val):
 def cmd_corr(args):
     """Correlation of two WAV files: where the second (reference) best
     matches inside the first, e.g. a user agent's recording of what it
-    received against what it sent."""
+    received against what it sent. With --pieces N the reference window is
+    cut in N pieces aligned one by one: an echo path that drops or repeats a
+    frame now and then shifts the pieces after it, which one alignment of
+    the whole window would count as a mismatch."""
     rate_a, a = wav_read(args.received)
     rate_b, b = wav_read(args.reference)
     a = resample(a, rate_a, RATE)
@@ -620,13 +623,29 @@ def cmd_corr(args):
         i = int((args.ref_from or 0) * RATE)
         j = i + int(args.ref_len * RATE) if args.ref_len is not None else len(b)
         b = b[i:j]
-    corr, lag = align(a, b)
     e = _dot(a, a) / len(a) if a else 0
-    print("corr=%.4f" % corr)
-    print("offset_s=%.3f" % (lag / RATE))
+    n = max(1, args.pieces)
+    step = len(b) // n
+    scores, lags = [], []
+    for k in range(n):
+        piece = b[k * step:(k + 1) * step] if n > 1 else b
+        c, lag = align(a, piece)
+        scores.append(c)
+        lags.append(lag - k * step)
+    print("corr=%.4f" % (sorted(scores)[len(scores) // 2] if n > 1 else scores[0]))
+    print("corr_min=%.4f" % min(scores))
+    print("offset_s=%.3f" % (lags[0] / RATE))
+    print("offset_spread_s=%.3f" % ((max(lags) - min(lags)) / RATE))
     print("received_s=%.3f" % (len(a) / RATE))
     print("received_rms_dbfs=%.1f" % (10 * math.log10(e / 32768.0 ** 2) if e > 0 else -120.0))
     print("reference_s=%.3f" % (len(b) / RATE))
+    return 0
+
+
+def cmd_info(args):
+    rate, s = wav_read(args.wav)
+    print("rate=%d" % rate)
+    print("seconds=%.3f" % (len(s) / rate))
     return 0
 
 
@@ -691,6 +710,11 @@ def main():
     c.add_argument("reference")
     c.add_argument("--ref-from", type=float)
     c.add_argument("--ref-len", type=float)
+    c.add_argument("--pieces", type=int, default=1,
+                   help="align this many pieces of the reference one by one (median score)")
+
+    i = sub.add_parser("info", help="a WAV file's rate and duration")
+    i.add_argument("wav")
 
     t = sub.add_parser("tone", help="write a sine WAV")
     t.add_argument("out")
@@ -706,8 +730,8 @@ def main():
     s.add_argument("--normalize", type=float, help="peak level in dBFS")
 
     args = ap.parse_args()
-    fn = {"run": cmd_run, "analyze": cmd_analyze, "corr": cmd_corr, "tone": cmd_tone,
-          "resample": cmd_resample}[args.cmd]
+    fn = {"run": cmd_run, "analyze": cmd_analyze, "corr": cmd_corr, "info": cmd_info,
+          "tone": cmd_tone, "resample": cmd_resample}[args.cmd]
     sys.exit(fn(args) or 0)
 
 

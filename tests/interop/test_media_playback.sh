@@ -59,9 +59,9 @@ t_log "prompt found $(awk -v a="$t_answer" -v r="$ref_at" 'BEGIN { printf "%.3f"
 	"after the 200 (correlation ${R[corr]:-?}, audible part ${ref_s} s)"
 
 # The prompt starts after the second of sleep, and the BYE follows its end.
-R=([prompt_delay_s]=$(awk -v a="$t_answer" -v r="$ref_at" 'BEGIN { printf "%.3f", r - a }')
-	[bye_after_prompt_s]=$(awk -v r="$ref_at" -v l="$ref_s" -v b="$t_bye" \
-		'BEGIN { printf "%.3f", b - (r + l) }'))
+media_set prompt_delay_s "$(awk -v a="$t_answer" -v r="$ref_at" 'BEGIN { printf "%.3f", r - a }')"
+media_set bye_after_prompt_s "$(awk -v r="$ref_at" -v l="$ref_s" -v b="$t_bye" \
+	'BEGIN { printf "%.3f", b - (r + l) }')"
 media_between "timing" prompt_delay_s 0.9 2.5
 media_between "timing" bye_after_prompt_s -0.1 1.5
 

@@ -191,8 +191,8 @@ if trace_match mto '^>INVITE/INVITE (<1[0-9][0-9]/INVITE )*<200/INVITE >ACK/ACK 
 	rtp_peer_analyze mto
 	last=${R[sent_last]:-}
 	if [ -n "$last" ]; then
-		R=([bye_after_last_rtp_s]=$(awk -v a="$last" -v b="$(trace_when mto "<BYE/BYE")" \
-			'BEGIN { printf "%.3f", b - a }'))
+		media_set bye_after_last_rtp_s "$(awk -v a="$last" -v b="$(trace_when mto "<BYE/BYE")" \
+			'BEGIN { printf "%.3f", b - a }')"
 		media_between "timeout" bye_after_last_rtp_s 2.9 5.0
 	else
 		t_fail "timeout: our peer sent nothing"
