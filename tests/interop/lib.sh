@@ -591,3 +591,318 @@ trace_header()
 {
 	_trace_py header "$T_DIR/$1.msg" "$2" "$3"
 }
+
+# ===========================================================================
+# Media: RTP peers, prompts, conf edits and timing for calls with audio
+# (test_media_*.sh, bench/run_media.sh). Nothing above depends on this part.
+# ===========================================================================
+
+T_RTP_PEER=$T_LIB_DIR/rtp_peer.py
+declare -A T_PEER_PID=()
+declare -A R=()
+
+# media_sounds_dir: where the build put the prompts irisx plays.
+media_sounds_dir()
+{
+	printf '%s/sounds\n' "$(dirname "$IRISX_BIN")"
+}
+
+# media_prompt FILE: the path of prompt FILE (relative to the sounds dir);
+# dies if the build did not make it.
+media_prompt()
+{
+	local f
+	f=$(media_sounds_dir)/$1
+	[ -s "$f" ] || t_die "prompt $f is missing (the build generates the prompts next to irisx)"
+	printf '%s\n' "$f"
+}
+
+# rtp_peer_start NAME [ARGS...]: start rtp_peer.py run in the background as
+# the media of one call: RTP port in RTP_PEER_PORT (also $T_DIR/NAME.port),
+# it sends to what the SIPp scenario writes to $T_DIR/NAME.remote (pass
+# -set remote_file "$T_DIR/NAME.remote" to SIPp; another --remote-file in
+# ARGS overrides), and its recording goes to $T_DIR/NAME.json when it is
+# stopped. ARGS are rtp_peer.py run options (--send-wav, --send-for, ...).
+rtp_peer_start()
+{
+	local name=$1 i
+	shift
+	rm -f "$T_DIR/$name".{port,remote,json}
+	python3 "$T_RTP_PEER" run --port-file "$T_DIR/$name.port" --out "$T_DIR/$name.json" \
+		--remote-file "$T_DIR/$name.remote" --duration 50 "$@" \
+		>"$T_DIR/$name.peer.log" 2>&1 &
+	T_PEER_PID[$name]=$!
+	T_PIDS+=("$!")
+	for ((i = 0; i < 100; i++)); do
+		if [ -s "$T_DIR/$name.port" ]; then
+			# shellcheck disable=SC2034 # for the caller
+			RTP_PEER_PORT=$(cat "$T_DIR/$name.port")
+			return 0
+		fi
+		t_alive "${T_PEER_PID[$name]}" || break
+		sleep 0.05
+	done
+	t_dump "rtp_peer $name" "$T_DIR/$name.peer.log"
+	t_die "rtp_peer $name did not bind a port within 5 s"
+}
+
+# rtp_peer_stop NAME: stop the peer; its recording is then in $T_DIR/NAME.json.
+rtp_peer_stop()
+{
+	local name=$1 pid=${T_PEER_PID[$1]}
+	kill -TERM "$pid" 2>/dev/null
+	if ! t_wait_exit "$pid" 10; then
+		kill -KILL "$pid" 2>/dev/null
+		t_wait_exit "$pid" 2
+	fi
+	if [ ! -s "$T_DIR/$name.json" ]; then
+		t_dump "rtp_peer $name" "$T_DIR/$name.peer.log"
+		t_fail "rtp_peer $name wrote no recording"
+		return 1
+	fi
+	return 0
+}
+
+# rtp_peer_analyze NAME [ARGS...]: figures of NAME's recording (rtp_peer.py
+# analyze ARGS: --from/--to wall-clock window, --ref WAV, ...) into the
+# associative array R (R[packets], R[rate], R[gap_dev_p99_ms], R[corr], ...).
+rtp_peer_analyze()
+{
+	local name=$1 k v
+	shift
+	R=()
+	while IFS='=' read -r k v; do
+		[ -n "$k" ] && R[$k]=$v
+	done < <(python3 "$T_RTP_PEER" analyze "$T_DIR/$name.json" "$@" 2>"$T_DIR/$name.analyze.err")
+	if [ -s "$T_DIR/$name.analyze.err" ]; then
+		t_dump "rtp_peer analyze $name" "$T_DIR/$name.analyze.err" 20
+		t_fail "rtp_peer analyze $name failed"
+		return 1
+	fi
+	return 0
+}
+
+# media_set KEY VALUE: put a figure of the test's own in R, for the checks.
+media_set()
+{
+	R[$1]=$2
+}
+
+# media_expect WHAT KEY OP VALUE: check R[KEY] (numbers; OP one of < <= > >=
+# == !=) and say what was seen either way.
+media_expect()
+{
+	local what=$1 key=$2 op=$3 want=$4 have=${R[$2]:-}
+	if [ -n "$have" ] && awk -v a="$have" -v b="$want" -v op="$op" 'BEGIN {
+		a += 0; b += 0
+		exit !((op == "<" && a < b) || (op == "<=" && a <= b) || (op == ">" && a > b) ||
+		       (op == ">=" && a >= b) || (op == "==" && a == b) || (op == "!=" && a != b)) }'; then
+		t_ok "$what: $key=$have ($op $want)"
+		return 0
+	fi
+	t_fail "$what: $key=${have:-<none>}, expected $op $want"
+	return 1
+}
+
+# media_expect_is WHAT KEY STRING [WHY]: R[KEY] is exactly STRING.
+media_expect_is()
+{
+	local what=$1 key=$2 want=$3 why=${4:-}
+	if [ "${R[$key]:-}" = "$want" ]; then
+		t_ok "$what: $key=$want${why:+ ($why)}"
+		return 0
+	fi
+	t_fail "$what: $key=${R[$key]:-<none>}, expected $want${why:+ ($why)}"
+	return 1
+}
+
+# media_between WHAT KEY LOW HIGH: LOW <= R[KEY] <= HIGH.
+media_between()
+{
+	local what=$1 key=$2 lo=$3 hi=$4 have=${R[$2]:-}
+	if [ -n "$have" ] && awk -v a="$have" -v lo="$lo" -v hi="$hi" \
+		'BEGIN { exit !(a + 0 >= lo + 0 && a + 0 <= hi + 0) }'; then
+		t_ok "$what: $key=$have (in [$lo, $hi])"
+		return 0
+	fi
+	t_fail "$what: $key=${have:-<none>}, expected within [$lo, $hi]"
+	return 1
+}
+
+# _media_trace_py CMD FILE KEY NTH: from SIPp's -trace_msg file, the NTH
+# message whose key (as trace_keys prints it: ">INVITE/INVITE", "<200/BYE")
+# is KEY: CMD "when" prints the wall-clock time SIPp logged it (seconds since
+# the epoch), "body" its body. Status 1 if there is no such message.
+_media_trace_py()
+{
+	python3 - "$@" <<'PY'
+import re, sys, time
+
+cmd, path, want, nth = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+try:
+    text = open(path, encoding="utf-8", errors="replace").read()
+except OSError:
+    sys.exit(1)
+parts = re.split(r"^-{20,} (\S+)\s+(\d\d:\d\d:\d\d)\.(\d+)\s*\n", text, flags=re.M)
+seen = 0
+for i in range(1, len(parts) - 3, 4):
+    day, hms, frac, block = parts[i:i + 4]
+    m = re.match(r"(UDP|TCP|TLS|SCTP) message (sent|received)[^\n]*\n\n", block)
+    if not m:
+        continue
+    msg = block[m.end():]
+    head, body = (re.split(r"\r?\n\r?\n", msg, maxsplit=1) + [""])[:2]
+    lines = re.split(r"\r?\n", head)
+    first = lines[0].strip()
+    cseq = "?"
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == "cseq" and value.split():
+            cseq = value.split()[-1]
+    d = ">" if m.group(2) == "sent" else "<"
+    s = re.match(r"SIP/2\.0 (\d{3})", first)
+    key = d + (s.group(1) if s else first.split(" ", 1)[0]) + "/" + cseq
+    if key != want:
+        continue
+    seen += 1
+    if seen != nth:
+        continue
+    if cmd == "when":
+        t = time.mktime(time.strptime(day + " " + hms, "%Y-%m-%d %H:%M:%S"))
+        print("%.6f" % (t + float("0." + frac)))
+    else:
+        # SIPp's trace keeps the body as sent, up to the next separator.
+        sys.stdout.write(body.rstrip("\n") + "\n")
+    sys.exit(0)
+sys.exit(1)
+PY
+}
+
+# trace_when NAME KEY [NTH]: when SIPp run NAME sent or received the NTH
+# (default first) message with KEY, in seconds since the epoch.
+trace_when()
+{
+	_media_trace_py when "$T_DIR/$1.msg" "$2" "${3:-1}"
+}
+
+# trace_body NAME KEY [NTH]: that message's body (an SDP).
+trace_body()
+{
+	_media_trace_py body "$T_DIR/$1.msg" "$2" "${3:-1}"
+}
+
+# sdp_media_line SDP: the m=audio line of an SDP, without the CR.
+sdp_media_line()
+{
+	printf '%s\n' "$1" | tr -d '\r' | grep -m1 '^m=audio '
+}
+
+# media_conf_profile_param DIR PROFILE NAME VALUE: set a <param> in the
+# settings of sip_profiles/PROFILE.xml of conf copy DIR (added if absent).
+media_conf_profile_param()
+{
+	_media_conf_param "$1/sip_profiles/$2.xml" "$3" "$4"
+}
+
+# media_conf_switch_param DIR NAME VALUE: the same in switch.conf.xml.
+media_conf_switch_param()
+{
+	_media_conf_param "$1/autoload_configs/switch.conf.xml" "$2" "$3"
+}
+
+_media_conf_param()
+{
+	python3 - "$@" <<'PY'
+import re, sys
+path, name, value = sys.argv[1:4]
+text = open(path).read()
+param = '<param name="%s" value="%s"/>' % (name, value)
+pat = re.compile(r'<param\s+name="%s"\s+value="[^"]*"\s*/>' % re.escape(name))
+if pat.search(text):
+    text = pat.sub(param, text)
+else:
+    m = re.search(r"<settings\s*>", text)
+    if not m:
+        sys.exit("%s: no <settings> to add %s to" % (path, name))
+    text = text[:m.end()] + "\n    " + param + text[m.end():]
+open(path, "w").write(text)
+PY
+}
+
+# media_conf_extension DIR CONTEXT XML: put extension XML first in dialplan
+# context CONTEXT of conf copy DIR (wherever under dialplan/ it is defined).
+media_conf_extension()
+{
+	python3 - "$1/dialplan" "$2" "$3" <<'PY'
+import os, re, sys
+root, ctx, ext = sys.argv[1:4]
+pat = re.compile(r'<context\s+name="%s"\s*(/?)>' % re.escape(ctx))
+for d, _, files in sorted(os.walk(root)):
+    for f in sorted(files):
+        if not f.endswith(".xml"):
+            continue
+        path = os.path.join(d, f)
+        text = open(path).read()
+        m = pat.search(text)
+        if not m:
+            continue
+        if m.group(1):
+            repl = '<context name="%s">\n%s\n</context>' % (ctx, ext)
+        else:
+            repl = m.group(0) + "\n" + ext
+        open(path, "w").write(text[:m.start()] + repl + text[m.end():])
+        sys.exit(0)
+sys.exit("no dialplan context %s under %s" % (ctx, root))
+PY
+}
+
+# media_rtp_range: the rtp_start_port and rtp_end_port irisx_start gave irisx.
+media_rtp_range()
+{
+	local s e
+	s=$(sed -n 's/.*data="rtp_start_port=\([0-9]*\)".*/\1/p' "$IRISX_CONF/vars.xml")
+	e=$(sed -n 's/.*data="rtp_end_port=\([0-9]*\)".*/\1/p' "$IRISX_CONF/vars.xml")
+	printf '%s %s\n' "$s" "$e"
+}
+
+# media_check_answer_port WHAT SDP: the SDP's m=audio port is even and in
+# irisx's RTP range (switch.conf rtp-start-port..rtp-end-port).
+media_check_answer_port()
+{
+	local what=$1 port lo hi
+	port=$(sdp_media_line "$2" | awk '{ print $2 }')
+	read -r lo hi <<<"$(media_rtp_range)"
+	if [[ $port =~ ^[0-9]+$ ]] && ((port % 2 == 0 && port >= lo && port <= hi)); then
+		t_ok "$what: RTP port $port is even and within $lo-$hi"
+		return 0
+	fi
+	t_fail "$what: RTP port '${port}' is not an even port within $lo-$hi"
+	return 1
+}
+
+# trace_index NAME KEY [NTH]: the position (1-based, as trace_header takes
+# it) of the NTH message with KEY in run NAME's trace.
+trace_index()
+{
+	_trace_py keys "$T_DIR/$1.msg" | awk -v k="$2" -v n="${3:-1}" \
+		'$0 == k && ++seen == n { print NR; found = 1; exit } END { exit !found }'
+}
+
+# media_check_reason WHAT NAME CAUSE TEXT: the BYE irisx sent in run NAME
+# carries Reason: Q.850;cause=CAUSE;text="TEXT" (RFC 3326).
+media_check_reason()
+{
+	local what=$1 name=$2 cause=$3 text=$4 n reason
+	n=$(trace_index "$name" "<BYE/BYE") || { t_fail "$what: no BYE from irisx"; return 1; }
+	reason=$(trace_header "$name" "$n" Reason) || {
+		t_fail "$what: irisx's BYE has no Reason header"
+		return 1
+	}
+	if grep -qiE "^Q\.850[[:space:]]*;(.*;)?[[:space:]]*cause=$cause([[:space:]]*;|$)" <<<"$reason" &&
+		grep -qF "text=\"$text\"" <<<"$reason"; then
+		t_ok "$what: Reason: $reason"
+		return 0
+	fi
+	t_fail "$what: Reason: $reason (expected Q.850;cause=$cause;text=\"$text\")"
+	return 1
+}
