@@ -170,8 +170,9 @@ static void sounds_dir_default(char *out, size_t size)
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(out, size, "%s/sounds", exe);
-			if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+			int len = snprintf(out, size, "%s/sounds", exe);
+			if (len > 0 && (size_t)len < size && stat(out, &st) == 0 &&
+			    S_ISDIR(st.st_mode))
 				return;
 		}
 	}
