@@ -180,24 +180,19 @@ static int conn_parse(struct sdp_conn *c, struct str v)
 	if (slash >= 0) {
 		c->addr.len = (size_t)slash;
 		c->suffix = str_make(f[2].p + slash, f[2].len - (size_t)slash);
-		/* IP4 multicast: /ttl[/count]; IP6: /count. Each a number. */
-		struct str rest = str_make(c->suffix.p + 1, c->suffix.len - 1);
-		size_t parts = 0;
+		/* IP4 multicast: /ttl[/count] with ttl 0..255; IP6: /count (§5.7) */
+		struct str rest = str_make(c->suffix.p + 1, c->suffix.len - 1), part;
+		bool ttl = c->type == SDP_ADDR_IP4;
+		ptrdiff_t next = str_find_char(rest, '/');
 		uint32_t n;
-		while (parts < 2) {
-			ptrdiff_t next = str_find_char(rest, '/');
-			struct str part = next < 0 ? rest : str_make(rest.p, (size_t)next);
-			if (number(part, 0, 65535, &n) != 0)
-				return -EBADMSG;
-			parts++;
-			if (next < 0)
-				break;
-			rest = str_make(rest.p + next + 1, rest.len - (size_t)next - 1);
-			if (parts == 2)
+		part = next < 0 ? rest : str_make(rest.p, (size_t)next);
+		if (number(part, ttl ? 0 : 1, ttl ? 255 : 65535, &n) != 0)
+			return -EBADMSG;
+		if (next >= 0) {
+			part = str_make(rest.p + next + 1, rest.len - (size_t)next - 1);
+			if (!ttl || number(part, 1, 65535, &n) != 0)
 				return -EBADMSG;
 		}
-		if (c->type == SDP_ADDR_IP6 && parts > 1)
-			return -EBADMSG;
 	}
 	return address_valid(c->type, c->addr) ? 0 : -EBADMSG;
 }

@@ -185,7 +185,7 @@ struct sdp_local {
 	uint16_t port;			      /* RTP port (≠ 0) */
 	const enum sdp_codec *codecs;	      /* preference order, most wanted first */
 	size_t codec_count;		      /* ≥ 1 */
-	uint32_t ptime_ms;		      /* 0: 20 */
+	uint32_t ptime_ms;		      /* 0: 20; else 10..120 in steps of 10 */
 	bool telephone_event;		      /* offer / accept RFC 4733 events */
 	uint64_t session_id, session_version; /* o= line; the caller bumps the version */
 	enum sdp_dir dir;		      /* this side's wish: sendrecv, or sendonly to hold */
@@ -220,7 +220,8 @@ struct sdp_result {
  * 10, for opus 10/20/40/60), capped by its a=maxptime.
  *
  * Returns 0; -ENOTSUP when no stream can be accepted (answer 488); -EINVAL
- * for a bad local description. On failure `answer` is left as it was.
+ * for a bad local description; -ENOMEM (answer->failed). On -ENOTSUP and
+ * -EINVAL `answer` is left as it was; `res` is written only on success.
  */
 int sdp_answer(const struct sdp_session *offer, const struct sdp_local *local,
 	       struct sdp_result *res, struct buf *answer);
