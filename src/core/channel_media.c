@@ -201,17 +201,10 @@ static void source_ready_cb(void *arg, struct media_source *src, int err)
 	media_stream_play(ch->media->stream, src);
 }
 
-static int play_begin_checked(struct channel *ch)
-{
-	return ch->media->audio_rate ? 0 : -ENOTCONN;
-}
-
 static int play_begin(struct channel *ch, const char *spec, const char *text, const char *voice,
 		      channel_done_cb cb, void *arg)
 {
 	int err = media_ready(ch);
-	if (!err)
-		err = play_begin_checked(ch);
 	if (err)
 		return err;
 	if (!op_begin(ch, OP_OPENING, cb, arg))
