@@ -148,23 +148,26 @@ void media_source_open_cancel(struct media_library *lib, void *arg);
 struct media_engine;
 struct media_stream;
 
-/* Ports come from [port_min, port_max] (switch.conf rtp-start-port/rtp-end-port). */
+/* Ports come from [port_min, port_max] (switch.conf rtp-start-port/rtp-end-port).
+ * -EINVAL when the range holds no even/odd pair. */
 int media_engine_create(struct media_engine **out, struct uv_loop_s *loop, uint16_t port_min,
 			uint16_t port_max);
-/* Streams must be destroyed first. `done_cb` runs once every handle is closed. */
+/* Streams must be destroyed first (any left are destroyed, with an error
+ * logged). `done_cb` runs from the loop once every handle is closed. */
 void media_engine_destroy(struct media_engine *eng, void (*done_cb)(void *arg), void *arg);
 size_t media_engine_stream_count(const struct media_engine *eng);
 
 enum media_dir { MEDIA_SENDRECV, MEDIA_SENDONLY, MEDIA_RECVONLY, MEDIA_INACTIVE };
 
 struct media_stream_params {
-	struct net_addr remote;	   /* where RTP goes until the peer's packets show otherwise */
+	struct net_addr remote; /* where RTP goes until the peer's packets show otherwise */
 	enum media_codec_id codec;
-	uint8_t pt;		   /* payload type of the codec */
-	uint32_t ptime_ms;	   /* 20 by default */
-	int te_pt;		   /* telephone-event payload type, -1 when not negotiated */
-	enum media_dir dir;	   /* from this side's point of view */
-	uint32_t timeout_ms;	   /* no RTP for this long while receiving → timeout_cb; 0: off */
+	uint8_t pt;	     /* payload type of the codec */
+	uint32_t ptime_ms;   /* 0: 20; rounded to a multiple of 10 up to 120 (Opus: 10/20/40/60) */
+	int te_pt;	     /* telephone-event payload type, -1 when not negotiated; its
+				clock is the codec's RTP clock */
+	enum media_dir dir;  /* from this side's point of view */
+	uint32_t timeout_ms; /* no RTP for this long while receiving → timeout_cb; 0: off */
 	uint32_t rtcp_interval_ms; /* mean RTCP report interval (randomized ±50%); 0: 5000 */
 };
 
@@ -186,20 +189,22 @@ struct media_stream_cbs {
 struct media_stats {
 	uint64_t packets_in, packets_out;
 	uint64_t bytes_in, bytes_out;
-	uint64_t lost;		/* expected minus received (RFC 3550 A.3) */
-	double jitter_ms;	/* interarrival jitter (RFC 3550 A.8) */
-	uint64_t last_rx_ms;	/* monotonic ms of the last packet in, 0 if none */
+	uint64_t lost;		  /* expected minus received (RFC 3550 A.3) */
+	double jitter_ms;	  /* interarrival jitter (RFC 3550 A.8) */
+	uint64_t last_rx_ms;	  /* monotonic ms of the last packet in, 0 if none */
 	uint64_t packets_dropped; /* malformed, unknown payload type, unlatched source, late */
 	uint64_t rtcp_in, rtcp_out;
 	/* What the peer's last RTCP report block about our stream said. */
-	int64_t remote_lost;	 /* cumulative packets lost */
+	int64_t remote_lost; /* cumulative packets lost */
 	double remote_jitter_ms;
-	double rtt_ms;		 /* round trip from LSR/DLSR (RFC 3550 §6.4.1); 0: not known */
+	double rtt_ms; /* round trip from LSR/DLSR (RFC 3550 §6.4.1); 0: not known */
 };
 
 /*
- * Opens an RTP/RTCP port pair on `local_ip` (even RTP port, RTCP on +1). Nothing
- * is sent until media_stream_start().
+ * Opens an RTP/RTCP port pair on `local_ip` (even RTP port, RTCP on +1; the
+ * port is ignored). Nothing is sent until media_stream_start(). `cbs` is
+ * copied (NULL: no callbacks). -EADDRINUSE when every pair of the range is
+ * taken, -EAFNOSUPPORT for a non-IP address, another -errno from bind().
  */
 int media_stream_create(struct media_stream **out, struct media_engine *eng,
 			const struct net_addr *local_ip, const struct media_stream_cbs *cbs);
@@ -207,14 +212,23 @@ uint16_t media_stream_port(const struct media_stream *s);
 /*
  * Starts (or, called again, updates: re-INVITE, hold) sending and receiving.
  * While sending is allowed a packet leaves every ptime: the current source's
- * audio, the echoed audio, or silence.
+ * audio, the echoed audio, or silence. An update keeps SSRC, sequence and
+ * timestamp running; a new `remote` restarts symmetric latching from it. A
+ * remote of 0.0.0.0 / :: (or AF_UNSPEC) holds: nothing is sent, RTCP
+ * included, and no timeout runs. -EINVAL for bad parameters, -EAFNOSUPPORT
+ * for a remote of the other address family, -ENOMEM; the stream is then
+ * unchanged. No callback runs from inside.
  */
 int media_stream_start(struct media_stream *s, const struct media_stream_params *p);
-/* Plays `src` (ownership passes to the stream), replacing what was playing. */
+/* Plays `src` (ownership passes to the stream), replacing what was playing:
+ * the replaced source's play_done_cb(-ECANCELED) runs before this returns.
+ * The source is read in real time once the stream is started, also while
+ * nothing is sent (hold), so that a playback ends on time. */
 void media_stream_play(struct media_stream *s, struct media_source *src);
-/* Stops what is playing (play_done_cb with -ECANCELED). */
+/* Stops what is playing (play_done_cb with -ECANCELED before this returns;
+ * nothing when nothing plays). */
 void media_stream_stop(struct media_stream *s);
-/* Sends back what arrives (the echo application). */
+/* Sends back what arrives (the echo application), a frame or two later. */
 void media_stream_echo(struct media_stream *s, bool on);
 void media_stream_stats(const struct media_stream *s, struct media_stats *out);
 /* Closes the sockets (RTCP BYE first); no callback runs after this. */

@@ -22,6 +22,7 @@
 enum {
 	MEDIA__RTP_HDR_LEN = 12,
 	MEDIA__RTP_VERSION = 2,
+	MEDIA__PT_CN = 13, /* comfort noise, RFC 3389 */
 };
 
 /* One parsed RTP packet (RFC 3550 §5.1); slices point into the datagram. */

@@ -481,8 +481,8 @@ void media_stream_stats(const struct media_stream *s, struct media_stats *out)
 		return;
 	*out = s->stats;
 	if (s->have_peer) {
-		out->lost = (uint64_t)(s->lost_base +
-				       (media__rx_lost(&s->rx) > 0 ? media__rx_lost(&s->rx) : 0));
+		int64_t lost = media__rx_lost(&s->rx); /* negative with duplicates */
+		out->lost = (uint64_t)(s->lost_base + (lost > 0 ? lost : 0));
 		if (s->clock_rate)
 			out->jitter_ms = media__rx_jitter_units(&s->rx) * 1000.0 / s->clock_rate;
 	}

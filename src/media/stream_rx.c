@@ -273,7 +273,9 @@ void media__stream_rx_rtp(struct media_stream *s, const uint8_t *p, size_t len,
 	}
 	bool audio = r.pt == s->params.pt;
 	bool event = s->params.te_pt >= 0 && r.pt == s->params.te_pt;
-	if ((!audio && !event) || !latch(s, from, r.ssrc)) {
+	/* Comfort noise (RFC 3389, static PT 13) keeps a silent peer alive */
+	bool cn = r.pt == MEDIA__PT_CN && !audio && !event;
+	if ((!audio && !event && !cn) || !latch(s, from, r.ssrc)) {
 		s->stats.packets_dropped++;
 		return;
 	}
@@ -301,7 +303,7 @@ void media__stream_rx_rtp(struct media_stream *s, const uint8_t *p, size_t len,
 		uint32_t arrival = (uint32_t)(now_us * s->clock_rate / 1000000);
 		media__rx_jitter(&s->rx, r.ts, arrival);
 	}
-	if (!may_receive(s))
+	if (!may_receive(s) || cn)
 		return; /* sendonly or inactive: the peer's media is not wanted */
 	if (event)
 		rx_event(s, &r, now_us);

@@ -1,8 +1,9 @@
 /*
  * Helpers for the media tests: a loopback "peer" (an RTP socket and the RTCP
  * socket above it, read on the test's libuv loop, every datagram recorded
- * with its arrival time), RTP packet building, a sine source, and running
- * the loop for a while.
+ * with its arrival time), RTP packet building, a sine source, running the
+ * loop for a while, a fixture (loop + engine + peer) with callback counters,
+ * and a "feeder" that sends RTP from a peer on a schedule.
  */
 #ifndef TEST_MEDIA_RTP_UTIL_H
 #define TEST_MEDIA_RTP_UTIL_H
@@ -233,6 +234,188 @@ static inline uint16_t rd16(const uint8_t *p)
 static inline uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ---- a fixture: a loop, an engine, a peer ---- */
+
+struct fx {
+	uv_loop_t loop;
+	struct media_engine *eng;
+	struct peer peer;
+	struct net_addr local;
+};
+
+struct counters {
+	int timeouts;
+	int play_done;
+	int last_status;
+	int dtmf;
+	char digits[16];
+	uint32_t durations[16];
+};
+
+static inline void on_timeout(void *arg)
+{
+	((struct counters *)arg)->timeouts++;
+}
+
+static inline void on_play_done(void *arg, int status)
+{
+	struct counters *c = arg;
+	c->play_done++;
+	c->last_status = status;
+}
+
+static inline void on_dtmf(void *arg, char digit, uint32_t ms)
+{
+	struct counters *c = arg;
+	if (c->dtmf < 16) {
+		c->digits[c->dtmf] = digit;
+		c->durations[c->dtmf] = ms;
+	}
+	c->dtmf++;
+}
+
+static inline struct media_stream_cbs cbs_of(struct counters *c)
+{
+	return (struct media_stream_cbs){
+	    .timeout_cb = on_timeout,
+	    .play_done_cb = on_play_done,
+	    .dtmf_cb = on_dtmf,
+	    .arg = c,
+	};
+}
+
+static inline struct media_stream_params params_of(uint16_t port, enum media_codec_id codec,
+						   uint8_t pt)
+{
+	return (struct media_stream_params){
+	    .remote = loop_addr(port),
+	    .codec = codec,
+	    .pt = pt,
+	    .ptime_ms = 20,
+	    .te_pt = 101,
+	    .dir = MEDIA_SENDRECV,
+	};
+}
+
+static inline int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	uv_loop_init(&f->loop);
+	uint16_t base = test_port_base(4000);
+	assert_int_equal(media_engine_create(&f->eng, &f->loop, base, (uint16_t)(base + 1999)), 0);
+	peer_open(&f->loop, &f->peer);
+	f->local = loop_addr(0);
+	*state = f;
+	return 0;
+}
+
+static inline void fx_done_cb(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+static inline int teardown(void **state)
+{
+	struct fx *f = *state;
+	int done = 0;
+	media_engine_destroy(f->eng, fx_done_cb, &done);
+	peer_close(&f->peer);
+	run_out(&f->loop);
+	peer_fini(&f->peer);
+	assert_int_equal(done, 1);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	free(f);
+	return 0;
+}
+
+/* The RTP packets a peer socket received, parsed. */
+static inline size_t rtp_list(struct peer *p, struct media__rtp *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n[0] && n < max; i++)
+		if (media__rtp_parse(&out[n], p->pkts[0][i].data, p->pkts[0][i].len) == 0)
+			n++;
+	return n;
+}
+
+/* ---- a peer that sends RTP on a schedule ---- */
+
+struct feeder {
+	uv_timer_t t;
+	struct peer *p;
+	uint16_t dst;
+	uint8_t pt;
+	uint32_t ssrc;
+	uint16_t seq;
+	uint32_t ts;
+	uint32_t ts_step;
+	unsigned count;	      /* packets to send */
+	unsigned k;	      /* next packet */
+	bool jitter;	      /* odd packets 10 ms late */
+	const unsigned *lose; /* indexes not sent, ended by UINT32_MAX... or NULL */
+	size_t nlose;
+	uint8_t payload[240];
+	size_t plen;
+	bool vary; /* payload bytes depend on k */
+	uint64_t t0;
+	unsigned sent;
+};
+
+static inline void feeder_cb(uv_timer_t *t)
+{
+	struct feeder *fd = t->data;
+	uint64_t now = uv_hrtime() / 1000;
+	while (fd->k < fd->count) {
+		/* one packet per frame duration at 8 kHz; odd ones 10 ms late with jitter */
+		uint64_t at = fd->t0 + (uint64_t)fd->k * fd->ts_step * 125 +
+			      (fd->jitter && (fd->k & 1) ? 10000 : 0);
+		if (now < at)
+			return;
+		bool lost = false;
+		for (size_t i = 0; i < fd->nlose; i++)
+			lost |= fd->lose[i] == fd->k;
+		if (fd->vary)
+			for (size_t i = 0; i < fd->plen; i++)
+				fd->payload[i] = (uint8_t)((fd->k * 37 + i) % 120 + 1);
+		if (!lost) {
+			uint8_t pkt[300];
+			size_t len = rtp_make(pkt, fd->k == 0, fd->pt, fd->seq, fd->ts, fd->ssrc,
+					      fd->payload, fd->plen);
+			peer_send_to(fd->p, 0, fd->dst, pkt, len);
+			fd->sent++;
+		}
+		fd->seq++;
+		fd->ts += fd->ts_step;
+		fd->k++;
+	}
+	uv_timer_stop(t);
+}
+
+static inline void feeder_start(struct feeder *fd, uv_loop_t *loop, struct peer *p, uint16_t dst,
+				unsigned count)
+{
+	fd->p = p;
+	fd->dst = dst;
+	fd->count = count;
+	if (!fd->ts_step)
+		fd->ts_step = 160;
+	if (!fd->plen) {
+		fd->plen = 160;
+		memset(fd->payload, 0x55, fd->plen);
+	}
+	if (!fd->ssrc)
+		fd->ssrc = 0xfeed0001;
+	fd->t0 = uv_hrtime() / 1000;
+	uv_timer_init(loop, &fd->t);
+	fd->t.data = fd;
+	uv_timer_start(&fd->t, feeder_cb, 0, 1);
+}
+
+static inline void feeder_close(struct feeder *fd)
+{
+	uv_close((uv_handle_t *)&fd->t, NULL);
 }
 
 #endif
