@@ -668,6 +668,21 @@ def cmd_resample(args):
     return 0
 
 
+def cmd_g711_wav(args):
+    """A G.711 WAV (format 7 µ-law or 6 A-law, 8 kHz mono) of any 16-bit WAV:
+    what SIPp's rtp_stream sends as is, 160 bytes a packet."""
+    data = g711_encode(wav_read_8k(args.input), args.pt)
+    fmt = struct.pack("<HHIIHHH", 7 if args.pt == 0 else 6, 1, RATE, RATE, 1, 8, 0)
+    fact = struct.pack("<I", len(data))
+    body = (b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"fact" +
+            struct.pack("<I", 4) + fact + b"data" + struct.pack("<I", len(data)) + data)
+    if len(data) % 2:
+        body += b"\0"
+    with open(args.output, "wb") as f:
+        f.write(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -729,9 +744,14 @@ def main():
     s.add_argument("--rate", type=int, default=8000)
     s.add_argument("--normalize", type=float, help="peak level in dBFS")
 
+    g = sub.add_parser("g711-wav", help="encode a WAV as a G.711 WAV (for SIPp's rtp_stream)")
+    g.add_argument("input")
+    g.add_argument("output")
+    g.add_argument("--pt", type=int, default=0, choices=(0, 8))
+
     args = ap.parse_args()
     fn = {"run": cmd_run, "analyze": cmd_analyze, "corr": cmd_corr, "info": cmd_info,
-          "tone": cmd_tone, "resample": cmd_resample}[args.cmd]
+          "tone": cmd_tone, "resample": cmd_resample, "g711-wav": cmd_g711_wav}[args.cmd]
     sys.exit(fn(args) or 0)
 
 
