@@ -218,6 +218,7 @@ limit=$((play_s + calls / ramp + 60))
 
 measure 2
 cpu0=$M_CPU rss0=$M_RSS fds0=$M_FDS streams0=$M_STREAMS
+irisx_alive "before the load" || t_die "irisx is gone; no load to run"
 t_log "concurrent: $calls calls to bench_play ($play_spec) at $ramp/s in two halves, RTP both ways"
 sipp_load play1 media_bench_play.xml bench_play "$ramp" "$half" "$limit"
 sleep "$(awk -v n="$half" -v r="$ramp" 'BEGIN { printf "%.1f", n / r + 1.5 }')"

@@ -365,6 +365,23 @@ def stream_stats(pkts):
 # ---------------------------------------------------------------------------
 
 
+# Linux's SO_TIMESTAMPNS (asm-generic/socket.h): the kernel stamps each
+# datagram with CLOCK_REALTIME on arrival, so the gaps we measure are irisx's
+# and the network's, not this process's scheduling on a loaded host.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_CMSG_TS = socket.CMSG_SPACE(16)
+
+
+def _recv_stamped(s):
+    """(data, addr, arrival wall-clock time) of one datagram."""
+    data, anc, _, addr = s.recvmsg(4096, _CMSG_TS)
+    for level, kind, payload in anc:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
+            sec, nsec = struct.unpack("qq", payload[:16])
+            return data, addr, sec + nsec / 1e9
+    return data, addr, time.time()
+
+
 def _bind_pair(ip, port):
     fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
     socks = []
@@ -373,6 +390,10 @@ def _bind_pair(ip, port):
             s = socket.socket(fam, socket.SOCK_DGRAM)
             socks.append(s)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            try:
+                s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            except OSError:
+                pass
             s.bind((ip, p))
             s.setblocking(False)
     except OSError:
@@ -504,12 +525,11 @@ def cmd_run(args):
         for s in ready:
             while True:
                 try:
-                    data, addr = s.recvfrom(4096)
+                    data, addr, t = _recv_stamped(s)
                 except (BlockingIOError, InterruptedError):
                     break
                 except OSError:
                     break
-                t = wall(time.monotonic())
                 if s is rtcp:
                     rtcp_rx.append([round(t, 6), addr[0], addr[1], data[1] if len(data) > 1 else -1,
                                     len(data)])
@@ -552,7 +572,10 @@ def cmd_analyze(args):
     rec = rec_load(args.recording)
     pts = {int(x) for x in args.pt.split(",")} if args.pt else None
     pkts = rec_packets(rec, args.t_from, args.t_to, pts, args.src_port)
-    out = {"sent": rec.get("sent", 0), "rtcp_packets": len(rec.get("rtcp", []))}
+    rtcp = rec.get("rtcp", [])
+    out = {"sent": rec.get("sent", 0), "rtcp_packets": len(rtcp)}
+    if rtcp:
+        out["rtcp_sources"] = ",".join(sorted({"%s:%d" % (r[1], r[2]) for r in rtcp}))
     if rec.get("sent_first"):
         out["sent_first"] = "%.6f" % rec["sent_first"]
         out["sent_last"] = "%.6f" % rec["sent_last"]
