@@ -114,18 +114,37 @@ def g711_encode(samples, pt):
 
 
 def wav_read(path):
-    """(rate, samples) of a 16-bit PCM WAV; the first channel if several."""
-    with wave.open(path, "rb") as w:
-        if w.getsampwidth() != 2:
-            raise ValueError("%s: %d-byte samples, expected 16-bit" % (path, w.getsampwidth()))
-        rate, ch = w.getframerate(), w.getnchannels()
-        data = array.array("h")
-        data.frombytes(w.readframes(w.getnframes()))
+    """(rate, samples) of a 16-bit PCM WAV (plain or WAVE_FORMAT_EXTENSIBLE,
+    which the wave module of older pythons refuses); the first channel if
+    there are several."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    if blob[:4] != b"RIFF" or blob[8:12] != b"WAVE":
+        raise ValueError("%s: not a RIFF/WAVE file" % path)
+    pos, fmt, data = 12, None, None
+    while pos + 8 <= len(blob):
+        cid, size = blob[pos:pos + 4], struct.unpack("<I", blob[pos + 4:pos + 8])[0]
+        body = blob[pos + 8:pos + 8 + size]
+        if cid == b"fmt ":
+            fmt = body
+        elif cid == b"data":
+            data = body
+            break
+        pos += 8 + size + (size & 1)
+    if fmt is None or data is None or len(fmt) < 16:
+        raise ValueError("%s: no fmt or data chunk" % path)
+    tag, ch, rate, _, _, bits = struct.unpack("<HHIIHH", fmt[:16])
+    if tag == 0xFFFE and len(fmt) >= 26:
+        tag = struct.unpack("<H", fmt[24:26])[0]  # the sub-format GUID's first field
+    if tag != 1 or bits != 16:
+        raise ValueError("%s: format %d with %d-bit samples, expected 16-bit PCM" % (path, tag, bits))
+    samples = array.array("h")
+    samples.frombytes(data[:len(data) - len(data) % 2])
     if sys.byteorder == "big":
-        data.byteswap()
+        samples.byteswap()
     if ch > 1:
-        data = data[::ch]
-    return rate, list(data)
+        samples = samples[::ch]
+    return rate, list(samples)
 
 
 def wav_write(path, rate, samples):
