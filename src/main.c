@@ -8,6 +8,7 @@
 #define LOG_MODULE "main"
 #include "config/config.h"
 #include "core/core.h"
+#include "dialplan/dialplan.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +31,7 @@ struct options {
 struct app {
 	uv_loop_t *loop;
 	struct core *core;
+	struct dialplan *dialplan;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };
@@ -153,6 +155,30 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/*
+ * Prompts live next to the executable in a build tree (build/sounds, made by
+ * the build) and under /usr/share/irisx/sounds when installed.
+ */
+static void sounds_dir_default(char *out, size_t size)
+{
+	char exe[4096];
+	struct stat st;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	out[0] = '\0';
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			int len = snprintf(out, size, "%s/sounds", exe);
+			if (len > 0 && (size_t)len < size && stat(out, &st) == 0 &&
+			    S_ISDIR(st.st_mode))
+				return;
+		}
+	}
+	snprintf(out, size, "/usr/share/irisx/sounds");
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -165,8 +191,11 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 
+	char sounds[4096], sounds_preset[4200];
 	snprintf(preset, sizeof(preset), "state_dir=%s", o.state_dir);
-	const char *vars[] = {preset, NULL};
+	sounds_dir_default(sounds, sizeof(sounds));
+	snprintf(sounds_preset, sizeof(sounds_preset), "sounds_dir=%s", sounds);
+	const char *vars[] = {preset, sounds_preset, NULL};
 	if (config_load(&cfg, o.conf_dir, vars, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		if (o.check_only)
@@ -174,6 +203,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.check_only) {
+		/* The dialplan is checked too: it compiles without a running core. */
+		struct dialplan_xml *dp = NULL;
+		if (dialplan_xml_create(&dp, cfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\nirisx: configuration in %s is NOT ok\n", err,
+				o.conf_dir);
+			config_free(cfg);
+			return 1;
+		}
+		dialplan_xml_unref(dp);
 		printf("irisx: configuration in %s is ok\n", o.conf_dir);
 		config_free(cfg);
 		return 0;
@@ -194,6 +232,9 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	bool dialplan_ok = dialplan_create(&app.dialplan, app.core, cfg, err, sizeof(err)) == 0;
+	if (!dialplan_ok)
+		fprintf(stderr, "%s\n", err);
 	signal_watch(&app, &app.sig_term, SIGTERM);
 	signal_watch(&app, &app.sig_int, SIGINT);
 	signal_watch(&app, &app.sig_hup, SIGHUP);
@@ -201,12 +242,14 @@ int main(int argc, char **argv)
 	log_notice("irisx %s starting (config %s, state %s)", IRISX_VERSION, o.conf_dir,
 		   o.state_dir);
 	int status = 0;
-	if (core_start(app.core) != 0) {
+	if (!dialplan_ok || core_start(app.core) != 0) {
 		status = 1;
 		app_stop(&app, "start-up failed");
 	}
 	uv_run(app.loop, UV_RUN_DEFAULT);
 	core_destroy(app.core);
+	if (app.dialplan)
+		dialplan_destroy(app.dialplan);
 	if (uv_loop_close(app.loop) != 0)
 		log_warn("loop closed with handles still open");
 	log_notice("irisx stopped");

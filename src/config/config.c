@@ -169,6 +169,15 @@ int config_load(struct config **out, const char *dir, const char *const *vars, c
 	return load(out, dir, vars, NULL, 0, false, err, err_size);
 }
 
+int config_reload(const struct config *cfg, struct config **out, char *err, size_t err_size)
+{
+	const struct config__impl *impl = (const struct config__impl *)cfg;
+	if (!cfg || !out)
+		return -EINVAL;
+	return load(out, cfg->dir, (const char *const *)impl->presets, NULL, 0, false, err,
+		    err_size);
+}
+
 int config__load_mem(struct config **out, const char *dir, const void *data, size_t len,
 		     bool confine, char *err, size_t err_size)
 {

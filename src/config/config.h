@@ -155,6 +155,8 @@ struct config {
 int config_load(struct config **out, const char *dir, const char *const *vars, char *err,
 		size_t err_size);
 void config_free(struct config *cfg);
+/* Loads the same directory again with the same presets (SIGHUP, reloadxml). */
+int config_reload(const struct config *cfg, struct config **out, char *err, size_t err_size);
 
 /*
  * Reloads only acl.conf (SIGHUP, `reloadacl`): preprocesses the files on disk

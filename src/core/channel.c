@@ -23,6 +23,7 @@ struct channel *core__channel_create(struct core *core, enum channel_direction d
 	ch->state = CS_NEW;
 	ch->cause = CAUSE_NONE;
 	ch->created_us = clock_wall_us();
+	ch->vars_tail = &ch->vars;
 	ch->next = core->channels;
 	if (core->channels)
 		core->channels->prev = ch;
@@ -35,8 +36,14 @@ void core__channel_destroy(struct channel *ch)
 {
 	struct core *core = ch->core;
 
+	core__media_hangup(ch);
+	core__op_deliver(ch); /* the executor learns it is over */
 	if (ch->sip)
 		core__endpoint_hangup(ch);
+	if (ch->exec_free_cb)
+		ch->exec_free_cb(ch->exec_state);
+	ch->exec_free_cb = NULL;
+	core__vars_free(ch);
 	if (ch->queued) {
 		/* Unlink from the run queue (rare: shutdown only). */
 		struct channel **pp = &core->runq_head;
@@ -93,9 +100,40 @@ void channel_hangup(struct channel *ch, enum core_cause cause)
 	core__channel_schedule(ch);
 }
 
+void core_set_router(struct core *core, const struct core_router *router)
+{
+	core->router = *router;
+}
+
+void channel_execute(struct channel *ch, void *state, void (*free_cb)(void *state))
+{
+	if (ch->exec_free_cb && ch->exec_state != state)
+		ch->exec_free_cb(ch->exec_state);
+	ch->exec_state = state;
+	ch->exec_free_cb = free_cb;
+	if (ch->state < CS_EXECUTE)
+		ch->state = CS_EXECUTE;
+}
+
+void channel_execute_done(struct channel *ch)
+{
+	/* Out of actions: FreeSWITCH hangs up, unless the call was parked. */
+	if (ch->state == CS_EXECUTE)
+		channel_hangup(ch, CAUSE_NORMAL_CLEARING);
+}
+
+void channel_park(struct channel *ch)
+{
+	if (channel_up(ch))
+		ch->state = CS_PARK;
+}
+
 /* One state step; returns false when the channel is gone. */
 static bool channel_step(struct channel *ch)
 {
+	/* Finished applications first: their callbacks drive the executor. */
+	core__op_deliver(ch);
+
 	switch (ch->state) {
 	case CS_NEW:
 		ch->state = CS_INIT;
@@ -104,13 +142,20 @@ static bool channel_step(struct channel *ch)
 		ch->state = CS_ROUTING;
 		return true;
 	case CS_ROUTING:
-		/* No dialplan engine yet: every call is unroutable. */
-		log_info("[%s] no route for %s in context %s", ch->uuid,
+		if (ch->core->router.route_cb) {
+			ch->core->router.route_cb(ch->core->router.arg, ch);
+			if (ch->state == CS_ROUTING) /* the router must decide */
+				channel_hangup(ch, CAUSE_NO_ROUTE_DESTINATION);
+			return true;
+		}
+		log_info("[%s] no dialplan: no route for %s in context %s", ch->uuid,
 			 ch->destination_number ? ch->destination_number : "",
 			 ch->context ? ch->context : "");
 		channel_hangup(ch, CAUSE_NO_ROUTE_DESTINATION);
 		return true;
 	case CS_HANGUP:
+		core__media_hangup(ch);
+		core__op_deliver(ch);
 		core__endpoint_hangup(ch);
 		ch->state = CS_REPORTING;
 		return true;

@@ -28,6 +28,18 @@ int core_create(struct core **out, uv_loop_t *loop, struct config *cfg)
 		core->profiles[i].core = core;
 		core->profiles[i].cfg = &cfg->profiles[i];
 	}
+	const char *sounds = config_var(cfg, "sounds_dir");
+	int err = media_engine_create(&core->media, loop, cfg->sw.rtp_start_port,
+				      cfg->sw.rtp_end_port);
+	if (!err)
+		err = media_library_create(&core->library, loop, sounds ? sounds : "sounds");
+	if (err) {
+		if (core->media)
+			media_engine_destroy(core->media, NULL, NULL);
+		free(core->profiles);
+		free(core);
+		return err;
+	}
 	core__runq_init(core);
 	core->open_handles = 2;
 	uv_timer_init(loop, &core->shutdown_timer);
@@ -52,6 +64,25 @@ int core_start(struct core *core)
 	return 0;
 }
 
+/* The dialplan (or any router) reads a freshly loaded configuration; it keeps
+ * nothing of it, so the configuration goes when the router is done. */
+static int core_reload_router(struct core *core)
+{
+	char err[512];
+	struct config *cfg = NULL;
+
+	if (!core->router.reload_cb)
+		return 0;
+	int rc = config_reload(core->cfg, &cfg, err, sizeof(err));
+	if (rc) {
+		log_err("reload failed, keeping the running dialplan: %s", err);
+		return rc;
+	}
+	rc = core->router.reload_cb(core->router.arg, cfg);
+	config_free(cfg);
+	return rc;
+}
+
 int core_reload(struct core *core)
 {
 	char err[512];
@@ -60,14 +91,15 @@ int core_reload(struct core *core)
 	int rc = config_reload_acls(core->cfg, &acls, err, sizeof(err));
 	if (rc) {
 		log_err("reload failed, keeping the running ACLs: %s", err);
-		return rc;
+	} else {
+		if (core->acls_reloaded)
+			acl_set_free(core->acls);
+		core->acls = acls;
+		core->acls_reloaded = true;
+		log_notice("ACLs reloaded");
 	}
-	if (core->acls_reloaded)
-		acl_set_free(core->acls);
-	core->acls = acls;
-	core->acls_reloaded = true;
-	log_notice("ACLs reloaded");
-	return 0;
+	int rc2 = core_reload_router(core);
+	return rc ? rc : rc2;
 }
 
 size_t core_channel_count(const struct core *core)
@@ -91,18 +123,33 @@ static void core_close_handles(struct core *core)
 	uv_close((uv_handle_t *)&core->shutdown_timer, core_handle_closed_cb);
 }
 
+static void core_media_closed_cb(void *arg)
+{
+	struct core *core = arg;
+	core->media = NULL;
+	core_close_handles(core);
+}
+
+/* After the profiles: no channel, hence no stream, is left. */
+static void core_close_media(struct core *core)
+{
+	media_library_destroy(core->library);
+	core->library = NULL;
+	media_engine_destroy(core->media, core_media_closed_cb, core);
+}
+
 static void core_profile_closed_cb(void *arg)
 {
 	struct core *core = arg;
 	if (--core->profiles_open == 0)
-		core_close_handles(core);
+		core_close_media(core);
 }
 
 static void core_close_profiles(struct core *core)
 {
 	size_t open = core->profiles_open;
 	if (open == 0) {
-		core_close_handles(core);
+		core_close_media(core);
 		return;
 	}
 	for (size_t i = 0; i < core->profile_count; i++) {

@@ -157,11 +157,23 @@ struct channel {
 	const char *profile; /* the SIP profile's name */
 	const char *sip_call_id;
 	uint64_t created_us; /* wall clock */
+	uint64_t progress_us;
+	uint64_t answered_us;
 	uint64_t hangup_us;
 	struct arena arena;
-	/* private to core */
+	/* private to core (core_int.h) */
 	struct core *core;
 	struct sip_call *sip;
+	const struct config_profile *profile_cfg;
+	struct channel_var *vars;
+	struct channel_var **vars_tail;
+	struct channel_media *media;
+	struct channel_op *op;	     /* the asynchronous operation in progress */
+	struct channel_op *ops_done; /* finished ones waiting for their callbacks */
+	void *exec_state;
+	void (*exec_free_cb)(void *state);
+	bool answered;
+	bool early_media;
 	bool queued;
 	struct channel *runq_next;
 	struct channel *prev, *next;
@@ -199,7 +211,8 @@ void channel_hangup(struct channel *ch, enum core_cause cause);
 /*
  * The dialplan registers itself as the router. route_cb runs when a channel
  * reaches CS_ROUTING; it starts executing (channel_execute()) or hangs the
- * channel up (e.g. NO_ROUTE_DESTINATION). reload_cb runs on SIGHUP.
+ * channel up (e.g. NO_ROUTE_DESTINATION). reload_cb runs on SIGHUP with a
+ * freshly loaded configuration that is freed when it returns.
  * Without a router every call ends NO_ROUTE_DESTINATION.
  */
 struct core_router {

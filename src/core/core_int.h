@@ -5,6 +5,8 @@
 #define IRISX_CORE_INT_H
 
 #include "core.h"
+#include "media/media.h"
+#include "sdp/sdp.h"
 #include "sip/sip.h"
 
 #include <uv.h>
@@ -19,6 +21,9 @@ struct profile {
 struct core {
 	uv_loop_t *loop;
 	struct config *cfg;    /* owned */
+	struct core_router router;
+	struct media_engine *media;    /* RTP ports and the 20 ms tick */
+	struct media_library *library; /* prompts, tones, speech */
 	struct acl_set *acls;  /* the live set: cfg->acls, or a reloaded one */
 	bool acls_reloaded;    /* acls is ours to free, not cfg's */
 	struct profile *profiles;
@@ -45,6 +50,38 @@ struct core {
 	void *shutdown_arg;
 };
 
+/* A channel variable set by an application (the built-ins are computed). */
+struct channel_var {
+	struct channel_var *next;
+	char *name; /* heap, with the value in the same allocation */
+	char *value;
+};
+
+/* What an asynchronous application (play, speak, echo, sleep) is doing. */
+enum channel_op_kind { OP_OPENING, OP_PLAYING, OP_ECHO, OP_SLEEP };
+
+struct channel_op {
+	struct channel_op *next; /* in ops_done */
+	enum channel_op_kind kind;
+	channel_done_cb cb;
+	void *arg;
+	int status;
+	uv_timer_t *timer; /* OP_SLEEP: heap, freed by its close callback */
+};
+
+/* The call's media: its RTP stream and what was negotiated. */
+struct channel_media {
+	struct media_stream *stream;
+	struct media_stream_params params;
+	bool started;
+	bool offer_sent;      /* late offer: our SDP went in the 2xx, the answer comes in the ACK */
+	bool hold;	      /* the peer holds the call */
+	uint64_t sdp_session_id;
+	uint64_t sdp_version;
+	const char *codec_name;
+	uint32_t audio_rate;
+};
+
 /* channel.c */
 struct channel *core__channel_create(struct core *core, enum channel_direction dir);
 void core__channel_schedule(struct channel *ch);
@@ -53,9 +90,33 @@ void core__runq_run(struct core *core);
 /* Frees a channel at once (shutdown past its grace period). */
 void core__channel_destroy(struct channel *ch);
 
+/* Finishes the operation in progress with `status`; its callback runs from
+ * the run queue, never from inside the caller. */
+void core__op_finish(struct channel *ch, int status);
+/* Runs the callbacks of finished operations, oldest first (run queue). */
+void core__op_deliver(struct channel *ch);
+
+/* channel_var.c */
+void core__vars_free(struct channel *ch);
+
+/* channel_media.c */
+/* Media ends with the channel: stop what plays, close the stream. */
+void core__media_hangup(struct channel *ch);
+/* The stream callbacks a channel's media uses. */
+const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_stream_cbs *cbs);
+
 /* endpoint_sip.c */
 int core__profile_start(struct profile *p);
 /* The channel reached CS_HANGUP: tell the SIP side. */
 void core__endpoint_hangup(struct channel *ch);
+/* The profile a channel arrived on. */
+const struct config_profile *core__channel_profile(const struct channel *ch);
+/* SDP: answer the INVITE's offer (or make one) and start media; 0, -EPROTO (no
+ * common codec), or a negative errno. `early`: 183 instead of 200. */
+int core__endpoint_answer(struct channel *ch, bool early);
+/* A re-INVITE/UPDATE offer (empty: one wanted): the status to answer, the SDP in `answer`. */
+uint16_t core__endpoint_offer(struct channel *ch, struct str body, struct buf *answer);
+/* The ACK of a late offer: its answer starts the media. */
+void core__endpoint_ack(struct channel *ch, const struct sip_msg *ack);
 
 #endif

@@ -87,6 +87,7 @@ static void endpoint_invite_cb(void *arg, struct sip_call *call)
 	ch->context = p->cfg->context;
 	ch->dialplan = p->cfg->dialplan;
 	ch->profile = p->cfg->name;
+	ch->profile_cfg = p->cfg;
 	ch->sip_call_id = arena_strndup(a, inv->call_id);
 	if (!ch->caller_id_name || !ch->caller_id_number || !ch->destination_number ||
 	    !ch->network_addr || !ch->sip_call_id) {
@@ -109,6 +110,25 @@ static void endpoint_call_ended_cb(void *arg, struct sip_call *call, uint16_t st
 	if (!ch)
 		return;
 	channel_hangup(ch, core_cause_from_sip(status));
+}
+
+static uint16_t endpoint_offer_cb(void *arg, struct sip_call *call, struct str offer,
+				  struct buf *answer)
+{
+	struct channel *ch = sip_call_owner(call);
+	return ch ? core__endpoint_offer(ch, offer, answer) : 481;
+}
+
+static void endpoint_ack_cb(void *arg, struct sip_call *call, const struct sip_msg *ack)
+{
+	struct channel *ch = sip_call_owner(call);
+	if (ch)
+		core__endpoint_ack(ch, ack);
+}
+
+const struct config_profile *core__channel_profile(const struct channel *ch)
+{
+	return ch->profile_cfg;
 }
 
 void core__endpoint_hangup(struct channel *ch)
@@ -141,6 +161,8 @@ int core__profile_start(struct profile *p)
 		.acl_cb = endpoint_acl_cb,
 		.invite_cb = endpoint_invite_cb,
 		.call_ended_cb = endpoint_call_ended_cb,
+		.offer_cb = endpoint_offer_cb,
+		.ack_cb = endpoint_ack_cb,
 		.arg = p,
 	};
 	int err = net_addr_parse(&ucfg.addr, str_from_cstr(cfg->sip_ip), cfg->sip_port);

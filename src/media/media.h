@@ -34,6 +34,14 @@ enum media_codec_id {
 
 /* The rate the codec's audio runs at (PCMU/PCMA 8000, G722 16000, OPUS 48000). */
 uint32_t media_codec_audio_rate(enum media_codec_id id);
+/* The RTP timestamp clock (PCMU/PCMA/G722 8000, OPUS 48000): the SDP rtpmap rate. */
+uint32_t media_codec_clock_rate(enum media_codec_id id);
+/* The SDP encoding name ("PCMU", "PCMA", "G722", "opus"); a static string. */
+const char *media_codec_name(enum media_codec_id id);
+/* The static payload type (RFC 3551 table 4), or -1 (Opus is dynamic). */
+int media_codec_static_pt(enum media_codec_id id);
+/* The codec an SDP encoding name means (case-insensitive): 0 or -ENOENT. */
+int media_codec_find(struct str name, enum media_codec_id *out);
 
 /* ======================================================================== */
 /* Sources                                                                   */
@@ -76,7 +84,32 @@ struct media_library;
 
 int media_library_create(struct media_library **out, struct uv_loop_s *loop,
 			 const char *sounds_dir /* relative paths resolve here */);
+/*
+ * Pending opens are dropped (their callbacks never run); sources already
+ * handed out stay valid and keep the PCM they play until destroyed. May be
+ * called from a ready callback. Thread-pool work still running completes
+ * later on the loop and frees itself: run the loop afterwards (as after
+ * uv_close) before closing it.
+ */
 void media_library_destroy(struct media_library *lib);
+
+/* Default bytes of decoded PCM the cache keeps (MEDIA_LIBRARY_CACHE_DEFAULT). */
+enum { MEDIA_LIBRARY_CACHE_DEFAULT = 64 << 20 };
+/*
+ * PCM nobody plays is evicted, least recently used first, while the total
+ * exceeds `bytes`; PCM being played is never evicted. A single prompt larger
+ * than the limit fails to open with -EFBIG.
+ */
+void media_library_set_cache_limit(struct media_library *lib, size_t bytes);
+
+struct media_library_stats {
+	size_t bytes;	    /* decoded PCM held, cached or playing, each prompt once */
+	size_t entries;	    /* prompts (file or speech, per rate) holding that PCM */
+	uint64_t decodes;   /* file decodes and syntheses started */
+	uint64_t hits;	    /* opens answered from the cache */
+	uint64_t evictions; /* entries evicted for the limit */
+};
+void media_library_stats(const struct media_library *lib, struct media_library_stats *out);
 
 /* `src` is owned by the callee; err < 0 (and src NULL) when it cannot be played. */
 typedef void (*media_source_ready_cb)(void *arg, struct media_source *src, int err);
@@ -86,14 +119,26 @@ typedef void (*media_source_ready_cb)(void *arg, struct media_source *src, int e
  * sounds_dir), "tone_stream://…" (FreeSWITCH's syntax: %(on_ms,off_ms,freq[+freq…])
  * segments, ;loops=N), or "silence_stream://MS" (-1: endless). `cb` always runs
  * later on the loop, never before this returns. Returns 0 or a negative errno
- * for a spec that can never work (the callback then does not run).
+ * for a spec that can never work (the callback then does not run): -EINVAL
+ * for a malformed tone or silence spec or a rate outside 1000..192000.
+ * Errors reach the callback as err: -ENOENT, -EACCES, -EISDIR (the file),
+ * -EBADMSG (not audio libsndfile reads), -EFBIG (larger than the cache
+ * limit), -ENOMEM. Files are decoded once per (path, rate, mtime, size) and
+ * shared. A source read at another rate than opened converts on the fly
+ * (linearly interpolated); reopen for full quality.
  */
 int media_source_open(struct media_library *lib, const char *spec, uint32_t rate,
 		      media_source_ready_cb cb, void *arg);
-/* Speech for `text` with espeak-ng (`voice` NULL: the default), as media_source_open. */
+/*
+ * Speech for `text` (UTF-8, plain text, at most 4096 bytes) with espeak-ng
+ * (`voice` an espeak-ng voice name such as "en-us" or "de"; NULL: "en-us"),
+ * as media_source_open; cached by (voice, text, rate). -EINVAL at once for an
+ * empty or oversized text or a malformed voice name; -ENOENT through the
+ * callback for a voice espeak-ng does not have.
+ */
 int media_source_speak(struct media_library *lib, const char *text, const char *voice,
 		       uint32_t rate, media_source_ready_cb cb, void *arg);
-/* Cancels a pending open: its callback will not run. */
+/* Cancels the pending opens given `arg`: their callbacks will not run. */
 void media_source_open_cancel(struct media_library *lib, void *arg);
 
 /* ======================================================================== */
@@ -120,6 +165,7 @@ struct media_stream_params {
 	int te_pt;		   /* telephone-event payload type, -1 when not negotiated */
 	enum media_dir dir;	   /* from this side's point of view */
 	uint32_t timeout_ms;	   /* no RTP for this long while receiving → timeout_cb; 0: off */
+	uint32_t rtcp_interval_ms; /* mean RTCP report interval (randomized ±50%); 0: 5000 */
 };
 
 struct media_stream_cbs {
@@ -131,6 +177,10 @@ struct media_stream_cbs {
 	/* An RFC 4733 event ended (retransmissions counted once); may be NULL. */
 	void (*dtmf_cb)(void *arg, char digit, uint32_t duration_ms);
 	void *arg;
+	/* Each received audio packet, decoded: `samples` mono samples at the
+	 * codec's audio rate, valid during the call only; may be NULL (nothing
+	 * is then decoded). For recording, taps and detectors. */
+	void (*audio_cb)(void *arg, const int16_t *pcm, size_t samples, uint32_t rate);
 };
 
 struct media_stats {
@@ -139,6 +189,12 @@ struct media_stats {
 	uint64_t lost;		/* expected minus received (RFC 3550 A.3) */
 	double jitter_ms;	/* interarrival jitter (RFC 3550 A.8) */
 	uint64_t last_rx_ms;	/* monotonic ms of the last packet in, 0 if none */
+	uint64_t packets_dropped; /* malformed, unknown payload type, unlatched source, late */
+	uint64_t rtcp_in, rtcp_out;
+	/* What the peer's last RTCP report block about our stream said. */
+	int64_t remote_lost;	 /* cumulative packets lost */
+	double remote_jitter_ms;
+	double rtt_ms;		 /* round trip from LSR/DLSR (RFC 3550 §6.4.1); 0: not known */
 };
 
 /*

@@ -238,6 +238,13 @@ irisx_conf_prepare()
 	done
 }
 
+# irisx_conf_no_routes DIR: empty the dialplan contexts of a conf copy, so that
+# every call ends NO_ROUTE_DESTINATION (404): for tests of the SIP layer itself.
+irisx_conf_no_routes()
+{
+	rm -f "$1"/dialplan/public/*.xml "$1"/dialplan/default/*.xml
+}
+
 # irisx_start [IP]: start irisx on IP (default 127.0.0.1) with a fresh copy of
 # the default conf on free ports, and wait for "irisx ready". If the caller
 # defines a function irisx_conf_edit, it is called with the conf copy's

@@ -6,6 +6,8 @@
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# SIP-level behaviour: no dialplan routes these calls (404).
+irisx_conf_edit() { irisx_conf_no_routes "$1"; }
 t_begin
 irisx_start
 

@@ -5,6 +5,8 @@
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# SIP-level behaviour: no dialplan routes these calls (404).
+irisx_conf_edit() { irisx_conf_no_routes "$1"; }
 t_begin
 python3 -c 'import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 0))' \
 	2>/dev/null || t_die "this host has no IPv6 loopback (::1), which this test needs"

@@ -75,13 +75,13 @@ static void test_default_conf(void **state)
 	assert_false(acl_allows(cfg, "trusted", "127.0.0.2"));
 	assert_false(acl_allows(cfg, "trusted", "192.0.2.1"));
 
-	/* Both contexts exist, with no extensions yet. */
+	/* Both contexts exist and hold extensions (test_dialplan checks them). */
 	const struct config_node *dp = config_document_section(cfg, "dialplan");
 	assert_non_null(dp);
 	const struct config_node *ctx = config_node_child(dp, "context");
 	assert_non_null(ctx);
 	assert_string_equal(config_node_attr(ctx, "name"), "default"); /* glob order */
-	assert_null(ctx->first_child);
+	assert_non_null(config_node_child(ctx, "extension"));
 	ctx = config_node_next(ctx, "context");
 	assert_string_equal(config_node_attr(ctx, "name"), "public");
 	assert_null(config_node_next(ctx, "context"));

@@ -1,0 +1,312 @@
+/*
+ * What applications ask of a channel: answer, early media, ringing, a final
+ * response, and the asynchronous media operations (play, speak, echo, sleep).
+ *
+ * One asynchronous operation at a time per channel (struct channel_op).
+ * Starting one stops the previous; its end — completion, stop, hangup — is
+ * recorded with core__op_finish() and the callback delivered from the run
+ * queue, so that it never runs inside the call that caused it.
+ */
+#define LOG_MODULE "core"
+#include "core_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool channel_answered(const struct channel *ch)
+{
+	return ch->answered;
+}
+
+bool channel_up(const struct channel *ch)
+{
+	return ch->state < CS_HANGUP;
+}
+
+int channel_answer(struct channel *ch)
+{
+	if (!channel_up(ch))
+		return -ESHUTDOWN;
+	if (ch->answered)
+		return 0;
+	int err = core__endpoint_answer(ch, false);
+	if (err)
+		return err;
+	ch->answered = true;
+	ch->answered_us = clock_wall_us();
+	log_info("[%s] answered (%s)", ch->uuid,
+		 ch->media && ch->media->codec_name ? ch->media->codec_name : "no media yet");
+	return 0;
+}
+
+int channel_pre_answer(struct channel *ch)
+{
+	if (!channel_up(ch))
+		return -ESHUTDOWN;
+	if (ch->answered || ch->early_media)
+		return 0;
+	int err = core__endpoint_answer(ch, true);
+	if (err)
+		return err;
+	ch->early_media = true;
+	if (!ch->progress_us)
+		ch->progress_us = clock_wall_us();
+	return 0;
+}
+
+int channel_ring_ready(struct channel *ch)
+{
+	if (!channel_up(ch))
+		return -ESHUTDOWN;
+	if (ch->answered || !ch->sip)
+		return 0;
+	if (!ch->progress_us)
+		ch->progress_us = clock_wall_us();
+	return sip_call_respond(ch->sip, 180, NULL);
+}
+
+int channel_respond(struct channel *ch, uint16_t status, const char *reason)
+{
+	if (!channel_up(ch))
+		return -ESHUTDOWN;
+	if (status < 100 || status > 699)
+		return -EINVAL;
+	if (!ch->sip || ch->answered)
+		return -EINVAL;
+	if (status < 200)
+		return sip_call_respond(ch->sip, status, reason);
+	if (status < 300)
+		return channel_answer(ch);
+	int err = sip_call_respond(ch->sip, status, reason);
+	if (err)
+		return err;
+	channel_hangup(ch, core_cause_from_sip(status));
+	return 0;
+}
+
+/* ---- asynchronous operations ---- */
+
+static void sleep_timer_closed_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* Ends the operation's machinery (not its callback: see core__op_finish). */
+static void op_stop(struct channel *ch, struct channel_op *op)
+{
+	struct channel_media *m = ch->media;
+
+	switch (op->kind) {
+	case OP_OPENING:
+		media_source_open_cancel(ch->core->library, ch);
+		break;
+	case OP_PLAYING:
+		/* play_done_cb(-ECANCELED) follows: by then ch->op is no longer this op */
+		if (m && m->stream)
+			media_stream_stop(m->stream);
+		break;
+	case OP_ECHO:
+		if (m && m->stream)
+			media_stream_echo(m->stream, false);
+		break;
+	case OP_SLEEP:
+		if (op->timer) {
+			uv_timer_stop(op->timer);
+			uv_close((uv_handle_t *)op->timer, sleep_timer_closed_cb);
+			op->timer = NULL;
+		}
+		break;
+	}
+}
+
+void core__op_finish(struct channel *ch, int status)
+{
+	struct channel_op *op = ch->op;
+	if (!op)
+		return;
+	ch->op = NULL; /* first: stopping a stream calls back into play_done_cb */
+	op_stop(ch, op);
+	op->status = status;
+	op->next = NULL;
+	struct channel_op **pp = &ch->ops_done;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = op;
+	core__channel_schedule(ch);
+}
+
+void core__op_deliver(struct channel *ch)
+{
+	while (ch->ops_done) {
+		struct channel_op *op = ch->ops_done;
+		ch->ops_done = op->next;
+		channel_done_cb cb = op->cb;
+		void *arg = op->arg;
+		int status = op->status;
+		free(op);
+		if (cb)
+			cb(ch, arg, status);
+	}
+}
+
+void channel_stop_media(struct channel *ch)
+{
+	core__op_finish(ch, -ECANCELED);
+}
+
+/* Starts a new operation; one still in progress ends with -ECANCELED first. */
+static struct channel_op *op_begin(struct channel *ch, enum channel_op_kind kind,
+				   channel_done_cb cb, void *arg)
+{
+	core__op_finish(ch, -ECANCELED);
+	struct channel_op *op = calloc(1, sizeof(*op));
+	if (!op)
+		return NULL;
+	op->kind = kind;
+	op->cb = cb;
+	op->arg = arg;
+	ch->op = op;
+	return op;
+}
+
+/* Media needs a negotiated stream: pre-answer an unanswered call, as FreeSWITCH does. */
+static int media_ready(struct channel *ch)
+{
+	if (!channel_up(ch))
+		return -ESHUTDOWN;
+	if (!ch->answered && !ch->early_media) {
+		int err = channel_pre_answer(ch);
+		if (err)
+			return err;
+	}
+	return ch->media && ch->media->stream ? 0 : -ENOTCONN;
+}
+
+static void source_ready_cb(void *arg, struct media_source *src, int err)
+{
+	struct channel *ch = arg;
+	struct channel_op *op = ch->op;
+
+	if (!op || op->kind != OP_OPENING) {
+		media_source_destroy(src);
+		return;
+	}
+	if (err || !src) {
+		log_warn("[%s] cannot play: %s", ch->uuid, strerror(err ? -err : EINVAL));
+		core__op_finish(ch, err ? err : -EINVAL);
+		return;
+	}
+	op->kind = OP_PLAYING;
+	media_stream_play(ch->media->stream, src);
+}
+
+static int play_begin(struct channel *ch, const char *spec, const char *text, const char *voice,
+		      channel_done_cb cb, void *arg)
+{
+	int err = media_ready(ch);
+	if (err)
+		return err;
+	if (!op_begin(ch, OP_OPENING, cb, arg))
+		return -ENOMEM;
+	uint32_t rate = ch->media->audio_rate;
+	err = text ? media_source_speak(ch->core->library, text, voice, rate, source_ready_cb, ch)
+		   : media_source_open(ch->core->library, spec, rate, source_ready_cb, ch);
+	if (err) {
+		free(ch->op);
+		ch->op = NULL;
+	}
+	return err;
+}
+
+int channel_play(struct channel *ch, const char *spec, channel_done_cb cb, void *arg)
+{
+	if (!spec || !*spec)
+		return -EINVAL;
+	return play_begin(ch, spec, NULL, NULL, cb, arg);
+}
+
+int channel_speak(struct channel *ch, const char *text, const char *voice, channel_done_cb cb,
+		  void *arg)
+{
+	if (!text)
+		return -EINVAL;
+	return play_begin(ch, NULL, text, voice, cb, arg);
+}
+
+int channel_echo(struct channel *ch, channel_done_cb cb, void *arg)
+{
+	int err = media_ready(ch);
+	if (err)
+		return err;
+	if (!op_begin(ch, OP_ECHO, cb, arg))
+		return -ENOMEM;
+	media_stream_echo(ch->media->stream, true);
+	return 0;
+}
+
+static void sleep_timer_cb(uv_timer_t *t)
+{
+	struct channel *ch = t->data;
+	core__op_finish(ch, 0);
+}
+
+int channel_sleep(struct channel *ch, uint32_t ms, channel_done_cb cb, void *arg)
+{
+	if (!channel_up(ch))
+		return -ESHUTDOWN;
+	struct channel_op *op = op_begin(ch, OP_SLEEP, cb, arg);
+	if (!op)
+		return -ENOMEM;
+	op->timer = malloc(sizeof(*op->timer));
+	if (!op->timer) {
+		free(op);
+		ch->op = NULL;
+		return -ENOMEM;
+	}
+	uv_timer_init(ch->core->loop, op->timer);
+	op->timer->data = ch;
+	uv_timer_start(op->timer, sleep_timer_cb, ms, 0);
+	return 0;
+}
+
+/* ---- media stream callbacks ---- */
+
+static void media_timeout_cb(void *arg)
+{
+	struct channel *ch = arg;
+	log_notice("[%s] no RTP for %u ms", ch->uuid, ch->media->params.timeout_ms);
+	channel_hangup(ch, CAUSE_MEDIA_TIMEOUT);
+}
+
+static void media_play_done_cb(void *arg, int status)
+{
+	struct channel *ch = arg;
+	if (ch->op && ch->op->kind == OP_PLAYING)
+		core__op_finish(ch, status);
+}
+
+const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_stream_cbs *cbs)
+{
+	memset(cbs, 0, sizeof(*cbs));
+	cbs->timeout_cb = media_timeout_cb;
+	cbs->play_done_cb = media_play_done_cb;
+	cbs->arg = ch;
+	return cbs;
+}
+
+void core__media_hangup(struct channel *ch)
+{
+	core__op_finish(ch, -ECANCELED);
+	struct channel_media *m = ch->media;
+	if (m && m->stream) {
+		struct media_stats st;
+		media_stream_stats(m->stream, &st);
+		log_info("[%s] media: %llu packets in, %llu out, %llu lost, jitter %.1f ms",
+			 ch->uuid, (unsigned long long)st.packets_in,
+			 (unsigned long long)st.packets_out, (unsigned long long)st.lost,
+			 st.jitter_ms);
+		media_stream_destroy(m->stream);
+		m->stream = NULL;
+	}
+}

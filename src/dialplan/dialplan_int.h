@@ -1,0 +1,221 @@
+/*
+ * dialplan internals shared by the files of src/dialplan: the application
+ * table, the compiled form of an XML dialplan, time-of-day conditions and
+ * the argument parsers the applications and the loader share.
+ *
+ * The engine (registry.c, args.c, expand.c, xml_load.c, xml_time.c, hunt.c)
+ * calls nothing of core but core_cause_parse(); the executor (exec.c,
+ * apps.c) is where channels are touched.
+ */
+#ifndef IRISX_DIALPLAN_INT_H
+#define IRISX_DIALPLAN_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdatomic.h>
+
+#include "dialplan.h"
+
+/* ---- applications: X(ID, name, usage, flags, check) in name order ---- */
+
+#define DIALPLAN_APPS(X)                                                                           \
+	X(ANSWER, "answer", "", 0, NULL)                                                           \
+	X(ECHO, "echo", "", 0, NULL)                                                               \
+	X(EXPORT, "export", "[nolocal:]<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)  \
+	X(HANGUP, "hangup", "[<cause>]", 0, dialplan__check_hangup)                                \
+	X(LOG, "log", "[<level>] <message>", DIALPLAN_APP_INLINE, NULL)                            \
+	X(PARK, "park", "", 0, NULL)                                                               \
+	X(PLAYBACK, "playback", "<file|tone_stream://…|silence_stream://ms>", 0,                   \
+	  dialplan__check_nonempty)                                                                \
+	X(PRE_ANSWER, "pre_answer", "", 0, NULL)                                                   \
+	X(RESPOND, "respond", "<status> [<reason>]", 0, dialplan__check_respond)                   \
+	X(RING_READY, "ring_ready", "", 0, NULL)                                                   \
+	X(SET, "set", "<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)                  \
+	X(SLEEP, "sleep", "<ms>", 0, dialplan__check_sleep)                                        \
+	X(SPEAK, "speak", "[[<engine>|]<voice>|]<text>", 0, dialplan__check_nonempty)              \
+	X(UNSET, "unset", "<name>", DIALPLAN_APP_INLINE, dialplan__check_nonempty)
+
+enum dialplan__app_id {
+#define X(id, name, usage, flags, check) DIALPLAN__APP_##id,
+	DIALPLAN_APPS(X)
+#undef X
+	    DIALPLAN__APP_COUNT
+};
+
+/* The application's position in the table. */
+enum dialplan__app_id dialplan__app_id(const struct dialplan_app *app);
+
+/*
+ * Load-time checks of an action's data when it has nothing to expand: 0, or
+ * -EINVAL with the reason in `why`.
+ */
+int dialplan__check_nonempty(const char *data, char *why, size_t why_size);
+int dialplan__check_set(const char *data, char *why, size_t why_size);
+int dialplan__check_hangup(const char *data, char *why, size_t why_size);
+int dialplan__check_respond(const char *data, char *why, size_t why_size);
+int dialplan__check_sleep(const char *data, char *why, size_t why_size);
+/* Runs the table's check for app on data (no check: 0). */
+int dialplan__app_check(const struct dialplan_app *app, const char *data, char *why,
+			size_t why_size);
+
+/* ---- argument parsers (args.c): pure ---- */
+
+/* "1000" → 1000 ms. Blanks around are allowed. 0 or -EINVAL. */
+int dialplan__parse_ms(const char *s, uint32_t *ms);
+/* "" → NORMAL_CLEARING; a cause name or Q.850 number. 0 or -EINVAL. */
+int dialplan__parse_cause(const char *s, enum core_cause *cause);
+/* "486 Busy Here" → 486 and "Busy Here" (reason empty when absent). 100-699. */
+int dialplan__parse_respond(const char *s, uint16_t *status, struct str *reason);
+/* FreeSWITCH's speak forms: "engine|voice|text", "voice|text" or "text".
+ * Absent parts are empty slices. */
+void dialplan__parse_speak(const char *s, struct str *engine, struct str *voice, struct str *text);
+/* "[level] message": a leading FreeSWITCH level name (CONSOLE, ALERT, CRIT,
+ * ERR, WARNING, NOTICE, INFO, DEBUG) picks the level; otherwise DEBUG and
+ * the whole text is the message. */
+void dialplan__parse_log(const char *s, enum log_level *level, const char **msg);
+
+/*
+ * The variable applications on any set of variables (a channel's, or a
+ * hunt's fake one): set "name=value" (empty value unsets), export (set, and
+ * append the name to export_vars), unset "name". 0 or a negative errno.
+ */
+int dialplan__var_set(const struct dialplan_vars *vars, const char *data);
+int dialplan__var_export(const struct dialplan_vars *vars, const char *data);
+int dialplan__var_unset(const struct dialplan_vars *vars, const char *data);
+/* The log application: logs `data` ([level] message), after `prefix`. */
+void dialplan__log(const char *prefix, const char *data);
+
+/* ---- time-of-day conditions (xml_time.c) ---- */
+
+enum dialplan__tfield {
+	DP_T_YEAR,
+	DP_T_YDAY,
+	DP_T_MON,
+	DP_T_MDAY,
+	DP_T_WEEK,
+	DP_T_MWEEK,
+	DP_T_WDAY,
+	DP_T_HOUR,
+	DP_T_MINUTE,
+	DP_T_MINDAY,
+	DP_T_TOD,      /* seconds of the day, [start, end) */
+	DP_T_DATETIME, /* YYYYMMDDhhmmss numbers, [start, end) */
+	DP_T_COUNT
+};
+
+struct dialplan__range {
+	int64_t lo, hi; /* lo > hi: wraps around (22-6) */
+};
+
+struct dialplan__time {
+	struct dialplan__range *ranges[DP_T_COUNT]; /* NULL: attribute absent */
+	size_t count[DP_T_COUNT];
+};
+
+/* The attribute names, indexed by enum dialplan__tfield ("minute-of-day"). */
+extern const char *const dialplan__time_attrs[DP_T_COUNT];
+
+/*
+ * Parses one time attribute's value into ranges allocated from `arena`.
+ * 0, or -EINVAL with the reason in `why`.
+ */
+int dialplan__time_parse(enum dialplan__tfield f, const char *value, struct arena *arena,
+			 struct dialplan__range **out, size_t *count, char *why, size_t why_size);
+/* Whether every attribute of t matches the broken-down time tm. */
+bool dialplan__time_match(const struct dialplan__time *t, const struct tm *tm);
+
+/* ---- the compiled dialplan ---- */
+
+enum dialplan__break { DP_BREAK_ON_FALSE, DP_BREAK_ON_TRUE, DP_BREAK_ALWAYS, DP_BREAK_NEVER };
+enum dialplan__rmode { DP_REGEX_NONE, DP_REGEX_ALL, DP_REGEX_ANY, DP_REGEX_XOR };
+
+/* One "field =~ expression" test, with its time attributes. */
+struct dialplan__test {
+	const char *field;	     /* NULL: no field (an absolute or time-only test) */
+	bool field_expand;	     /* the field holds '$': expand it, else a caller field */
+	const char *expr;	     /* as written (flags form "/re/i" included) */
+	pcre2_code *re;		     /* compiled at load; NULL when expr needs expansion */
+	uint32_t re_options;	     /* for a compile at hunt time */
+	const char *re_src;	     /* the pattern without a "/…/flags" wrapping */
+	bool expr_expand;	     /* expr holds ${…}: compiled per hunt */
+	struct dialplan__time *time; /* or NULL */
+	const char *file;
+	unsigned line;
+};
+
+struct dialplan__action {
+	const struct dialplan_app *app;
+	const char *data;
+	bool is_inline;
+	unsigned loop; /* times it is added (loop="N"), 1 by default */
+	const char *file;
+	unsigned line;
+};
+
+struct dialplan__cond {
+	enum dialplan__break brk;
+	enum dialplan__rmode rmode;
+	bool require_nested;
+	struct dialplan__test test; /* rmode NONE */
+	struct dialplan__test *regexes;
+	size_t regex_count;
+	struct dialplan__action *actions, *anti;
+	size_t action_count, anti_count;
+	struct dialplan__cond *nested;
+	size_t nested_count;
+	const char *file;
+	unsigned line;
+};
+
+struct dialplan__ext {
+	const char *name;
+	bool cont;
+	struct dialplan__cond *conds;
+	size_t cond_count;
+};
+
+struct dialplan__ctx {
+	const char *name;
+	struct dialplan__ext *exts;
+	size_t ext_count;
+};
+
+enum {
+	DIALPLAN_NEST_MAX = 16,	  /* condition nesting */
+	DIALPLAN_LOOP_MAX = 1000, /* loop="N" */
+	DIALPLAN_MATCH_LIMIT = 100000,
+};
+
+struct dialplan_xml {
+	atomic_uint refs;   /* routes on any loop hold one */
+	struct arena arena; /* everything below, strings included */
+	struct dialplan__ctx *ctxs;
+	size_t ctx_count;
+	pcre2_match_context *mctx; /* bounds backtracking on hostile input */
+	pcre2_code **codes;	   /* every compiled pattern, for the destructor */
+	size_t code_count, code_cap;
+	unsigned warnings;
+	size_t extension_count;
+};
+
+/*
+ * A condition's expression, FreeSWITCH style: "/re/flags" (i caseless,
+ * s dotall, m multiline, x extended) or a bare pattern. -EINVAL with the
+ * offending flag in *bad when a flag is unknown.
+ */
+int dialplan__regex_split(const char *expr, struct str *src, uint32_t *options, char *bad);
+
+/* Inline applications run during a hunt: set/export/unset/log. */
+int dialplan__inline_run(const struct dialplan_app *app, const struct dialplan_vars *vars,
+			 const char *data, const char *prefix);
+
+/* ---- the executor side (exec.c, apps.c): these touch channels ---- */
+
+/*
+ * Runs `app` on ch with expanded `data`: a dialplan_app_status, or a
+ * negative errno. A pending application calls cb(ch, arg, status) once.
+ */
+int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const char *data,
+		      const struct dialplan_vars *vars, channel_done_cb cb, void *arg);
+
+#endif

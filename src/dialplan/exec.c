@@ -1,0 +1,261 @@
+/*
+ * The router and the executor: the core hands every channel that reaches
+ * CS_ROUTING to route_cb, which hunts the channel's context and runs the
+ * route on the channel, one application at a time (DESIGN.md principle 2).
+ *
+ * An application either finishes at once (the next one runs in the same
+ * turn) or is pending: the executor returns to the loop and resumes from the
+ * application's channel_done_cb. When the channel hangs up the executor
+ * stops where it is; its state is freed by channel_execute's free_cb when
+ * the channel is destroyed, never earlier, so a late done callback still
+ * finds it. When the actions run out, channel_execute_done().
+ *
+ * Reload swaps the loaded dialplan; a route holds a reference to the one it
+ * came from, so calls in progress are untouched.
+ */
+#include "dialplan_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_MODULE "dialplan"
+
+struct dialplan {
+	struct core *core;
+	struct dialplan_xml *xml; /* the running dialplan (one reference) */
+};
+
+/* A channel's variables as hunting and expansion read them: the channel's
+ * own, FreeSWITCH's caller fields, then the globals. */
+struct chan_vars {
+	struct dialplan *dp;
+	struct channel *ch;
+};
+
+static const char *chan_get(void *arg, const char *name)
+{
+	struct chan_vars *cv = arg;
+	const char *v = channel_var(cv->ch, name);
+	if (v)
+		return v;
+	if (strcmp(name, "ani") == 0)
+		return cv->ch->caller_id_number;
+	return core_global_var(cv->dp->core, name);
+}
+
+static int chan_set(void *arg, const char *name, const char *value)
+{
+	struct chan_vars *cv = arg;
+	return channel_var_set(cv->ch, name, value);
+}
+
+static void chan_vars_init(struct chan_vars *cv, struct dialplan_vars *vars, struct dialplan *dp,
+			   struct channel *ch)
+{
+	cv->dp = dp;
+	cv->ch = ch;
+	*vars = (struct dialplan_vars){.get_cb = chan_get, .set_cb = chan_set, .arg = cv};
+}
+
+/* ---- the executor ---- */
+
+struct exec {
+	struct chan_vars cv;
+	struct dialplan_vars vars;
+	struct dialplan_route *route; /* owned */
+	size_t next;		      /* the next action to run */
+	bool pending;		      /* waiting for a done callback */
+};
+
+static void exec_free(void *state)
+{
+	struct exec *e = state;
+	dialplan_route_destroy(e->route);
+	free(e);
+}
+
+static void exec_run(struct exec *e);
+
+static void exec_done(struct channel *ch, void *arg, int status)
+{
+	struct exec *e = arg;
+	const struct dialplan_action *a = &e->route->actions[e->next - 1];
+
+	if (!e->pending) {
+		log_warn("%s %s: a second completion (ignored)", ch->uuid, a->app->name);
+		return;
+	}
+	e->pending = false;
+	if (status < 0 && status != -ECANCELED)
+		log_warn("%s %s failed: %s", ch->uuid, a->app->name, strerror(-status));
+	exec_run(e);
+}
+
+static void exec_run(struct exec *e)
+{
+	struct channel *ch = e->cv.ch;
+	struct buf data;
+
+	buf_init(&data);
+	while (e->next < e->route->count) {
+		if (!channel_up(ch))
+			goto out;
+		const struct dialplan_action *a = &e->route->actions[e->next++];
+		buf_reset(&data);
+		int rc = dialplan_expand(str_from_cstr(a->data), a->captures, &e->vars, &data);
+		if (rc == -ENOMEM) {
+			log_err("%s out of memory expanding %s's data", ch->uuid, a->app->name);
+			channel_hangup(ch, CAUSE_DESTINATION_OUT_OF_ORDER);
+			goto out;
+		}
+		if (rc == -E2BIG)
+			log_warn("%s %s:%u: %s's data expanded past %d bytes (cut)", ch->uuid,
+				 a->file, a->line, a->app->name, DIALPLAN_EXPAND_MAX);
+		const char *d = data.p ? data.p : "";
+		log_info("EXECUTE [depth=0] %s %s(%s)", ch->uuid, a->app->name, d);
+		rc = dialplan__app_run(ch, a->app, d, &e->vars, exec_done, e);
+		if (rc == DIALPLAN_APP_PENDING) {
+			e->pending = true;
+			goto out;
+		}
+		if (rc == DIALPLAN_APP_STOP)
+			goto out;
+		if (rc < 0)
+			log_warn("%s %s:%u: %s(%s) failed: %s", ch->uuid, a->file, a->line,
+				 a->app->name, d, strerror(-rc));
+	}
+	if (channel_up(ch))
+		channel_execute_done(ch);
+out:
+	buf_fini(&data);
+}
+
+/* ---- the router ---- */
+
+static void route_cb(void *arg, struct channel *ch)
+{
+	struct dialplan *dp = arg;
+	const char *context = ch->context && *ch->context ? ch->context : "default";
+	struct exec *e = calloc(1, sizeof(*e));
+
+	if (!e) {
+		log_err("%s out of memory routing the call", ch->uuid);
+		channel_hangup(ch, CAUSE_DESTINATION_OUT_OF_ORDER);
+		return;
+	}
+	chan_vars_init(&e->cv, &e->vars, dp, ch);
+	log_info("%s processing %s <%s>->%s in context %s", ch->uuid,
+		 ch->caller_id_name ? ch->caller_id_name : "",
+		 ch->caller_id_number ? ch->caller_id_number : "",
+		 ch->destination_number ? ch->destination_number : "", context);
+
+	struct dialplan_hunt in = {
+	    .context = context,
+	    .vars = &e->vars,
+	    .now = (time_t)(clock_wall_us() / 1000000),
+	    .log_prefix = ch->uuid,
+	};
+	int rc = dialplan_xml_hunt(dp->xml, &in, &e->route);
+	if (rc) {
+		free(e);
+		if (rc == -ESRCH)
+			log_warn("%s context '%s' not found", ch->uuid, context);
+		else if (rc == -ENOENT)
+			log_notice("%s no route for '%s' in context %s", ch->uuid,
+				   ch->destination_number ? ch->destination_number : "", context);
+		else
+			log_err("%s hunting failed: %s", ch->uuid, strerror(-rc));
+		channel_hangup(ch, rc == -ENOMEM ? CAUSE_DESTINATION_OUT_OF_ORDER
+						 : CAUSE_NO_ROUTE_DESTINATION);
+		return;
+	}
+	channel_execute(ch, e, exec_free);
+	exec_run(e);
+}
+
+static int reload_cb(void *arg, const struct config *cfg)
+{
+	char err[512];
+	return dialplan_reload(arg, cfg, err, sizeof(err));
+}
+
+static void log_loaded(const struct dialplan_xml *x, const char *what)
+{
+	log_notice("dialplan %s: %zu contexts, %zu extensions, %zu regular expressions (%u "
+		   "warnings)",
+		   what, x->ctx_count, x->extension_count, x->code_count, x->warnings);
+}
+
+int dialplan_create(struct dialplan **out, struct core *core, const struct config *cfg, char *err,
+		    size_t err_size)
+{
+	struct dialplan *dp;
+	int rc;
+
+	if (!out || !core || !cfg)
+		return -EINVAL;
+	if (!(dp = calloc(1, sizeof(*dp))))
+		return -ENOMEM;
+	dp->core = core;
+	if ((rc = dialplan_xml_create(&dp->xml, cfg, err, err_size)) != 0) {
+		free(dp);
+		return rc;
+	}
+	log_loaded(dp->xml, "loaded");
+	core_set_router(core, &(struct core_router){
+				  .route_cb = route_cb,
+				  .reload_cb = reload_cb,
+				  .arg = dp,
+			      });
+	*out = dp;
+	return 0;
+}
+
+int dialplan_reload(struct dialplan *dp, const struct config *cfg, char *err, size_t err_size)
+{
+	struct dialplan_xml *x;
+	int rc = dialplan_xml_create(&x, cfg, err, err_size);
+
+	if (rc) {
+		log_err("dialplan reload failed, the running dialplan stays: %s",
+			err && err_size ? err : strerror(-rc));
+		return rc;
+	}
+	dialplan_xml_unref(dp->xml);
+	dp->xml = x;
+	log_loaded(x, "reloaded");
+	return 0;
+}
+
+void dialplan_destroy(struct dialplan *dp)
+{
+	if (!dp)
+		return;
+	dialplan_xml_unref(dp->xml);
+	free(dp);
+}
+
+int dialplan_app_execute(struct dialplan *dp, struct channel *ch, const char *name,
+			 const char *data, channel_done_cb cb, void *arg)
+{
+	const struct dialplan_app *app = dialplan_app_find(name);
+	struct chan_vars cv;
+	struct dialplan_vars vars;
+	struct buf buf;
+
+	if (!dp || !ch)
+		return -EINVAL;
+	if (!app)
+		return -ENOENT;
+	chan_vars_init(&cv, &vars, dp, ch);
+	buf_init(&buf);
+	int rc = dialplan_expand(str_from_cstr(data), NULL, &vars, &buf);
+	if (rc != -ENOMEM) {
+		const char *d = buf.p ? buf.p : "";
+		log_info("EXECUTE [depth=0] %s %s(%s)", ch->uuid, app->name, d);
+		rc = dialplan__app_run(ch, app, d, &vars, cb, arg);
+	}
+	buf_fini(&buf);
+	return rc;
+}

@@ -1,0 +1,492 @@
+/*
+ * The router and the executor, against a stand-in for core's channel API
+ * defined in this file (the functions core.h declares for applications).
+ * A fake channel records what the applications asked of it; pending media
+ * operations are finished by the test, as the media tick would. Checks the
+ * order of execution, resuming from done callbacks, a hangup while pending,
+ * no route, reload keeping the old dialplan on error, and execute-one.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "test_dialplan_util.h"
+
+/* ---- the stand-in core ---- */
+
+struct fake_chan {
+	struct channel ch;
+	bool up, answered, parked, executing, done;
+	struct buf calls; /* "answer;play(x);…" */
+	channel_done_cb cb;
+	void *cb_arg;
+	void *state;
+	void (*free_cb)(void *state);
+	int answer_rc, play_rc;
+	struct fake_vars vars;
+};
+
+static struct core_router router;
+static int fake_core_anchor;
+#define FAKE_CORE ((struct core *)&fake_core_anchor)
+
+static struct fake_chan *fc(const struct channel *ch)
+{
+	return container_of(ch, struct fake_chan, ch);
+}
+
+static void called(struct channel *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void called(struct channel *ch, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&fc(ch)->calls, fmt, ap);
+	va_end(ap);
+	buf_append_cstr(&fc(ch)->calls, ";");
+}
+
+static int start(struct channel *ch, channel_done_cb cb, void *arg)
+{
+	struct fake_chan *f = fc(ch);
+	if (f->cb)
+		fail_msg("a second media operation while one is pending");
+	f->cb = cb;
+	f->cb_arg = arg;
+	return 0;
+}
+
+void core_set_router(struct core *core, const struct core_router *r)
+{
+	assert_ptr_equal(core, FAKE_CORE);
+	router = *r;
+}
+
+const char *core_global_var(const struct core *core, const char *name)
+{
+	return strcmp(name, "domain") == 0 ? "example.org" : NULL;
+}
+
+void channel_execute(struct channel *ch, void *state, void (*free_cb)(void *state))
+{
+	fc(ch)->executing = true;
+	fc(ch)->state = state;
+	fc(ch)->free_cb = free_cb;
+}
+
+void channel_execute_done(struct channel *ch)
+{
+	assert_false(fc(ch)->done);
+	fc(ch)->done = true;
+}
+
+void channel_park(struct channel *ch)
+{
+	fc(ch)->parked = true;
+	called(ch, "park");
+}
+
+bool channel_up(const struct channel *ch)
+{
+	return fc(ch)->up;
+}
+
+void channel_hangup(struct channel *ch, enum core_cause cause)
+{
+	fc(ch)->up = false;
+	ch->cause = cause;
+	called(ch, "hangup(%s)", core_cause_name(cause));
+}
+
+int channel_answer(struct channel *ch)
+{
+	called(ch, "answer");
+	if (fc(ch)->answer_rc == -EPROTO)
+		channel_hangup(ch, CAUSE_INCOMPATIBLE_DESTINATION);
+	fc(ch)->answered = fc(ch)->answer_rc == 0;
+	return fc(ch)->answer_rc;
+}
+
+int channel_pre_answer(struct channel *ch)
+{
+	called(ch, "pre_answer");
+	return 0;
+}
+
+int channel_ring_ready(struct channel *ch)
+{
+	called(ch, "ring_ready");
+	return 0;
+}
+
+int channel_respond(struct channel *ch, uint16_t status, const char *reason)
+{
+	called(ch, "respond(%u,%s)", status, reason ? reason : "-");
+	channel_hangup(ch, core_cause_from_sip(status));
+	return 0;
+}
+
+int channel_play(struct channel *ch, const char *spec, channel_done_cb cb, void *arg)
+{
+	called(ch, "play(%s)", spec);
+	return fc(ch)->play_rc ? fc(ch)->play_rc : start(ch, cb, arg);
+}
+
+int channel_speak(struct channel *ch, const char *text, const char *voice, channel_done_cb cb,
+		  void *arg)
+{
+	called(ch, "speak(%s,%s)", voice ? voice : "-", text);
+	return start(ch, cb, arg);
+}
+
+int channel_echo(struct channel *ch, channel_done_cb cb, void *arg)
+{
+	called(ch, "echo");
+	return start(ch, cb, arg);
+}
+
+int channel_sleep(struct channel *ch, uint32_t ms, channel_done_cb cb, void *arg)
+{
+	called(ch, "sleep(%u)", ms);
+	return start(ch, cb, arg);
+}
+
+const char *channel_var(const struct channel *ch, const char *name)
+{
+	if (strcmp(name, "uuid") == 0)
+		return ch->uuid;
+	if (strcmp(name, "destination_number") == 0)
+		return ch->destination_number;
+	if (strcmp(name, "caller_id_number") == 0)
+		return ch->caller_id_number;
+	return fake_get(&fc(ch)->vars, name);
+}
+
+int channel_var_set(struct channel *ch, const char *name, const char *value)
+{
+	return fake_set(&fc(ch)->vars, name, value);
+}
+
+/* Finishes the pending media operation with `status`, as the media tick does. */
+static void finish(struct fake_chan *f, int status)
+{
+	channel_done_cb cb = f->cb;
+	assert_non_null(cb);
+	f->cb = NULL;
+	cb(&f->ch, f->cb_arg, status);
+}
+
+static void chan_init(struct fake_chan *f, const char *context, const char *dest)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->ch.uuid, sizeof(f->ch.uuid), "0a0b0c0d-0000-4000-8000-000000000001");
+	f->ch.context = context;
+	f->ch.destination_number = dest;
+	f->ch.caller_id_number = "+15550001111";
+	f->ch.caller_id_name = "Alice";
+	f->ch.state = CS_ROUTING;
+	f->up = true;
+	arena_init(&f->ch.arena, 0);
+	buf_init(&f->calls);
+	fake_init(&f->vars, "");
+}
+
+/* What the channel's destruction does: the executor's state goes. */
+static void chan_fini(struct fake_chan *f)
+{
+	if (f->free_cb)
+		f->free_cb(f->state);
+	arena_fini(&f->ch.arena);
+	buf_fini(&f->calls);
+	fake_fini(&f->vars);
+}
+
+static const char *calls(struct fake_chan *f)
+{
+	return f->calls.p ? f->calls.p : "";
+}
+
+/* ---- a dialplan on disk ---- */
+
+static const char test_plan[] =
+    "<include><context name=\"default\">\n"
+    "<extension name=\"flow\">\n"
+    " <condition field=\"destination_number\" expression=\"^(1\\d\\d)$\">\n"
+    "  <action application=\"answer\"/>\n"
+    "  <action application=\"set\" data=\"greeting=hello ${caller_id_number} at ${domain}\"/>\n"
+    "  <action application=\"sleep\" data=\"0\"/>\n"
+    "  <action application=\"playback\" data=\"prompts/$1.wav\"/>\n"
+    "  <action application=\"speak\" data=\"espeak|en|${greeting}\"/>\n"
+    "  <action application=\"sleep\" data=\"250\"/>\n"
+    " </condition>\n"
+    "</extension>\n"
+    "<extension name=\"busy\">\n"
+    " <condition field=\"destination_number\" expression=\"^200$\">\n"
+    "  <action application=\"respond\" data=\"486 Busy Here\"/>\n"
+    "  <action application=\"log\" data=\"ERR never runs\"/>\n"
+    " </condition>\n"
+    "</extension>\n"
+    "<extension name=\"hangup\">\n"
+    " <condition field=\"destination_number\" expression=\"^201$\">\n"
+    "  <action application=\"ring_ready\"/>\n"
+    "  <action application=\"pre_answer\"/>\n"
+    "  <action application=\"hangup\" data=\"USER_BUSY\"/>\n"
+    "  <action application=\"answer\"/>\n"
+    " </condition>\n"
+    "</extension>\n"
+    "<extension name=\"park\">\n"
+    " <condition field=\"destination_number\" expression=\"^202$\">\n"
+    "  <action application=\"echo\"/>\n"
+    "  <action application=\"park\"/>\n"
+    "  <action application=\"answer\"/>\n"
+    " </condition>\n"
+    "</extension>\n"
+    "</context></include>\n";
+
+#define CTX_ECHO                                                                                   \
+	"<include><context name=\"default\"><extension name=\"e\">"                                \
+	"<condition field=\"destination_number\" expression=\"^201$\">"                            \
+	"<action application=\"echo\"/></condition></extension></context></include>"
+
+static struct config *config_of(const char *plan, char **dir)
+{
+	struct config *cfg;
+	char err[512];
+
+	*dir = tree_create();
+	tree_write(*dir, "freeswitch.xml", DP_ROOT_XML);
+	tree_write(*dir, "dialplan/test.xml", plan);
+	assert_int_equal(config_load(&cfg, *dir, NULL, err, sizeof(err)), 0);
+	return cfg;
+}
+
+static struct dialplan *create(const char *plan)
+{
+	struct dialplan *dp;
+	char err[512], *dir;
+	struct config *cfg = config_of(plan, &dir);
+
+	memset(&router, 0, sizeof(router));
+	assert_int_equal(dialplan_create(&dp, FAKE_CORE, cfg, err, sizeof(err)), 0);
+	config_free(cfg); /* the dialplan keeps nothing of it */
+	tree_remove(dir);
+	assert_non_null(router.route_cb);
+	assert_ptr_equal(router.arg, dp);
+	return dp;
+}
+
+static void test_flow(void **state)
+{
+	struct dialplan *dp = create(test_plan);
+	struct fake_chan f;
+	struct capture cap;
+
+	chan_init(&f, "default", "123");
+	log_set_level(LOG_INFO);
+	capture_begin(&cap);
+	router.route_cb(router.arg, &f.ch);
+	char *log = capture_end(&cap);
+	log_set_level(LOG_WARNING);
+	assert_true(f.executing);
+	/* answer, set and sleep 0 finish at once; playback is pending */
+	assert_string_equal(calls(&f), "answer;play(prompts/123.wav);");
+	assert_string_equal(fake_get(&f.vars, "greeting"), "hello +15550001111 at example.org");
+	assert_non_null(strstr(log, "EXECUTE [depth=0] 0a0b0c0d-0000-4000-8000-000000000001 "
+				    "answer()"));
+	assert_non_null(strstr(log, "EXECUTE [depth=0] 0a0b0c0d-0000-4000-8000-000000000001 "
+				    "playback(prompts/123.wav)"));
+	assert_null(strstr(log, "speak("));
+	free(log);
+
+	finish(&f, 0);
+	assert_string_equal(calls(&f),
+			    "answer;play(prompts/123.wav);speak(en,hello +15550001111 at "
+			    "example.org);");
+	/* a stopped operation (uuid_break) lets the dialplan go on */
+	finish(&f, -ECANCELED);
+	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("sleep(250);"), "sleep(250);");
+	assert_false(f.done);
+	finish(&f, 0);
+	assert_true(f.done); /* out of actions */
+	assert_true(f.up);
+	chan_fini(&f);
+	dialplan_destroy(dp);
+}
+
+static void test_hangup_while_pending(void **state)
+{
+	struct dialplan *dp = create(test_plan);
+	struct fake_chan f;
+
+	chan_init(&f, "default", "150");
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "answer;play(prompts/150.wav);");
+	channel_hangup(&f.ch, CAUSE_NORMAL_CLEARING); /* the caller hangs up */
+	finish(&f, -ECANCELED);
+	assert_string_equal(calls(&f), "answer;play(prompts/150.wav);hangup(NORMAL_CLEARING);");
+	assert_false(f.done);
+	assert_null(f.cb);
+	chan_fini(&f); /* frees the executor; ASan reports a leak otherwise */
+	dialplan_destroy(dp);
+}
+
+static void test_stop_apps(void **state)
+{
+	struct dialplan *dp = create(test_plan);
+	struct fake_chan f;
+
+	chan_init(&f, "default", "200");
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "respond(486,Busy Here);hangup(USER_BUSY);");
+	assert_false(f.done);
+	chan_fini(&f);
+
+	chan_init(&f, "default", "201");
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "ring_ready;pre_answer;hangup(USER_BUSY);");
+	assert_int_equal(f.ch.cause, CAUSE_USER_BUSY);
+	assert_false(f.done);
+	chan_fini(&f);
+
+	chan_init(&f, "default", "202");
+	router.route_cb(router.arg, &f.ch);
+	finish(&f, -ECANCELED); /* echo stopped */
+	assert_string_equal(calls(&f), "echo;park;");
+	assert_true(f.parked);
+	assert_false(f.done);
+	chan_fini(&f);
+	dialplan_destroy(dp);
+}
+
+/* A failing application is logged and the next one runs; an answer that
+ * ended the call (no codec) ends the executor. */
+static void test_failures(void **state)
+{
+	struct dialplan *dp = create(test_plan);
+	struct fake_chan f;
+
+	chan_init(&f, "default", "123");
+	f.play_rc = -ENOENT;
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f),
+			    "answer;play(prompts/123.wav);speak(en,hello +15550001111 at "
+			    "example.org);");
+	chan_fini(&f);
+
+	chan_init(&f, "default", "123");
+	f.answer_rc = -EPROTO;
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "answer;hangup(INCOMPATIBLE_DESTINATION);");
+	assert_false(f.done);
+	chan_fini(&f);
+	dialplan_destroy(dp);
+}
+
+static void test_no_route(void **state)
+{
+	struct dialplan *dp = create(test_plan);
+	struct fake_chan f;
+
+	chan_init(&f, "default", "999");
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "hangup(NO_ROUTE_DESTINATION);");
+	assert_false(f.executing);
+	chan_fini(&f);
+
+	chan_init(&f, "nowhere", "123");
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "hangup(NO_ROUTE_DESTINATION);");
+	chan_fini(&f);
+
+	chan_init(&f, NULL, "123"); /* no context: default */
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "answer;play(prompts/123.wav);");
+	chan_fini(&f);
+	dialplan_destroy(dp);
+}
+
+static void test_reload(void **state)
+{
+	struct dialplan *dp = create(test_plan);
+	struct fake_chan old, f;
+	struct config *cfg;
+	char err[512], *dir;
+
+	/* a call in progress on the first dialplan */
+	chan_init(&old, "default", "123");
+	router.route_cb(router.arg, &old.ch);
+
+	cfg = config_of("<include><context name=\"default\"><extension name=\"x\">"
+			"<condition field=\"destination_number\" expression=\"^(\"/>"
+			"</extension></context></include>",
+			&dir);
+	struct capture cap;
+	capture_begin(&cap);
+	assert_int_equal(router.reload_cb(router.arg, cfg), -EINVAL);
+	char *log = capture_end(&cap);
+	assert_non_null(strstr(log, "dialplan reload failed, the running dialplan stays: "));
+	assert_non_null(strstr(log, "dialplan/test.xml:1: bad regular expression '^('"));
+	free(log);
+	config_free(cfg);
+	tree_remove(dir);
+
+	chan_init(&f, "default", "201");
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "ring_ready;pre_answer;hangup(USER_BUSY);");
+	chan_fini(&f);
+
+	cfg = config_of(CTX_ECHO, &dir);
+	assert_int_equal(dialplan_reload(dp, cfg, err, sizeof(err)), 0);
+	config_free(cfg);
+	tree_remove(dir);
+	chan_init(&f, "default", "201");
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "echo;");
+	finish(&f, 0);
+	assert_true(f.done);
+	chan_fini(&f);
+
+	/* the call from before the reload finishes on its own route */
+	finish(&old, 0);
+	assert_non_null(strstr(calls(&old), "speak(en,hello"));
+	chan_fini(&old);
+	dialplan_destroy(dp);
+}
+
+static void test_execute_one(void **state)
+{
+	struct dialplan *dp = create(test_plan);
+	struct fake_chan f;
+
+	chan_init(&f, "default", "123");
+	fake_set(&f.vars, "file", "music.wav");
+	assert_int_equal(dialplan_app_execute(dp, &f.ch, "playback", "/s/${file}", NULL, NULL),
+			 DIALPLAN_APP_PENDING);
+	assert_string_equal(calls(&f), "play(/s/music.wav);");
+	f.cb = NULL;
+	assert_int_equal(dialplan_app_execute(dp, &f.ch, "set", "a=$1 ${domain}", NULL, NULL),
+			 DIALPLAN_APP_DONE);
+	assert_string_equal(fake_get(&f.vars, "a"), "$1 example.org");
+	assert_int_equal(dialplan_app_execute(dp, &f.ch, "bridge", "user/1000", NULL, NULL),
+			 -ENOENT);
+	assert_int_equal(dialplan_app_execute(dp, &f.ch, "sleep", "soon", NULL, NULL), -EINVAL);
+	assert_int_equal(dialplan_app_execute(dp, &f.ch, "respond", "200", NULL, NULL), -EINVAL);
+	assert_int_equal(dialplan_app_execute(dp, &f.ch, "hangup", "", NULL, NULL),
+			 DIALPLAN_APP_STOP);
+	assert_int_equal(f.ch.cause, CAUSE_NORMAL_CLEARING);
+	chan_fini(&f);
+	dialplan_destroy(dp);
+}
+
+int main(void)
+{
+	log_set_level(LOG_WARNING);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_flow),	cmocka_unit_test(test_hangup_while_pending),
+	    cmocka_unit_test(test_stop_apps),	cmocka_unit_test(test_failures),
+	    cmocka_unit_test(test_no_route),	cmocka_unit_test(test_reload),
+	    cmocka_unit_test(test_execute_one),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
