@@ -9,11 +9,14 @@
 #   2. INVITE -> 100 -> 404 -> ACK at a fixed rate with SIPp: calls/s, failed
 #      calls, retransmissions, latency to the 100 and to the 404 (from SIPp's
 #      short message trace, which has microsecond timestamps);
-#   3. bench_sip_parse, if it was built.
+#   3. bench_sip_parse, if it was built;
+#   4. calls with media: bench/run_media.sh, with its own irisx (concurrent
+#      calls with RTP, pacing, calls/s with a 2 s prompt); BENCH_MEDIA=0
+#      leaves it out.
 # During each load it reads irisx's CPU time (utime + stime in /proc/PID/stat)
 # and memory (VmRSS, VmHWM in /proc/PID/status). It prints a table ending in
 # "key: value" lines and writes the same to bench/out/latest.txt. About a
-# minute in all with the defaults.
+# minute in all with the defaults, plus about three for the media section.
 #
 # Environment (default): BENCH_OPTIONS_SECONDS (10), BENCH_OPTIONS_WINDOW (64),
 # BENCH_OPTIONS_SOCKETS (2), BENCH_INVITE_RATE (500), BENCH_INVITE_CALLS (10000).
@@ -284,6 +287,20 @@ row()
 } >"$T_DIR/table.txt"
 
 t_alive "$IRISX_PID" && irisx_stop
+
+# --- 4. calls with media -------------------------------------------------------------
+if [ "${BENCH_MEDIA:-1}" != 0 ]; then
+	t_log "calls with media: bench/run_media.sh"
+	bash "$src/bench/run_media.sh" "$build" >"$T_DIR/media.txt" || {
+		t_fail "bench/run_media.sh failed"
+		bench_ok=0
+	}
+	{
+		printf '\n'
+		cat "$T_DIR/media.txt"
+	} >>"$T_DIR/table.txt"
+fi
+
 mkdir -p "$src/bench/out"
 cp "$T_DIR/table.txt" "$src/bench/out/latest.txt"
 printf '\n' >&2

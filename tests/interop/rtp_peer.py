@@ -114,18 +114,37 @@ def g711_encode(samples, pt):
 
 
 def wav_read(path):
-    """(rate, samples) of a 16-bit PCM WAV; the first channel if several."""
-    with wave.open(path, "rb") as w:
-        if w.getsampwidth() != 2:
-            raise ValueError("%s: %d-byte samples, expected 16-bit" % (path, w.getsampwidth()))
-        rate, ch = w.getframerate(), w.getnchannels()
-        data = array.array("h")
-        data.frombytes(w.readframes(w.getnframes()))
+    """(rate, samples) of a 16-bit PCM WAV (plain or WAVE_FORMAT_EXTENSIBLE,
+    which the wave module of older pythons refuses); the first channel if
+    there are several."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    if blob[:4] != b"RIFF" or blob[8:12] != b"WAVE":
+        raise ValueError("%s: not a RIFF/WAVE file" % path)
+    pos, fmt, data = 12, None, None
+    while pos + 8 <= len(blob):
+        cid, size = blob[pos:pos + 4], struct.unpack("<I", blob[pos + 4:pos + 8])[0]
+        body = blob[pos + 8:pos + 8 + size]
+        if cid == b"fmt ":
+            fmt = body
+        elif cid == b"data":
+            data = body
+            break
+        pos += 8 + size + (size & 1)
+    if fmt is None or data is None or len(fmt) < 16:
+        raise ValueError("%s: no fmt or data chunk" % path)
+    tag, ch, rate, _, _, bits = struct.unpack("<HHIIHH", fmt[:16])
+    if tag == 0xFFFE and len(fmt) >= 26:
+        tag = struct.unpack("<H", fmt[24:26])[0]  # the sub-format GUID's first field
+    if tag != 1 or bits != 16:
+        raise ValueError("%s: format %d with %d-bit samples, expected 16-bit PCM" % (path, tag, bits))
+    samples = array.array("h")
+    samples.frombytes(data[:len(data) - len(data) % 2])
     if sys.byteorder == "big":
-        data.byteswap()
+        samples.byteswap()
     if ch > 1:
-        data = data[::ch]
-    return rate, list(data)
+        samples = samples[::ch]
+    return rate, list(samples)
 
 
 def wav_write(path, rate, samples):
@@ -365,6 +384,23 @@ def stream_stats(pkts):
 # ---------------------------------------------------------------------------
 
 
+# Linux's SO_TIMESTAMPNS (asm-generic/socket.h): the kernel stamps each
+# datagram with CLOCK_REALTIME on arrival, so the gaps we measure are irisx's
+# and the network's, not this process's scheduling on a loaded host.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_CMSG_TS = socket.CMSG_SPACE(16)
+
+
+def _recv_stamped(s):
+    """(data, addr, arrival wall-clock time) of one datagram."""
+    data, anc, _, addr = s.recvmsg(4096, _CMSG_TS)
+    for level, kind, payload in anc:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
+            sec, nsec = struct.unpack("qq", payload[:16])
+            return data, addr, sec + nsec / 1e9
+    return data, addr, time.time()
+
+
 def _bind_pair(ip, port):
     fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
     socks = []
@@ -373,6 +409,10 @@ def _bind_pair(ip, port):
             s = socket.socket(fam, socket.SOCK_DGRAM)
             socks.append(s)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            try:
+                s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            except OSError:
+                pass
             s.bind((ip, p))
             s.setblocking(False)
     except OSError:
@@ -504,12 +544,11 @@ def cmd_run(args):
         for s in ready:
             while True:
                 try:
-                    data, addr = s.recvfrom(4096)
+                    data, addr, t = _recv_stamped(s)
                 except (BlockingIOError, InterruptedError):
                     break
                 except OSError:
                     break
-                t = wall(time.monotonic())
                 if s is rtcp:
                     rtcp_rx.append([round(t, 6), addr[0], addr[1], data[1] if len(data) > 1 else -1,
                                     len(data)])
@@ -552,7 +591,10 @@ def cmd_analyze(args):
     rec = rec_load(args.recording)
     pts = {int(x) for x in args.pt.split(",")} if args.pt else None
     pkts = rec_packets(rec, args.t_from, args.t_to, pts, args.src_port)
-    out = {"sent": rec.get("sent", 0), "rtcp_packets": len(rec.get("rtcp", []))}
+    rtcp = rec.get("rtcp", [])
+    out = {"sent": rec.get("sent", 0), "rtcp_packets": len(rtcp)}
+    if rtcp:
+        out["rtcp_sources"] = ",".join(sorted({"%s:%d" % (r[1], r[2]) for r in rtcp}))
     if rec.get("sent_first"):
         out["sent_first"] = "%.6f" % rec["sent_first"]
         out["sent_last"] = "%.6f" % rec["sent_last"]
@@ -668,6 +710,21 @@ def cmd_resample(args):
     return 0
 
 
+def cmd_g711_wav(args):
+    """A G.711 WAV (format 7 µ-law or 6 A-law, 8 kHz mono) of any 16-bit WAV:
+    what SIPp's rtp_stream sends as is, 160 bytes a packet."""
+    data = g711_encode(wav_read_8k(args.input), args.pt)
+    fmt = struct.pack("<HHIIHHH", 7 if args.pt == 0 else 6, 1, RATE, RATE, 1, 8, 0)
+    fact = struct.pack("<I", len(data))
+    body = (b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"fact" +
+            struct.pack("<I", 4) + fact + b"data" + struct.pack("<I", len(data)) + data)
+    if len(data) % 2:
+        body += b"\0"
+    with open(args.output, "wb") as f:
+        f.write(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -729,9 +786,14 @@ def main():
     s.add_argument("--rate", type=int, default=8000)
     s.add_argument("--normalize", type=float, help="peak level in dBFS")
 
+    g = sub.add_parser("g711-wav", help="encode a WAV as a G.711 WAV (for SIPp's rtp_stream)")
+    g.add_argument("input")
+    g.add_argument("output")
+    g.add_argument("--pt", type=int, default=0, choices=(0, 8))
+
     args = ap.parse_args()
     fn = {"run": cmd_run, "analyze": cmd_analyze, "corr": cmd_corr, "info": cmd_info,
-          "tone": cmd_tone, "resample": cmd_resample}[args.cmd]
+          "tone": cmd_tone, "resample": cmd_resample, "g711-wav": cmd_g711_wav}[args.cmd]
     sys.exit(fn(args) or 0)
 
 

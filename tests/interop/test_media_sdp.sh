@@ -7,7 +7,8 @@
 #   late      an INVITE without SDP -> irisx offers in its 200 (PCMU among
 #             its codecs), we answer in the ACK, and the prompt flows to us;
 #   hold      re-INVITE a=sendonly -> 200 with a=recvonly and irisx's packets
-#             stop; a=sendrecv -> they resume; the same with c=0.0.0.0;
+#             stop; a=sendrecv -> they resume; the same with c=0.0.0.0; RTCP
+#             came from irisx's RTP port + 1 to ours + 1 during the call;
 #   symmetric irisx first sends to the address in the offer, then, once our
 #             packets arrive from another port, to that port (RFC 4961);
 #   timeout   with rtp-timeout-sec=3 and our RTP stopped, irisx hangs up
@@ -141,6 +142,13 @@ if trace_match hold "^>INVITE/INVITE (<1[0-9][0-9]/INVITE )*<200/INVITE >ACK/ACK
 			t_fail "hold: the answer to re-INVITE $n (a=sendrecv) is not sendrecv"
 		fi
 	done
+	# RTCP (RFC 3550 §6.2: every 5 s or so, the first sooner) from the
+	# port above irisx's RTP port to the one above ours.
+	rtp_peer_analyze hold
+	a1=$(trace_body hold "<200/INVITE" 1)
+	rtcp_from=127.0.0.1:$(($(sdp_media_line "$a1" | awk '{ print $2 }') + 1))
+	media_expect "hold: RTCP" rtcp_packets ">=" 1
+	media_expect_is "hold: RTCP" rtcp_sources "$rtcp_from" "the answer's RTP port + 1"
 	t_ack=$(trace_when hold ">ACK/ACK" 1)
 	for step in "1 sendrecv" "2 held by a=sendonly" "3 resumed" "4 held by c=0.0.0.0" "5 resumed"; do
 		read -r n what <<<"$step"
@@ -175,11 +183,11 @@ if trace_match sym '^>INVITE/INVITE (<1[0-9][0-9]/INVITE )*<200/INVITE >ACK/ACK 
 	else
 		rtp_peer_analyze symA --to "$b_first"
 		media_expect "symmetric: to the offer's address before our RTP" packets ">=" 30
-		rtp_peer_analyze symA --from "$(plus "$b_first" 0.1)"
+		rtp_peer_analyze symA --from "$(plus "$b_first" 0.3)"
 		media_expect "symmetric: to the offer's address once our RTP came from elsewhere" \
 			packets "==" 0
-		rtp_peer_analyze symB --from "$(plus "$b_first" 0.1)" --to "$t_bye"
-		media_expect "symmetric: to our RTP's source port" packets ">=" 75
+		rtp_peer_analyze symB --from "$(plus "$b_first" 0.3)" --to "$t_bye"
+		media_expect "symmetric: to our RTP's source port" packets ">=" 65
 		media_between "symmetric: to our RTP's source port" rate 49 51
 	fi
 fi
