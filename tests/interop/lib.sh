@@ -275,7 +275,7 @@ irisx_start()
 		IRISX_PID=$!
 		T_PIDS+=("$IRISX_PID")
 		for ((i = 0; i < 200; i++)); do
-			if grep -q 'irisx ready' "$IRISX_LOG"; then
+			if grep -qs 'irisx ready' "$IRISX_LOG"; then
 				t_log "irisx pid $IRISX_PID ready on $ip internal $IRISX_INT_PORT" \
 					"external $IRISX_EXT_PORT (rtp $rtp-$((rtp + 199)))"
 				return 0
@@ -290,7 +290,7 @@ irisx_start()
 		wait "$IRISX_PID"
 		T_RC=$?
 		t_forget "$IRISX_PID"
-		if grep -qiE 'address already in use|EADDRINUSE' "$IRISX_LOG" && [ "$attempt" -lt 3 ]; then
+		if grep -qsiE 'address already in use|EADDRINUSE' "$IRISX_LOG" && [ "$attempt" -lt 3 ]; then
 			t_log "a port was taken meanwhile; retrying on new ports"
 			continue
 		fi
