@@ -289,4 +289,101 @@ int channel_sleep(struct channel *ch, uint32_t ms, channel_done_cb cb, void *arg
 /* Stops what channel_play/speak/echo/sleep is doing (their callback gets -ECANCELED). */
 void channel_stop_media(struct channel *ch);
 
+/* ======================================================================== */
+/* Events (one model for every door: ESL, WebSocket, webhooks)               */
+/* ======================================================================== */
+
+/*
+ * An event: a name (FreeSWITCH's: CHANNEL_CREATE, BACKGROUND_JOB, CUSTOM with
+ * an Event-Subclass), ordered headers and an optional body. Built by its
+ * creator, then fired: from then on it is immutable and shared by reference
+ * count between the ring and every subscriber's queue.
+ */
+struct core_event;
+
+int core_event_create(struct core_event **out, const char *name, const char *subclass);
+/* Appends a header (value formatted); -ENOMEM. Headers keep their order. */
+int core_event_add_header(struct core_event *ev, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int core_event_set_body(struct core_event *ev, const char *body, size_t len);
+struct core_event *core_event_ref(struct core_event *ev);
+void core_event_unref(struct core_event *ev);
+
+const char *core_event_name(const struct core_event *ev); /* "CHANNEL_ANSWER" */
+const char *core_event_subclass(const struct core_event *ev); /* or NULL */
+uint64_t core_event_sequence(const struct core_event *ev); /* 0 until fired */
+/* The first header of that name (case-insensitive), or NULL. */
+const char *core_event_header(const struct core_event *ev, const char *name);
+size_t core_event_header_count(const struct core_event *ev);
+void core_event_header_at(const struct core_event *ev, size_t i, const char **name,
+			  const char **value);
+const char *core_event_body(const struct core_event *ev, size_t *len); /* NULL: none */
+
+/*
+ * Fires `ev` (the reference passes to the bus): stamps Event-Sequence (one
+ * counter for the process, strictly increasing), Core-UUID, Event-Date-Local,
+ * Event-Date-GMT, Event-Date-Timestamp (µs), FreeSWITCH-Hostname and
+ * Event-Calling-* as FreeSWITCH does, keeps it in the ring of recent events
+ * and hands it to every subscriber. Subscribers are called synchronously and
+ * must only queue it (bounded), never block.
+ */
+void core_event_fire(struct core *core, struct core_event *ev);
+/*
+ * A channel event with FreeSWITCH's channel headers: Unique-ID,
+ * Channel-Call-UUID, Channel-Name, Channel-State, Channel-State-Number,
+ * Channel-Call-State, Answer-State, Call-Direction, Caller-Caller-ID-Name,
+ * Caller-Caller-ID-Number, Caller-Destination-Number, Caller-Network-Addr,
+ * Caller-Context, Caller-Unique-ID, Hangup-Cause (once hung up) and every
+ * channel variable as variable_<name>. `extra` may add headers before firing
+ * (NULL: none).
+ */
+void channel_event_fire(struct channel *ch, const char *name,
+			void (*extra)(void *arg, struct core_event *ev), void *arg);
+
+typedef void (*core_event_cb)(void *arg, struct core_event *ev);
+struct core_sub;
+/* Every fired event goes to cb (borrowed: core_event_ref() to keep it). */
+int core_subscribe(struct core *core, core_event_cb cb, void *arg, struct core_sub **out);
+void core_unsubscribe(struct core_sub *sub);
+/*
+ * Replays the ring's events with a sequence above `after` to cb, oldest first.
+ * -ERANGE when some of them are gone from the ring already (then none is
+ * replayed); 0 otherwise.
+ */
+int core_events_since(struct core *core, uint64_t after, core_event_cb cb, void *arg);
+/* The Core-UUID of this process run. */
+const char *core_uuid(const struct core *core);
+
+/* ESL renderings (FreeSWITCH's): text/event-plain with URL-encoded values,
+ * text/event-json, text/event-xml; the body, when any, as FreeSWITCH places it. */
+void core_event_print_plain(const struct core_event *ev, struct buf *out);
+void core_event_print_json(const struct core_event *ev, struct buf *out);
+void core_event_print_xml(const struct core_event *ev, struct buf *out);
+
+/* ======================================================================== */
+/* Commands (one registry for ESL api/bgapi, REST and the CLI)               */
+/* ======================================================================== */
+
+/*
+ * A command writes its reply into `out`, in FreeSWITCH's words ("+OK …",
+ * "-ERR …", or plain output such as `status`'s). It runs on the core's loop
+ * and must not block.
+ */
+typedef void (*core_command_fn)(struct core *core, const char *args, struct buf *out);
+
+int core_command_register(struct core *core, const char *name, const char *usage,
+			  const char *description, core_command_fn fn);
+/*
+ * Runs "name args…". An unknown name writes "-ERR <name> Command not found!\n".
+ */
+void core_command_execute(struct core *core, const char *line, struct buf *out);
+void core_command_each(const struct core *core,
+		       void (*cb)(void *arg, const char *name, const char *usage,
+				  const char *description),
+		       void *arg);
+/* The channel with that uuid, or NULL. */
+struct channel *core_channel_find(struct core *core, const char *uuid);
+/* Every live channel, oldest first. */
+void core_channel_each(struct core *core, void (*cb)(void *arg, struct channel *ch), void *arg);
+
 #endif
