@@ -114,7 +114,7 @@ void log_set_color(bool on);
 int log_level_parse(const char *name, enum log_level *out);
 
 void log_write(enum log_level level, const char *module, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static inline bool log_enabled(enum log_level level)
 {
@@ -125,15 +125,15 @@ static inline bool log_enabled(enum log_level level)
 #define log_err(...)	log_write(LOG_ERR, LOG_MODULE, __VA_ARGS__)
 #define log_warn(...)	log_write(LOG_WARNING, LOG_MODULE, __VA_ARGS__)
 #define log_notice(...) log_write(LOG_NOTICE, LOG_MODULE, __VA_ARGS__)
-#define log_info(...)                                                                             \
-	do {                                                                                      \
-		if (log_enabled(LOG_INFO))                                                        \
-			log_write(LOG_INFO, LOG_MODULE, __VA_ARGS__);                             \
+#define log_info(...)                                                                              \
+	do {                                                                                       \
+		if (log_enabled(LOG_INFO))                                                         \
+			log_write(LOG_INFO, LOG_MODULE, __VA_ARGS__);                              \
 	} while (0)
-#define log_debug(...)                                                                            \
-	do {                                                                                      \
-		if (log_enabled(LOG_DEBUG))                                                       \
-			log_write(LOG_DEBUG, LOG_MODULE, __VA_ARGS__);                            \
+#define log_debug(...)                                                                             \
+	do {                                                                                       \
+		if (log_enabled(LOG_DEBUG))                                                        \
+			log_write(LOG_DEBUG, LOG_MODULE, __VA_ARGS__);                             \
 	} while (0)
 
 /* ---- arenas ---------------------------------------------------------------- */

@@ -15,13 +15,13 @@ static enum log_level g_level = LOG_INFO;
 static bool g_color;
 
 static const char *const level_names[] = {
-	[LOG_ERR] = "err",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+    [LOG_ERR] = "err",	 [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+    [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
 static const char *const level_colors[] = {
-	[LOG_ERR] = "\033[31m",	 [LOG_WARNING] = "\033[33m", [LOG_NOTICE] = "\033[36m",
-	[LOG_INFO] = "\033[32m", [LOG_DEBUG] = "\033[90m",
+    [LOG_ERR] = "\033[31m",  [LOG_WARNING] = "\033[33m", [LOG_NOTICE] = "\033[36m",
+    [LOG_INFO] = "\033[32m", [LOG_DEBUG] = "\033[90m",
 };
 
 void log_set_level(enum log_level level)

@@ -35,7 +35,7 @@ int net_addr_parse(struct net_addr *out, struct str host, uint16_t port)
 const char *net_addr_print_host(const struct net_addr *a, char *dst, size_t size)
 {
 	const void *src = a->u.sa.sa_family == AF_INET6 ? (const void *)&a->u.in6.sin6_addr
-							 : (const void *)&a->u.in4.sin_addr;
+							: (const void *)&a->u.in4.sin_addr;
 	if (size == 0)
 		return dst;
 	if (!inet_ntop(a->u.sa.sa_family, src, dst, (socklen_t)size))

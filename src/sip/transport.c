@@ -21,7 +21,7 @@
 enum {
 	TCP_READ_CHUNK = 16384,
 	TCP_MAX_BUFFER = SIP_MSG_MAX_SIZE + 16384,
-	TCP_IDLE_MS = 300000,	   /* an idle connection is closed after 5 minutes */
+	TCP_IDLE_MS = 300000, /* an idle connection is closed after 5 minutes */
 	TCP_SWEEP_MS = 30000,
 	TCP_MAX_PENDING = 1 << 20, /* bytes queued on one connection before we give up on it */
 };
@@ -147,7 +147,8 @@ static void udp_recv_cb(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 	}
 	struct sip_peer src = {.transport = SIP_TRANSPORT_UDP, .local = l->addr};
 	memcpy(&src.remote, from,
-	       from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	       from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					   : sizeof(struct sockaddr_in));
 	/* Keep-alive CRLFs (RFC 5626 §4.4.1) carry no message. */
 	if (nread <= 4) {
 		ssize_t i = 0;
@@ -417,8 +418,8 @@ static int tcp_send(struct sip_transport_set *ts, const struct sip_peer *dest, c
 			return -ENOMEM;
 		c->remote = dest->remote;
 		c->connect_req.data = c;
-		int err = uv_tcp_connect(&c->connect_req, &c->tcp, &dest->remote.u.sa,
-					 tcp_connect_cb);
+		int err =
+		    uv_tcp_connect(&c->connect_req, &c->tcp, &dest->remote.u.sa, tcp_connect_cb);
 		if (err) {
 			tcp_conn_close(c);
 			return err;
@@ -559,8 +560,8 @@ static struct listener *listener_find(const struct sip_transport_set *ts,
 	return NULL;
 }
 
-int sip_transport_send(struct sip_transport_set *ts, const struct sip_peer *dest,
-		       const char *data, size_t len)
+int sip_transport_send(struct sip_transport_set *ts, const struct sip_peer *dest, const char *data,
+		       size_t len)
 {
 	if (ts->closing)
 		return -ESHUTDOWN;
@@ -600,8 +601,8 @@ void sip_transport_set_ext_host(struct sip_transport_set *ts, const char *ext_ho
 		listener_set_sent_by(l);
 }
 
-const char *sip_transport_sent_by(const struct sip_transport_set *ts,
-				  enum sip_transport transport, int family)
+const char *sip_transport_sent_by(const struct sip_transport_set *ts, enum sip_transport transport,
+				  int family)
 {
 	const struct listener *l = listener_find(ts, transport, family);
 	if (!l)
