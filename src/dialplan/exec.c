@@ -63,7 +63,7 @@ static void chan_vars_init(struct chan_vars *cv, struct dialplan_vars *vars, str
 /* The application being run, for its two events (FreeSWITCH's headers). */
 struct exec_app {
 	const char *name;
-	char *data; /* heap */
+	const char *data; /* the caller's copy, alive until the completion */
 	char uuid[UUID_STRLEN];
 	const char *response;
 };
@@ -82,8 +82,7 @@ static void exec_app_begin(struct exec_app *x, struct channel *ch, const char *n
 			   const char *data)
 {
 	x->name = name;
-	free(x->data);
-	x->data = strdup(data);
+	x->data = data;
 	x->response = NULL;
 	uuid_generate(x->uuid);
 	channel_var_set(ch, "current_application", name);
@@ -95,11 +94,10 @@ static void exec_app_end(struct exec_app *x, struct channel *ch, int status)
 {
 	x->response = status < 0 && status != -ECANCELED ? strerror(-status) : "_none_";
 	channel_event_fire(ch, "CHANNEL_EXECUTE_COMPLETE", exec_event_extra, x);
-	free(x->data);
-	x->data = NULL;
 }
 
-/* dialplan_app_execute's applications: the caller's callback after the event. */
+/* dialplan_app_execute's applications: the caller's callback after the event.
+ * In the channel's arena: a callback dropped at hangup leaks nothing. */
 struct exec_wrap {
 	struct exec_app x;
 	channel_done_cb cb;
@@ -112,7 +110,6 @@ static void exec_wrap_done(struct channel *ch, void *arg, int status)
 	channel_done_cb cb = w->cb;
 	void *cb_arg = w->arg;
 	exec_app_end(&w->x, ch, status);
-	free(w);
 	if (cb)
 		cb(ch, cb_arg, status);
 }
@@ -126,13 +123,14 @@ struct exec {
 	size_t next;		      /* the next action to run */
 	bool pending;		      /* waiting for a done callback */
 	struct exec_app app;	      /* the one running */
+	char *data;		      /* its expanded data (heap) */
 };
 
 static void exec_free(void *state)
 {
 	struct exec *e = state;
 	dialplan_route_destroy(e->route);
-	free(e->app.data);
+	free(e->data);
 	free(e);
 }
 
@@ -176,7 +174,9 @@ static void exec_run(struct exec *e)
 				 a->file, a->line, a->app->name, DIALPLAN_EXPAND_MAX);
 		const char *d = data.p ? data.p : "";
 		log_info("EXECUTE [depth=0] %s %s(%s)", ch->uuid, a->app->name, d);
-		exec_app_begin(&e->app, ch, a->app->name, d);
+		free(e->data);
+		e->data = strdup(d);
+		exec_app_begin(&e->app, ch, a->app->name, e->data ? e->data : "");
 		rc = dialplan__app_run(ch, a->app, d, &e->vars, exec_done, e);
 		if (rc == DIALPLAN_APP_PENDING) {
 			e->pending = true;
@@ -318,19 +318,18 @@ int dialplan_app_execute(struct dialplan *dp, struct channel *ch, const char *na
 	if (rc != -ENOMEM) {
 		const char *d = buf.p ? buf.p : "";
 		log_info("EXECUTE [depth=0] %s %s(%s)", ch->uuid, app->name, d);
-		struct exec_wrap *w = calloc(1, sizeof(*w));
-		if (!w) {
+		struct exec_wrap *w = arena_alloc(&ch->arena, sizeof(*w));
+		const char *dcopy = arena_strdup(&ch->arena, d);
+		if (!w || !dcopy) {
 			buf_fini(&buf);
 			return -ENOMEM;
 		}
 		w->cb = cb;
 		w->arg = arg;
-		exec_app_begin(&w->x, ch, app->name, d);
+		exec_app_begin(&w->x, ch, app->name, dcopy);
 		rc = dialplan__app_run(ch, app, d, &vars, exec_wrap_done, w);
-		if (rc != DIALPLAN_APP_PENDING) {
+		if (rc != DIALPLAN_APP_PENDING)
 			exec_app_end(&w->x, ch, rc < 0 ? rc : 0);
-			free(w);
-		}
 	}
 	buf_fini(&buf);
 	return rc;
