@@ -90,6 +90,12 @@ static void app_stop(struct app *app, const char *why)
 	core_shutdown(app->core, SHUTDOWN_GRACE_MS, shutdown_done_cb, app);
 }
 
+/* fsctl shutdown: the same orderly stop as SIGTERM. */
+static void fsctl_shutdown_cb(void *arg)
+{
+	app_stop(arg, "fsctl shutdown");
+}
+
 static void signal_cb(uv_signal_t *s, int signum)
 {
 	struct app *app = s->data;
@@ -235,6 +241,7 @@ int main(int argc, char **argv)
 	bool dialplan_ok = dialplan_create(&app.dialplan, app.core, cfg, err, sizeof(err)) == 0;
 	if (!dialplan_ok)
 		fprintf(stderr, "%s\n", err);
+	core_set_shutdown_cb(app.core, fsctl_shutdown_cb, &app);
 	signal_watch(&app, &app.sig_term, SIGTERM);
 	signal_watch(&app, &app.sig_int, SIGINT);
 	signal_watch(&app, &app.sig_hup, SIGHUP);
