@@ -35,9 +35,8 @@ static int password_file(struct esl_settings *s, const char *state_dir, char *er
 		snprintf(err, err_size, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	char pw[25];
-	random_hex(pw, 24);
-	pw[24] = '\0';
+	char pw[33]; /* 128 random bits as hex */
+	random_hex(pw, 16);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0) {
 		int e = errno;
@@ -45,7 +44,7 @@ static int password_file(struct esl_settings *s, const char *state_dir, char *er
 		return -e;
 	}
 	fchmod(fd, 0600);
-	char line[32];
+	char line[40];
 	int n = snprintf(line, sizeof(line), "%s\n", pw);
 	bool ok = write(fd, line, (size_t)n) == n;
 	close(fd);

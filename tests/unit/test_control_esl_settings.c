@@ -87,7 +87,7 @@ static void test_generated_password(void **state)
 	assert_int_equal(esl_settings_load(&s1, NULL, state_dir, err, sizeof(err)), 0);
 	assert_string_equal(s1.listen_ip, "127.0.0.1");
 	assert_int_equal(s1.listen_port, 8021);
-	assert_int_equal(strlen(s1.password), 24);
+	assert_int_equal(strlen(s1.password), 32);
 	snprintf(path, sizeof(path), "%s/esl_password", state_dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
