@@ -25,7 +25,7 @@ static struct config *load_conf(const char *conf)
 }
 
 #define ESL_CONF(params)                                                                           \
-	"<configuration name=\"event_socket.conf\">\n<settings>\n" params                        \
+	"<configuration name=\"event_socket.conf\">\n<settings>\n" params                          \
 	"</settings>\n</configuration>\n"
 
 static void test_params(void **state)
@@ -105,9 +105,9 @@ static void test_generated_password(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_params),
-		cmocka_unit_test(test_cluecon_refused),
-		cmocka_unit_test(test_generated_password),
+	    cmocka_unit_test(test_params),
+	    cmocka_unit_test(test_cluecon_refused),
+	    cmocka_unit_test(test_generated_password),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
