@@ -64,6 +64,7 @@ struct esl_job {
 
 struct esl {
 	uv_loop_t *loop;
+	uv_thread_t thread; /* the loop's, for the log tap */
 	struct core *core;
 	struct dialplan *dp;
 	struct esl_settings set;

@@ -488,8 +488,22 @@ static void test_sendevent_sendmsg(void **state)
 	expect_reply(c, "+OK events diverted");
 	client_send(c, "log debug\n\n");
 	expect_reply(c, "+OK log level 7 [debug]");
+	log_write(LOG_NOTICE, "test", "a line for %s", "esl");
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Content-Type: log/data\n"));
+	assert_non_null(strstr(f.head, "Log-Level: 5\n"));
+	assert_non_null(strstr(f.head, "Log-File: test\n"));
+	assert_string_equal(f.body, "a line for esl\n");
+	free(f.body);
+	log_write(LOG_DEBUG, "test", "not shown at the process level");
+	client_send(c, "log err\n\n");
+	expect_reply(c, "+OK log level 3 [err]");
+	log_write(LOG_NOTICE, "test", "above err: not forwarded");
+	assert_true(frame_none(c, 30));
 	client_send(c, "nolog\n\n");
 	expect_reply(c, "+OK no longer logging");
+	log_write(LOG_ERR, "test", "after nolog");
+	assert_true(frame_none(c, 30));
 	client_close(c);
 }
 
