@@ -390,6 +390,17 @@ static void test_subscription_and_filters(void **state)
 	fire("CUSTOM", "sofia::register", NULL, "blue");
 	assert_true(frame_none(c, 50));
 
+	/* CUSTOM alone: every CUSTOM event, whatever its subclass. */
+	client_send(c, "event plain CUSTOM\n\n");
+	expect_reply(c, "+OK event listener enabled plain");
+	fire("CHANNEL_CREATE", NULL, "u1", "red");
+	fire("CUSTOM", "any::thing", NULL, "any");
+	expect_event(c, "CUSTOM", "any");
+	client_send(c, "nixevent CUSTOM\n\n");
+	expect_reply(c, "+OK events nixed");
+	fire("CUSTOM", "any::thing", NULL, "any");
+	assert_true(frame_none(c, 50));
+
 	client_send(c, "event json ALL\n\n");
 	expect_reply(c, "+OK event listener enabled json");
 	fire("HEARTBEAT", NULL, NULL, "json");
