@@ -1,0 +1,114 @@
+/*
+ * The control doors of irisx. For now: the Event Socket, inbound mode, wire
+ * compatible with FreeSWITCH's mod_event_socket (docs/ESL.md lists every
+ * command and what is not supported yet).
+ *
+ * The wire format: a client command is a line, optional "Name: value"
+ * header lines and an empty line (LF, CRLF accepted); a Content-Length
+ * header announces a body of that many bytes. Server frames are headers
+ * (Content-Type first), an empty line and a body when Content-Length says so.
+ *
+ * Threading: everything runs on the loop given to esl_create().
+ */
+#ifndef IRISX_CONTROL_H
+#define IRISX_CONTROL_H
+
+#include "base/base.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- the pure frame parser (esl_parse.c) ---- */
+
+enum {
+	ESL_HEADERS_MAX = 64,
+	ESL_HEAD_MAX = 64 * 1024,   /* command line and headers */
+	ESL_BODY_MAX = 1024 * 1024, /* what a Content-Length may announce */
+};
+
+struct esl_header {
+	struct str name; /* slices into the parsed bytes */
+	struct str value;
+};
+
+struct esl_frame {
+	struct str line; /* the command line ("api status"), without CR/LF */
+	struct esl_header headers[ESL_HEADERS_MAX];
+	size_t header_count;
+	struct str body; /* empty without Content-Length */
+	size_t consumed; /* bytes of input this frame used (leading blank lines too) */
+};
+
+/*
+ * Parses one client frame from the start of `p`. Returns 0 (out filled, its
+ * slices point into p), -EAGAIN when more bytes are needed, -EBADMSG when the
+ * frame is malformed (a header line without ':', a bad or too large
+ * Content-Length, too many headers, a head longer than ESL_HEAD_MAX). Blank
+ * lines before a frame are skipped and counted in consumed; when p holds only
+ * those, returns -EAGAIN with out->consumed set so the caller may drop them.
+ */
+int esl_frame_parse(const char *p, size_t len, struct esl_frame *out);
+/* The first header of that name (case-insensitive), or NULL. */
+const struct str *esl_frame_header(const struct esl_frame *f, const char *name);
+/* Splits "verb rest" at the first run of blanks; rest is trimmed. */
+void esl_line_split(struct str line, struct str *verb, struct str *rest);
+/* The next blank-separated word of *s (advancing it); false at the end. */
+bool esl_word_next(struct str *s, struct str *word);
+
+/* ---- the server (esl.c, esl_conn.c, esl_cmd.c) ---- */
+
+struct core;
+struct config;
+struct dialplan;
+struct acl_set;
+struct uv_loop_s;
+
+enum { ESL_QUEUE_MAX_DEFAULT = 10000 };
+
+struct esl_settings {
+	char listen_ip[64];	    /* "127.0.0.1" */
+	uint16_t listen_port;	    /* 8021; 0 picks a free port (tests) */
+	char password[128];	    /* never empty once read */
+	char inbound_acl[256];	    /* apply-inbound-acl, "" when unset */
+	const struct acl_set *acls; /* borrowed (the configuration's), may be NULL */
+	uint32_t queue_max;	    /* events queued per connection (10000) */
+};
+
+/*
+ * Reads event_socket.conf's <settings> from cfg (missing section: the
+ * defaults). Without a password param, reads <state_dir>/esl_password or, at
+ * the first start, writes a random one there (mode 0600) and logs where.
+ * "ClueCon" is refused unless allow-default-password is true. Returns 0,
+ * -EINVAL with "file:line: message" in err, or the errno of the state file.
+ */
+int esl_settings_load(struct esl_settings *out, const struct config *cfg, const char *state_dir,
+		      char *err, size_t err_size);
+
+struct esl;
+
+/*
+ * Listens on settings' address. `dp` may be NULL (sendmsg execute then
+ * answers -ERR). Returns 0 or a negative errno (the bind's).
+ */
+int esl_create(struct esl **out, struct uv_loop_s *loop, struct core *core, struct dialplan *dp,
+	       const struct esl_settings *settings);
+/* The port listened on (useful after listen_port 0). */
+uint16_t esl_port(const struct esl *esl);
+/*
+ * Stops listening, drops every connection and pending background job, and
+ * unsubscribes from the core. Memory is released from the handles' close
+ * callbacks: the loop must run once more after this (main calls it before
+ * core_shutdown).
+ */
+void esl_destroy(struct esl *esl);
+
+/* Counters, for tests and the status command. */
+struct esl_stats {
+	uint64_t connections;	 /* accepted so far */
+	uint64_t events_dropped; /* over every connection's queue cap */
+	uint64_t events_sent;
+};
+void esl_stats_get(const struct esl *esl, struct esl_stats *out);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * Internals shared by the Event Socket's files: the server, a connection,
+ * its subscription and its bounded event queue.
+ */
+#ifndef IRISX_ESL_INT_H
+#define IRISX_ESL_INT_H
+
+#include "control/control.h"
+#include "core/core.h"
+
+#include <uv.h>
+
+enum esl_format { ESL_FMT_NONE, ESL_FMT_PLAIN, ESL_FMT_JSON, ESL_FMT_XML };
+
+enum {
+	/* Past this many bytes waiting in the socket, events stay in the queue
+	 * (and overflow it): a slow reader never grows our memory without bound. */
+	ESL_WRITE_HIGH = 256 * 1024,
+	/* Past this, even replies wait: we stop reading the client's commands. */
+	ESL_WRITE_STOP_READ = 4 * 1024 * 1024,
+	ESL_READ_MAX = ESL_HEAD_MAX + ESL_BODY_MAX,
+};
+
+struct esl_filter {
+	char *header;
+	char *value;
+};
+
+struct esl_conn {
+	uv_tcp_t tcp;
+	struct esl *esl; /* NULL once the server is gone */
+	struct esl_conn *prev, *next;
+	char *in; /* unparsed bytes */
+	size_t in_len, in_cap;
+	bool authed;
+	bool closing;
+	bool reading;
+	bool linger;
+	uint32_t linger_secs;
+	/* subscription */
+	enum esl_format fmt;
+	bool all_events;
+	char **names; /* event names; CUSTOM subclasses as "CUSTOM <subclass>" */
+	size_t name_count;
+	struct esl_filter *filters;
+	size_t filter_count;
+	char myevents[UUID_STRLEN + 1]; /* "" when not set */
+	int log_level;			/* -1: no log forwarding */
+	/* the bounded queue: a ring of references */
+	struct core_event **queue;
+	size_t q_head, q_len, q_cap;
+	uint64_t dropped;   /* since the client was last told */
+	uint64_t last_seq;  /* the newest event queued or sent */
+	uint64_t sent_seq;  /* the newest event written */
+	bool flush_pending; /* on the server's flush list */
+	struct esl_conn *flush_next;
+};
+
+struct esl_job {
+	struct esl_job *next;
+	char uuid[UUID_STRLEN + 1];
+	char *cmd; /* "name args" */
+};
+
+struct esl {
+	uv_loop_t *loop;
+	struct core *core;
+	struct dialplan *dp;
+	struct esl_settings set;
+	uv_tcp_t listener;
+	uv_idle_t idle; /* runs background jobs and flushes queues, one handle for all */
+	struct core_sub *sub;
+	struct esl_conn *conns;
+	struct esl_conn *flush_list;
+	struct esl_job *jobs, **jobs_tail;
+	unsigned open_handles; /* listener + idle: the struct is freed when 0 */
+	bool destroyed;
+	struct esl_stats stats;
+};
+
+/* esl_conn.c */
+void esl__accept(struct esl *esl);
+void esl__conn_close(struct esl_conn *c);
+/* Writes a frame: "Content-Type: <type>\n", extra headers (may be NULL,
+ * each line ending in \n), Content-Length when body_len > 0, then body. */
+void esl__conn_send(struct esl_conn *c, const char *type, const char *extra, const char *body,
+		    size_t body_len);
+void esl__conn_reply(struct esl_conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Closes after what is queued has been written. */
+void esl__conn_finish(struct esl_conn *c);
+/* Queues the event if the connection's subscription wants it. */
+void esl__conn_offer(struct esl_conn *c, struct core_event *ev);
+void esl__conn_unsubscribe(struct esl_conn *c);
+void esl__wake(struct esl *esl);
+void esl__conn_flush(struct esl_conn *c);
+/* Writes the bytes of b as they are (b is left empty). */
+void esl__conn_send_raw(struct esl_conn *c, struct buf *b);
+/* core_event_cb for resume: offers events newer than what was queued. */
+void esl__conn_replay(void *arg, struct core_event *ev);
+
+/* esl_cmd.c */
+void esl__command(struct esl_conn *c, const struct esl_frame *f);
+void esl__jobs_run(struct esl *esl);
+void esl__conn_sub_free(struct esl_conn *c);
+
+#endif

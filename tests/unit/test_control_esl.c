@@ -1,0 +1,660 @@
+/*
+ * The Event Socket over real loopback TCP: a non-blocking client speaks to
+ * an esl server on a libuv loop that the test pumps while it waits for
+ * frames. The bus and command registry are the small fake in
+ * test_control_esl_fake.h.
+ */
+#include "test_control_esl_fake.h"
+
+#include "control/control.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cmocka.h>
+
+static const char PASSWORD[] = "s3cret-pw";
+
+struct fixture {
+	uv_loop_t loop;
+	struct esl *esl;
+	uint16_t port;
+};
+
+struct client {
+	int fd;
+	struct fixture *fx;
+	char buf[1 << 20];
+	size_t len;
+	bool eof;
+};
+
+struct frame {
+	char head[4096]; /* header lines, NUL-terminated */
+	char *body;	 /* malloc'd, NUL-terminated ("" when none) */
+	size_t body_len;
+};
+
+static int setup_with(void **state, const char *acl, uint32_t queue_max)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct esl_settings s = {.listen_ip = "127.0.0.1", .listen_port = 0};
+	snprintf(s.password, sizeof(s.password), "%s", PASSWORD);
+	if (acl)
+		snprintf(s.inbound_acl, sizeof(s.inbound_acl), "%s", acl);
+	s.queue_max = queue_max;
+	fake_reset();
+	uv_loop_init(&fx->loop);
+	assert_int_equal(esl_create(&fx->esl, &fx->loop, NULL, (struct dialplan *)&fake, &s), 0);
+	fx->port = esl_port(fx->esl);
+	assert_true(fx->port > 0);
+	*state = fx;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, NULL, 1000);
+}
+
+static int setup_denied(void **state)
+{
+	return setup_with(state, "10.0.0.0/8", 1000);
+}
+
+static int setup_small_queue(void **state)
+{
+	return setup_with(state, NULL, 50);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	esl_destroy(fx->esl);
+	uv_run(&fx->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&fx->loop), 0);
+	free(fx);
+	fake_reset();
+	return 0;
+}
+
+static void pump(struct fixture *fx)
+{
+	uv_run(&fx->loop, UV_RUN_NOWAIT);
+}
+
+static struct client *client_open(struct fixture *fx)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(fx->port)};
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	c->fx = fx;
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(c->fd >= 0);
+	int rc = connect(c->fd, (struct sockaddr *)&sin, sizeof(sin));
+	assert_true(rc == 0 || errno == EINPROGRESS);
+	return c;
+}
+
+static void client_close(struct client *c)
+{
+	close(c->fd);
+	pump(c->fx);
+	free(c);
+}
+
+static void client_send(struct client *c, const char *s)
+{
+	size_t len = strlen(s), off = 0;
+	uint64_t until = clock_now_ms() + 2000;
+	while (off < len && clock_now_ms() < until) {
+		ssize_t n = send(c->fd, s + off, len - off, MSG_NOSIGNAL);
+		if (n > 0)
+			off += (size_t)n;
+		pump(c->fx);
+	}
+	assert_int_equal(off, len);
+	pump(c->fx);
+}
+
+/* Reads what is there (non-blocking), pumping the server's loop. */
+static void client_poll(struct client *c)
+{
+	pump(c->fx);
+	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
+	if (n > 0)
+		c->len += (size_t)n;
+	else if (n == 0)
+		c->eof = true;
+	else if (errno != EAGAIN && errno != EWOULDBLOCK)
+		c->eof = true;
+	if (n <= 0) {
+		struct pollfd p = {.fd = c->fd, .events = POLLIN};
+		poll(&p, 1, 1);
+	}
+}
+
+/* Cuts one server frame from the client's buffer; false when incomplete. */
+static bool frame_take(struct client *c, struct frame *f)
+{
+	char *end = memmem(c->buf, c->len, "\n\n", 2);
+	if (!end)
+		return false;
+	size_t hlen = (size_t)(end - c->buf) + 1;
+	assert_true(hlen < sizeof(f->head));
+	size_t body_len = 0;
+	memcpy(f->head, c->buf, hlen);
+	f->head[hlen] = '\0';
+	const char *cl = strstr(f->head, "Content-Length: ");
+	if (cl)
+		body_len = strtoul(cl + 16, NULL, 10);
+	size_t total = hlen + 1 + body_len;
+	if (c->len < total)
+		return false;
+	f->body = malloc(body_len + 1);
+	memcpy(f->body, c->buf + hlen + 1, body_len);
+	f->body[body_len] = '\0';
+	f->body_len = body_len;
+	memmove(c->buf, c->buf + total, c->len - total);
+	c->len -= total;
+	return true;
+}
+
+static void frame_read(struct client *c, struct frame *f)
+{
+	uint64_t until = clock_now_ms() + 3000;
+	while (!frame_take(c, f)) {
+		assert_false(c->eof);
+		assert_true(clock_now_ms() < until);
+		client_poll(c);
+	}
+}
+
+/* True when no complete frame arrives within ms. */
+static bool frame_none(struct client *c, unsigned ms)
+{
+	struct frame f;
+	uint64_t until = clock_now_ms() + ms;
+	while (clock_now_ms() < until) {
+		client_poll(c);
+		if (frame_take(c, &f)) {
+			free(f.body);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void expect_eof(struct client *c)
+{
+	uint64_t until = clock_now_ms() + 3000;
+	while (!c->eof && clock_now_ms() < until)
+		client_poll(c);
+	assert_true(c->eof);
+}
+
+static void expect_head(struct client *c, const char *head)
+{
+	struct frame f;
+	frame_read(c, &f);
+	assert_string_equal(f.head, head);
+	free(f.body);
+}
+
+static void expect_reply(struct client *c, const char *text)
+{
+	char head[512];
+	snprintf(head, sizeof(head), "Content-Type: command/reply\nReply-Text: %s\n", text);
+	expect_head(c, head);
+}
+
+static struct client *client_authed(struct fixture *fx)
+{
+	struct client *c = client_open(fx);
+	expect_head(c, "Content-Type: auth/request\n");
+	client_send(c, "auth s3cret-pw\n\n");
+	expect_reply(c, "+OK accepted");
+	return c;
+}
+
+/* The value of header `name` in a text/event-plain body, copied into out. */
+static const char *event_header(const struct frame *f, const char *name, char *out, size_t size)
+{
+	size_t nl = strlen(name);
+	for (const char *p = f->body; p && *p && *p != '\n';
+	     p = strchr(p, '\n'), p = p ? p + 1 : p) {
+		if (strncmp(p, name, nl) == 0 && p[nl] == ':' && p[nl + 1] == ' ') {
+			size_t n = strcspn(p + nl + 2, "\n");
+			snprintf(out, size, "%.*s", (int)n, p + nl + 2);
+			return out;
+		}
+	}
+	return NULL;
+}
+
+static void fire(const char *name, const char *subclass, const char *uuid, const char *color)
+{
+	struct core_event *ev = NULL;
+	assert_int_equal(core_event_create(&ev, name, subclass), 0);
+	if (subclass)
+		core_event_add_header(ev, "Event-Subclass", "%s", subclass);
+	if (uuid)
+		core_event_add_header(ev, "Unique-ID", "%s", uuid);
+	if (color)
+		core_event_add_header(ev, "Color", "%s", color);
+	core_event_fire(NULL, ev);
+}
+
+/* Reads one event frame and returns its Event-Name (and Color in color). */
+static void expect_event(struct client *c, const char *name, const char *color)
+{
+	struct frame f;
+	char v[256];
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Content-Type: text/event-plain\n"));
+	assert_string_equal(event_header(&f, "Event-Name", v, sizeof(v)), name);
+	if (color)
+		assert_string_equal(event_header(&f, "Color", v, sizeof(v)), color);
+	free(f.body);
+}
+
+/* ---- tests ---- */
+
+static void test_greeting_and_auth(void **state)
+{
+	struct client *c = client_authed(*state);
+	client_send(c, "api status\n\n");
+	struct frame f;
+	frame_read(c, &f);
+	assert_string_equal(f.head, "Content-Type: api/response\nContent-Length: 19\n");
+	assert_string_equal(f.body, "UP 0 years, 0 days\n");
+	free(f.body);
+	client_send(c, "no_such_thing\n\n");
+	expect_reply(c, "-ERR command not found");
+	client_send(c, "exit\n\n");
+	expect_reply(c, "+OK bye");
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Content-Type: text/disconnect-notice\n"));
+	free(f.body);
+	expect_eof(c);
+	client_close(c);
+}
+
+static void test_commands_before_auth(void **state)
+{
+	struct client *c = client_open(*state);
+	expect_head(c, "Content-Type: auth/request\n");
+	client_send(c, "api status\n\n");
+	expect_reply(c, "-ERR command not found");
+	client_send(c, "auth s3cret-pw\n\n");
+	expect_reply(c, "+OK accepted");
+	client_close(c);
+}
+
+static void test_auth_fail(void **state)
+{
+	struct client *c = client_open(*state);
+	expect_head(c, "Content-Type: auth/request\n");
+	client_send(c, "auth ClueCon\n\n");
+	expect_reply(c, "-ERR invalid");
+	struct frame f;
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Content-Type: text/disconnect-notice\n"));
+	assert_true(f.body_len > 0);
+	free(f.body);
+	expect_eof(c);
+	client_close(c);
+}
+
+static void test_acl_rude_rejection(void **state)
+{
+	struct client *c = client_open(*state);
+	struct frame f;
+	frame_read(c, &f);
+	assert_string_equal(f.head, "Content-Type: text/rude-rejection\nContent-Length: 24\n");
+	assert_string_equal(f.body, "Access Denied, go away.\n");
+	free(f.body);
+	expect_eof(c);
+	client_close(c);
+}
+
+static void test_bgapi_then_event(void **state)
+{
+	struct client *c = client_authed(*state);
+	client_send(c, "event plain BACKGROUND_JOB\n\n");
+	expect_reply(c, "+OK event listener enabled plain");
+	/* Two commands in one packet: both replies, in order, before the job's event. */
+	client_send(c, "bgapi echo hello\nJob-UUID: 11111111-2222-4333-8444-555555555555\n\n"
+		       "api echo now\n\n");
+	expect_head(c, "Content-Type: command/reply\n"
+		       "Reply-Text: +OK Job-UUID: 11111111-2222-4333-8444-555555555555\n"
+		       "Job-UUID: 11111111-2222-4333-8444-555555555555\n");
+	struct frame f;
+	frame_read(c, &f);
+	assert_string_equal(f.body, "now");
+	free(f.body);
+	frame_read(c, &f);
+	char v[128];
+	assert_string_equal(event_header(&f, "Event-Name", v, sizeof(v)), "BACKGROUND_JOB");
+	assert_string_equal(event_header(&f, "Job-UUID", v, sizeof(v)),
+			    "11111111-2222-4333-8444-555555555555");
+	assert_string_equal(event_header(&f, "Job-Command", v, sizeof(v)), "echo");
+	assert_string_equal(event_header(&f, "Job-Command-Arg", v, sizeof(v)), "hello");
+	assert_non_null(strstr(f.body, "Content-Length: 5\n\nhello"));
+	free(f.body);
+	/* A generated Job-UUID when the client gives none. */
+	client_send(c, "bgapi status\n\n");
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Reply-Text: +OK Job-UUID: "));
+	free(f.body);
+	expect_event(c, "BACKGROUND_JOB", NULL);
+	client_close(c);
+}
+
+static void test_subscription_and_filters(void **state)
+{
+	struct client *c = client_authed(*state);
+	client_send(c, "event plain CHANNEL_ANSWER CUSTOM sofia::register\n\n");
+	expect_reply(c, "+OK event listener enabled plain");
+	fire("CHANNEL_CREATE", NULL, "u1", "red");
+	fire("CHANNEL_ANSWER", NULL, "u1", "green");
+	fire("CUSTOM", "sofia::unregister", NULL, "no");
+	fire("CUSTOM", "sofia::register", NULL, "blue");
+	expect_event(c, "CHANNEL_ANSWER", "green");
+	expect_event(c, "CUSTOM", "blue");
+	assert_true(frame_none(c, 50));
+
+	client_send(c, "filter Color yellow\n\n");
+	expect_reply(c, "+OK filter added. [Color]=[yellow]");
+	fire("CHANNEL_ANSWER", NULL, "u1", "green");
+	fire("CHANNEL_ANSWER", NULL, "u2", "yellow");
+	expect_event(c, "CHANNEL_ANSWER", "yellow");
+	assert_true(frame_none(c, 50));
+	client_send(c, "filter delete Color yellow\n\n");
+	expect_reply(c, "+OK filter deleted. [Color]=[yellow]");
+	client_send(c, "filter delete Color yellow\n\n");
+	expect_reply(c, "-ERR filter not found.");
+
+	client_send(c, "nixevent CHANNEL_ANSWER\n\n");
+	expect_reply(c, "+OK events nixed");
+	fire("CHANNEL_ANSWER", NULL, "u1", "green");
+	assert_true(frame_none(c, 50));
+
+	client_send(c, "noevents\n\n");
+	expect_reply(c, "+OK no longer listening for events");
+	fire("CUSTOM", "sofia::register", NULL, "blue");
+	assert_true(frame_none(c, 50));
+
+	client_send(c, "event json ALL\n\n");
+	expect_reply(c, "+OK event listener enabled json");
+	fire("HEARTBEAT", NULL, NULL, "json");
+	struct frame f;
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Content-Type: text/event-json\n"));
+	assert_non_null(strstr(f.body, "\"Color\":\"json\""));
+	free(f.body);
+	client_close(c);
+}
+
+static void test_myevents(void **state)
+{
+	struct client *c = client_authed(*state);
+	client_send(c, "myevents c0ffee00-0000-4000-8000-000000000001\n\n");
+	expect_reply(c, "+OK Events Enabled");
+	fire("CHANNEL_ANSWER", NULL, "someone-else", "no");
+	fire("CHANNEL_ANSWER", NULL, fake_channel_uuid, "mine");
+	fire("HEARTBEAT", NULL, NULL, "no");
+	expect_event(c, "CHANNEL_ANSWER", "mine");
+	assert_true(frame_none(c, 50));
+	client_close(c);
+}
+
+static void test_partial_reads(void **state)
+{
+	struct client *c = client_authed(*state);
+	const char *parts[] = {"ap", "i ec", "ho split\r", "\n", "\r\n", "\n\napi echo two\n\n"};
+	for (size_t i = 0; i < 4; i++) {
+		client_send(c, parts[i]);
+		assert_true(frame_none(c, 20));
+	}
+	client_send(c, parts[4]);
+	struct frame f;
+	frame_read(c, &f);
+	assert_string_equal(f.body, "split");
+	free(f.body);
+	client_send(c, parts[5]);
+	frame_read(c, &f);
+	assert_string_equal(f.body, "two");
+	free(f.body);
+	client_close(c);
+}
+
+static void test_malformed_closes(void **state)
+{
+	struct client *c = client_authed(*state);
+	client_send(c, "sendevent CUSTOM\nno colon here\n\n");
+	expect_reply(c, "-ERR malformed command");
+	struct frame f;
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "text/disconnect-notice"));
+	free(f.body);
+	expect_eof(c);
+	client_close(c);
+}
+
+static void test_sendevent_sendmsg(void **state)
+{
+	struct client *c = client_authed(*state);
+	client_send(c, "event plain CUSTOM my::thing\n\n");
+	expect_reply(c, "+OK event listener enabled plain");
+	client_send(c,
+		    "sendevent CUSTOM\nEvent-Subclass: my::thing\nEvent-UUID: "
+		    "abcdef00-0000-4000-8000-000000000002\nColor: pink\nContent-Length: 3\n\nhey");
+	expect_reply(c, "+OK abcdef00-0000-4000-8000-000000000002");
+	struct frame f;
+	char v[64];
+	frame_read(c, &f);
+	assert_string_equal(event_header(&f, "Color", v, sizeof(v)), "pink");
+	assert_non_null(strstr(f.body, "Content-Length: 3\n\nhey"));
+	free(f.body);
+
+	client_send(c, "sendmsg c0ffee00-0000-4000-8000-000000000001\ncall-command: execute\n"
+		       "execute-app-name: playback\nexecute-app-arg: tone_stream://%(100,0,440)\n"
+		       "loops: 3\n\n");
+	expect_reply(c, "+OK");
+	assert_int_equal(fake.exec_count, 3);
+	assert_string_equal(fake.exec_app, "playback");
+	assert_string_equal(fake.exec_arg, "tone_stream://%(100,0,440)");
+	client_send(c, "sendmsg c0ffee00-0000-4000-8000-000000000001\ncall-command: hangup\n"
+		       "hangup-cause: USER_BUSY\n\n");
+	expect_reply(c, "+OK");
+	assert_int_equal(fake.hangup_count, 1);
+	assert_int_equal(fake.hangup_cause, CAUSE_USER_BUSY);
+	client_send(c, "sendmsg 00000000-dead-4000-8000-000000000000\ncall-command: hangup\n\n");
+	expect_reply(c, "-ERR invalid session id [00000000-dead-4000-8000-000000000000]");
+	client_send(c, "linger 30\n\n");
+	expect_reply(c, "+OK will linger 30 seconds");
+	client_send(c, "nolinger\n\n");
+	expect_reply(c, "+OK will not linger");
+	client_send(c, "divert_events on\n\n");
+	expect_reply(c, "+OK events diverted");
+	client_send(c, "log debug\n\n");
+	expect_reply(c, "+OK log level 7 [debug]");
+	client_send(c, "nolog\n\n");
+	expect_reply(c, "+OK no longer logging");
+	client_close(c);
+}
+
+static void test_resume(void **state)
+{
+	struct client *c = client_authed(*state);
+	uint64_t base = fake.seq;
+	for (int i = 0; i < 5; i++)
+		fire("HEARTBEAT", NULL, NULL, "old");
+	client_send(c, "resume 1\n\n");
+	expect_reply(c, "-ERR subscribe first (event plain|json|xml …)");
+	client_send(c, "event plain HEARTBEAT\n\n");
+	expect_reply(c, "+OK event listener enabled plain");
+	char cmd[64], v[64];
+	snprintf(cmd, sizeof(cmd), "resume %llu\n\n", (unsigned long long)(base + 2));
+	client_send(c, cmd);
+	snprintf(v, sizeof(v), "+OK resuming after %llu", (unsigned long long)(base + 2));
+	expect_reply(c, v);
+	for (int i = 3; i <= 5; i++) {
+		struct frame f;
+		frame_read(c, &f);
+		snprintf(cmd, sizeof(cmd), "%llu", (unsigned long long)(base + (uint64_t)i));
+		assert_string_equal(event_header(&f, "Event-Sequence", v, sizeof(v)), cmd);
+		free(f.body);
+	}
+	fire("HEARTBEAT", NULL, NULL, "live");
+	expect_event(c, "HEARTBEAT", "live");
+	/* Older than the ring keeps. */
+	for (int i = 0; i < FAKE_RING + 2; i++)
+		fire("CHANNEL_CREATE", NULL, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "resume %llu\n\n", (unsigned long long)base);
+	client_send(c, cmd);
+	snprintf(cmd, sizeof(cmd), "-ERR events after %llu are gone", (unsigned long long)base);
+	expect_reply(c, cmd);
+	client_close(c);
+}
+
+/*
+ * A client that does not read while 3000 events of 4 kB are fired (the loop
+ * turning every 100): the socket fills, the queue (50) overflows, and every lost event is accounted
+ * for by the irisx::events_dropped notices: received + dropped == fired.
+ */
+static void test_queue_overflow(void **state)
+{
+	struct fixture *fx = *state;
+	struct client *c = client_authed(fx);
+	client_send(c, "event plain CUSTOM load::test\n\n");
+	expect_reply(c, "+OK event listener enabled plain");
+	enum { FIRED = 3000, BODY = 4000 };
+	static char body[BODY];
+	memset(body, 'x', sizeof(body));
+	for (int i = 0; i < FIRED; i++) {
+		struct core_event *ev;
+		core_event_create(&ev, "CUSTOM", "load::test");
+		core_event_add_header(ev, "Event-Subclass", "load::test");
+		core_event_set_body(ev, body, sizeof(body));
+		core_event_fire(NULL, ev);
+		if (i % 100 == 99)
+			pump(fx);
+	}
+	struct esl_stats st;
+	esl_stats_get(fx->esl, &st);
+	assert_true(st.events_dropped > 0);
+
+	uint64_t received = 0, dropped = 0, notices = 0;
+	uint64_t until = clock_now_ms() + 10000;
+	while (received + dropped < FIRED && clock_now_ms() < until) {
+		struct frame f;
+		frame_read(c, &f);
+		char v[64];
+		const char *sub = event_header(&f, "Event-Subclass", v, sizeof(v));
+		assert_non_null(sub);
+		if (strcmp(sub, "irisx::events_dropped") == 0) {
+			dropped +=
+			    strtoull(event_header(&f, "Dropped-Count", v, sizeof(v)), NULL, 10);
+			notices++;
+		} else {
+			assert_string_equal(sub, "load::test");
+			received++;
+		}
+		free(f.body);
+	}
+	assert_int_equal(received + dropped, FIRED);
+	assert_int_equal(dropped, st.events_dropped);
+	assert_true(notices > 0);
+	client_close(c);
+}
+
+/* ---- the parser ---- */
+
+static void test_parse_frames(void **state)
+{
+	struct esl_frame f;
+	const char *in = "\n\napi status\r\nX-A: 1\n\nnext";
+	assert_int_equal(esl_frame_parse(in, strlen(in), &f), 0);
+	assert_true(str_eq(f.line, STR("api status")));
+	assert_int_equal(f.header_count, 1);
+	assert_true(str_eq(*esl_frame_header(&f, "x-a"), STR("1")));
+	assert_int_equal(f.consumed, strlen(in) - 4);
+
+	in = "sendevent X\nContent-Length: 4\n\nab";
+	assert_int_equal(esl_frame_parse(in, strlen(in), &f), -EAGAIN);
+	in = "sendevent X\nContent-Length: 4\n\nabcdZ";
+	assert_int_equal(esl_frame_parse(in, strlen(in), &f), 0);
+	assert_true(str_eq(f.body, STR("abcd")));
+	assert_int_equal(f.consumed, strlen(in) - 1);
+
+	in = "\r\n\n";
+	assert_int_equal(esl_frame_parse(in, strlen(in), &f), -EAGAIN);
+	assert_int_equal(f.consumed, 3);
+	assert_int_equal(esl_frame_parse("api", 3, &f), -EAGAIN);
+}
+
+static void test_parse_malformed(void **state)
+{
+	struct esl_frame f;
+	const char *bad[] = {
+	    "x\nno colon\n\n",
+	    "x\n: empty name\n\n",
+	    "x\nContent-Length: abc\n\n",
+	    "x\nContent-Length: -1\n\n",
+	    "x\nContent-Length: 99999999999\n\n",
+	    "x\nContent-Length: 2000000\n\n",
+	    " \n\n",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+		assert_int_equal(esl_frame_parse(bad[i], strlen(bad[i]), &f), -EBADMSG);
+	/* Too many headers. */
+	struct buf b;
+	buf_init(&b);
+	buf_append_cstr(&b, "sendevent X\n");
+	for (int i = 0; i <= ESL_HEADERS_MAX; i++)
+		buf_printf(&b, "H%d: v\n", i);
+	buf_append_cstr(&b, "\n");
+	assert_int_equal(esl_frame_parse(b.p, b.len, &f), -EBADMSG);
+	/* A head that never ends. */
+	buf_reset(&b);
+	buf_append_cstr(&b, "api ");
+	while (b.len <= ESL_HEAD_MAX)
+		buf_append_cstr(&b, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	assert_int_equal(esl_frame_parse(b.p, b.len, &f), -EBADMSG);
+	buf_fini(&b);
+
+	struct str line = STR("  api   echo  a b  "), verb, rest;
+	esl_line_split(line, &verb, &rest);
+	assert_true(str_eq(verb, STR("api")));
+	assert_true(str_eq(rest, STR("echo  a b")));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_frames),
+	    cmocka_unit_test(test_parse_malformed),
+	    cmocka_unit_test_setup_teardown(test_greeting_and_auth, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commands_before_auth, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_auth_fail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_acl_rude_rejection, setup_denied, teardown),
+	    cmocka_unit_test_setup_teardown(test_bgapi_then_event, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_subscription_and_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_myevents, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_partial_reads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_malformed_closes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sendevent_sendmsg, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_overflow, setup_small_queue, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
