@@ -8,6 +8,8 @@
 # SIPp and rtp_peer.py themselves. Fails if any node test fails.
 #
 # Installs modesl into esl/node_modules with `npm ci` when it is missing.
+# ESL_TESTS=NAME runs only esl/NAME.test.js (a glob: ESL_TESTS='auth|stream'
+# is not one; ESL_TESTS='[as]*' is).
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -35,7 +37,7 @@ ESL_HOST=127.0.0.1 ESL_PORT=$ESL_PORT ESL_PASSWORD=$ESL_PASSWORD \
 	IRISX_IP=$IRISX_IP IRISX_EXT_PORT=$IRISX_EXT_PORT ESL_TEST_DIR=$T_DIR \
 	ESL_SIPP_DIR=$T_SCEN_DIR ESL_RTP_PEER=$T_RTP_PEER ESL_PARK_PREFIX=71 \
 	ESL_WELCOME_WAV=$welcome \
-	timeout -k 5 240 node --test "$esl_dir"/*.test.js >"$T_DIR/node.out" 2>&1 || rc=$?
+	timeout -k 5 240 node --test "$esl_dir"/${ESL_TESTS:-*}.test.js >"$T_DIR/node.out" 2>&1 || rc=$?
 if [ "$rc" -eq 0 ]; then
 	t_ok "node --test: $(grep -E '^# (pass|fail)' "$T_DIR/node.out" | tr '\n' ' ')"
 else

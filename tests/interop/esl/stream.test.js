@@ -25,7 +25,8 @@ async function subscribed(type = 'json', events = 'ALL')
 test('sendevent reaches json and plain subscribers with Event-Sequence', async () => {
 	const run = crypto.randomUUID();
 	const a = await subscribed('json');
-	const b = await subscribed('plain', 'CUSTOM');
+	// A bare CUSTOM subscribes to no subclass (as FreeSWITCH): name ours.
+	const b = await subscribed('plain', `CUSTOM ${SUB}`);
 	try {
 		const reply = await c.sendCustom(a.conn, SUB, { 'X-Test-Run': run, 'X-Test-Text': 'a b: c' });
 		assert.match(reply, /^\+OK/, `sendevent: ${reply}`);
