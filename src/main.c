@@ -7,6 +7,7 @@
  */
 #define LOG_MODULE "main"
 #include "config/config.h"
+#include "control/control.h"
 #include "core/core.h"
 #include "dialplan/dialplan.h"
 
@@ -32,6 +33,7 @@ struct app {
 	uv_loop_t *loop;
 	struct core *core;
 	struct dialplan *dialplan;
+	struct esl *esl;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };
@@ -87,6 +89,8 @@ static void app_stop(struct app *app, const char *why)
 		return;
 	app->stopping = true;
 	log_notice("%s: stopping", why);
+	esl_destroy(app->esl); /* its handles close while the core drains */
+	app->esl = NULL;
 	core_shutdown(app->core, SHUTDOWN_GRACE_MS, shutdown_done_cb, app);
 }
 
@@ -235,6 +239,10 @@ int main(int argc, char **argv)
 	bool dialplan_ok = dialplan_create(&app.dialplan, app.core, cfg, err, sizeof(err)) == 0;
 	if (!dialplan_ok)
 		fprintf(stderr, "%s\n", err);
+	struct esl_settings esl_set;
+	bool esl_ok = esl_settings_load(&esl_set, cfg, o.state_dir, err, sizeof(err)) == 0;
+	if (!esl_ok)
+		fprintf(stderr, "%s\n", err);
 	signal_watch(&app, &app.sig_term, SIGTERM);
 	signal_watch(&app, &app.sig_int, SIGINT);
 	signal_watch(&app, &app.sig_hup, SIGHUP);
@@ -242,7 +250,10 @@ int main(int argc, char **argv)
 	log_notice("irisx %s starting (config %s, state %s)", IRISX_VERSION, o.conf_dir,
 		   o.state_dir);
 	int status = 0;
-	if (!dialplan_ok || core_start(app.core) != 0) {
+	/* As FreeSWITCH, calls go on without the event socket if its port is taken. */
+	if (esl_ok && dialplan_ok)
+		esl_create(&app.esl, app.loop, app.core, app.dialplan, &esl_set);
+	if (!dialplan_ok || !esl_ok || core_start(app.core) != 0) {
 		status = 1;
 		app_stop(&app, "start-up failed");
 	}

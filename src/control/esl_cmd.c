@@ -466,9 +466,11 @@ static void cmd_sendevent(struct esl_conn *c, struct str args, const struct esl_
 	for (size_t i = 0; i < f->header_count; i++) {
 		const struct esl_header *h = &f->headers[i];
 		char hn[128];
-		/* Framing and bus-stamped headers are not the event's own. */
+		/* Framing, the name and bus-stamped headers are set by the core. */
 		if (str_ieq_cstr(h->name, "Content-Length") ||
 		    str_ieq_cstr(h->name, "Event-Sequence") ||
+		    str_ieq_cstr(h->name, "Event-Name") ||
+		    str_ieq_cstr(h->name, "Event-Subclass") ||
 		    str_copy_cstr(h->name, hn, sizeof(hn)) != 0)
 			continue;
 		if (str_ieq_cstr(h->name, "Event-UUID") && h->value.len <= UUID_STRLEN) {

@@ -68,7 +68,6 @@ static void notice_push(struct esl_conn *c)
 	struct core_event *n = NULL;
 	if (core_event_create(&n, "CUSTOM", "irisx::events_dropped") != 0)
 		return;
-	core_event_add_header(n, "Event-Subclass", "irisx::events_dropped");
 	core_event_add_header(n, "Dropped-Count", "%llu", (unsigned long long)c->dropped);
 	core_event_add_header(n, "Last-Event-Sequence", "%llu", (unsigned long long)c->last_seq);
 	c->queue[(c->q_head + c->q_len) % c->q_cap] = n;

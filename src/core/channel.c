@@ -11,6 +11,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every state change is a CHANNEL_STATE event (FreeSWITCH's state machine). */
+static void channel_set_state(struct channel *ch, enum channel_state state)
+{
+	ch->state = state;
+	core__channel_state_event(ch);
+}
+
+static void hangup_complete_extra(void *arg, struct core_event *ev)
+{
+	struct channel *ch = arg;
+	uint64_t end = ch->hangup_us ? ch->hangup_us : clock_wall_us();
+	uint64_t dur = end > ch->created_us ? end - ch->created_us : 0;
+	uint64_t bill = ch->answered_us && end > ch->answered_us ? end - ch->answered_us : 0;
+	uint64_t prog = ch->progress_us > ch->created_us ? ch->progress_us - ch->created_us : 0;
+	core_event_add_header(ev, "variable_hangup_cause", "%s", core_cause_name(ch->cause));
+	core_event_add_header(ev, "variable_hangup_cause_q850", "%u", core_cause_q850(ch->cause));
+	core_event_add_header(ev, "variable_start_epoch", "%llu",
+			      (unsigned long long)(ch->created_us / 1000000));
+	core_event_add_header(ev, "variable_start_uepoch", "%llu",
+			      (unsigned long long)ch->created_us);
+	core_event_add_header(ev, "variable_answer_epoch", "%llu",
+			      (unsigned long long)(ch->answered_us / 1000000));
+	core_event_add_header(ev, "variable_answer_uepoch", "%llu",
+			      (unsigned long long)ch->answered_us);
+	core_event_add_header(ev, "variable_end_epoch", "%llu", (unsigned long long)(end / 1000000));
+	core_event_add_header(ev, "variable_end_uepoch", "%llu", (unsigned long long)end);
+	core_event_add_header(ev, "variable_duration", "%llu", (unsigned long long)(dur / 1000000));
+	core_event_add_header(ev, "variable_mduration", "%llu", (unsigned long long)(dur / 1000));
+	core_event_add_header(ev, "variable_billsec", "%llu", (unsigned long long)(bill / 1000000));
+	core_event_add_header(ev, "variable_billmsec", "%llu", (unsigned long long)(bill / 1000));
+	core_event_add_header(ev, "variable_progresssec", "%llu",
+			      (unsigned long long)(prog / 1000000));
+	core_event_add_header(ev, "variable_progressmsec", "%llu",
+			      (unsigned long long)(prog / 1000));
+}
+
 struct channel *core__channel_create(struct core *core, enum channel_direction dir)
 {
 	struct channel *ch = calloc(1, sizeof(*ch));
@@ -29,6 +65,7 @@ struct channel *core__channel_create(struct core *core, enum channel_direction d
 		core->channels->prev = ch;
 	core->channels = ch;
 	core->channel_count++;
+	core->sessions_total++;
 	return ch;
 }
 
@@ -43,6 +80,8 @@ void core__channel_destroy(struct channel *ch)
 	if (ch->exec_free_cb)
 		ch->exec_free_cb(ch->exec_state);
 	ch->exec_free_cb = NULL;
+	if (ch->state > CS_NEW) /* CHANNEL_CREATE went out */
+		channel_event_fire(ch, "CHANNEL_DESTROY", NULL, NULL);
 	core__vars_free(ch);
 	if (ch->queued) {
 		/* Unlink from the run queue (rare: shutdown only). */
@@ -97,6 +136,8 @@ void channel_hangup(struct channel *ch, enum core_cause cause)
 	ch->hangup_us = clock_wall_us();
 	ch->state = CS_HANGUP;
 	log_info("[%s] hangup %s", ch->uuid, core_cause_name(cause));
+	channel_event_fire(ch, "CHANNEL_HANGUP", NULL, NULL);
+	core__channel_state_event(ch);
 	core__channel_schedule(ch);
 }
 
@@ -112,7 +153,7 @@ void channel_execute(struct channel *ch, void *state, void (*free_cb)(void *stat
 	ch->exec_state = state;
 	ch->exec_free_cb = free_cb;
 	if (ch->state < CS_EXECUTE)
-		ch->state = CS_EXECUTE;
+		channel_set_state(ch, CS_EXECUTE);
 }
 
 void channel_execute_done(struct channel *ch)
@@ -125,7 +166,7 @@ void channel_execute_done(struct channel *ch)
 void channel_park(struct channel *ch)
 {
 	if (channel_up(ch))
-		ch->state = CS_PARK;
+		channel_set_state(ch, CS_PARK);
 }
 
 /* One state step; returns false when the channel is gone. */
@@ -136,10 +177,12 @@ static bool channel_step(struct channel *ch)
 
 	switch (ch->state) {
 	case CS_NEW:
-		ch->state = CS_INIT;
+		/* By now the endpoint has filled in the caller's fields. */
+		channel_event_fire(ch, "CHANNEL_CREATE", NULL, NULL);
+		channel_set_state(ch, CS_INIT);
 		return true;
 	case CS_INIT:
-		ch->state = CS_ROUTING;
+		channel_set_state(ch, CS_ROUTING);
 		return true;
 	case CS_ROUTING:
 		if (ch->core->router.route_cb) {
@@ -157,10 +200,11 @@ static bool channel_step(struct channel *ch)
 		core__media_hangup(ch);
 		core__op_deliver(ch);
 		core__endpoint_hangup(ch);
-		ch->state = CS_REPORTING;
+		channel_set_state(ch, CS_REPORTING);
+		channel_event_fire(ch, "CHANNEL_HANGUP_COMPLETE", hangup_complete_extra, ch);
 		return true;
 	case CS_REPORTING:
-		ch->state = CS_DESTROY;
+		channel_set_state(ch, CS_DESTROY);
 		return true;
 	case CS_DESTROY:
 		core__channel_destroy(ch);

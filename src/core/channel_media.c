@@ -35,6 +35,8 @@ int channel_answer(struct channel *ch)
 		return err;
 	ch->answered = true;
 	ch->answered_us = clock_wall_us();
+	channel_event_fire(ch, "CHANNEL_ANSWER", NULL, NULL);
+	core__channel_callstate(ch);
 	log_info("[%s] answered (%s)", ch->uuid,
 		 ch->media && ch->media->codec_name ? ch->media->codec_name : "no media yet");
 	return 0;
@@ -52,6 +54,8 @@ int channel_pre_answer(struct channel *ch)
 	ch->early_media = true;
 	if (!ch->progress_us)
 		ch->progress_us = clock_wall_us();
+	channel_event_fire(ch, "CHANNEL_PROGRESS_MEDIA", NULL, NULL);
+	core__channel_callstate(ch);
 	return 0;
 }
 
@@ -63,7 +67,12 @@ int channel_ring_ready(struct channel *ch)
 		return 0;
 	if (!ch->progress_us)
 		ch->progress_us = clock_wall_us();
-	return sip_call_respond(ch->sip, 180, NULL);
+	int err = sip_call_respond(ch->sip, 180, NULL);
+	if (!err) {
+		channel_event_fire(ch, "CHANNEL_PROGRESS", NULL, NULL);
+		core__channel_callstate(ch);
+	}
+	return err;
 }
 
 int channel_respond(struct channel *ch, uint16_t status, const char *reason)
@@ -120,6 +129,14 @@ static void op_stop(struct channel *ch, struct channel_op *op)
 	}
 }
 
+static void playback_extra(void *arg, struct core_event *ev)
+{
+	struct channel_op *op = arg;
+	core_event_add_header(ev, "Playback-File-Path", "%s", op->path);
+	if (op->kind == OP_PLAYING && op->status != 1)
+		core_event_add_header(ev, "Playback-Status", "%s", op->status ? "break" : "done");
+}
+
 void core__op_finish(struct channel *ch, int status)
 {
 	struct channel_op *op = ch->op;
@@ -127,6 +144,10 @@ void core__op_finish(struct channel *ch, int status)
 		return;
 	ch->op = NULL; /* first: stopping a stream calls back into play_done_cb */
 	op_stop(ch, op);
+	if (op->path && op->kind == OP_PLAYING) {
+		op->status = status;
+		channel_event_fire(ch, "PLAYBACK_STOP", playback_extra, op);
+	}
 	op->status = status;
 	op->next = NULL;
 	struct channel_op **pp = &ch->ops_done;
@@ -198,6 +219,11 @@ static void source_ready_cb(void *arg, struct media_source *src, int err)
 		return;
 	}
 	op->kind = OP_PLAYING;
+	if (op->path) {
+		op->status = 1; /* marks the start: no Playback-Status */
+		channel_event_fire(ch, "PLAYBACK_START", playback_extra, op);
+		op->status = 0;
+	}
 	media_stream_play(ch->media->stream, src);
 }
 
@@ -207,8 +233,10 @@ static int play_begin(struct channel *ch, const char *spec, const char *text, co
 	int err = media_ready(ch);
 	if (err)
 		return err;
-	if (!op_begin(ch, OP_OPENING, cb, arg))
+	struct channel_op *op = op_begin(ch, OP_OPENING, cb, arg);
+	if (!op)
 		return -ENOMEM;
+	op->path = spec ? arena_strdup(&ch->arena, spec) : NULL;
 	uint32_t rate = ch->media->audio_rate;
 	err = text ? media_source_speak(ch->core->library, text, voice, rate, source_ready_cb, ch)
 		   : media_source_open(ch->core->library, spec, rate, source_ready_cb, ch);
@@ -286,9 +314,26 @@ static void media_play_done_cb(void *arg, int status)
 		core__op_finish(ch, status);
 }
 
+static void dtmf_extra(void *arg, struct core_event *ev)
+{
+	const uint32_t *d = arg;
+	core_event_add_header(ev, "DTMF-Digit", "%c", (char)d[0]);
+	core_event_add_header(ev, "DTMF-Duration", "%u", d[1] * 8); /* in 8 kHz samples */
+	core_event_add_header(ev, "DTMF-Source", "rtp");
+}
+
+static void media_dtmf_cb(void *arg, char digit, uint32_t duration_ms)
+{
+	struct channel *ch = arg;
+	uint32_t d[2] = {(uint32_t)(unsigned char)digit, duration_ms};
+	log_info("[%s] DTMF %c (%u ms)", ch->uuid, digit, duration_ms);
+	channel_event_fire(ch, "DTMF", dtmf_extra, d);
+}
+
 const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_stream_cbs *cbs)
 {
 	memset(cbs, 0, sizeof(*cbs));
+	cbs->dtmf_cb = media_dtmf_cb;
 	cbs->timeout_cb = media_timeout_cb;
 	cbs->play_done_cb = media_play_done_cb;
 	cbs->arg = ch;

@@ -131,5 +131,6 @@ void core__vars_free(struct channel *ch)
 
 const char *core_global_var(const struct core *core, const char *name)
 {
-	return config_var(core->cfg, name);
+	const char *v = core__global_get(core, name);
+	return v ? v : config_var(core->cfg, name);
 }

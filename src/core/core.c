@@ -40,8 +40,21 @@ int core_create(struct core **out, uv_loop_t *loop, struct config *cfg)
 		free(core);
 		return err;
 	}
+	/* The bus last: it opens a handle, the commands do not. */
+	err = core__commands_register(core);
+	if (!err)
+		err = core__bus_init(core);
+	if (err) {
+		core__commands_fini(core);
+		core__bus_fini(core);
+		media_library_destroy(core->library);
+		media_engine_destroy(core->media, NULL, NULL);
+		free(core->profiles);
+		free(core);
+		return err;
+	}
 	core__runq_init(core);
-	core->open_handles = 2;
+	core->open_handles = 3; /* the run queue's check and idle, the heartbeat */
 	uv_timer_init(loop, &core->shutdown_timer);
 	core->shutdown_timer.data = core;
 	core->open_handles++;
@@ -121,6 +134,7 @@ static void core_close_handles(struct core *core)
 	uv_close((uv_handle_t *)&core->runq_check, core_handle_closed_cb);
 	uv_close((uv_handle_t *)&core->runq_idle, core_handle_closed_cb);
 	uv_close((uv_handle_t *)&core->shutdown_timer, core_handle_closed_cb);
+	core__bus_close(core, core_handle_closed_cb);
 }
 
 static void core_media_closed_cb(void *arg)
@@ -201,6 +215,8 @@ void core_destroy(struct core *core)
 		return;
 	if (core->acls_reloaded)
 		acl_set_free(core->acls);
+	core__commands_fini(core);
+	core__bus_fini(core);
 	config_free(core->cfg);
 	free(core->profiles);
 	free(core);

@@ -171,6 +171,7 @@ struct channel {
 	struct channel_op *op;	     /* the asynchronous operation in progress */
 	struct channel_op *ops_done; /* finished ones waiting for their callbacks */
 	void *exec_state;
+	const char *callstate; /* the last CHANNEL_CALLSTATE's (static string), NULL: DOWN */
 	void (*exec_free_cb)(void *state);
 	bool answered;
 	bool early_media;
@@ -385,5 +386,11 @@ void core_command_each(const struct core *core,
 struct channel *core_channel_find(struct core *core, const char *uuid);
 /* Every live channel, oldest first. */
 void core_channel_each(struct core *core, void (*cb)(void *arg, struct channel *ch), void *arg);
+/*
+ * What `fsctl shutdown` calls (the application's orderly stop, e.g. the same
+ * path as SIGTERM); without one the command answers -ERR. Runs from inside
+ * the command: it must only start the shutdown.
+ */
+void core_set_shutdown_cb(struct core *core, void (*cb)(void *arg), void *arg);
 
 #endif

@@ -16,6 +16,55 @@ struct profile {
 	struct core *core;
 	const struct config_profile *cfg; /* owned by core->cfg */
 	struct sip_ua *ua;
+	uint64_t calls_in, failed_calls_in; /* sofia status */
+};
+
+/* ---- the event bus (event.c) ---- */
+
+/* The ring keeps the last CORE_EVENT_RING fired events for core_events_since. */
+enum { CORE_EVENT_RING = 10000, CORE_HEARTBEAT_MS = 20000 };
+
+struct core_sub {
+	struct core_sub *next;
+	struct core *core;
+	core_event_cb cb;
+	void *arg;
+	bool dead; /* unsubscribed during a delivery: freed after it */
+};
+
+struct core_bus {
+	struct core_event **ring; /* CORE_EVENT_RING slots, owned references */
+	size_t ring_next;	  /* the slot the next event goes to */
+	size_t ring_count;
+	uint64_t lost_seq; /* the newest sequence pushed out of the ring (0: none) */
+	struct core_sub *subs;
+	unsigned delivering; /* nesting depth of deliveries in progress */
+	bool has_dead;
+	char uuid[UUID_STRLEN]; /* Core-UUID */
+	char hostname[256];
+	char ipv4[64];
+	char ipv6[64];
+	uint64_t started_us;
+	/* the date headers, formatted once per second */
+	int64_t date_sec;
+	char date_local[32];
+	char date_gmt[48];
+	uv_timer_t heartbeat;
+	uint64_t heartbeat_count;
+};
+
+/* A global variable set by global_setvar (command.c). */
+struct core_global {
+	struct core_global *next;
+	char *name; /* heap, with the value in the same allocation */
+	char *value;
+};
+
+/* A registered command (command.c). */
+struct core_command {
+	struct core_command *next;
+	const char *name, *usage, *description; /* static strings */
+	core_command_fn fn;
 };
 
 struct core {
@@ -39,6 +88,7 @@ struct core {
 	/* sessions-per-second: calls admitted in the current one-second window */
 	uint64_t sps_window_ms;
 	uint32_t sps_count;
+	uint64_t sessions_total; /* channels created since start */
 
 	bool started;
 	bool shutting_down;
@@ -48,6 +98,12 @@ struct core {
 	size_t profiles_open;
 	void (*shutdown_cb)(void *arg);
 	void *shutdown_arg;
+
+	struct core_bus bus;
+	struct core_command *commands; /* sorted by name */
+	struct core_global *globals;
+	void (*app_shutdown_cb)(void *arg); /* fsctl shutdown */
+	void *app_shutdown_arg;
 };
 
 /* A channel variable set by an application (the built-ins are computed). */
@@ -67,6 +123,7 @@ struct channel_op {
 	void *arg;
 	int status;
 	uv_timer_t *timer; /* OP_SLEEP: heap, freed by its close callback */
+	const char *path;  /* channel_play's file (PLAYBACK_* events), in the channel's arena */
 };
 
 /* The call's media: its RTP stream and what was negotiated. */
@@ -95,6 +152,29 @@ void core__channel_destroy(struct channel *ch);
 void core__op_finish(struct channel *ch, int status);
 /* Runs the callbacks of finished operations, oldest first (run queue). */
 void core__op_deliver(struct channel *ch);
+
+/* event.c */
+int core__bus_init(struct core *core); /* opens the heartbeat timer (one handle) */
+void core__bus_close(struct core *core, uv_close_cb cb); /* closes it */
+void core__bus_fini(struct core *core);
+/* A state change of a channel: CHANNEL_STATE (and CHANNEL_CALLSTATE when the
+ * call state it implies changes). */
+void core__channel_state_event(struct channel *ch);
+/* CHANNEL_CALLSTATE when the call state (DOWN, RINGING, EARLY, ACTIVE, HANGUP)
+ * changed since the last one, with Original-Channel-Call-State. */
+void core__channel_callstate(struct channel *ch);
+/* An unfired event with the channel's headers (uuid_dump); NULL: no memory. */
+struct core_event *core__channel_event_build(struct channel *ch, const char *name);
+
+/* command.c */
+void core__commands_fini(struct core *core);
+const char *core__command_usage(const struct core *core, const char *name);
+const char *core__global_get(const struct core *core, const char *name);
+int core__global_set(struct core *core, const char *name, const char *value);
+/* commands.c */
+int core__commands_register(struct core *core);
+/* endpoint_sip.c: "sofia status [profile <name>]" */
+void core__sofia_status(struct core *core, const char *args, struct buf *out);
 
 /* channel_var.c */
 void core__vars_free(struct channel *ch);

@@ -68,6 +68,7 @@ static void endpoint_invite_cb(void *arg, struct sip_call *call)
 
 	if (!endpoint_admit(core, &why)) {
 		log_warn("profile %s: refusing call: %s", p->cfg->name, why);
+		p->failed_calls_in++;
 		sip_call_respond(call, 503, why);
 		sip_call_release(call);
 		return;
@@ -98,6 +99,7 @@ static void endpoint_invite_cb(void *arg, struct sip_call *call)
 	}
 	ch->sip = call;
 	sip_call_set_owner(call, ch);
+	p->calls_in++;
 	log_info("[%s] new inbound call on %s from %s <%s>@%s to %s", ch->uuid, ch->profile,
 		 ch->caller_id_name, ch->caller_id_number, ch->network_addr,
 		 ch->destination_number);
@@ -172,4 +174,100 @@ int core__profile_start(struct profile *p)
 		return err;
 	}
 	return sip_ua_create(&p->ua, p->core->loop, &ucfg, &cbs);
+}
+
+/* ---- sofia status (the command, laid out as mod_sofia prints it) ---- */
+
+static const char sofia_rule[] = "============================================================"
+				 "=====================================\n";
+
+static size_t profile_live_calls(struct core *core, const struct config_profile *cfg)
+{
+	size_t n = 0;
+	for (struct channel *ch = core->channels; ch; ch = ch->next)
+		if (ch->profile_cfg == cfg)
+			n++;
+	return n;
+}
+
+static void profile_url(const struct profile *p, char *out, size_t size)
+{
+	const struct config_profile *cfg = p->cfg;
+	const char *host = cfg->ext_sip_ip ? cfg->ext_sip_ip : cfg->sip_ip;
+	bool v6 = strchr(host, ':') != NULL;
+	snprintf(out, size, "sip:mod_sofia@%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
+		 cfg->sip_port);
+}
+
+static void sofia_status_profile(struct core *core, const struct profile *p, struct buf *out)
+{
+	const struct config_profile *cfg = p->cfg;
+	char url[256];
+	profile_url(p, url, sizeof(url));
+	buf_append_cstr(out, sofia_rule);
+	buf_printf(out, "Name             \t%s\n", cfg->name);
+	buf_printf(out, "Dialplan         \t%s\n", cfg->dialplan);
+	buf_printf(out, "Context          \t%s\n", cfg->context);
+	buf_printf(out, "RTP-IP           \t%s\n", cfg->rtp_ip);
+	if (cfg->ext_rtp_ip)
+		buf_printf(out, "Ext-RTP-IP       \t%s\n", cfg->ext_rtp_ip);
+	buf_printf(out, "SIP-IP           \t%s\n", cfg->sip_ip);
+	if (cfg->ext_sip_ip)
+		buf_printf(out, "Ext-SIP-IP       \t%s\n", cfg->ext_sip_ip);
+	buf_printf(out, "URL              \t%s\n", url);
+	buf_printf(out, "BIND-URL         \t%s;transport=%s%s%s\n", url,
+		   cfg->enable_udp ? "udp" : "", cfg->enable_udp && cfg->enable_tcp ? "," : "",
+		   cfg->enable_tcp ? "tcp" : "");
+	buf_printf(out, "CODECS IN        \t%s\n", cfg->codec_prefs ? cfg->codec_prefs : "");
+	buf_printf(out, "RTP-TIMEOUT      \t%u\n", cfg->rtp_timeout_sec);
+	buf_printf(out, "RTP-HOLD-TIMEOUT \t%u\n", cfg->rtp_hold_timeout_sec);
+	buf_printf(out, "STATE            \t%s\n", p->ua ? "RUNNING" : "DOWN");
+	buf_printf(out, "CALLS-IN         \t%llu\n", (unsigned long long)p->calls_in);
+	buf_printf(out, "FAILED-CALLS-IN  \t%llu\n", (unsigned long long)p->failed_calls_in);
+	buf_printf(out, "CALLS-OUT        \t0\n");
+	buf_printf(out, "FAILED-CALLS-OUT \t0\n");
+	buf_append_cstr(out, sofia_rule);
+}
+
+void core__sofia_status(struct core *core, const char *args, struct buf *out)
+{
+	char what[32] = "", name[CONFIG_NAME_MAX + 1] = "", profile[16] = "";
+	int n = sscanf(args, "%31s %15s %64s", what, profile, name);
+	if (n < 1 || strcmp(what, "status") != 0 || n == 2 ||
+	    (n == 3 && strcmp(profile, "profile") != 0)) {
+		buf_append_cstr(out, "-USAGE: status [profile <name>]\n");
+		return;
+	}
+	if (n == 3) {
+		for (size_t i = 0; i < core->profile_count; i++) {
+			const struct profile *p = &core->profiles[i];
+			if (strcmp(p->cfg->name, name) == 0) {
+				sofia_status_profile(core, p, out);
+				return;
+			}
+			for (size_t j = 0; j < p->cfg->alias_count; j++)
+				if (strcmp(p->cfg->aliases[j], name) == 0) {
+					sofia_status_profile(core, p, out);
+					return;
+				}
+		}
+		buf_append_cstr(out, "Invalid Profile!\n");
+		return;
+	}
+	size_t aliases = 0;
+	buf_printf(out, "%25s\t%s\t  %40s\t%s\n", "Name", "   Type", "Data", "State");
+	buf_append_cstr(out, sofia_rule);
+	for (size_t i = 0; i < core->profile_count; i++) {
+		const struct profile *p = &core->profiles[i];
+		char url[256];
+		profile_url(p, url, sizeof(url));
+		buf_printf(out, "%25s\t%s\t  %40s\t%s (%zu)\n", p->cfg->name, "profile", url,
+			   p->ua ? "RUNNING" : "DOWN", profile_live_calls(core, p->cfg));
+		for (size_t j = 0; j < p->cfg->alias_count; j++, aliases++)
+			buf_printf(out, "%25s\t%s\t  %40s\t%s\n", p->cfg->aliases[j], "  alias",
+				   p->cfg->name, "ALIASED");
+	}
+	buf_append_cstr(out, sofia_rule);
+	buf_printf(out, "%zu profile%s %zu alias%s\n", core->profile_count,
+		   core->profile_count == 1 ? "" : "s", aliases, aliases == 1 ? "" : "es");
 }

@@ -62,6 +62,8 @@ int core_event_create(struct core_event **out, const char *name, const char *sub
 	ev->refs = 1;
 	ev->name = strdup(name);
 	ev->subclass = subclass ? strdup(subclass) : NULL;
+	if (subclass)
+		core_event_add_header(ev, "Event-Subclass", "%s", subclass);
 	*out = ev;
 	return 0;
 }
