@@ -12,7 +12,10 @@
 #   3. bench_sip_parse, if it was built;
 #   4. calls with media: bench/run_media.sh, with its own irisx (concurrent
 #      calls with RTP, pacing, calls/s with a 2 s prompt); BENCH_MEDIA=0
-#      leaves it out.
+#      leaves it out;
+#   5. the Event Socket: bench/run_esl.sh, with its own irisx (events/s to
+#      one modesl client, 100 clients on ALL while 500 calls run);
+#      BENCH_ESL=0 leaves it out.
 # During each load it reads irisx's CPU time (utime + stime in /proc/PID/stat)
 # and memory (VmRSS, VmHWM in /proc/PID/status). It prints a table ending in
 # "key: value" lines and writes the same to bench/out/latest.txt. About a
@@ -298,6 +301,19 @@ if [ "${BENCH_MEDIA:-1}" != 0 ]; then
 	{
 		printf '\n'
 		cat "$T_DIR/media.txt"
+	} >>"$T_DIR/table.txt"
+fi
+
+# --- 5. the Event Socket ---------------------------------------------------------------
+if [ "${BENCH_ESL:-1}" != 0 ]; then
+	t_log "Event Socket: bench/run_esl.sh"
+	bash "$src/bench/run_esl.sh" "$build" >"$T_DIR/esl.txt" || {
+		t_fail "bench/run_esl.sh failed"
+		bench_ok=0
+	}
+	{
+		printf '\n'
+		cat "$T_DIR/esl.txt"
 	} >>"$T_DIR/table.txt"
 fi
 

@@ -913,3 +913,73 @@ media_check_reason()
 	t_fail "$what: Reason: $reason (expected Q.850;cause=$cause;text=\"$text\")"
 	return 1
 }
+
+# ===========================================================================
+# Event Socket: conf, readiness and the node client (test_esl_*.sh,
+# bench/run_esl.sh). Uses media_conf_* above for the conf edits.
+# ===========================================================================
+
+# esl_require DIR: node and npm are there, and DIR/node_modules has the
+# client packages of DIR/package-lock.json (installed with `npm ci` if
+# missing). Exits 0 with a SKIP message if this irisx has no Event Socket yet
+# (no conf/autoload_configs/event_socket.conf.xml to configure it with).
+esl_require()
+{
+	local dir=$1 tool
+	if [ ! -f "$IRISX_SOURCE_DIR/conf/autoload_configs/event_socket.conf.xml" ]; then
+		t_log "SKIP: $IRISX_SOURCE_DIR/conf has no autoload_configs/event_socket.conf.xml"
+		exit 0
+	fi
+	for tool in node npm; do
+		command -v "$tool" >/dev/null || t_die "$tool is not installed (scripts/install-deps.sh)"
+	done
+	if [ ! -d "$dir/node_modules/modesl" ]; then
+		t_log "npm ci in $dir"
+		(cd "$dir" && timeout 300 npm ci --no-audit --no-fund) >"$T_DIR/npm.out" 2>&1 || {
+			t_dump "npm ci" "$T_DIR/npm.out" 40
+			t_die "npm ci failed in $dir"
+		}
+	fi
+	node -e 'require(process.argv[1])' "$dir/node_modules/modesl" 2>"$T_DIR/node.err" || {
+		t_dump "node" "$T_DIR/node.err" 20
+		t_die "node cannot load modesl from $dir/node_modules"
+	}
+}
+
+# esl_conf DIR: in conf copy DIR, the Event Socket listens on 127.0.0.1 on a
+# free port (ESL_PORT) with a fresh random password (ESL_PASSWORD).
+esl_conf()
+{
+	local f=$1/autoload_configs/event_socket.conf.xml
+	ESL_PORT=$(ports_pick 127.0.0.1 1) || return 1
+	ESL_PASSWORD=t$(python3 -c 'import secrets; print(secrets.token_hex(12))') || return 1
+	_media_conf_param "$f" listen-ip 127.0.0.1 &&
+		_media_conf_param "$f" listen-port "$ESL_PORT" &&
+		_media_conf_param "$f" password "$ESL_PASSWORD"
+}
+
+# esl_wait_listen: wait (up to 5 s) until irisx's Event Socket on ESL_PORT
+# greets a connection with auth/request.
+esl_wait_listen()
+{
+	python3 - "$ESL_PORT" <<'PY'
+import socket, sys, time
+end = time.time() + 5
+while time.time() < end:
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+        data = b""
+        while b"\n\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        if b"Content-Type: auth/request" in data:
+            sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.1)
+sys.exit("no auth/request from 127.0.0.1:%s within 5 s" % sys.argv[1])
+PY
+}
