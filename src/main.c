@@ -94,6 +94,12 @@ static void app_stop(struct app *app, const char *why)
 	core_shutdown(app->core, SHUTDOWN_GRACE_MS, shutdown_done_cb, app);
 }
 
+/* fsctl shutdown: the same orderly stop as SIGTERM. */
+static void fsctl_shutdown_cb(void *arg)
+{
+	app_stop(arg, "fsctl shutdown");
+}
+
 static void signal_cb(uv_signal_t *s, int signum)
 {
 	struct app *app = s->data;
@@ -243,6 +249,7 @@ int main(int argc, char **argv)
 	bool esl_ok = esl_settings_load(&esl_set, cfg, o.state_dir, err, sizeof(err)) == 0;
 	if (!esl_ok)
 		fprintf(stderr, "%s\n", err);
+	core_set_shutdown_cb(app.core, fsctl_shutdown_cb, &app);
 	signal_watch(&app, &app.sig_term, SIGTERM);
 	signal_watch(&app, &app.sig_int, SIGINT);
 	signal_watch(&app, &app.sig_hup, SIGHUP);

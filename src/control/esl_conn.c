@@ -170,6 +170,8 @@ void esl__conn_finish(struct esl_conn *c)
 	if (c->closing)
 		return;
 	esl__conn_send(c, "text/disconnect-notice", NULL, bye, sizeof(bye) - 1);
+	if (c->closing)
+		return; /* the write failed: closed already */
 	struct esl *esl = c->esl;
 	/* Unlink now (no more events), close once the socket has drained. */
 	if (esl) {
@@ -230,8 +232,14 @@ static void conn_process(struct esl_conn *c)
 			esl__conn_finish(c);
 			return;
 		}
+		struct esl *esl = c->esl;
+		esl->in_command++;
 		esl__command(c, &f);
 		off += f.consumed;
+		if (--esl->in_command == 0 && esl->destroy_pending) {
+			esl->destroy_pending = false;
+			esl_destroy(esl);
+		}
 	}
 	if (c->closing)
 		return;

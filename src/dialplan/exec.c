@@ -58,6 +58,62 @@ static void chan_vars_init(struct chan_vars *cv, struct dialplan_vars *vars, str
 	*vars = (struct dialplan_vars){.get_cb = chan_get, .set_cb = chan_set, .arg = cv};
 }
 
+/* ---- CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE ---- */
+
+/* The application being run, for its two events (FreeSWITCH's headers). */
+struct exec_app {
+	const char *name;
+	const char *data; /* the caller's copy, alive until the completion */
+	char uuid[UUID_STRLEN];
+	const char *response;
+};
+
+static void exec_event_extra(void *arg, struct core_event *ev)
+{
+	const struct exec_app *x = arg;
+	core_event_add_header(ev, "Application", "%s", x->name);
+	core_event_add_header(ev, "Application-Data", "%s", x->data ? x->data : "");
+	if (x->response)
+		core_event_add_header(ev, "Application-Response", "%s", x->response);
+	core_event_add_header(ev, "Application-UUID", "%s", x->uuid);
+}
+
+static void exec_app_begin(struct exec_app *x, struct channel *ch, const char *name,
+			   const char *data)
+{
+	x->name = name;
+	x->data = data;
+	x->response = NULL;
+	uuid_generate(x->uuid);
+	channel_var_set(ch, "current_application", name);
+	channel_var_set(ch, "current_application_data", data);
+	channel_event_fire(ch, "CHANNEL_EXECUTE", exec_event_extra, x);
+}
+
+static void exec_app_end(struct exec_app *x, struct channel *ch, int status)
+{
+	x->response = status < 0 && status != -ECANCELED ? strerror(-status) : "_none_";
+	channel_event_fire(ch, "CHANNEL_EXECUTE_COMPLETE", exec_event_extra, x);
+}
+
+/* dialplan_app_execute's applications: the caller's callback after the event.
+ * In the channel's arena: a callback dropped at hangup leaks nothing. */
+struct exec_wrap {
+	struct exec_app x;
+	channel_done_cb cb;
+	void *arg;
+};
+
+static void exec_wrap_done(struct channel *ch, void *arg, int status)
+{
+	struct exec_wrap *w = arg;
+	channel_done_cb cb = w->cb;
+	void *cb_arg = w->arg;
+	exec_app_end(&w->x, ch, status);
+	if (cb)
+		cb(ch, cb_arg, status);
+}
+
 /* ---- the executor ---- */
 
 struct exec {
@@ -66,12 +122,15 @@ struct exec {
 	struct dialplan_route *route; /* owned */
 	size_t next;		      /* the next action to run */
 	bool pending;		      /* waiting for a done callback */
+	struct exec_app app;	      /* the one running */
+	char *data;		      /* its expanded data (heap) */
 };
 
 static void exec_free(void *state)
 {
 	struct exec *e = state;
 	dialplan_route_destroy(e->route);
+	free(e->data);
 	free(e);
 }
 
@@ -89,6 +148,7 @@ static void exec_done(struct channel *ch, void *arg, int status)
 	e->pending = false;
 	if (status < 0 && status != -ECANCELED)
 		log_warn("%s %s failed: %s", ch->uuid, a->app->name, strerror(-status));
+	exec_app_end(&e->app, ch, status);
 	exec_run(e);
 }
 
@@ -114,11 +174,15 @@ static void exec_run(struct exec *e)
 				 a->file, a->line, a->app->name, DIALPLAN_EXPAND_MAX);
 		const char *d = data.p ? data.p : "";
 		log_info("EXECUTE [depth=0] %s %s(%s)", ch->uuid, a->app->name, d);
+		free(e->data);
+		e->data = strdup(d);
+		exec_app_begin(&e->app, ch, a->app->name, e->data ? e->data : "");
 		rc = dialplan__app_run(ch, a->app, d, &e->vars, exec_done, e);
 		if (rc == DIALPLAN_APP_PENDING) {
 			e->pending = true;
 			goto out;
 		}
+		exec_app_end(&e->app, ch, rc < 0 ? rc : 0);
 		if (rc == DIALPLAN_APP_STOP)
 			goto out;
 		if (rc < 0)
@@ -254,7 +318,18 @@ int dialplan_app_execute(struct dialplan *dp, struct channel *ch, const char *na
 	if (rc != -ENOMEM) {
 		const char *d = buf.p ? buf.p : "";
 		log_info("EXECUTE [depth=0] %s %s(%s)", ch->uuid, app->name, d);
-		rc = dialplan__app_run(ch, app, d, &vars, cb, arg);
+		struct exec_wrap *w = arena_alloc(&ch->arena, sizeof(*w));
+		const char *dcopy = arena_strdup(&ch->arena, d);
+		if (!w || !dcopy) {
+			buf_fini(&buf);
+			return -ENOMEM;
+		}
+		w->cb = cb;
+		w->arg = arg;
+		exec_app_begin(&w->x, ch, app->name, dcopy);
+		rc = dialplan__app_run(ch, app, d, &vars, exec_wrap_done, w);
+		if (rc != DIALPLAN_APP_PENDING)
+			exec_app_end(&w->x, ch, rc < 0 ? rc : 0);
 	}
 	buf_fini(&buf);
 	return rc;
