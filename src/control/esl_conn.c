@@ -2,9 +2,9 @@
  * One Event Socket connection: the greeting and the ACL check, reading and
  * splitting commands (several per packet, or one over many reads), writing
  * replies in order, and the bounded event queue that a slow reader
- * overflows instead of slowing the loop. Past the cap events are dropped and
- * counted; once the socket drains, the client first gets a
- * CUSTOM irisx::events_dropped event saying how many (docs/ESL.md).
+ * overflows instead of slowing the loop (the queue itself is esl_event.c's:
+ * past its cap events are dropped, counted, and the client gets a
+ * CUSTOM irisx::events_dropped event where they went missing; docs/ESL.md).
  */
 #define LOG_MODULE "esl"
 #include "control/esl_int.h"
