@@ -513,9 +513,10 @@ static void test_sendevent_sendmsg(void **state)
 
 	client_send(c, "sendmsg c0ffee00-0000-4000-8000-000000000001\ncall-command: execute\n"
 		       "execute-app-name: playback\nexecute-app-arg: tone_stream://%(100,0,440)\n"
-		       "loops: 3\n\n");
+		       "loops: 3\nEvent-UUID: 5e5e5e5e-0000-4000-8000-000000000003\n\n");
 	expect_reply(c, "+OK");
 	assert_int_equal(fake.exec_count, 3);
+	assert_string_equal(fake.app_uuid, "5e5e5e5e-0000-4000-8000-000000000003");
 	assert_string_equal(fake.exec_app, "playback");
 	assert_string_equal(fake.exec_arg, "tone_stream://%(100,0,440)");
 	client_send(c, "sendmsg c0ffee00-0000-4000-8000-000000000001\ncall-command: hangup\n"

@@ -43,7 +43,7 @@ static struct {
 	size_t ring_len, ring_head;
 	struct core_sub subs[FAKE_SUBS];
 	/* what sendmsg did */
-	char exec_app[64], exec_arg[256];
+	char exec_app[64], exec_arg[256], app_uuid[64];
 	int exec_count;
 	enum core_cause hangup_cause;
 	int hangup_count;
@@ -251,6 +251,13 @@ void core_command_execute(struct core *core, const char *line, struct buf *out)
 struct channel *core_channel_find(struct core *core, const char *uuid)
 {
 	return strcmp(uuid, fake_channel_uuid) == 0 ? fake_channel : NULL;
+}
+
+int channel_var_set(struct channel *ch, const char *name, const char *value)
+{
+	if (strcmp(name, "app_uuid") == 0)
+		snprintf(fake.app_uuid, sizeof(fake.app_uuid), "%s", value ? value : "");
+	return 0;
 }
 
 void channel_hangup(struct channel *ch, enum core_cause cause)
