@@ -160,6 +160,11 @@ void esl_destroy(struct esl *esl)
 {
 	if (!esl || esl->destroyed)
 		return;
+	if (esl->in_command) {
+		/* Called from a command (`api fsctl shutdown`): its reply goes out first. */
+		esl->destroy_pending = true;
+		return;
+	}
 	esl->destroyed = true;
 	if (g_log_esl == esl) {
 		log_set_tap(NULL, NULL);
@@ -175,7 +180,7 @@ void esl_destroy(struct esl *esl)
 		free(j);
 	}
 	while (esl->conns)
-		esl__conn_close(esl->conns); /* unlinks it */
+		esl__conn_finish(esl->conns); /* unlinks it; closes once written */
 	esl->flush_list = NULL;
 	uv_close((uv_handle_t *)&esl->listener, server_handle_closed);
 	uv_close((uv_handle_t *)&esl->idle, server_handle_closed);

@@ -452,6 +452,11 @@ static void cmd_sendmsg(struct esl_conn *c, struct str args, const struct esl_fr
 	x->dp = c->esl->dp;
 	x->loops_left = n;
 	memcpy(x->uuid, uuid, sizeof(uuid));
+	/* Event-UUID becomes the Application-UUID of the first execution's events. */
+	const struct str *eu = esl_frame_header(f, "Event-UUID");
+	char app_uuid[UUID_STRLEN];
+	if (eu && str_copy_cstr(*eu, app_uuid, sizeof(app_uuid)) == 0)
+		channel_var_set(ch, "app_uuid", app_uuid);
 	/* Reply first: the application's own events follow the +OK. */
 	esl__conn_reply(c, "+OK");
 	exec_continue(ch, x);

@@ -84,7 +84,14 @@ static void exec_app_begin(struct exec_app *x, struct channel *ch, const char *n
 	x->name = name;
 	x->data = data;
 	x->response = NULL;
-	uuid_generate(x->uuid);
+	/* ESL sendmsg's Event-UUID names the execution, as FreeSWITCH's app_uuid. */
+	const char *given = channel_var(ch, "app_uuid");
+	if (given && *given && strlen(given) < sizeof(x->uuid)) {
+		memcpy(x->uuid, given, strlen(given) + 1);
+		channel_var_set(ch, "app_uuid", NULL);
+	} else {
+		uuid_generate(x->uuid);
+	}
 	channel_var_set(ch, "current_application", name);
 	channel_var_set(ch, "current_application_data", data);
 	channel_event_fire(ch, "CHANNEL_EXECUTE", exec_event_extra, x);

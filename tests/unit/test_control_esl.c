@@ -285,6 +285,40 @@ static void test_greeting_and_auth(void **state)
 	client_close(c);
 }
 
+static void destroy_cb(void *arg)
+{
+	struct fixture *fx = arg;
+	esl_destroy(fx->esl);
+}
+
+/* The server destroyed from inside a command (fsctl shutdown over api):
+ * the reply still goes out, then every client gets a disconnect notice. */
+static void test_destroy_from_command(void **state)
+{
+	struct fixture *fx = *state;
+	struct client *c = client_authed(fx);
+	struct client *other = client_authed(fx);
+	fake_shutdown_fn = destroy_cb;
+	fake_shutdown_arg = fx;
+	client_send(c, "api shutdown\n\napi status\n\n");
+	struct frame f;
+	frame_read(c, &f);
+	assert_string_equal(f.body, "+OK shutting down\n");
+	free(f.body);
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Content-Type: text/disconnect-notice\n"));
+	free(f.body);
+	expect_eof(c);
+	frame_read(other, &f);
+	assert_non_null(strstr(f.head, "Content-Type: text/disconnect-notice\n"));
+	free(f.body);
+	expect_eof(other);
+	fx->esl = NULL; /* gone with the loop's next turns */
+	fake_shutdown_fn = NULL;
+	client_close(c);
+	client_close(other);
+}
+
 static void test_commands_before_auth(void **state)
 {
 	struct client *c = client_open(*state);
@@ -479,9 +513,10 @@ static void test_sendevent_sendmsg(void **state)
 
 	client_send(c, "sendmsg c0ffee00-0000-4000-8000-000000000001\ncall-command: execute\n"
 		       "execute-app-name: playback\nexecute-app-arg: tone_stream://%(100,0,440)\n"
-		       "loops: 3\n\n");
+		       "loops: 3\nEvent-UUID: 5e5e5e5e-0000-4000-8000-000000000003\n\n");
 	expect_reply(c, "+OK");
 	assert_int_equal(fake.exec_count, 3);
+	assert_string_equal(fake.app_uuid, "5e5e5e5e-0000-4000-8000-000000000003");
 	assert_string_equal(fake.exec_app, "playback");
 	assert_string_equal(fake.exec_arg, "tone_stream://%(100,0,440)");
 	client_send(c, "sendmsg c0ffee00-0000-4000-8000-000000000001\ncall-command: hangup\n"
@@ -670,6 +705,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_malformed),
 	    cmocka_unit_test_setup_teardown(test_greeting_and_auth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commands_before_auth, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy_from_command, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_auth_fail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acl_rude_rejection, setup_denied, teardown),
 	    cmocka_unit_test_setup_teardown(test_bgapi_then_event, setup, teardown),

@@ -43,7 +43,7 @@ static struct {
 	size_t ring_len, ring_head;
 	struct core_sub subs[FAKE_SUBS];
 	/* what sendmsg did */
-	char exec_app[64], exec_arg[256];
+	char exec_app[64], exec_arg[256], app_uuid[64];
 	int exec_count;
 	enum core_cause hangup_cause;
 	int hangup_count;
@@ -230,10 +230,17 @@ void core_event_print_xml(const struct core_event *ev, struct buf *out)
 	buf_append_cstr(out, "</headers></event>");
 }
 
-/* Two commands: "echo <text>" and "status". */
+/* What "shutdown" stops (as main's fsctl shutdown does): set by the test. */
+static void (*fake_shutdown_fn)(void *arg);
+static void *fake_shutdown_arg;
+
+/* Three commands: "echo <text>", "status" and "shutdown". */
 void core_command_execute(struct core *core, const char *line, struct buf *out)
 {
-	if (strncmp(line, "echo ", 5) == 0)
+	if (strcmp(line, "shutdown") == 0 && fake_shutdown_fn) {
+		fake_shutdown_fn(fake_shutdown_arg);
+		buf_append_cstr(out, "+OK shutting down\n");
+	} else if (strncmp(line, "echo ", 5) == 0)
 		buf_append_cstr(out, line + 5);
 	else if (strcmp(line, "status") == 0)
 		buf_append_cstr(out, "UP 0 years, 0 days\n");
@@ -244,6 +251,13 @@ void core_command_execute(struct core *core, const char *line, struct buf *out)
 struct channel *core_channel_find(struct core *core, const char *uuid)
 {
 	return strcmp(uuid, fake_channel_uuid) == 0 ? fake_channel : NULL;
+}
+
+int channel_var_set(struct channel *ch, const char *name, const char *value)
+{
+	if (strcmp(name, "app_uuid") == 0)
+		snprintf(fake.app_uuid, sizeof(fake.app_uuid), "%s", value ? value : "");
+	return 0;
 }
 
 void channel_hangup(struct channel *ch, enum core_cause cause)
