@@ -326,11 +326,16 @@ static int event_stamp(struct core *core, struct core_event *ev)
 				return -ENOMEM;
 		}
 	}
-	while (ev->n + NST > ev->cap) {
-		int err = event_push(ev, "", ""); /* grows the array */
-		if (err)
-			return err;
-		ev->n--;
+	/* Grow to fit all NST at once: event_push only grows a full array. */
+	if (ev->n + NST > ev->cap) {
+		size_t cap = ev->cap ? ev->cap : 32;
+		while (cap < ev->n + NST)
+			cap *= 2;
+		struct event_header *h = realloc(ev->h, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		ev->h = h;
+		ev->cap = cap;
 	}
 	memmove(&ev->h[at + NST], &ev->h[at], user * sizeof(*ev->h));
 	memcpy(&ev->h[at], st, sizeof(st));
