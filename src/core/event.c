@@ -42,16 +42,27 @@ struct core_event {
 /* One counter for the process: sequences stay strictly increasing across cores. */
 static uint64_t event_seq;
 
+/* Room for `want` headers in all. */
+static int event_reserve(struct core_event *ev, size_t want)
+{
+	if (want <= ev->cap)
+		return 0;
+	size_t cap = ev->cap ? ev->cap : 32;
+	while (cap < want)
+		cap *= 2;
+	struct event_header *h = realloc(ev->h, cap * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	ev->h = h;
+	ev->cap = cap;
+	return 0;
+}
+
 static int event_push(struct core_event *ev, const char *name, const char *value)
 {
-	if (ev->n == ev->cap) {
-		size_t cap = ev->cap ? ev->cap * 2 : 32;
-		struct event_header *h = realloc(ev->h, cap * sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		ev->h = h;
-		ev->cap = cap;
-	}
+	int err = event_reserve(ev, ev->n + 1);
+	if (err)
+		return err;
 	ev->h[ev->n].name = name;
 	ev->h[ev->n].value = value;
 	ev->n++;
@@ -326,17 +337,9 @@ static int event_stamp(struct core *core, struct core_event *ev)
 				return -ENOMEM;
 		}
 	}
-	/* Grow to fit all NST at once: event_push only grows a full array. */
-	if (ev->n + NST > ev->cap) {
-		size_t cap = ev->cap ? ev->cap : 32;
-		while (cap < ev->n + NST)
-			cap *= 2;
-		struct event_header *h = realloc(ev->h, cap * sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		ev->h = h;
-		ev->cap = cap;
-	}
+	int err = event_reserve(ev, ev->n + NST);
+	if (err)
+		return err;
 	memmove(&ev->h[at + NST], &ev->h[at], user * sizeof(*ev->h));
 	memcpy(&ev->h[at], st, sizeof(st));
 	ev->n += NST;

@@ -148,6 +148,35 @@ static void test_fire_stamps(void **state)
 	test_core_close(&t);
 }
 
+/* Every header count, across the array's growth steps, fires whole. */
+static void test_fire_any_size(void **state)
+{
+	struct test_core t;
+	test_core_open(&t);
+	for (int n = 0; n < 140; n++) {
+		struct collect c = {0};
+		struct core_sub *sub;
+		struct core_event *ev;
+		assert_int_equal(core_subscribe(t.core, collect_cb, &c, &sub), 0);
+		assert_int_equal(core_event_create(&ev, "API", NULL), 0);
+		for (int h = 0; h < n; h++)
+			core_event_add_header(ev, "H", "%d", h);
+		core_event_fire(t.core, ev);
+		assert_int_equal(c.n, 1);
+		assert_int_equal(core_event_header_count(c.ev[0]), (size_t)n + 13);
+		const char *name, *value;
+		core_event_header_at(c.ev[0], 12, &name, &value);
+		assert_string_equal(name, "Event-Sequence");
+		if (n) {
+			core_event_header_at(c.ev[0], 12 + (size_t)n, &name, &value);
+			assert_int_equal(atoi(value), n - 1);
+		}
+		core_unsubscribe(sub);
+		collect_free(&c);
+	}
+	test_core_close(&t);
+}
+
 static void since_cb(void *arg, struct core_event *ev)
 {
 	collect_cb(arg, ev);
@@ -333,6 +362,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_create_headers),
 	    cmocka_unit_test(test_fire_stamps),
+	    cmocka_unit_test(test_fire_any_size),
 	    cmocka_unit_test(test_ring_replay),
 	    cmocka_unit_test(test_unsubscribe_during_delivery),
 	    cmocka_unit_test(test_print_plain),
