@@ -116,6 +116,17 @@ int log_level_parse(const char *name, enum log_level *out);
 void log_write(enum log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * One process-wide tap (the Event Socket's `log` command) sees every line
+ * log_write writes, after the level check: the message without timestamp,
+ * level or newline (`text` is not NUL-terminated). It runs inside log_write,
+ * on whatever thread logs; a tap must not call log_write itself (such calls
+ * are not passed to it again). cb NULL removes the tap.
+ */
+typedef void (*log_tap_cb)(void *arg, enum log_level level, const char *module, const char *text,
+			   size_t len);
+void log_set_tap(log_tap_cb cb, void *arg);
+
 static inline bool log_enabled(enum log_level level)
 {
 	return level <= log_get_level();

@@ -13,6 +13,17 @@
 /* Set once at start-up, read everywhere. */
 static enum log_level g_level = LOG_INFO;
 static bool g_color;
+static struct {
+	log_tap_cb cb;
+	void *arg;
+} g_tap;
+static _Thread_local bool t_in_tap;
+
+void log_set_tap(log_tap_cb cb, void *arg)
+{
+	g_tap.arg = arg;
+	__atomic_store_n(&g_tap.cb, cb, __ATOMIC_RELEASE);
+}
 
 static const char *const level_names[] = {
 	[LOG_ERR] = "err",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
@@ -69,6 +80,7 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
 	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ld %s%-7s%s [%s] ",
 			      ts.tv_nsec / 1000000, g_color ? level_colors[level] : "",
 			      level_names[level], g_color ? "\033[0m" : "", module);
+	size_t text_at = n;
 	va_list ap;
 	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
@@ -81,4 +93,10 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
 	line[n++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, n);
 	(void)w;
+	log_tap_cb tap = __atomic_load_n(&g_tap.cb, __ATOMIC_ACQUIRE);
+	if (tap && !t_in_tap && n > text_at) {
+		t_in_tap = true;
+		tap(g_tap.arg, level, module, line + text_at, n - 1 - text_at);
+		t_in_tap = false;
+	}
 }

@@ -22,6 +22,38 @@ static void on_event(void *arg, struct core_event *ev)
 		esl__conn_offer(c, ev);
 }
 
+/* The server whose connections get log lines (`log <level>`): one per process. */
+static struct esl *g_log_esl;
+
+/* FreeSWITCH's numbers for irisx's levels (3 err … 7 debug). */
+static int fs_level(enum log_level l)
+{
+	return 3 + (int)l;
+}
+
+static void log_tap(void *arg, enum log_level level, const char *module, const char *text,
+		    size_t len)
+{
+	struct esl *esl = arg;
+	uv_thread_t self = uv_thread_self();
+	/* Connections are touched on their loop only. */
+	if (esl->destroyed || !uv_thread_equal(&self, &esl->thread))
+		return;
+	char extra[160];
+	snprintf(extra, sizeof(extra), "Log-Level: %d\nText-Channel: 3\nLog-File: %s\n",
+		 fs_level(level), module);
+	for (struct esl_conn *c = esl->conns, *next; c; c = next) {
+		next = c->next;
+		if (!c->authed || c->closing || c->log_level < fs_level(level))
+			continue;
+		/* A slow reader loses log lines rather than growing our memory. */
+		if (c->tcp.write_queue_size > ESL_WRITE_HIGH)
+			continue;
+		/* text[len] is log_write's newline: FreeSWITCH sends it too. */
+		esl__conn_send(c, "log/data", extra, text, len + 1);
+	}
+}
+
 static void idle_cb(uv_idle_t *h)
 {
 	struct esl *esl = h->data;
@@ -101,6 +133,9 @@ int esl_create(struct esl **out, uv_loop_t *loop, struct core *core, struct dial
 		return rc;
 	}
 	log_notice("event socket listening on %s:%u", settings->listen_ip, esl_port(esl));
+	esl->thread = uv_thread_self();
+	g_log_esl = esl;
+	log_set_tap(log_tap, esl);
 	*out = esl;
 	return 0;
 }
@@ -125,7 +160,16 @@ void esl_destroy(struct esl *esl)
 {
 	if (!esl || esl->destroyed)
 		return;
+	if (esl->in_command) {
+		/* Called from a command (`api fsctl shutdown`): its reply goes out first. */
+		esl->destroy_pending = true;
+		return;
+	}
 	esl->destroyed = true;
+	if (g_log_esl == esl) {
+		log_set_tap(NULL, NULL);
+		g_log_esl = NULL;
+	}
 	if (esl->sub)
 		core_unsubscribe(esl->sub);
 	esl->sub = NULL;
@@ -136,7 +180,7 @@ void esl_destroy(struct esl *esl)
 		free(j);
 	}
 	while (esl->conns)
-		esl__conn_close(esl->conns); /* unlinks it */
+		esl__conn_finish(esl->conns); /* unlinks it; closes once written */
 	esl->flush_list = NULL;
 	uv_close((uv_handle_t *)&esl->listener, server_handle_closed);
 	uv_close((uv_handle_t *)&esl->idle, server_handle_closed);

@@ -149,22 +149,28 @@ static void name_remove(struct esl_conn *c, const char *n)
 		}
 }
 
+static void name_apply(struct esl_conn *c, const char *n, bool add)
+{
+	if (add)
+		name_add(c, n);
+	else
+		name_remove(c, n);
+}
+
 /*
  * Walks "NAME NAME CUSTOM sub sub NAME…": after CUSTOM, words are
  * subclasses until one is a plain event name again (all capitals and '_').
+ * CUSTOM with no subclass after it stands for every CUSTOM event.
  */
 static void names_each(struct esl_conn *c, struct str list, bool add)
 {
 	struct str w;
 	bool custom = false;
+	size_t subs = 0;
 	char tmp[300];
 	while (esl_word_next(&list, &w)) {
 		if (w.len > 250)
 			continue;
-		if (word_is(w, "CUSTOM")) {
-			custom = true;
-			continue;
-		}
 		bool upper = true;
 		for (size_t i = 0; i < w.len; i++)
 			if (!((w.p[i] >= 'A' && w.p[i] <= 'Z') || w.p[i] == '_' ||
@@ -172,19 +178,25 @@ static void names_each(struct esl_conn *c, struct str list, bool add)
 				upper = false;
 		if (custom && !upper) {
 			snprintf(tmp, sizeof(tmp), "CUSTOM %.*s", (int)w.len, w.p);
-		} else {
-			custom = false;
-			if (word_is(w, "ALL")) {
-				c->all_events = add;
-				continue;
-			}
-			snprintf(tmp, sizeof(tmp), "%.*s", (int)w.len, w.p);
+			name_apply(c, tmp, add);
+			subs++;
+			continue;
 		}
-		if (add)
-			name_add(c, tmp);
-		else
-			name_remove(c, tmp);
+		if (custom && subs == 0)
+			name_apply(c, "CUSTOM", add);
+		custom = false;
+		if (word_is(w, "CUSTOM")) {
+			custom = true;
+			subs = 0;
+		} else if (word_is(w, "ALL")) {
+			c->all_events = add;
+		} else {
+			snprintf(tmp, sizeof(tmp), "%.*s", (int)w.len, w.p);
+			name_apply(c, tmp, add);
+		}
 	}
+	if (custom && subs == 0)
+		name_apply(c, "CUSTOM", add);
 }
 
 static void cmd_event(struct esl_conn *c, struct str args)

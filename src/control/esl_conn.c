@@ -2,9 +2,9 @@
  * One Event Socket connection: the greeting and the ACL check, reading and
  * splitting commands (several per packet, or one over many reads), writing
  * replies in order, and the bounded event queue that a slow reader
- * overflows instead of slowing the loop. Past the cap events are dropped and
- * counted; once the socket drains, the client first gets a
- * CUSTOM irisx::events_dropped event saying how many (docs/ESL.md).
+ * overflows instead of slowing the loop (the queue itself is esl_event.c's:
+ * past its cap events are dropped, counted, and the client gets a
+ * CUSTOM irisx::events_dropped event where they went missing; docs/ESL.md).
  */
 #define LOG_MODULE "esl"
 #include "control/esl_int.h"
@@ -170,6 +170,8 @@ void esl__conn_finish(struct esl_conn *c)
 	if (c->closing)
 		return;
 	esl__conn_send(c, "text/disconnect-notice", NULL, bye, sizeof(bye) - 1);
+	if (c->closing)
+		return; /* the write failed: closed already */
 	struct esl *esl = c->esl;
 	/* Unlink now (no more events), close once the socket has drained. */
 	if (esl) {
@@ -230,8 +232,14 @@ static void conn_process(struct esl_conn *c)
 			esl__conn_finish(c);
 			return;
 		}
+		struct esl *esl = c->esl;
+		esl->in_command++;
 		esl__command(c, &f);
 		off += f.consumed;
+		if (--esl->in_command == 0 && esl->destroy_pending) {
+			esl->destroy_pending = false;
+			esl_destroy(esl);
+		}
 	}
 	if (c->closing)
 		return;

@@ -64,6 +64,7 @@ struct esl_job {
 
 struct esl {
 	uv_loop_t *loop;
+	uv_thread_t thread; /* the loop's, for the log tap */
 	struct core *core;
 	struct dialplan *dp;
 	struct esl_settings set;
@@ -75,6 +76,8 @@ struct esl {
 	struct esl_job *jobs, **jobs_tail;
 	unsigned open_handles; /* listener + idle: the struct is freed when 0 */
 	bool destroyed;
+	unsigned in_command;  /* esl_destroy waits until the command returns */
+	bool destroy_pending; /* (fsctl shutdown arrives through api) */
 	struct esl_stats stats;
 };
 

@@ -285,6 +285,40 @@ static void test_greeting_and_auth(void **state)
 	client_close(c);
 }
 
+static void destroy_cb(void *arg)
+{
+	struct fixture *fx = arg;
+	esl_destroy(fx->esl);
+}
+
+/* The server destroyed from inside a command (fsctl shutdown over api):
+ * the reply still goes out, then every client gets a disconnect notice. */
+static void test_destroy_from_command(void **state)
+{
+	struct fixture *fx = *state;
+	struct client *c = client_authed(fx);
+	struct client *other = client_authed(fx);
+	fake_shutdown_fn = destroy_cb;
+	fake_shutdown_arg = fx;
+	client_send(c, "api shutdown\n\napi status\n\n");
+	struct frame f;
+	frame_read(c, &f);
+	assert_string_equal(f.body, "+OK shutting down\n");
+	free(f.body);
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Content-Type: text/disconnect-notice\n"));
+	free(f.body);
+	expect_eof(c);
+	frame_read(other, &f);
+	assert_non_null(strstr(f.head, "Content-Type: text/disconnect-notice\n"));
+	free(f.body);
+	expect_eof(other);
+	fx->esl = NULL; /* gone with the loop's next turns */
+	fake_shutdown_fn = NULL;
+	client_close(c);
+	client_close(other);
+}
+
 static void test_commands_before_auth(void **state)
 {
 	struct client *c = client_open(*state);
@@ -390,6 +424,17 @@ static void test_subscription_and_filters(void **state)
 	fire("CUSTOM", "sofia::register", NULL, "blue");
 	assert_true(frame_none(c, 50));
 
+	/* CUSTOM alone: every CUSTOM event, whatever its subclass. */
+	client_send(c, "event plain CUSTOM\n\n");
+	expect_reply(c, "+OK event listener enabled plain");
+	fire("CHANNEL_CREATE", NULL, "u1", "red");
+	fire("CUSTOM", "any::thing", NULL, "any");
+	expect_event(c, "CUSTOM", "any");
+	client_send(c, "nixevent CUSTOM\n\n");
+	expect_reply(c, "+OK events nixed");
+	fire("CUSTOM", "any::thing", NULL, "any");
+	assert_true(frame_none(c, 50));
+
 	client_send(c, "event json ALL\n\n");
 	expect_reply(c, "+OK event listener enabled json");
 	fire("HEARTBEAT", NULL, NULL, "json");
@@ -488,8 +533,22 @@ static void test_sendevent_sendmsg(void **state)
 	expect_reply(c, "+OK events diverted");
 	client_send(c, "log debug\n\n");
 	expect_reply(c, "+OK log level 7 [debug]");
+	log_write(LOG_NOTICE, "test", "a line for %s", "esl");
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Content-Type: log/data\n"));
+	assert_non_null(strstr(f.head, "Log-Level: 5\n"));
+	assert_non_null(strstr(f.head, "Log-File: test\n"));
+	assert_string_equal(f.body, "a line for esl\n");
+	free(f.body);
+	log_write(LOG_DEBUG, "test", "not shown at the process level");
+	client_send(c, "log err\n\n");
+	expect_reply(c, "+OK log level 3 [err]");
+	log_write(LOG_NOTICE, "test", "above err: not forwarded");
+	assert_true(frame_none(c, 30));
 	client_send(c, "nolog\n\n");
 	expect_reply(c, "+OK no longer logging");
+	log_write(LOG_ERR, "test", "after nolog");
+	assert_true(frame_none(c, 30));
 	client_close(c);
 }
 
@@ -645,6 +704,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_malformed),
 	    cmocka_unit_test_setup_teardown(test_greeting_and_auth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commands_before_auth, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy_from_command, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_auth_fail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acl_rude_rejection, setup_denied, teardown),
 	    cmocka_unit_test_setup_teardown(test_bgapi_then_event, setup, teardown),

@@ -230,10 +230,17 @@ void core_event_print_xml(const struct core_event *ev, struct buf *out)
 	buf_append_cstr(out, "</headers></event>");
 }
 
-/* Two commands: "echo <text>" and "status". */
+/* What "shutdown" stops (as main's fsctl shutdown does): set by the test. */
+static void (*fake_shutdown_fn)(void *arg);
+static void *fake_shutdown_arg;
+
+/* Three commands: "echo <text>", "status" and "shutdown". */
 void core_command_execute(struct core *core, const char *line, struct buf *out)
 {
-	if (strncmp(line, "echo ", 5) == 0)
+	if (strcmp(line, "shutdown") == 0 && fake_shutdown_fn) {
+		fake_shutdown_fn(fake_shutdown_arg);
+		buf_append_cstr(out, "+OK shutting down\n");
+	} else if (strncmp(line, "echo ", 5) == 0)
 		buf_append_cstr(out, line + 5);
 	else if (strcmp(line, "status") == 0)
 		buf_append_cstr(out, "UP 0 years, 0 days\n");
