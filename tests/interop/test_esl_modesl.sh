@@ -8,8 +8,7 @@
 # SIPp and rtp_peer.py themselves. Fails if any node test fails.
 #
 # Installs modesl into esl/node_modules with `npm ci` when it is missing.
-# ESL_TESTS=NAME runs only esl/NAME.test.js (a glob: ESL_TESTS='auth|stream'
-# is not one; ESL_TESTS='[as]*' is).
+# ESL_TESTS=GLOB runs only esl/GLOB.test.js (ESL_TESTS=call, ESL_TESTS='[as]*').
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
