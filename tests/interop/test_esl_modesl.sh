@@ -32,6 +32,7 @@ irisx_start
 esl_wait_listen || t_die "irisx does not accept Event Socket connections"
 
 rc=0
+# shellcheck disable=SC2086 # ESL_TESTS is a glob
 ESL_HOST=127.0.0.1 ESL_PORT=$ESL_PORT ESL_PASSWORD=$ESL_PASSWORD \
 	IRISX_IP=$IRISX_IP IRISX_EXT_PORT=$IRISX_EXT_PORT ESL_TEST_DIR=$T_DIR \
 	ESL_SIPP_DIR=$T_SCEN_DIR ESL_RTP_PEER=$T_RTP_PEER ESL_PARK_PREFIX=71 \
