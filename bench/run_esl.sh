@@ -9,8 +9,10 @@
 # the load and a wide RTP range. Then, each load bounded in count and time:
 #   1. events/s to one client: one modesl client subscribed to ALL (json)
 #      while another connection fires BENCH_ESL_EVENTS CUSTOM events with
-#      pipelined `sendevent`: the rate they reach the subscriber, and how many
-#      were lost or came out of order (none may be). Target ≥ 50,000/s.
+#      pipelined `sendevent`, never more than 4,000 ahead of the subscriber
+#      (irisx's per-connection queue holds 10,000): the rate they reach the
+#      subscriber, and how many were lost or came out of order (none may
+#      be). Target ≥ 50,000/s.
 #   2. subscribers and calls: BENCH_ESL_CLIENTS modesl clients subscribed to
 #      ALL while SIPp makes BENCH_ESL_CALLS calls to esl_bench at
 #      BENCH_ESL_RATE/s (so that about BENCH_ESL_RATE × call seconds are up at
@@ -150,6 +152,7 @@ read -r create_min create_max <<<"$(kv "$T_DIR/watch.txt" create_min_max)"
 read -r done_min done_max <<<"$(kv "$T_DIR/watch.txt" hangup_complete_min_max)"
 read -r evs_min evs_max <<<"$(kv "$T_DIR/watch.txt" events_min_max)"
 gone=$(kv "$T_DIR/watch.txt" clients_disconnected)
+dropped=$(kv "$T_DIR/watch.txt" dropped_notified)
 watch_target=missed
 [ "$calls_ok" = "$calls" ] && [ "$calls_failed" = 0 ] && [ "${create_min:-0}" = "$calls" ] &&
 	[ "${done_min:-0}" = "$calls" ] && [ "${gone:-1}" = 0 ] && watch_target=met
@@ -172,6 +175,7 @@ irisx_alive "during the calls" || bench_ok=0
 	printf 'esl_watch_hangup_complete_per_client: min %s max %s\n' "${done_min:-?}" "${done_max:-?}"
 	printf 'esl_watch_events_per_client: min %s max %s\n' "${evs_min:-?}" "${evs_max:-?}"
 	printf 'esl_watch_clients_disconnected: %s\n' "${gone:-?}"
+	printf 'esl_watch_events_dropped_by_irisx: %s (queue overflow notices, all clients)\n' "${dropped:-?}"
 	printf 'esl_watch_no_call_affected: %s\n' "$watch_target"
 }
 irisx_alive "at the end" && irisx_stop

@@ -951,6 +951,12 @@ esl_require()
 esl_conf()
 {
 	local f=$1/autoload_configs/event_socket.conf.xml
+	[ -f "$f" ] || { t_log "$f is missing"; return 1; }
+	# Commented-out examples (a password param) must not be what gets set.
+	python3 -c 'import re, sys
+p = sys.argv[1]
+t = open(p).read()
+open(p, "w").write(re.sub(r"<!--.*?-->", "", t, flags=re.S))' "$f" || return 1
 	ESL_PORT=$(ports_pick 127.0.0.1 1) || return 1
 	ESL_PASSWORD=t$(python3 -c 'import secrets; print(secrets.token_hex(12))') || return 1
 	_media_conf_param "$f" listen-ip 127.0.0.1 &&

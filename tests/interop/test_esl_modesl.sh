@@ -8,8 +8,7 @@
 # SIPp and rtp_peer.py themselves. Fails if any node test fails.
 #
 # Installs modesl into esl/node_modules with `npm ci` when it is missing.
-# ESL_TESTS=NAME runs only esl/NAME.test.js (a glob: ESL_TESTS='auth|stream'
-# is not one; ESL_TESTS='[as]*' is).
+# ESL_TESTS=GLOB runs only esl/GLOB.test.js (ESL_TESTS=call, ESL_TESTS='[as]*').
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +32,7 @@ irisx_start
 esl_wait_listen || t_die "irisx does not accept Event Socket connections"
 
 rc=0
+# shellcheck disable=SC2086 # ESL_TESTS is a glob
 ESL_HOST=127.0.0.1 ESL_PORT=$ESL_PORT ESL_PASSWORD=$ESL_PASSWORD \
 	IRISX_IP=$IRISX_IP IRISX_EXT_PORT=$IRISX_EXT_PORT ESL_TEST_DIR=$T_DIR \
 	ESL_SIPP_DIR=$T_SCEN_DIR ESL_RTP_PEER=$T_RTP_PEER ESL_PARK_PREFIX=71 \

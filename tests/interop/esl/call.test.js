@@ -55,7 +55,7 @@ test('channel events of a call arrive in order with one Unique-ID', async () => 
 			  at('PLAYBACK_START') < at('PLAYBACK_STOP') &&
 			  at('PLAYBACK_STOP') < at('CHANNEL_HANGUP') &&
 			  at('CHANNEL_HANGUP') < at('CHANNEL_HANGUP_COMPLETE'), `order: ${order.join(' ')}`);
-		const late = order.slice(at('CHANNEL_HANGUP')).filter((n) => /^(CHANNEL_ANSWER|CHANNEL_EXECUTE|PLAYBACK)/.test(n));
+		const late = order.slice(at('CHANNEL_HANGUP')).filter((n) => /^(CHANNEL_ANSWER|CHANNEL_EXECUTE|PLAYBACK_START)$/.test(n));
 		assert.deepEqual(late, [], `after CHANNEL_HANGUP: ${order.join(' ')}`);
 		for (let i = 1; i < ofCall.length; i++)
 			assert.ok(c.seq(ofCall[i]) > c.seq(ofCall[i - 1]), 'Event-Sequence increases');
@@ -132,9 +132,17 @@ test('execute() of playback over sendmsg completes', async () => {
 		call = await c.startCall(dest);
 		uuid = await c.answeredUuid(s.rec, dest);
 		const t0 = Date.now();
-		const evt = await c.withTimeout(new Promise((resolve) =>
-			s.conn.execute('playback', 'silence_stream://600', uuid, resolve)), 10000,
-			'CHANNEL_EXECUTE_COMPLETE of playback');
+		// modesl sends an Event-UUID with sendmsg and waits for the
+		// CHANNEL_EXECUTE_COMPLETE whose Application-UUID is that value.
+		let sent;
+		const evt = await c.withTimeout(new Promise((resolve) => {
+			sent = s.conn.execute('playback', 'silence_stream://600', uuid, resolve);
+		}), 10000, 'CHANNEL_EXECUTE_COMPLETE of playback').catch((e) => {
+			const got = s.rec.seen.filter((x) => c.name(x) === 'CHANNEL_EXECUTE_COMPLETE' &&
+				x.getHeader('Unique-ID') === uuid).map((x) =>
+				`${x.getHeader('Application')} Application-UUID=${x.getHeader('Application-UUID')}`);
+			throw new Error(`${e.message}; sent Event-UUID ${sent}; seen: ${got.join(', ') || 'none'}`);
+		});
 		const ms = Date.now() - t0;
 		assert.equal(evt.getHeader('Event-Name'), 'CHANNEL_EXECUTE_COMPLETE');
 		assert.equal(evt.getHeader('Unique-ID'), uuid);
