@@ -7,8 +7,15 @@ packages=(
 	build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 	libuv1-dev libxml2-dev libcmocka-dev libpcre2-dev
 	libsndfile1-dev libspeexdsp-dev libopus-dev libspandsp-dev libespeak-ng-dev espeak-ng
-	sip-tester baresip tshark sox python3 procps iproute2 nodejs npm
+	sip-tester baresip tshark sox python3 procps iproute2
 )
+
+# Node.js and npm for the Event Socket tests (npm's modesl): Debian's packages,
+# unless a Node.js that brings its own npm is installed already (its package
+# conflicts with Debian's npm).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
