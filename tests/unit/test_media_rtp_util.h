@@ -226,16 +226,6 @@ static inline struct media_source *sine_create(double freq, uint64_t limit, int 
 	return &s->base;
 }
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* ---- a fixture: a loop, an engine, a peer ---- */
 
 struct fx {
