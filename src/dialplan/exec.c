@@ -274,6 +274,7 @@ int dialplan_create(struct dialplan **out, struct core *core, const struct confi
 		return rc;
 	}
 	log_loaded(dp->xml, "loaded");
+	dialplan__commands_register(core);
 	core_set_router(core, &(struct core_router){
 				  .route_cb = route_cb,
 				  .reload_cb = reload_cb,
