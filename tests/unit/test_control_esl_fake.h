@@ -283,6 +283,8 @@ struct core_event *channel_event_build(struct channel *ch, const char *name)
 	struct core_event *ev = NULL;
 	if (core_event_create(&ev, name, NULL) != 0)
 		return NULL;
+	/* The real bus names events at creation; the fake at firing. */
+	core_event_add_header(ev, "Event-Name", "%s", name);
 	core_event_add_header(ev, "Unique-ID", "%s", fake_channel_uuid);
 	core_event_add_header(ev, "Caller-Destination-Number", "%s", "9000");
 	return ev;
