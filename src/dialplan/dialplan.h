@@ -215,4 +215,16 @@ void dialplan_destroy(struct dialplan *dp);
 int dialplan_app_execute(struct dialplan *dp, struct channel *ch, const char *name,
 			 const char *data, channel_done_cb cb, void *arg);
 
+/*
+ * Re-routes a live channel (uuid_transfer): its destination number becomes
+ * `dest`, its context `context` (NULL or "": unchanged), the application
+ * running now is stopped (CHANNEL_EXECUTE_COMPLETE, media stopped) and the
+ * new route runs from its first action, parked channels included. A hunt
+ * that finds nothing hangs the channel up NO_ROUTE_DESTINATION (as
+ * FreeSWITCH) and returns its error (-ESRCH no context, -ENOENT no route).
+ * -ESRCH when the channel is hung up already, -EINVAL, -ENOMEM.
+ */
+int dialplan_transfer(struct dialplan *dp, struct channel *ch, const char *dest,
+		      const char *context);
+
 #endif

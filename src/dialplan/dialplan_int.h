@@ -228,7 +228,9 @@ int dialplan__inline_run(const struct dialplan_app *app, const struct dialplan_v
 int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const char *data,
 		      const struct dialplan_vars *vars, channel_done_cb cb, void *arg);
 
-/* commands.c: eval (and uuid_transfer) in the core's registry. */
-void dialplan__commands_register(struct core *core);
+/* commands.c: eval and uuid_transfer in the core's registry; the
+ * dialplan uuid_transfer hunts with (commands carry no argument). */
+void dialplan__commands_register(struct core *core, struct dialplan *dp);
+void dialplan__commands_unregister(struct dialplan *dp);
 
 #endif
