@@ -142,3 +142,35 @@ test('socket: exit closes the connection and the dialplan goes on', async () => 
 		s.server.close();
 	}
 });
+
+test('uuid_transfer re-routes a parked call; eval expands its variables', async () => {
+	const watch = await inbound();
+	const dest = c.parkNumber(41);
+	let call;
+	let uuid;
+	try {
+		call = await c.startCall(dest);
+		uuid = await c.answeredUuid(watch.rec, dest);
+		assert.equal((await c.api(watch.conn, 'eval', `uuid:${uuid} [\${destination_number}]`)).trim(),
+			     `[${dest}]`);
+		assert.match(await c.api(watch.conn, 'eval', 'uuid:nosuch x'), /^-ERR/);
+		// A refused transfer (no B-leg) leaves the call as it is.
+		assert.match(await c.api(watch.conn, 'uuid_transfer', `${uuid} -bleg 5551234`), /^-ERR/);
+		assert.equal((await c.api(watch.conn, 'uuid_exists', uuid)).trim(), 'true');
+		const reply = await c.api(watch.conn, 'uuid_transfer', `${uuid} 5551234 XML public`);
+		assert.match(reply, /^\+OK/, `uuid_transfer: ${reply}`);
+		await watch.rec.wait((e) => c.name(e) === 'PLAYBACK_START' && e.getHeader('Unique-ID') === uuid,
+				     10000, 'PLAYBACK_START after the transfer');
+		const hc = await watch.rec.wait((e) => c.name(e) === 'CHANNEL_HANGUP_COMPLETE' &&
+			e.getHeader('Unique-ID') === uuid, 20000, 'the hangup at the end of the new route');
+		assert.equal(hc.getHeader('Hangup-Cause'), 'NORMAL_CLEARING');
+		assert.equal(hc.getHeader('Caller-Destination-Number'), '5551234');
+		uuid = null;
+		const res = await call.done;
+		assert.equal(res.sipp, 0, `SIPp failed: ${res.errors}`);
+	} finally {
+		if (uuid) await c.api(watch.conn, 'uuid_kill', uuid).catch(() => {});
+		if (call) call.done.kill();
+		c.close(watch.conn);
+	}
+});
