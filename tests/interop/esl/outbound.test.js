@@ -54,10 +54,11 @@ test('socket: channel data, answer + playback + hangup over the outbound connect
 	const watch = await inbound();
 	const dest = `${PREFIX}01`;
 	let call;
+	let conn;
 	try {
 		await s.listening;
 		call = await c.startCall(dest);
-		const conn = await c.withTimeout(s.conn, 15000, 'irisx connecting to esl.Server');
+		conn = await c.withTimeout(s.conn, 15000, 'irisx connecting to esl.Server');
 		const rec = c.recorder(conn);
 		const notice = new Promise((resolve) => conn.once('esl::event::disconnect::notice', resolve));
 		const gone = ended(conn);
@@ -102,6 +103,8 @@ test('socket: channel data, answer + playback + hangup over the outbound connect
 		assert.ok(c.traceMessages(res.trace).some((m) => m.dir === 'received' && /^BYE /.test(m.text)),
 			  'the caller got a BYE');
 	} finally {
+		// A failed assertion must not leave the call or the connection behind.
+		if (conn && conn.socket) conn.socket.destroy();
 		if (call) call.done.kill();
 		c.close(watch.conn);
 		s.server.close();
@@ -113,10 +116,11 @@ test('socket: exit closes the connection and the dialplan goes on', async () => 
 	const watch = await inbound();
 	const dest = `${PREFIX}02`;
 	let call;
+	let conn;
 	try {
 		await s.listening;
 		call = await c.startCall(dest);
-		const conn = await c.withTimeout(s.conn, 15000, 'irisx connecting to esl.Server');
+		conn = await c.withTimeout(s.conn, 15000, 'irisx connecting to esl.Server');
 		const uuid = conn.getInfo().getHeader('Unique-ID');
 		const gone = ended(conn);
 		await execute(conn, 'answer', '');
@@ -137,6 +141,8 @@ test('socket: exit closes the connection and the dialplan goes on', async () => 
 		const res = await call.done;
 		assert.equal(res.sipp, 0, `SIPp failed: ${res.errors}`);
 	} finally {
+		// A failed assertion must not leave the call or the connection behind.
+		if (conn && conn.socket) conn.socket.destroy();
 		if (call) call.done.kill();
 		c.close(watch.conn);
 		s.server.close();
