@@ -206,6 +206,8 @@ int main(int argc, char **argv)
 	sounds_dir_default(sounds, sizeof(sounds));
 	snprintf(sounds_preset, sizeof(sounds_preset), "sounds_dir=%s", sounds);
 	const char *vars[] = {preset, sounds_preset, NULL};
+	/* Applications of other modules join the registry before a dialplan loads. */
+	esl_apps_register();
 	if (config_load(&cfg, o.conf_dir, vars, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		if (o.check_only)

@@ -1,5 +1,6 @@
 /*
- * The control doors of irisx. For now: the Event Socket, inbound mode, wire
+ * The control doors of irisx. For now: the Event Socket, inbound and outbound
+ * (the socket application) modes, wire
  * compatible with FreeSWITCH's mod_event_socket (docs/ESL.md lists every
  * command and what is not supported yet).
  *
@@ -86,6 +87,15 @@ int esl_settings_load(struct esl_settings *out, const struct config *cfg, const 
 		      char *err, size_t err_size);
 
 struct esl;
+
+/*
+ * Adds the `socket <host:port> [async] [full]` dialplan application
+ * (outbound mode, esl_outbound.c) to the dialplan's registry. Call once at
+ * start-up, before any dialplan is loaded; the application then connects
+ * for the server esl_create() made (without one it fails -ENOTCONN and the
+ * dialplan goes on). 0 or a negative errno.
+ */
+int esl_apps_register(void);
 
 /*
  * Listens on settings' address. `dp` may be NULL (sendmsg execute then

@@ -18,8 +18,11 @@
 static void on_event(void *arg, struct core_event *ev)
 {
 	struct esl *esl = arg;
-	for (struct esl_conn *c = esl->conns; c; c = c->next)
+	for (struct esl_conn *c = esl->conns; c; c = c->next) {
 		esl__conn_offer(c, ev);
+		if (c->ob)
+			esl__outbound_event(c, ev);
+	}
 }
 
 /* The server whose connections get log lines (`log <level>`): one per process. */
@@ -136,6 +139,7 @@ int esl_create(struct esl **out, uv_loop_t *loop, struct core *core, struct dial
 	esl->thread = uv_thread_self();
 	g_log_esl = esl;
 	log_set_tap(log_tap, esl);
+	esl__outbound_attach(esl);
 	*out = esl;
 	return 0;
 }
@@ -166,6 +170,7 @@ void esl_destroy(struct esl *esl)
 		return;
 	}
 	esl->destroyed = true;
+	esl__outbound_detach(esl);
 	if (g_log_esl == esl) {
 		log_set_tap(NULL, NULL);
 		g_log_esl = NULL;

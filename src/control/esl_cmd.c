@@ -2,8 +2,8 @@
  * The Event Socket's commands, inbound mode, with mod_event_socket's reply
  * texts: auth, api, bgapi, event, nixevent, noevents, filter, myevents,
  * divert_events, linger, nolinger, sendmsg, sendevent, log, nolog, exit,
- * and irisx's resume. Replies go out in the order the commands came;
- * bgapi's job runs on a later loop turn and answers with BACKGROUND_JOB.
+ * and irisx's resume; in outbound mode connect too (esl_outbound.c). Replies go out in the order
+ * the commands came; bgapi's job runs on a later loop turn and answers with BACKGROUND_JOB.
  */
 #define LOG_MODULE "esl"
 #include "control/esl_int.h"
@@ -294,6 +294,8 @@ static void cmd_myevents(struct esl_conn *c, struct str args)
 		if (format_parse(w, &fmt) != 0)
 			uuid = w;
 	}
+	if (uuid.len == 0 && c->ob)
+		uuid = str_from_cstr(esl__outbound_uuid(c)); /* outbound: this channel */
 	if (uuid.len == 0 || uuid.len > UUID_STRLEN) {
 		esl__conn_reply(c, "-ERR invalid uuid");
 		return;
@@ -399,6 +401,8 @@ static void cmd_sendmsg(struct esl_conn *c, struct str args, const struct esl_fr
 	char uuid[UUID_STRLEN + 1] = "";
 	const struct str *h = esl_frame_header(f, "Unique-ID");
 	struct str u = args.len ? args : h ? *h : (struct str){0};
+	if (u.len == 0 && c->ob)
+		u = str_from_cstr(esl__outbound_uuid(c)); /* outbound: this channel */
 	if (u.len > 0 && u.len <= UUID_STRLEN)
 		str_copy_cstr(u, uuid, sizeof(uuid));
 	struct channel *ch = uuid[0] ? core_channel_find(c->esl->core, uuid) : NULL;
@@ -586,7 +590,9 @@ void esl__command(struct esl_conn *c, const struct esl_frame *f)
 			esl__conn_reply(c, "-ERR command not found");
 		return;
 	}
-	if (word_is(verb, "api"))
+	if (c->ob && word_is(verb, "connect"))
+		esl__outbound_connect(c);
+	else if (word_is(verb, "api"))
 		cmd_api(c, args);
 	else if (word_is(verb, "bgapi"))
 		cmd_bgapi(c, args, f);

@@ -27,6 +27,8 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *out);
 static void conn_closed_cb(uv_handle_t *h)
 {
 	struct esl_conn *c = h->data;
+	if (c->ob)
+		esl__outbound_closed(c);
 	for (size_t i = 0; i < c->q_len; i++)
 		core_event_unref(c->queue[(c->q_head + i) % c->q_cap]);
 	free(c->queue);
@@ -169,7 +171,12 @@ void esl__conn_finish(struct esl_conn *c)
 	static const char bye[] = "Disconnected, goodbye.\n";
 	if (c->closing)
 		return;
-	esl__conn_send(c, "text/disconnect-notice", NULL, bye, sizeof(bye) - 1);
+	char extra[96] = "";
+	if (c->ob)
+		snprintf(extra, sizeof(extra),
+			 "Controlled-Session-UUID: %s\nContent-Disposition: disconnect\n",
+			 esl__outbound_uuid(c));
+	esl__conn_send(c, "text/disconnect-notice", extra[0] ? extra : NULL, bye, sizeof(bye) - 1);
 	if (c->closing)
 		return; /* the write failed: closed already */
 	struct esl *esl = c->esl;
@@ -266,26 +273,51 @@ static void conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	conn_process(c);
 }
 
-void esl__accept(struct esl *esl)
+struct esl_conn *esl__conn_new(struct esl *esl)
 {
 	struct esl_conn *c = calloc(1, sizeof(*c));
 	if (!c)
-		return;
+		return NULL;
 	c->queue = calloc(esl->set.queue_max, sizeof(*c->queue));
+	if (!c->queue) {
+		free(c);
+		return NULL;
+	}
 	c->q_cap = esl->set.queue_max;
 	c->log_level = -1;
 	uv_tcp_init(esl->loop, &c->tcp);
 	c->tcp.data = c;
-	if (!c->queue || uv_accept((uv_stream_t *)&esl->listener, (uv_stream_t *)&c->tcp) != 0) {
-		c->closing = true;
-		uv_close((uv_handle_t *)&c->tcp, conn_closed_cb);
-		return;
-	}
+	return c;
+}
+
+void esl__conn_link(struct esl_conn *c, struct esl *esl)
+{
 	c->esl = esl;
 	c->next = esl->conns;
 	if (c->next)
 		c->next->prev = c;
 	esl->conns = c;
+}
+
+void esl__conn_read_start(struct esl_conn *c)
+{
+	if (c->closing || c->reading)
+		return;
+	uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, conn_read_cb);
+	c->reading = true;
+}
+
+void esl__accept(struct esl *esl)
+{
+	struct esl_conn *c = esl__conn_new(esl);
+	if (!c)
+		return;
+	if (uv_accept((uv_stream_t *)&esl->listener, (uv_stream_t *)&c->tcp) != 0) {
+		c->closing = true;
+		uv_close((uv_handle_t *)&c->tcp, conn_closed_cb);
+		return;
+	}
+	esl__conn_link(c, esl);
 	esl->stats.connections++;
 
 	struct sockaddr_storage ss;
@@ -313,6 +345,5 @@ void esl__accept(struct esl *esl)
 	buf_append(&g, greet, sizeof(greet) - 1);
 	esl__conn_send_raw(c, &g);
 	buf_fini(&g);
-	uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, conn_read_cb);
-	c->reading = true;
+	esl__conn_read_start(c);
 }

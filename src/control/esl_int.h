@@ -26,8 +26,11 @@ struct esl_filter {
 	char *value;
 };
 
+struct esl_outbound;
+
 struct esl_conn {
 	uv_tcp_t tcp;
+	struct esl_outbound *ob; /* outbound mode (the socket application), else NULL */
 	struct esl *esl; /* NULL once the server is gone */
 	struct esl_conn *prev, *next;
 	char *in; /* unparsed bytes */
@@ -83,6 +86,12 @@ struct esl {
 
 /* esl_conn.c */
 void esl__accept(struct esl *esl);
+/* A connection not yet linked to the server (queue allocated, tcp
+ * initialised): NULL when out of memory. */
+struct esl_conn *esl__conn_new(struct esl *esl);
+/* Adds c to the server's connections (events fan out to it). */
+void esl__conn_link(struct esl_conn *c, struct esl *esl);
+void esl__conn_read_start(struct esl_conn *c);
 void esl__conn_close(struct esl_conn *c);
 /* Writes a frame: "Content-Type: <type>\n", extra headers (may be NULL,
  * each line ending in \n), Content-Length when body_len > 0, then body. */
@@ -106,5 +115,18 @@ void esl__conn_replay(void *arg, struct core_event *ev);
 void esl__command(struct esl_conn *c, const struct esl_frame *f);
 void esl__jobs_run(struct esl *esl);
 void esl__conn_sub_free(struct esl_conn *c);
+
+/* esl_outbound.c */
+/* The server the socket application connects for (one per process). */
+void esl__outbound_attach(struct esl *esl);
+void esl__outbound_detach(struct esl *esl);
+/* The connection's channel: every bus event, after the connection's offer. */
+void esl__outbound_event(struct esl_conn *c, struct core_event *ev);
+/* From the tcp handle's close callback, before c is freed. */
+void esl__outbound_closed(struct esl_conn *c);
+/* `connect`: replies with the channel's data. */
+void esl__outbound_connect(struct esl_conn *c);
+/* The channel's uuid ("" when inbound). */
+const char *esl__outbound_uuid(const struct esl_conn *c);
 
 #endif

@@ -152,7 +152,8 @@ void channel_execute(struct channel *ch, void *state, void (*free_cb)(void *stat
 		ch->exec_free_cb(ch->exec_state);
 	ch->exec_state = state;
 	ch->exec_free_cb = free_cb;
-	if (ch->state < CS_EXECUTE)
+	/* A parked channel executes again when transferred. */
+	if (ch->state < CS_EXECUTE || ch->state == CS_PARK)
 		channel_set_state(ch, CS_EXECUTE);
 }
 

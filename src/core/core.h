@@ -341,6 +341,10 @@ void core_event_fire(struct core *core, struct core_event *ev);
 void channel_event_fire(struct channel *ch, const char *name,
 			void (*extra)(void *arg, struct core_event *ev), void *arg);
 
+/* The same event built but not fired (the caller owns the reference): ESL
+ * outbound's CHANNEL_DATA. NULL when out of memory. */
+struct core_event *channel_event_build(struct channel *ch, const char *name);
+
 typedef void (*core_event_cb)(void *arg, struct core_event *ev);
 struct core_sub;
 /* Every fired event goes to cb (borrowed: core_event_ref() to keep it). */

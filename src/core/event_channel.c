@@ -115,6 +115,11 @@ struct core_event *core__channel_event_build(struct channel *ch, const char *nam
 	return ev;
 }
 
+struct core_event *channel_event_build(struct channel *ch, const char *name)
+{
+	return core__channel_event_build(ch, name);
+}
+
 void channel_event_fire(struct channel *ch, const char *name,
 			void (*extra)(void *arg, struct core_event *ev), void *arg)
 {

@@ -140,8 +140,10 @@ int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const 
 	case DIALPLAN__APP_LOG:
 		rc = dialplan__inline_run(app, vars, data, ch->uuid);
 		return rc < 0 ? rc : DIALPLAN_APP_DONE;
-	case DIALPLAN__APP_COUNT:
-		break;
+	case DIALPLAN__APP_COUNT: {
+		const struct dialplan__extra *x = dialplan__app_extra(app);
+		return x ? x->run(x->arg, ch, data, cb, arg) : -ENOENT;
+	}
 	}
 	return -ENOENT;
 }

@@ -105,6 +105,28 @@ const struct dialplan_app *dialplan_app_find(const char *name);
 /* Calls cb for every application, in name order. */
 void dialplan_app_each(void (*cb)(void *arg, const struct dialplan_app *app), void *arg);
 
+/*
+ * Runs a registered application on ch with its data already expanded: a
+ * dialplan_app_status or a negative errno, as the built-in ones. A pending
+ * one calls cb(ch, cb_arg, status) once, never before it returns, and not
+ * at all once the channel is destroyed. `arg` is the registration's.
+ */
+typedef int (*dialplan_app_run_cb)(void *arg, struct channel *ch, const char *data,
+				   channel_done_cb cb, void *cb_arg);
+
+enum { DIALPLAN_APPS_EXTRA_MAX = 8 };
+
+/*
+ * Adds an application that lives in another module (control's `socket`), so
+ * the dialplan need not depend on it. `name` and `usage` are borrowed
+ * (static strings). Call before any dialplan is loaded: the loader refuses
+ * unknown names. One table per process, filled at start-up on the main
+ * thread. Returns 0, -EEXIST (a name taken), -ENOSPC (table full) or
+ * -EINVAL.
+ */
+int dialplan_app_register(const char *name, const char *usage, unsigned flags,
+			  dialplan_app_run_cb run, void *arg);
+
 /* ---- the loaded XML dialplan ---- */
 
 struct dialplan_xml;
@@ -192,5 +214,17 @@ void dialplan_destroy(struct dialplan *dp);
  */
 int dialplan_app_execute(struct dialplan *dp, struct channel *ch, const char *name,
 			 const char *data, channel_done_cb cb, void *arg);
+
+/*
+ * Re-routes a live channel (uuid_transfer): its destination number becomes
+ * `dest`, its context `context` (NULL or "": unchanged), the application
+ * running now is stopped (CHANNEL_EXECUTE_COMPLETE, media stopped) and the
+ * new route runs from its first action, parked channels included. A hunt
+ * that finds nothing hangs the channel up NO_ROUTE_DESTINATION (as
+ * FreeSWITCH) and returns its error (-ESRCH no context, -ENOENT no route).
+ * -ESRCH when the channel is hung up already, -EINVAL, -ENOMEM.
+ */
+int dialplan_transfer(struct dialplan *dp, struct channel *ch, const char *dest,
+		      const char *context);
 
 #endif

@@ -42,8 +42,18 @@ enum dialplan__app_id {
 	    DIALPLAN__APP_COUNT
 };
 
-/* The application's position in the table. */
+/* The application's position in the table; DIALPLAN__APP_COUNT for a
+ * registered one. */
 enum dialplan__app_id dialplan__app_id(const struct dialplan_app *app);
+
+/* An application added with dialplan_app_register. */
+struct dialplan__extra {
+	struct dialplan_app app;
+	dialplan_app_run_cb run;
+	void *arg;
+};
+/* The registration of app, or NULL for a built-in one. */
+const struct dialplan__extra *dialplan__app_extra(const struct dialplan_app *app);
 
 /*
  * Load-time checks of an action's data when it has nothing to expand: 0, or
@@ -217,5 +227,10 @@ int dialplan__inline_run(const struct dialplan_app *app, const struct dialplan_v
  */
 int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const char *data,
 		      const struct dialplan_vars *vars, channel_done_cb cb, void *arg);
+
+/* commands.c: eval and uuid_transfer in the core's registry; the
+ * dialplan uuid_transfer hunts with (commands carry no argument). */
+void dialplan__commands_register(struct core *core, struct dialplan *dp);
+void dialplan__commands_unregister(struct dialplan *dp);
 
 #endif

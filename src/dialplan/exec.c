@@ -128,6 +128,7 @@ struct exec {
 	struct dialplan_vars vars;
 	struct dialplan_route *route; /* owned */
 	size_t next;		      /* the next action to run */
+	unsigned gen;		      /* bumped by a transfer: older completions are stale */
 	bool pending;		      /* waiting for a done callback */
 	struct exec_app app;	      /* the one running */
 	char *data;		      /* its expanded data (heap) */
@@ -143,9 +144,19 @@ static void exec_free(void *state)
 
 static void exec_run(struct exec *e);
 
+/* What a pending application's callback gets: which executor generation it
+ * belongs to. In the channel's arena, so a late callback finds it. */
+struct exec_token {
+	struct exec *e;
+	unsigned gen;
+};
+
 static void exec_done(struct channel *ch, void *arg, int status)
 {
-	struct exec *e = arg;
+	struct exec_token *t = arg;
+	struct exec *e = t->e;
+	if (t->gen != e->gen)
+		return; /* an application the transfer interrupted: already completed */
 	const struct dialplan_action *a = &e->route->actions[e->next - 1];
 
 	if (!e->pending) {
@@ -184,7 +195,14 @@ static void exec_run(struct exec *e)
 		free(e->data);
 		e->data = strdup(d);
 		exec_app_begin(&e->app, ch, a->app->name, e->data ? e->data : "");
-		rc = dialplan__app_run(ch, a->app, d, &e->vars, exec_done, e);
+		struct exec_token *t = arena_alloc(&ch->arena, sizeof(*t));
+		if (!t) {
+			channel_hangup(ch, CAUSE_DESTINATION_OUT_OF_ORDER);
+			goto out;
+		}
+		t->e = e;
+		t->gen = e->gen;
+		rc = dialplan__app_run(ch, a->app, d, &e->vars, exec_done, t);
 		if (rc == DIALPLAN_APP_PENDING) {
 			e->pending = true;
 			goto out;
@@ -204,10 +222,38 @@ out:
 
 /* ---- the router ---- */
 
+/* Hunts ch's context into *route: 0, or the hunt's error (logged). */
+static int route_hunt(struct dialplan *dp, struct channel *ch, const struct dialplan_vars *vars,
+		      struct dialplan_route **route)
+{
+	const char *context = ch->context && *ch->context ? ch->context : "default";
+	log_info("%s processing %s <%s>->%s in context %s", ch->uuid,
+		 ch->caller_id_name ? ch->caller_id_name : "",
+		 ch->caller_id_number ? ch->caller_id_number : "",
+		 ch->destination_number ? ch->destination_number : "", context);
+
+	struct dialplan_hunt in = {
+	    .context = context,
+	    .vars = vars,
+	    .now = (time_t)(clock_wall_us() / 1000000),
+	    .log_prefix = ch->uuid,
+	};
+	int rc = dialplan_xml_hunt(dp->xml, &in, route);
+	if (rc) {
+		if (rc == -ESRCH)
+			log_warn("%s context '%s' not found", ch->uuid, context);
+		else if (rc == -ENOENT)
+			log_notice("%s no route for '%s' in context %s", ch->uuid,
+				   ch->destination_number ? ch->destination_number : "", context);
+		else
+			log_err("%s hunting failed: %s", ch->uuid, strerror(-rc));
+	}
+	return rc;
+}
+
 static void route_cb(void *arg, struct channel *ch)
 {
 	struct dialplan *dp = arg;
-	const char *context = ch->context && *ch->context ? ch->context : "default";
 	struct exec *e = calloc(1, sizeof(*e));
 
 	if (!e) {
@@ -216,33 +262,66 @@ static void route_cb(void *arg, struct channel *ch)
 		return;
 	}
 	chan_vars_init(&e->cv, &e->vars, dp, ch);
-	log_info("%s processing %s <%s>->%s in context %s", ch->uuid,
-		 ch->caller_id_name ? ch->caller_id_name : "",
-		 ch->caller_id_number ? ch->caller_id_number : "",
-		 ch->destination_number ? ch->destination_number : "", context);
-
-	struct dialplan_hunt in = {
-	    .context = context,
-	    .vars = &e->vars,
-	    .now = (time_t)(clock_wall_us() / 1000000),
-	    .log_prefix = ch->uuid,
-	};
-	int rc = dialplan_xml_hunt(dp->xml, &in, &e->route);
+	int rc = route_hunt(dp, ch, &e->vars, &e->route);
 	if (rc) {
 		free(e);
-		if (rc == -ESRCH)
-			log_warn("%s context '%s' not found", ch->uuid, context);
-		else if (rc == -ENOENT)
-			log_notice("%s no route for '%s' in context %s", ch->uuid,
-				   ch->destination_number ? ch->destination_number : "", context);
-		else
-			log_err("%s hunting failed: %s", ch->uuid, strerror(-rc));
 		channel_hangup(ch, rc == -ENOMEM ? CAUSE_DESTINATION_OUT_OF_ORDER
 						 : CAUSE_NO_ROUTE_DESTINATION);
 		return;
 	}
 	channel_execute(ch, e, exec_free);
 	exec_run(e);
+}
+
+int dialplan_transfer(struct dialplan *dp, struct channel *ch, const char *dest,
+		      const char *context)
+{
+	if (!dp || !ch || !dest || !*dest)
+		return -EINVAL;
+	if (!channel_up(ch))
+		return -ESRCH;
+	const char *d = arena_strdup(&ch->arena, dest);
+	const char *c = context && *context ? arena_strdup(&ch->arena, context) : ch->context;
+	if (!d || !c)
+		return -ENOMEM;
+	/* Ours when the channel was routed by a dialplan (parked ones too). */
+	struct exec *e = ch->exec_free_cb == exec_free ? ch->exec_state : NULL;
+	bool fresh = !e;
+	if (fresh) {
+		if (!(e = calloc(1, sizeof(*e))))
+			return -ENOMEM;
+		chan_vars_init(&e->cv, &e->vars, dp, ch);
+	}
+	log_notice("%s transfer to %s in context %s", ch->uuid, d, c);
+	ch->destination_number = d;
+	ch->context = c;
+	struct dialplan_route *route;
+	int rc = route_hunt(dp, ch, &e->vars, &route);
+	if (rc) {
+		if (fresh)
+			free(e);
+		/* As FreeSWITCH: a transfer to nowhere ends the call. */
+		channel_hangup(ch, rc == -ENOMEM ? CAUSE_DESTINATION_OUT_OF_ORDER
+						 : CAUSE_NO_ROUTE_DESTINATION);
+		return rc;
+	}
+	if (!fresh) {
+		/* The application running now ends here; its own completion, when
+		 * it comes, belongs to the old generation and is ignored. */
+		e->gen++;
+		if (e->pending) {
+			e->pending = false;
+			exec_app_end(&e->app, ch, -ECANCELED);
+		}
+		dialplan_route_destroy(e->route);
+	}
+	/* What plays now (a sendmsg playback on a parked call too) stops. */
+	channel_stop_media(ch);
+	e->route = route;
+	e->next = 0;
+	channel_execute(ch, e, exec_free);
+	exec_run(e);
+	return 0;
 }
 
 static int reload_cb(void *arg, const struct config *cfg)
@@ -274,6 +353,7 @@ int dialplan_create(struct dialplan **out, struct core *core, const struct confi
 		return rc;
 	}
 	log_loaded(dp->xml, "loaded");
+	dialplan__commands_register(core, dp);
 	core_set_router(core, &(struct core_router){
 				  .route_cb = route_cb,
 				  .reload_cb = reload_cb,
@@ -303,6 +383,7 @@ void dialplan_destroy(struct dialplan *dp)
 {
 	if (!dp)
 		return;
+	dialplan__commands_unregister(dp);
 	dialplan_xml_unref(dp->xml);
 	free(dp);
 }

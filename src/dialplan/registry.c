@@ -25,6 +25,38 @@ static int (*const checks[])(const char *data, char *why, size_t why_size) = {
 };
 _Static_assert(ARRAY_LEN(checks) == DIALPLAN__APP_COUNT, "check table out of step");
 
+/* Applications other modules add at start-up (dialplan_app_register). Written
+ * before any dialplan loads, read-only afterwards. */
+static struct dialplan__extra extras[DIALPLAN_APPS_EXTRA_MAX];
+static size_t extra_count;
+
+int dialplan_app_register(const char *name, const char *usage, unsigned flags,
+			  dialplan_app_run_cb run, void *arg)
+{
+	if (!name || !*name || !run)
+		return -EINVAL;
+	if (dialplan_app_find(name))
+		return -EEXIST;
+	if (extra_count == ARRAY_LEN(extras))
+		return -ENOSPC;
+	/* Inline would let it run while hunting, without a channel. */
+	extras[extra_count] = (struct dialplan__extra){
+	    .app = {name, usage ? usage : "", flags & ~(unsigned)DIALPLAN_APP_INLINE},
+	    .run = run,
+	    .arg = arg,
+	};
+	extra_count++;
+	return 0;
+}
+
+const struct dialplan__extra *dialplan__app_extra(const struct dialplan_app *app)
+{
+	for (size_t i = 0; i < extra_count; i++)
+		if (app == &extras[i].app)
+			return &extras[i];
+	return NULL;
+}
+
 const struct dialplan_app *dialplan_app_find(const char *name)
 {
 	if (!name)
@@ -32,6 +64,9 @@ const struct dialplan_app *dialplan_app_find(const char *name)
 	for (size_t i = 0; i < ARRAY_LEN(apps); i++)
 		if (strcmp(apps[i].name, name) == 0)
 			return &apps[i];
+	for (size_t i = 0; i < extra_count; i++)
+		if (strcmp(extras[i].app.name, name) == 0)
+			return &extras[i].app;
 	return NULL;
 }
 
@@ -39,17 +74,24 @@ void dialplan_app_each(void (*cb)(void *arg, const struct dialplan_app *app), vo
 {
 	for (size_t i = 0; i < ARRAY_LEN(apps); i++)
 		cb(arg, &apps[i]);
+	for (size_t i = 0; i < extra_count; i++)
+		cb(arg, &extras[i].app);
 }
 
 enum dialplan__app_id dialplan__app_id(const struct dialplan_app *app)
 {
+	if (app < apps || app >= apps + ARRAY_LEN(apps))
+		return DIALPLAN__APP_COUNT; /* a registered one */
 	return (enum dialplan__app_id)(app - apps);
 }
 
 int dialplan__app_check(const struct dialplan_app *app, const char *data, char *why,
 			size_t why_size)
 {
-	int (*check)(const char *, char *, size_t) = checks[dialplan__app_id(app)];
+	enum dialplan__app_id id = dialplan__app_id(app);
+	if (id == DIALPLAN__APP_COUNT)
+		return 0;
+	int (*check)(const char *, char *, size_t) = checks[id];
 	return check ? check(data, why, why_size) : 0;
 }
 

@@ -277,6 +277,30 @@ int dialplan_app_execute(struct dialplan *dp, struct channel *ch, const char *na
 	return DIALPLAN_APP_DONE;
 }
 
+/* The outbound mode's needs: the CHANNEL_DATA event and the registry. */
+struct core_event *channel_event_build(struct channel *ch, const char *name)
+{
+	struct core_event *ev = NULL;
+	if (core_event_create(&ev, name, NULL) != 0)
+		return NULL;
+	/* The real bus names events at creation; the fake at firing. */
+	core_event_add_header(ev, "Event-Name", "%s", name);
+	core_event_add_header(ev, "Unique-ID", "%s", fake_channel_uuid);
+	core_event_add_header(ev, "Caller-Destination-Number", "%s", "9000");
+	return ev;
+}
+
+static dialplan_app_run_cb fake_app_run;
+static char fake_app_name[32];
+
+int dialplan_app_register(const char *name, const char *usage, unsigned flags,
+			  dialplan_app_run_cb run, void *arg)
+{
+	snprintf(fake_app_name, sizeof(fake_app_name), "%s", name);
+	fake_app_run = run;
+	return 0;
+}
+
 static void fake_reset(void)
 {
 	for (size_t i = 0; i < fake.ring_len; i++)

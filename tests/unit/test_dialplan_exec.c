@@ -26,6 +26,8 @@ struct fake_chan {
 	void (*free_cb)(void *state);
 	int answer_rc, play_rc;
 	struct fake_vars vars;
+	channel_done_cb stopped_cb; /* what channel_stop_media interrupted */
+	void *stopped_arg;
 };
 
 static struct core_router router;
@@ -57,6 +59,56 @@ static int start(struct channel *ch, channel_done_cb cb, void *arg)
 	return 0;
 }
 
+/* The commands the dialplan registers, and the one channel they find. */
+static struct {
+	const char *name;
+	core_command_fn fn;
+} commands[4];
+static struct fake_chan *live;
+
+int core_command_register(struct core *core, const char *name, const char *usage,
+			  const char *description, core_command_fn fn)
+{
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (!commands[i].name || strcmp(commands[i].name, name) == 0) {
+			commands[i].name = name;
+			commands[i].fn = fn;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+/* Runs a registered command; the reply in a static buffer. */
+static const char *command(const char *name, const char *args)
+{
+	static char reply[512];
+	struct buf out;
+	buf_init(&out);
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (commands[i].name && strcmp(commands[i].name, name) == 0)
+			commands[i].fn(FAKE_CORE, args, &out);
+	snprintf(reply, sizeof(reply), "%.*s", (int)out.len, out.p ? out.p : "");
+	buf_fini(&out);
+	return reply;
+}
+
+struct channel *core_channel_find(struct core *core, const char *uuid)
+{
+	return live && strcmp(live->ch.uuid, uuid) == 0 ? &live->ch : NULL;
+}
+
+/* As the core: the operation's callback comes later, with -ECANCELED. */
+void channel_stop_media(struct channel *ch)
+{
+	struct fake_chan *f = fc(ch);
+	called(ch, "stop");
+	if (f->cb) {
+		f->stopped_cb = f->cb;
+		f->stopped_arg = f->cb_arg;
+		f->cb = NULL;
+	}
+}
+
 void core_set_router(struct core *core, const struct core_router *r)
 {
 	assert_ptr_equal(core, FAKE_CORE);
@@ -73,6 +125,8 @@ void channel_execute(struct channel *ch, void *state, void (*free_cb)(void *stat
 	fc(ch)->executing = true;
 	fc(ch)->state = state;
 	fc(ch)->free_cb = free_cb;
+	ch->exec_state = state; /* what dialplan_transfer looks for */
+	ch->exec_free_cb = free_cb;
 }
 
 void channel_execute_done(struct channel *ch)
@@ -485,14 +539,131 @@ static void test_execute_one(void **state)
 	dialplan_destroy(dp);
 }
 
+static const char transfer_plan[] =
+    "<include><context name=\"default\">\n"
+    "<extension name=\"first\">\n"
+    " <condition field=\"destination_number\" expression=\"^100$\">\n"
+    "  <action application=\"answer\"/>\n"
+    "  <action application=\"playback\" data=\"first.wav\"/>\n"
+    " </condition>\n"
+    "</extension>\n"
+    "<extension name=\"park\">\n"
+    " <condition field=\"destination_number\" expression=\"^101$\">\n"
+    "  <action application=\"park\"/>\n"
+    " </condition>\n"
+    "</extension>\n"
+    "</context><context name=\"other\">\n"
+    "<extension name=\"second\">\n"
+    " <condition field=\"destination_number\" expression=\"^(2\\d\\d)$\">\n"
+    "  <action application=\"playback\" data=\"second-$1-${destination_number}.wav\"/>\n"
+    " </condition>\n"
+    "</extension>\n"
+    "</context></include>\n";
+
+static void test_transfer(void **state)
+{
+	struct dialplan *dp = create(transfer_plan);
+	struct fake_chan f;
+	const char *u = "0a0b0c0d-0000-4000-8000-000000000001";
+	char args[128];
+
+	chan_init(&f, "default", "100");
+	live = &f;
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "answer;play(first.wav);");
+	/* The running playback stops; the new context's route starts at once. */
+	snprintf(args, sizeof(args), "%s 250 XML other", u);
+	assert_string_equal(command("uuid_transfer", args), "+OK\n");
+	assert_string_equal(calls(&f), "answer;play(first.wav);stop;play(second-250-250.wav);");
+	assert_string_equal(f.ch.context, "other");
+	assert_string_equal(f.ch.destination_number, "250");
+	/* The interrupted playback's late completion changes nothing. */
+	f.stopped_cb(&f.ch, f.stopped_arg, -ECANCELED);
+	assert_string_equal(calls(&f), "answer;play(first.wav);stop;play(second-250-250.wav);");
+	assert_false(f.done);
+	finish(&f, 0);
+	assert_true(f.done);
+
+	/* <dest> <context> without a dialplan name; -both is the channel. */
+	f.done = false;
+	snprintf(args, sizeof(args), "%s -both 251 other", u);
+	assert_string_equal(command("uuid_transfer", args), "+OK\n");
+	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("play(second-251-251.wav);"),
+			    "play(second-251-251.wav);");
+	finish(&f, 0);
+	assert_true(f.done);
+
+	/* Errors. */
+	snprintf(args, sizeof(args), "%s -bleg 250", u);
+	assert_non_null(strstr(command("uuid_transfer", args), "-ERR"));
+	snprintf(args, sizeof(args), "%s 250 LUA other", u);
+	assert_non_null(strstr(command("uuid_transfer", args), "-ERR"));
+	assert_string_equal(command("uuid_transfer", "nosuch 250"), "-ERR No such channel!\n");
+	assert_non_null(strstr(command("uuid_transfer", u), "-USAGE"));
+	/* No route there: the call ends, as FreeSWITCH. */
+	snprintf(args, sizeof(args), "%s 999 other", u);
+	assert_non_null(strstr(command("uuid_transfer", args), "-ERR transfer failed: no route"));
+	assert_int_equal(f.ch.cause, CAUSE_NO_ROUTE_DESTINATION);
+	assert_false(f.up);
+	snprintf(args, sizeof(args), "%s 250 other", u);
+	assert_non_null(strstr(command("uuid_transfer", args), "-ERR"));
+	live = NULL;
+	chan_fini(&f);
+	dialplan_destroy(dp);
+}
+
+static void test_transfer_parked(void **state)
+{
+	struct dialplan *dp = create(transfer_plan);
+	struct fake_chan f;
+
+	chan_init(&f, "default", "101");
+	live = &f;
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "park;");
+	assert_int_equal(dialplan_transfer(dp, &f.ch, "222", "other"), 0);
+	assert_string_equal(calls(&f), "park;stop;play(second-222-222.wav);");
+	finish(&f, 0);
+	assert_true(f.done);
+	live = NULL;
+	chan_fini(&f);
+	dialplan_destroy(dp);
+}
+
+static void test_eval(void **state)
+{
+	struct dialplan *dp = create(transfer_plan);
+	struct fake_chan f;
+
+	chan_init(&f, "default", "100");
+	live = &f;
+	fake_set(&f.vars, "color", "blue");
+	assert_string_equal(command("eval", "at ${domain}: ${color}"), "at example.org: ");
+	assert_string_equal(command("eval", "uuid:0a0b0c0d-0000-4000-8000-000000000001 ${color} "
+					    "${destination_number} ${domain} ${nothing}|"),
+			    "blue 100 example.org |");
+	assert_string_equal(command("eval", "uuid:nosuch ${color}"),
+			    "-ERR no such channel nosuch\n");
+	assert_string_equal(command("eval", ""), "");
+	live = NULL;
+	chan_fini(&f);
+	dialplan_destroy(dp);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARNING);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_flow),	cmocka_unit_test(test_hangup_while_pending),
-	    cmocka_unit_test(test_stop_apps),	cmocka_unit_test(test_failures),
-	    cmocka_unit_test(test_no_route),	cmocka_unit_test(test_reload),
+	    cmocka_unit_test(test_flow),
+	    cmocka_unit_test(test_hangup_while_pending),
+	    cmocka_unit_test(test_stop_apps),
+	    cmocka_unit_test(test_failures),
+	    cmocka_unit_test(test_no_route),
+	    cmocka_unit_test(test_reload),
 	    cmocka_unit_test(test_execute_one),
+	    cmocka_unit_test(test_transfer),
+	    cmocka_unit_test(test_transfer_parked),
+	    cmocka_unit_test(test_eval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
