@@ -171,7 +171,7 @@ void esl__conn_finish(struct esl_conn *c)
 	static const char bye[] = "Disconnected, goodbye.\n";
 	if (c->closing)
 		return;
-	char extra[96] = "";
+	char extra[128] = "";
 	if (c->ob)
 		snprintf(extra, sizeof(extra),
 			 "Controlled-Session-UUID: %s\nContent-Disposition: disconnect\n",

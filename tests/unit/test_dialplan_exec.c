@@ -650,6 +650,43 @@ static void test_eval(void **state)
 	dialplan_destroy(dp);
 }
 
+/* An application another module registers (as control's socket). */
+static int ext_run(void *arg, struct channel *ch, const char *data, channel_done_cb cb,
+		   void *cb_arg)
+{
+	called(ch, "ext(%s,%s)", (const char *)arg, data);
+	return start(ch, cb, cb_arg) == 0 ? DIALPLAN_APP_PENDING : -EIO;
+}
+
+static void test_app_register(void **state)
+{
+	assert_int_equal(
+	    dialplan_app_register("ext_app", "<x>", DIALPLAN_APP_INLINE, ext_run, (void *)"reg"),
+	    0);
+	assert_int_equal(dialplan_app_register("ext_app", "", 0, ext_run, NULL), -EEXIST);
+	assert_int_equal(dialplan_app_register("playback", "", 0, ext_run, NULL), -EEXIST);
+	assert_int_equal(dialplan_app_register("x", "", 0, NULL, NULL), -EINVAL);
+	const struct dialplan_app *a = dialplan_app_find("ext_app");
+	assert_non_null(a);
+	assert_int_equal(a->flags & DIALPLAN_APP_INLINE, 0); /* never while hunting */
+
+	/* The loader knows it; the executor runs it and waits for its completion. */
+	struct dialplan *dp = create("<include><context name=\"default\"><extension name=\"e\">"
+				     "<condition field=\"destination_number\" expression=\"^3$\">"
+				     "<action application=\"ext_app\" data=\"to ${domain}\"/>"
+				     "<action application=\"answer\"/>"
+				     "</condition></extension></context></include>");
+	struct fake_chan f;
+	chan_init(&f, "default", "3");
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "ext(reg,to example.org);");
+	finish(&f, -ECONNREFUSED); /* a failure: the dialplan goes on */
+	assert_string_equal(calls(&f), "ext(reg,to example.org);answer;");
+	assert_true(f.done);
+	chan_fini(&f);
+	dialplan_destroy(dp);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARNING);
@@ -664,6 +701,7 @@ int main(void)
 	    cmocka_unit_test(test_transfer),
 	    cmocka_unit_test(test_transfer_parked),
 	    cmocka_unit_test(test_eval),
+	    cmocka_unit_test(test_app_register),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
