@@ -49,21 +49,27 @@ static void flush_list_remove(struct esl *esl, struct esl_conn *c)
 	c->flush_pending = false;
 }
 
+/* Takes the connection off the server's lists: no more events reach it. */
+static void conn_unlink(struct esl_conn *c)
+{
+	struct esl *esl = c->esl;
+	if (!esl)
+		return;
+	flush_list_remove(esl, c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		esl->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->esl = NULL;
+}
+
 void esl__conn_close(struct esl_conn *c)
 {
 	if (c->closing && !c->esl)
 		return;
-	struct esl *esl = c->esl;
-	if (esl) {
-		flush_list_remove(esl, c);
-		if (c->prev)
-			c->prev->next = c->next;
-		else
-			esl->conns = c->next;
-		if (c->next)
-			c->next->prev = c->prev;
-		c->esl = NULL;
-	}
+	conn_unlink(c);
 	c->closing = true;
 	if (!uv_is_closing((uv_handle_t *)&c->tcp))
 		uv_close((uv_handle_t *)&c->tcp, conn_closed_cb);
@@ -179,18 +185,8 @@ void esl__conn_finish(struct esl_conn *c)
 	esl__conn_send(c, "text/disconnect-notice", extra[0] ? extra : NULL, bye, sizeof(bye) - 1);
 	if (c->closing)
 		return; /* the write failed: closed already */
-	struct esl *esl = c->esl;
 	/* Unlink now (no more events), close once the socket has drained. */
-	if (esl) {
-		flush_list_remove(esl, c);
-		if (c->prev)
-			c->prev->next = c->next;
-		else
-			esl->conns = c->next;
-		if (c->next)
-			c->next->prev = c->prev;
-		c->esl = NULL;
-	}
+	conn_unlink(c);
 	c->closing = true;
 	if (c->reading)
 		uv_read_stop((uv_stream_t *)&c->tcp);
