@@ -301,11 +301,8 @@ void sip__ua_in_dialog(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *r
 	case SIP_METHOD_OPTIONS:
 		sip_txn_respond(stx, 200, NULL, NULL, "Allow: " UA_ALLOW "\r\n", STR_NULL);
 		break;
-	case SIP_METHOD_UNKNOWN:
-		sip_txn_respond(stx, 501, NULL, NULL, "Allow: " UA_ALLOW "\r\n", STR_NULL);
-		break;
 	default:
-		sip_txn_respond(stx, 405, NULL, NULL, "Allow: " UA_ALLOW "\r\n", STR_NULL);
+		sip__ua_refuse_method(stx, req);
 		break;
 	}
 }

@@ -54,6 +54,8 @@ struct sip_ua {
 /* Called after every entry into the transaction layer. */
 void sip__ua_timer_rearm(struct sip_ua *ua);
 void sip__ua_log_peer(const char *what, const struct sip_peer *src, const char *detail);
+/* 405 or 501 with Allow, for a method the UA does not serve where it arrived. */
+void sip__ua_refuse_method(struct sip_txn *stx, const struct sip_msg *req);
 
 /* call.c */
 void sip__call_free(struct sip_call *call);

@@ -117,6 +117,13 @@ static bool ua_require_unsupported(const struct sip_msg *req, struct buf *unsupp
 	return unsupported->len > 0;
 }
 
+void sip__ua_refuse_method(struct sip_txn *stx, const struct sip_msg *req)
+{
+	/* 501 for a method irisx does not know, 405 for one it knows but not here. */
+	sip_txn_respond(stx, req->method == SIP_METHOD_UNKNOWN ? 501 : 405, NULL, NULL,
+			"Allow: " UA_ALLOW "\r\n", STR_NULL);
+}
+
 /* A new server transaction: everything but retransmissions and ACKs. */
 static void ua_request_cb(void *arg, struct sip_txn *stx, struct sip_msg *req)
 {
@@ -159,11 +166,8 @@ static void ua_request_cb(void *arg, struct sip_txn *stx, struct sip_msg *req)
 	case SIP_METHOD_PRACK:
 		sip_txn_respond(stx, 481, NULL, NULL, NULL, STR_NULL);
 		break;
-	case SIP_METHOD_UNKNOWN:
-		sip_txn_respond(stx, 501, NULL, NULL, "Allow: " UA_ALLOW "\r\n", STR_NULL);
-		break;
 	default:
-		sip_txn_respond(stx, 405, NULL, NULL, "Allow: " UA_ALLOW "\r\n", STR_NULL);
+		sip__ua_refuse_method(stx, req);
 		break;
 	}
 }
