@@ -176,6 +176,10 @@ struct channel {
 	bool answered;
 	bool early_media;
 	bool queued;
+	/* outbound legs and bridges (originate.c, bridge.c) */
+	struct gateway *gateway;	    /* the gateway an outbound leg went through, or NULL */
+	struct core_originate *originating; /* the originate this leg belongs to while it rings */
+	struct channel *bridged;	    /* the other leg while bridged */
 	struct channel *runq_next;
 	struct channel *prev, *next;
 };
@@ -289,6 +293,77 @@ int channel_echo(struct channel *ch, channel_done_cb cb, void *arg);
 int channel_sleep(struct channel *ch, uint32_t ms, channel_done_cb cb, void *arg);
 /* Stops what channel_play/speak/echo/sleep is doing (their callback gets -ECANCELED). */
 void channel_stop_media(struct channel *ch);
+/* Sends DTMF (media_stream_send_dtmf's digits) to the far end: RFC 4733.
+ * -ENOTSUP when the leg negotiated no telephone-event, -EINVAL for bad digits. */
+int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_ms);
+
+/* ---- placing calls: originate (FreeSWITCH dial strings) ---- */
+
+struct core_originate;
+
+struct core_originate_cbs {
+	/* A leg rang (180) or has early media (183 with SDP: `media` true). May be NULL. */
+	void (*progress_cb)(void *arg, struct channel *leg, bool media);
+	/*
+	 * The end: `ch` is the leg that answered (the other legs are hung up,
+	 * LOSE_RACE before the answer… ORIGINATOR_CANCEL) and is the caller's to
+	 * bridge, execute on (channel_execute) or park; or `ch` NULL with the cause
+	 * the attempt failed with (the last leg's, as FreeSWITCH reports it:
+	 * USER_BUSY, NO_ANSWER, CALL_REJECTED, INVALID_GATEWAY…). With
+	 * ignore_early_media=false and a_leg bridging early media, `ch` may be
+	 * the leg of the early media that then answered. The originate is freed
+	 * after this returns.
+	 */
+	void (*done_cb)(void *arg, struct channel *ch, enum core_cause cause);
+	void *arg;
+};
+
+/*
+ * Places the calls a FreeSWITCH dial string describes:
+ *   {var=val,…}  for every leg; [var=val,…] before one leg
+ *   a,b          simultaneous legs: the first to answer wins
+ *   a|b          sequential: b is tried when a fails
+ *   sofia/gateway/<gw>/<number>, sofia/<profile>/<user>@<host[:port]>,
+ *   error/<CAUSE> (fails with that cause), loopback is not supported
+ * Variables FreeSWITCH honours: origination_caller_id_number,
+ * origination_caller_id_name, originate_timeout (s, default 60),
+ * leg_timeout, ignore_early_media, sip_h_X-* (added as X-* headers),
+ * origination_uuid, absolute_codec_string/codec_string (offer order),
+ * sip_cid_type (none, pid, rpid). Other variables are set on the legs.
+ * `a_leg`, when not NULL, is the channel the result will be bridged to: its
+ * caller ID is the default, and its variables named in export_vars are copied.
+ * Returns 0 (done_cb follows later, never before this returns; *out valid
+ * until then) or -EINVAL for a dial string that does not parse, with a
+ * message in `err` (may be NULL).
+ */
+int core_originate(struct core_originate **out, struct core *core, const char *dial_string,
+		   struct channel *a_leg, const struct core_originate_cbs *cbs, char *err,
+		   size_t err_size);
+/* Gives up: hangs up every leg still trying with `cause`; done_cb does not run. */
+void core_originate_cancel(struct core_originate *o, enum core_cause cause);
+
+/* ---- bridging ---- */
+
+/*
+ * Bridges two live channels: their media flows between them
+ * (media_stream_bridge: relayed when codecs match, transcoded otherwise),
+ * each stops what it was playing, CHANNEL_BRIDGE fires (on a, with
+ * Bridge-A-Unique-ID / Bridge-B-Unique-ID and Other-Leg-* headers) and the
+ * variables bridge_uuid / signal_bond / last_bridge_to are set. `b` may still
+ * be ringing with early media (bridge_early_media): answering it later keeps
+ * the bridge.
+ * The bridge is an asynchronous operation of `a` (channel_done_cb): it ends
+ * with status 0 when `b` hangs up (CHANNEL_UNBRIDGE fires; `a` stays up: the
+ * caller decides, e.g. hangup_after_bridge), or -ECANCELED when `a` hangs up
+ * or channel_stop_media(a)/channel_unbridge() ends it. When `a` hangs up,
+ * `b` follows with a's cause. -EINVAL for the same channel twice, a channel
+ * that is down or bridged already, -EPROTO when a leg has no media yet.
+ */
+int channel_bridge(struct channel *a, struct channel *b, channel_done_cb cb, void *arg);
+/* Ends a bridge without hanging up either leg (CHANNEL_UNBRIDGE). */
+void channel_unbridge(struct channel *ch);
+/* The channel `ch` is bridged to, or NULL. */
+struct channel *channel_bridged(const struct channel *ch);
 
 /* ======================================================================== */
 /* Events (one model for every door: ESL, WebSocket, webhooks)               */
@@ -380,8 +455,37 @@ int core_command_register(struct core *core, const char *name, const char *usage
 			  const char *description, core_command_fn fn);
 /*
  * Runs "name args…". An unknown name writes "-ERR <name> Command not found!\n".
+ * An asynchronous command (originate) writes "-ERR <name> needs a reply handler\n"
+ * here: doors run commands with core_command_run().
  */
 void core_command_execute(struct core *core, const char *line, struct buf *out);
+
+/*
+ * Commands that take time (originate waits for an answer): the function
+ * starts the work and returns; core_reply_done() delivers the text later,
+ * from the loop. Nothing blocks meanwhile.
+ */
+struct core_reply;
+typedef void (*core_command_async_fn)(struct core *core, const char *args,
+				      struct core_reply *reply);
+int core_command_register_async(struct core *core, const char *name, const char *usage,
+				const char *description, core_command_async_fn fn);
+/* The buffer the reply is written into (valid until core_reply_done). */
+struct buf *core_reply_buf(struct core_reply *r);
+/* Delivers the reply to the door that ran the command (exactly once) and frees it. */
+void core_reply_done(struct core_reply *r);
+
+/* A command's reply: `text` of `len` bytes, borrowed for the call. */
+typedef void (*core_command_done_cb)(void *arg, const char *text, size_t len);
+/*
+ * Runs a command for a door: synchronous commands reply (done_cb) before this
+ * returns NULL; an asynchronous one returns its pending reply, and done_cb
+ * runs later from the loop. A door that goes away first calls
+ * core_reply_detach(): the command still completes, its text is dropped.
+ */
+struct core_reply *core_command_run(struct core *core, const char *line, core_command_done_cb cb,
+				    void *arg);
+void core_reply_detach(struct core_reply *r);
 void core_command_each(const struct core *core,
 		       void (*cb)(void *arg, const char *name, const char *usage,
 				  const char *description),

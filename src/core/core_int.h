@@ -11,12 +11,24 @@
 
 #include <uv.h>
 
+struct profile;
+
+/* A gateway of a profile (sofia.conf <gateway>) and its registration/ping (gateway.c). */
+struct gateway {
+	struct profile *profile;
+	const struct config_gateway *cfg; /* owned by core->cfg */
+	struct sip_gateway *sip;	  /* NULL until the profile's UA runs */
+	uint64_t calls_in, calls_out, failed_calls_in, failed_calls_out;
+};
+
 /* A SIP profile from sofia.conf and the user agent serving it. */
 struct profile {
 	struct core *core;
 	const struct config_profile *cfg; /* owned by core->cfg */
 	struct sip_ua *ua;
 	uint64_t calls_in, failed_calls_in; /* sofia status */
+	uint64_t calls_out, failed_calls_out;
+	struct gateway *gateways; /* cfg->gateway_count of them */
 };
 
 /* ---- the event bus (event.c) ---- */
@@ -173,8 +185,19 @@ const char *core__global_get(const struct core *core, const char *name);
 int core__global_set(struct core *core, const char *name, const char *value);
 /* commands.c */
 int core__commands_register(struct core *core);
-/* endpoint_sip.c: "sofia status [profile <name>]" */
+/* endpoint_sip.c: "sofia status [profile <name>|gateway <name>]" */
 void core__sofia_status(struct core *core, const char *args, struct buf *out);
+
+/* gateway.c */
+/* Starts the profile's gateways on its UA (after core__profile_start). */
+int core__gateways_start(struct profile *p);
+/* Stops them (unregister) before the UA closes. */
+void core__gateways_stop(struct profile *p);
+/* A gateway by name across every profile, or NULL. */
+struct gateway *core__gateway_find(struct core *core, const char *name);
+/* "sofia status gateway <name>" and the gateway lines of "sofia status". */
+void core__gateway_status(struct core *core, const char *name, struct buf *out);
+void core__gateway_status_lines(struct core *core, const struct profile *p, struct buf *out);
 
 /* channel_var.c */
 void core__vars_free(struct channel *ch);

@@ -231,7 +231,41 @@ void media_stream_stop(struct media_stream *s);
 /* Sends back what arrives (the echo application), a frame or two later. */
 void media_stream_echo(struct media_stream *s, bool on);
 void media_stream_stats(const struct media_stream *s, struct media_stats *out);
-/* Closes the sockets (RTCP BYE first); no callback runs after this. */
+/* Closes the sockets (RTCP BYE first); no callback runs after this. A bridged
+ * stream leaves its bridge first. */
 void media_stream_destroy(struct media_stream *s);
+
+/*
+ * Bridges two streams of the same engine (two legs of a call): what arrives on
+ * one leaves on the other, in place of its own source, echo or silence.
+ *  - Same codec, clock and ptime on both: packets are relayed as they arrive,
+ *    payload untouched, carrying the sending stream's own SSRC, sequence and
+ *    timestamps (a gap in the input stays a gap in timestamps; marker kept).
+ *  - Otherwise: decoded, resampled and encoded again on the sending stream's
+ *    paced tick (a short buffer; what overflows it is dropped, oldest first).
+ *  - RFC 4733 events are relayed with the other side's payload type when both
+ *    negotiated telephone-event; dtmf_cb still fires on the receiving side.
+ * The choice is made again whenever either stream is (re)started with new
+ * parameters (re-INVITE). media_stream_play() on a bridged stream plays over
+ * the bridged audio until the source ends or is stopped, then the bridged
+ * audio resumes. Bridging a stream that is bridged already moves it. -EINVAL
+ * for the same stream twice or streams of different engines.
+ */
+int media_stream_bridge(struct media_stream *a, struct media_stream *b);
+/* Ends the bridge the stream is in (both sides); nothing when not bridged. */
+void media_stream_unbridge(struct media_stream *s);
+/* The stream `s` is bridged to, or NULL. */
+struct media_stream *media_stream_bridged(const struct media_stream *s);
+
+/*
+ * Sends `digits` (0-9 * # A-D, case-insensitive; 'w' a 500 ms pause, 'W' 1 s)
+ * as RFC 4733 telephone-events of `duration_ms` each (0: 100; at least 40),
+ * with 50 ms between digits, queued after digits still being sent: three end
+ * packets per event (§2.5.1.4), the marker on the first. Audio is not sent
+ * meanwhile. -ENOTSUP when no telephone-event payload type was negotiated
+ * (params.te_pt < 0) or the stream is not started, -EINVAL for any other
+ * character (then nothing is queued), -ENOSPC past 128 queued digits.
+ */
+int media_stream_send_dtmf(struct media_stream *s, const char *digits, uint32_t duration_ms);
 
 #endif

@@ -608,6 +608,14 @@ struct sip_ua_cbs {
 	/* The ACK for the 2xx arrived (with the answer when the 2xx carried an
 	 * offer: late offer, RFC 3261 §13.2.1). May be NULL. */
 	void (*ack_cb)(void *arg, struct sip_call *call, const struct sip_msg *ack);
+	/* An outbound call (sip_call_start) got a provisional response (180, 183…)
+	 * from the far end; `resp` is borrowed for the call, its body is the early
+	 * session description when it has one. May be NULL. */
+	void (*progress_cb)(void *arg, struct sip_call *call, const struct sip_msg *resp);
+	/* An outbound call was answered: the first 2xx (its body the answer to our
+	 * offer); the UA has sent the ACK. Later 2xx from other forks are ACKed and
+	 * ended with BYE by the UA. May be NULL. */
+	void (*answer_cb)(void *arg, struct sip_call *call, const struct sip_msg *resp);
 	void *arg;
 };
 
@@ -631,9 +639,9 @@ size_t sip_ua_busy(const struct sip_ua *ua);
 /* Closes sockets and frees everything once closed; `done_cb` may be NULL. */
 void sip_ua_destroy(struct sip_ua *ua, void (*done_cb)(void *arg), void *arg);
 
-/* ---- inbound calls ---- */
+/* ---- calls (inbound: invite_cb; outbound: sip_call_start) ---- */
 
-/* The INVITE that created the call (borrowed). */
+/* The INVITE that created the call, received or sent (borrowed). */
 const struct sip_msg *sip_call_invite(const struct sip_call *call);
 const struct sip_peer *sip_call_peer(const struct sip_call *call);
 void sip_call_set_owner(struct sip_call *call, void *owner);
@@ -667,5 +675,196 @@ bool sip_call_answered(const struct sip_call *call);
 int sip_call_hangup(struct sip_call *call, uint16_t status, const char *extra_headers);
 /* The owner is done with the call; the UA frees it when its transactions end. */
 void sip_call_release(struct sip_call *call);
+
+/* ---- outbound calls (UAC, RFC 3261 §13.2) ---- */
+
+struct sip_call_out {
+	const char *request_uri;   /* "sip:+15551234567@sip.carrier.example" */
+	const char *from;          /* From without tag: "\"Alice\" <sip:+1555@irisx.example>" */
+	const char *to;            /* To without tag; NULL: "<" request_uri ">" */
+	/* Where the INVITE goes (an outbound proxy, the gateway's proxy): a SIP
+	 * URI or host[:port], resolved per RFC 3263 (sip_resolve_start). NULL: the
+	 * Request-URI's host. */
+	const char *proxy;
+	const char *extra_headers; /* complete lines (P-Asserted-Identity, X-…) or NULL */
+	const char *content_type;  /* of body: "application/sdp" */
+	struct str body;           /* the offer; empty: late offer (answer in the ACK) */
+	/* Credentials for 401/407 (digest, sip_auth_*); NULL username: a challenge
+	 * fails the call with its status. One challenge per request is answered; a
+	 * second one for the same request fails the call. */
+	const char *auth_username;
+	const char *auth_password;
+	const char *contact_user; /* the user part of our Contact; NULL: "irisx" */
+};
+
+/*
+ * Starts an outbound call: resolves the destination (proxy, else the
+ * Request-URI; targets tried in order on 503 and timeouts, RFC 3263 §4.3),
+ * sends the INVITE, answers a 401/407 once with credentials, and reports
+ * through the UA's callbacks: progress_cb for each 1xx, answer_cb for the 2xx
+ * (the ACK is sent by the UA), call_ended_cb when it fails — the final status
+ * ≥ 300, 408 when no target answered in time, 503 when the name did not
+ * resolve or every target failed at the transport. Later, BYE from the far
+ * end comes to call_ended_cb with 200, re-INVITE/UPDATE to offer_cb, as for
+ * inbound calls. Every string of `params` is copied; `owner` is set before
+ * any callback, none of which runs before this returns.
+ * sip_call_hangup() on an outbound call sends CANCEL before the answer (once
+ * a provisional response came, §9.1; a 2xx that crosses the CANCEL is ACKed
+ * and ended with BYE) and BYE after it. -EINVAL for a request_uri or from
+ * that does not parse, -ESHUTDOWN on a draining UA, -ENOMEM.
+ */
+int sip_call_start(struct sip_call **out, struct sip_ua *ua, const struct sip_call_out *params,
+		   void *owner);
+/* Whether the call was placed by this side (sip_call_start). */
+bool sip_call_outbound(const struct sip_call *call);
+
+/* ======================================================================== */
+/* Digest authentication, client side (RFC 7616, RFC 3261 §22)               */
+/* ======================================================================== */
+
+enum sip_auth_algorithm {
+	SIP_AUTH_MD5,
+	SIP_AUTH_MD5_SESS,
+	SIP_AUTH_SHA256,
+	SIP_AUTH_SHA256_SESS,
+};
+
+/* One WWW-Authenticate or Proxy-Authenticate challenge: slices into the header
+ * value (quotes removed; escapes are kept as written). */
+struct sip_auth_challenge {
+	enum sip_auth_algorithm algorithm; /* MD5 when absent */
+	struct str realm;
+	struct str nonce;
+	struct str opaque; /* empty when absent */
+	bool has_opaque;
+	bool qop_auth; /* qop offered and includes "auth": answer with qop=auth */
+	bool stale;
+};
+
+/*
+ * Parses one challenge ("Digest realm=\"…\", nonce=\"…\", …"). -EINVAL when
+ * malformed (no realm or nonce, bad quoting), -ENOTSUP for another scheme,
+ * an unknown algorithm, or a qop list without "auth" (auth-int only).
+ */
+int sip_auth_challenge_parse(struct sip_auth_challenge *out, struct str value);
+/*
+ * The challenge to answer in a 401 (WWW-Authenticate) or 407
+ * (Proxy-Authenticate) response: the first usable one with the strongest
+ * algorithm (SHA-256 before MD5, RFC 7616 §3.7). -ENOENT when none is usable.
+ */
+int sip_auth_challenge_pick(struct sip_auth_challenge *out, const struct sip_msg *resp);
+/*
+ * Appends the whole header line answering `ch`: "Authorization: Digest …\r\n",
+ * or "Proxy-Authorization: …" when `proxy` (a 407). `method` and `uri` are
+ * the request's (the Request-URI as printed), `nc` the nonce count (1 for a
+ * fresh nonce), `cnonce` NULL for a random one. -EINVAL for a NULL username.
+ */
+int sip_auth_credentials_print(struct buf *out, const struct sip_auth_challenge *ch, bool proxy,
+			       const char *method, struct str uri, const char *username,
+			       const char *password, uint32_t nc, const char *cnonce);
+
+/* ======================================================================== */
+/* Locating SIP servers (RFC 3263, without NAPTR)                            */
+/* ======================================================================== */
+
+struct sip_resolve;
+enum { SIP_RESOLVE_MAX_TARGETS = 8 };
+
+/* err 0 with 1..SIP_RESOLVE_MAX_TARGETS targets in the order to try them
+ * (`targets` borrowed for the call; `local` is left zero), or a negative errno:
+ * -ENOENT (no such name, no address), -EINVAL (not a URI or host). */
+typedef void (*sip_resolve_cb)(void *arg, int err, const struct sip_peer *targets, size_t count);
+
+/*
+ * Where to send a request for `target`, a SIP URI ("sip:host;transport=tcp",
+ * "sips:…") or host[:port]: a literal IP address is used as is; a name with a
+ * port is looked up as A and AAAA; a name without a port as SRV
+ * (_sip._udp, _sip._tcp or _sips._tcp by the transport parameter, UDP when
+ * none; priority then weight order, RFC 2782), falling back to A/AAAA on
+ * 5060 (5061 for sips). Lookups run in libuv's thread pool: the loop never
+ * waits. `cb` always runs later on the loop, never before this returns.
+ * Returns 0 (with *out, valid until cb runs or sip_resolve_cancel) or
+ * -EINVAL / -ENOMEM (then cb never runs). `out` may be NULL.
+ */
+int sip_resolve_start(struct sip_resolve **out, struct uv_loop_s *loop, struct str target,
+		      sip_resolve_cb cb, void *arg);
+/* The callback will not run; the lookup finishes in the pool and frees itself. */
+void sip_resolve_cancel(struct sip_resolve *r);
+
+/* ======================================================================== */
+/* Gateways: registration and OPTIONS keep-alive toward a trunk              */
+/* ======================================================================== */
+
+/* FreeSWITCH's registration states (sofia status gateway, sofia::gateway_state). */
+#define SIP_GATEWAY_STATES(X)                                                                     \
+	X(UNREGED)                                                                                \
+	X(TRYING)                                                                                 \
+	X(REGISTER)                                                                               \
+	X(REGED)                                                                                  \
+	X(UNREGISTER)                                                                             \
+	X(FAILED)                                                                                 \
+	X(FAIL_WAIT)                                                                              \
+	X(EXPIRED)                                                                                \
+	X(NOREG)                                                                                  \
+	X(DOWN)                                                                                   \
+	X(TIMEOUT)
+
+enum sip_gateway_state {
+#define X(name) SIP_GW_##name,
+	SIP_GATEWAY_STATES(X)
+#undef X
+};
+/* "REGED". */
+const char *sip_gateway_state_name(enum sip_gateway_state s);
+
+struct sip_gateway;
+
+/* The gateway's parameters (sofia.conf <gateway>, defaults already applied). */
+struct sip_gateway_config {
+	const char *name;
+	const char *proxy; /* SIP URI or host[:port] */
+	const char *realm;
+	const char *username;
+	const char *password;
+	const char *from_user;
+	const char *from_domain;
+	const char *extension;	    /* the user of our Contact for calls in */
+	const char *contact_params; /* appended to the Contact URI, or NULL */
+	enum sip_transport register_transport;
+	bool do_register;
+	uint32_t expire_seconds; /* REGISTER Expires asked (3600) */
+	uint32_t retry_seconds;	 /* after a failure (30) */
+	uint32_t ping_seconds;	 /* OPTIONS every this often; 0: no ping (always UP) */
+};
+
+struct sip_gateway_status {
+	enum sip_gateway_state state;
+	bool up;		 /* ping status: the last OPTIONS was answered (any response) */
+	uint16_t last_status;	 /* the last final status to a REGISTER/OPTIONS (408: timeout) */
+	char last_phrase[64];	 /* its reason phrase */
+	uint32_t expires;	 /* granted by the registrar, 0 when not registered */
+	uint64_t state_since_ms; /* monotonic (uv_now) time of the last state change */
+	uint64_t pings_ok, pings_failed;
+	struct net_addr registrar; /* where REGISTER went (Register-Network-IP/Port); AF_UNSPEC: not yet */
+	enum sip_transport transport;
+};
+
+/* The registration state or the ping status changed. */
+typedef void (*sip_gateway_cb)(void *arg, struct sip_gateway *gw);
+
+/*
+ * Starts a gateway on a profile's UA: with do_register it REGISTERs (digest
+ * auth, re-REGISTER before expiry, retry_seconds after a failure: TRYING →
+ * REGED, or FAILED → FAIL_WAIT → TRYING …); without it the state is NOREG.
+ * With ping_seconds it sends OPTIONS that often and reports UP/DOWN. The
+ * config's strings are copied. The callback never runs before this returns.
+ */
+int sip_gateway_create(struct sip_gateway **out, struct sip_ua *ua,
+		       const struct sip_gateway_config *cfg, sip_gateway_cb cb, void *arg);
+const char *sip_gateway_name(const struct sip_gateway *gw);
+void sip_gateway_status(const struct sip_gateway *gw, struct sip_gateway_status *out);
+/* Stops: a registered gateway sends REGISTER with Expires: 0 (best effort,
+ * not awaited); no callback runs after this. Before sip_ua_destroy. */
+void sip_gateway_destroy(struct sip_gateway *gw);
 
 #endif
