@@ -28,6 +28,11 @@ int core_create(struct core **out, uv_loop_t *loop, struct config *cfg)
 		core->profiles[i].core = core;
 		core->profiles[i].cfg = &cfg->profiles[i];
 	}
+	if (core__gateways_init(core)) {
+		free(core->profiles);
+		free(core);
+		return -ENOMEM;
+	}
 	const char *sounds = config_var(cfg, "sounds_dir");
 	int err = media_engine_create(&core->media, loop, cfg->sw.rtp_start_port,
 				      cfg->sw.rtp_end_port);
@@ -36,6 +41,7 @@ int core_create(struct core **out, uv_loop_t *loop, struct config *cfg)
 	if (err) {
 		if (core->media)
 			media_engine_destroy(core->media, NULL, NULL);
+		core__gateways_fini(core);
 		free(core->profiles);
 		free(core);
 		return err;
@@ -49,6 +55,7 @@ int core_create(struct core **out, uv_loop_t *loop, struct config *cfg)
 		core__bus_fini(core);
 		media_library_destroy(core->library);
 		media_engine_destroy(core->media, NULL, NULL);
+		core__gateways_fini(core);
 		free(core->profiles);
 		free(core);
 		return err;
@@ -217,6 +224,7 @@ void core_destroy(struct core *core)
 		acl_set_free(core->acls);
 	core__commands_fini(core);
 	core__bus_fini(core);
+	core__gateways_fini(core);
 	config_free(core->cfg);
 	free(core->profiles);
 	free(core);

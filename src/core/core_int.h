@@ -189,6 +189,9 @@ int core__commands_register(struct core *core);
 void core__sofia_status(struct core *core, const char *args, struct buf *out);
 
 /* gateway.c */
+/* Allocates every profile's gateways from the configuration (core_create). */
+int core__gateways_init(struct core *core);
+void core__gateways_fini(struct core *core);
 /* Starts the profile's gateways on its UA (after core__profile_start). */
 int core__gateways_start(struct profile *p);
 /* Stops them (unregister) before the UA closes. */
