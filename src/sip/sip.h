@@ -739,25 +739,32 @@ struct sip_auth_challenge {
 	bool has_opaque;
 	bool qop_auth; /* qop offered and includes "auth": answer with qop=auth */
 	bool stale;
+	bool has_algorithm; /* the challenge named its algorithm: the answer echoes it */
 };
 
 /*
  * Parses one challenge ("Digest realm=\"…\", nonce=\"…\", …"). -EINVAL when
  * malformed (no realm or nonce, bad quoting), -ENOTSUP for another scheme,
  * an unknown algorithm, or a qop list without "auth" (auth-int only).
+ * When `value` holds several challenges, the first one is parsed and the
+ * rest is not looked at (sip_auth_challenge_pick reads them all).
  */
 int sip_auth_challenge_parse(struct sip_auth_challenge *out, struct str value);
 /*
  * The challenge to answer in a 401 (WWW-Authenticate) or 407
  * (Proxy-Authenticate) response: the first usable one with the strongest
- * algorithm (SHA-256 before MD5, RFC 7616 §3.7). -ENOENT when none is usable.
+ * algorithm (SHA-256 before MD5, RFC 7616 §3.7). -ENOENT when none is usable,
+ * -EINVAL when `resp` is not a 401 or 407. *out's slices point into `resp`.
  */
 int sip_auth_challenge_pick(struct sip_auth_challenge *out, const struct sip_msg *resp);
 /*
  * Appends the whole header line answering `ch`: "Authorization: Digest …\r\n",
  * or "Proxy-Authorization: …" when `proxy` (a 407). `method` and `uri` are
  * the request's (the Request-URI as printed), `nc` the nonce count (1 for a
- * fresh nonce), `cnonce` NULL for a random one. -EINVAL for a NULL username.
+ * fresh nonce), `cnonce` NULL for a random one. -EINVAL for a NULL username
+ * or method, nc 0, or a CR/LF in any string (a NULL password is empty);
+ * -ENOMEM, or -EIO when libcrypto refuses the hash. Nothing is appended on
+ * failure.
  */
 int sip_auth_credentials_print(struct buf *out, const struct sip_auth_challenge *ch, bool proxy,
 			       const char *method, struct str uri, const char *username,
