@@ -626,6 +626,9 @@ struct sip_ua_config {
 	bool enable_tcp;
 	const char *ext_host; /* ext-sip-ip: advertised instead of the bound address, or NULL */
 	const char *user_agent; /* "irisx/0.1.0" */
+	/* RFC 3261 transaction timers (T1, T2, T4); NULL: the RFC's 500/4000/5000 ms.
+	 * Tests set shorter ones so that a timeout takes 64*T1 of a few ms. */
+	const struct sip_txn_timers *timers;
 };
 
 int sip_ua_create(struct sip_ua **out, struct uv_loop_s *loop, const struct sip_ua_config *cfg,
@@ -851,6 +854,8 @@ struct sip_gateway_status {
 	char last_phrase[64];	 /* its reason phrase */
 	uint32_t expires;	 /* granted by the registrar, 0 when not registered */
 	uint64_t state_since_ms; /* monotonic (uv_now) time of the last state change */
+	uint64_t up_since_ms;	 /* monotonic time `up` last changed (or the gateway started) */
+	uint64_t next_ping_ms;	 /* monotonic time the next OPTIONS is due; 0: no ping */
 	uint64_t pings_ok, pings_failed;
 	struct net_addr registrar; /* where REGISTER went (Register-Network-IP/Port); AF_UNSPEC: not yet */
 	enum sip_transport transport;

@@ -297,7 +297,7 @@ int sip_ua_create(struct sip_ua **out, uv_loop_t *loop, const struct sip_ua_conf
 	    .ack_timeout_cb = ua_ack_timeout_cb,
 	    .arg = ua,
 	};
-	err = sip_txn_layer_create(&ua->txns, &tcbs, NULL);
+	err = sip_txn_layer_create(&ua->txns, &tcbs, cfg->timers);
 	if (err)
 		goto out;
 	err = sip_transport_set_create(&ua->ts, loop, ua_recv_cb, ua);
@@ -373,6 +373,9 @@ static void ua_timer_closed_cb(uv_handle_t *h)
 
 void sip_ua_destroy(struct sip_ua *ua, void (*done_cb)(void *arg), void *arg)
 {
+	/* Gateways first: a registered one still sends its REGISTER Expires: 0. */
+	sip__gateways_destroy(ua);
+	sip__requests_destroy(ua);
 	ua->destroying = true;
 	ua->done_cb = done_cb;
 	ua->done_arg = arg;
