@@ -145,8 +145,12 @@ status=$(api sofia status)
 for row in "external::gw_reg.*gateway.*sip:127.0.0.1:$REG_PORT.*REGED" \
 	"external::gw_noreg.*gateway.*sip:127.0.0.1:$DEAD_PORT.*NOREG" \
 	"external::gw_ping.*gateway.*sip:127.0.0.1:$PING_PORT.*NOREG"; do
-	grep -qE "$row" <<<"$status" && t_ok "sofia status: /$row/" ||
-		{ t_fail "sofia status has no row /$row/"; printf '%s\n' "$status" >&2; }
+	if grep -qE "$row" <<<"$status"; then
+		t_ok "sofia status: /$row/"
+	else
+		t_fail "sofia status has no row /$row/"
+		printf '%s\n' "$status" >&2
+	fi
 done
 wait_field gw_noreg State '^NOREG$' 1
 wait_field gw_noreg Status '^UP$' 1
@@ -156,12 +160,22 @@ wait_field gw_noreg Status '^UP$' 1
 sleep 2.5
 trace_match reg '^<REGISTER/REGISTER >401/REGISTER <REGISTER/REGISTER >200/REGISTER <REGISTER/REGISTER >401/REGISTER <REGISTER/REGISTER >200/REGISTER'
 ids=$(for n in 1 3 5 7; do trace_header reg "$n" Call-ID; done | sort -u | wc -l)
-[ "$ids" = 1 ] && t_ok "one Call-ID for the registration and its refresh" ||
+if [ "$ids" = 1 ]; then
+	t_ok "one Call-ID for the registration and its refresh"
+else
 	t_fail "$ids Call-IDs across the registration and its refresh"
+fi
 cseqs=$(for n in 1 3 5 7; do trace_header reg "$n" CSeq | awk '{ print $1 }'; done | tr '\n' ' ')
-[ "$cseqs" = "1 2 3 4 " ] && t_ok "CSeq $cseqs" || t_fail "CSeq numbers: $cseqs (expected 1 2 3 4)"
-trace_header reg 3 Authorization | grep -q 'username="alice"' &&
-	t_ok "credentials for alice" || t_fail "the second REGISTER has no credentials for alice"
+if [ "$cseqs" = "1 2 3 4 " ]; then
+	t_ok "CSeq $cseqs"
+else
+	t_fail "CSeq numbers: $cseqs (expected 1 2 3 4)"
+fi
+if trace_header reg 3 Authorization | grep -q 'username="alice"'; then
+	t_ok "credentials for alice"
+else
+	t_fail "the second REGISTER has no credentials for alice"
+fi
 
 # ---- the registrar goes away: the refresh times out ----
 sipp_stop "$REG_PID"
