@@ -626,8 +626,8 @@ struct sip_ua_config {
 	bool enable_tcp;
 	const char *ext_host; /* ext-sip-ip: advertised instead of the bound address, or NULL */
 	const char *user_agent; /* "irisx/0.1.0" */
-	/* RFC 3261 transaction timers (T1, T2, T4); NULL: the RFC's 500/4000/5000 ms.
-	 * Tests set shorter ones so that a timeout takes 64*T1 of a few ms. */
+	/* The transaction timers (copied); NULL: RFC 3261's (T1 500 ms, so Timer B,
+	 * an unanswered INVITE, is 32 s). Shorter ones serve tests on loopback. */
 	const struct sip_txn_timers *timers;
 };
 
