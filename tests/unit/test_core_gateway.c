@@ -89,6 +89,8 @@ static int setup(void **state)
 			 "</profiles></configuration>\n",
 			 f->port, f->trunk_port, f->trunk_port);
 		char *dir = tree_create();
+		if (!dir)
+			abort(); /* no temporary directory: nothing to test with */
 		tree_write(dir, "freeswitch.xml", ROOT_XML);
 		tree_write(dir, "vars.xml", "<include/>\n");
 		tree_write(dir, "autoload_configs/sofia.conf.xml", conf);
