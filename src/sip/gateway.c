@@ -62,8 +62,8 @@ struct sip_gateway {
 	sip_gateway_cb cb;
 	void *arg;
 	char *name, *proxy, *username, *password, *contact_user, *contact_params;
-	char *ruri; /* REGISTER Request-URI: sip:<realm> */
-	char *aor;  /* From and To: <sip:from_user@from_domain> */
+	char *ruri;	/* REGISTER Request-URI: sip:<realm> */
+	char *aor;	/* From and To: <sip:from_user@from_domain> */
 	char *ping_uri; /* OPTIONS Request-URI and To: sip:<proxy> */
 	enum sip_transport transport;
 	bool do_register;
@@ -418,8 +418,8 @@ int sip_gateway_create(struct sip_gateway **out, struct sip_ua *ua,
 	gw->proxy = strdup(cfg->proxy);
 	gw->username = strdup(user);
 	gw->password = strdup(cfg->password ? cfg->password : "");
-	gw->contact_user = blank(cfg->extension) ? gw_printf("gw+%s", cfg->name)
-						 : strdup(cfg->extension);
+	gw->contact_user =
+	    blank(cfg->extension) ? gw_printf("gw+%s", cfg->name) : strdup(cfg->extension);
 	gw->contact_params = blank(cfg->contact_params) ? NULL : strdup(cfg->contact_params);
 	gw->ruri = gw_printf("sip:%s", realm);
 	gw->aor = gw_printf("<sip:%s@%s>", from_user, from_domain);

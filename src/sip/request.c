@@ -25,7 +25,7 @@ struct sip__request {
 	struct sip__request *prev, *next; /* ua->requests */
 	sip__request_cb cb;
 	void *arg;
-	struct sip_txn *tx; /* the transaction in flight, NULL once it ended */
+	struct sip_txn *tx;	       /* the transaction in flight, NULL once it ended */
 	struct sip_resolve *resolving; /* the lookup in progress, NULL otherwise */
 	struct sip_peer dest;
 	struct sip_peer targets[SIP_RESOLVE_MAX_TARGETS];
@@ -146,7 +146,8 @@ static int request_print(struct sip__request *rq, struct buf *b, const char *aut
 		/* transport= only when not UDP: a UDP Contact without it is the norm. */
 		buf_printf(b, "Contact: <sip:%s@%s", rq->contact_user, sent_by);
 		if (rq->transport != SIP_TRANSPORT_UDP)
-			buf_printf(b, ";transport=%s", rq->transport == SIP_TRANSPORT_TCP ? "tcp" : "tls");
+			buf_printf(b, ";transport=%s",
+				   rq->transport == SIP_TRANSPORT_TCP ? "tcp" : "tls");
 		if (rq->contact_params && *rq->contact_params)
 			buf_printf(b, "%s%s", *rq->contact_params == ';' ? "" : ";",
 				   rq->contact_params);
@@ -162,7 +163,7 @@ static int request_print(struct sip__request *rq, struct buf *b, const char *aut
 }
 
 static void request_response_cb(void *arg, struct sip_txn *tx, const struct sip_msg *resp,
-				 uint16_t status);
+				uint16_t status);
 
 /* Prints and sends the request to rq->dest (with rq->auth after a challenge). */
 static int request_send(struct sip__request *rq)
@@ -224,8 +225,8 @@ static int request_answer_challenge(struct sip__request *rq, const struct sip_ms
 		return -EACCES;
 	int err = sip_auth_challenge_pick(&ch, resp);
 	if (err) {
-		log_notice("%s to %s: no challenge irisx can answer in %u", sip_method_name(rq->method),
-			   rq->ruri, resp->status);
+		log_notice("%s to %s: no challenge irisx can answer in %u",
+			   sip_method_name(rq->method), rq->ruri, resp->status);
 		return err;
 	}
 	buf_init(&line);
@@ -247,12 +248,12 @@ static int request_answer_challenge(struct sip__request *rq, const struct sip_ms
 }
 
 static void request_response_cb(void *arg, struct sip_txn *tx, const struct sip_msg *resp,
-				 uint16_t status)
+				uint16_t status)
 {
 	struct sip__request *rq = arg;
 	if (status < 200)
 		return; /* provisional (a non-INVITE transaction has no "end of 2xx" call) */
-	rq->tx = NULL; /* a final response ends the transaction for us */
+	rq->tx = NULL;	/* a final response ends the transaction for us */
 	if (resp && (status == 401 || status == 407) && request_answer_challenge(rq, resp) == 0)
 		return;
 	int err;

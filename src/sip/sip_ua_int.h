@@ -47,7 +47,7 @@ struct sip_ua {
 	bool destroying;
 	void (*done_cb)(void *arg);
 	void *done_arg;
-	struct buf out; /* scratch for stateless responses */
+	struct buf out;		       /* scratch for stateless responses */
 	struct sip__request *requests; /* out-of-dialog requests in flight (request.c) */
 	struct sip_gateway *gateways;  /* every gateway on this profile (gateway.c) */
 };
@@ -57,16 +57,16 @@ struct sip_ua {
 struct sip__request;
 
 struct sip__request_params {
-	enum sip_method method;	   /* REGISTER, OPTIONS… (not INVITE, ACK or CANCEL) */
-	const char *request_uri;   /* "sip:example.com" */
-	const char *from;	   /* name-addr without tag: "<sip:alice@example.com>" */
-	const char *to;		   /* name-addr: "<sip:alice@example.com>" */
-	const char *call_id;	   /* NULL: a fresh one */
-	uint32_t cseq;		   /* of the first request; a retry after a challenge takes +1 */
+	enum sip_method method;	 /* REGISTER, OPTIONS… (not INVITE, ACK or CANCEL) */
+	const char *request_uri; /* "sip:example.com" */
+	const char *from;	 /* name-addr without tag: "<sip:alice@example.com>" */
+	const char *to;		 /* name-addr: "<sip:alice@example.com>" */
+	const char *call_id;	 /* NULL: a fresh one */
+	uint32_t cseq;		 /* of the first request; a retry after a challenge takes +1 */
 	/* Contact <sip:USER@our sent-by[;transport=tcp]PARAMS>; NULL user: none */
 	const char *contact_user;
 	const char *contact_params; /* ";a=b" (the ';' may be left out) or NULL */
-	const char *extra_headers; /* complete lines (Expires: 3600\r\n) or NULL */
+	const char *extra_headers;  /* complete lines (Expires: 3600\r\n) or NULL */
 	/* Where it goes: a SIP URI or host[:port] (a literal address, or a name
 	 * located per RFC 3263); NULL: the Request-URI's host. */
 	const char *proxy;

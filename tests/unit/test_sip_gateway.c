@@ -172,8 +172,7 @@ static struct sip_msg *expect_request(struct fixture *f, enum sip_method method,
 	return m;
 }
 
-static void reply(struct fixture *f, const struct sip_msg *req, uint16_t status,
-		  const char *extra)
+static void reply(struct fixture *f, const struct sip_msg *req, uint16_t status, const char *extra)
 {
 	struct buf b;
 	buf_init(&b);
