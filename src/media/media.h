@@ -281,6 +281,8 @@ struct media_stream *media_stream_bridged(const struct media_stream *s);
  * is sent between digits and during pauses; a playing source goes on being
  * read (unheard) meanwhile, so that it ends on time. A re-start that drops
  * telephone-event or changes the RTP clock forgets the queued digits.
+ * Digits run in real time: those due while nothing may be sent (hold,
+ * recvonly) pass unsent.
  */
 int media_stream_send_dtmf(struct media_stream *s, const char *digits, uint32_t duration_ms);
 

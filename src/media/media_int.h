@@ -453,9 +453,11 @@ bool media__dtmf_busy(const struct media_stream *s);
  * digit is queued (audio may go), 0 when the slot belongs to DTMF but
  * carries nothing (a pause, the gap between digits), or the length of a
  * telephone-event payload written to `payload`, to be sent with timestamp
- * *ts and the marker *marker.
+ * *ts and the marker *marker. `sent`: whether the stream sends it (not on
+ * hold), for the statistics; digits go on in real time either way.
  */
-int media__dtmf_slot(struct media_stream *s, uint8_t *payload, uint32_t *ts, bool *marker);
+int media__dtmf_slot(struct media_stream *s, uint8_t *payload, uint32_t *ts, bool *marker,
+		     bool sent);
 /* Forgets what is queued (the clock or telephone-event changed, destroy). */
 void media__dtmf_fini(struct media_stream *s);
 
