@@ -98,7 +98,8 @@ static void far_poll_cb(uv_poll_t *h, int status, int events)
 	for (;;) {
 		for (size_t i = 0; i < PEER_BATCH; i++) {
 			p->iov[i] = (struct iovec){p->buf[i], PEER_SLOT};
-			p->msgs[i].msg_hdr = (struct msghdr){.msg_iov = &p->iov[i], .msg_iovlen = 1};
+			p->msgs[i].msg_hdr =
+			    (struct msghdr){.msg_iov = &p->iov[i], .msg_iovlen = 1};
 		}
 		int n = recvmmsg(fe->fd, p->msgs, PEER_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)

@@ -255,12 +255,13 @@ void media_stream_destroy(struct media_stream *s);
  * nothing crosses until both are. Relaying, a stream sends nothing of its
  * own while packets arrive to relay; once its bridged stream has received
  * none for 3 ptimes + 100 ms (the other leg holds or went quiet), it sends
- * silence again until they resume. Comfort noise (PT 13) is not relayed. media_stream_play() on a bridged stream plays over
- * the bridged audio until the source ends or is stopped, then the bridged
- * audio resumes. Bridging a stream that is bridged already moves it. -EINVAL
- * for the same stream twice or streams of different engines (or NULL, or a
- * destroyed stream), -ENOMEM (transcoding buffers); nothing changes then.
- * No callback runs from inside.
+ * silence again until they resume. Comfort noise (PT 13) is not relayed.
+ * media_stream_play() on a bridged stream plays over the bridged audio
+ * until the source ends or is stopped, then the bridged audio resumes.
+ * Bridging a stream that is bridged already moves it. -EINVAL for the same
+ * stream twice or streams of different engines (or NULL, or a destroyed
+ * stream), -ENOMEM (transcoding buffers); nothing changes then. No callback
+ * runs from inside.
  */
 int media_stream_bridge(struct media_stream *a, struct media_stream *b);
 /* Ends the bridge the stream is in (both sides); nothing when not bridged. */

@@ -94,8 +94,7 @@ static void talker_close(struct talker *tk)
 /* ---- what a far end heard --------------------------------------------------------- */
 
 /* Decodes the packets of payload type `pt` a peer received, in order. */
-static size_t heard(struct peer *p, enum media_codec_id codec, uint8_t pt, int16_t *pcm,
-		    size_t cap)
+static size_t heard(struct peer *p, enum media_codec_id codec, uint8_t pt, int16_t *pcm, size_t cap)
 {
 	struct media__codec dec;
 	assert_int_equal(media__decoder_init(&dec, codec), 0);
@@ -762,8 +761,8 @@ static void test_play_over_bridge(void **state)
 		}
 		assert_int_equal(i, tone_first + tone);
 		for (size_t j = 0; j < 160; j++)
-			assert_int_equal(r[i].payload[j],
-					 media__ulaw_from_linear(sine_at(440, tone * 160 + j, 8000)));
+			assert_int_equal(r[i].payload[j], media__ulaw_from_linear(
+							      sine_at(440, tone * 160 + j, 8000)));
 		tone++;
 	}
 	assert_int_equal(tone, 15);
@@ -808,9 +807,9 @@ static void test_restart_reevaluates(void **state)
 		unsigned k = 0;
 		for (; k < 30; k++) {
 			size_t j = 0;
-			while (j < 160 && r[i].payload[j] ==
-					      media__alaw_from_linear(media__ulaw_to_linear(
-						  (uint8_t)((k * 37 + j) % 120 + 1))))
+			while (j < 160 &&
+			       r[i].payload[j] == media__alaw_from_linear(media__ulaw_to_linear(
+						      (uint8_t)((k * 37 + j) % 120 + 1))))
 				j++;
 			if (j == 160)
 				break;
@@ -972,7 +971,8 @@ static size_t check_events(const struct media__rtp *r, size_t n, uint8_t te_pt, 
 		if (k == 0 || r[i].ts != out[k - 1].ts) {
 			assert_true(k < max);
 			assert_true(r[i].marker);
-			out[k++] = (struct digit_sent){.event = te.event, .ts = r[i].ts, .first = i};
+			out[k++] =
+			    (struct digit_sent){.event = te.event, .ts = r[i].ts, .first = i};
 		} else {
 			assert_false(r[i].marker);
 		}
