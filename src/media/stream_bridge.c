@@ -6,8 +6,8 @@
  * received audio packet leaves at once from the other stream, payload bytes
  * untouched, under the sending stream's own SSRC and sequence (+1 a packet):
  * the receiving leg's SSRC, sequence space and timestamp base are its far
- * end's business, not the other far end's (RFC 3550 §8.2 would call a
- * relay that kept them a translator; a B2BUA terminates both sessions). The
+ * end's business, not the other far end's (a relay that kept them would be
+ * an RFC 3550 §7.1 translator; a B2BUA terminates both sessions). The
  * output timestamp is the input's plus an offset (so a gap in the input
  * stays a gap), chosen when relaying (re)starts: from the sending stream's
  * own clock, which its tick keeps advancing in real time. It is chosen
@@ -31,10 +31,10 @@
  * stream's tick takes a frame from it each ptime, as from a source. The FIFO
  * holds at least 100 ms; when full, the oldest samples are dropped, down to
  * the level it starts playing at (a burst after a stall resets the delay
- * rather than keeping it at the most the FIFO can hold). It plays
- * out once it holds a frame of each side (so that different ptimes, say 30
- * ms in and 20 ms out, never underrun in steady state) and after an
- * underrun fills again to that level, silence going out meanwhile.
+ * rather than keeping it at the most the FIFO can hold). It plays out once
+ * it holds a frame of each side (so that different ptimes, say 30 ms in and
+ * 20 ms out, never underrun in steady state) and after an underrun fills
+ * again to that level, silence going out meanwhile.
  *
  * RFC 4733 events are relayed in both modes with the sending stream's
  * payload type when it negotiated telephone-event, else dropped (the
