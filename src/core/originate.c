@@ -124,7 +124,7 @@ static void append_display(struct buf *b, const char *s)
 	buf_append_cstr(b, "\"");
 }
 
-/* "host[:port]" of a gateway's proxy, which may be written as a SIP URI. */
+/* "host[:port]" of a gateway's proxy (or domain), which may be written as a SIP URI. */
 static struct str proxy_hostport(const char *proxy)
 {
 	struct str s = str_trim(str_from_cstr(proxy));
@@ -240,7 +240,9 @@ static int leg_call_out(struct core_originate *o, struct originate_leg *leg, str
 			out->auth_username = gc->username;
 			out->auth_password = gc->password;
 		}
-		buf_append_cstr(&from_host, gc->from_domain);
+		/* from-domain defaults to the realm, which defaults to the proxy:
+		 * it may be written as a URI too */
+		buf_append_str(&from_host, proxy_hostport(gc->from_domain));
 	} else {
 		out->request_uri = d->uri;
 		profile_hostport(leg->profile, &from_host);
