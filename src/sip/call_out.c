@@ -412,7 +412,7 @@ static void out_provisional(struct sip_call *call, const struct sip_msg *resp)
 		sip__call_out_cancel(call, NULL); /* cancel_extra kept from the hangup */
 		return;
 	}
-	if (resp->status > 100 && !uac->hung_up && ua->cbs.progress_cb && !call->released)
+	if (resp->status > 100 && !call->ended && ua->cbs.progress_cb && !call->released)
 		ua->cbs.progress_cb(ua->cbs.arg, call, resp);
 }
 
