@@ -873,6 +873,8 @@ struct sip_gateway_status {
 	char last_phrase[64];	 /* its reason phrase */
 	uint32_t expires;	 /* granted by the registrar, 0 when not registered */
 	uint64_t state_since_ms; /* monotonic (uv_now) time of the last state change */
+	uint64_t up_since_ms;	 /* monotonic time `up` last changed (or the gateway started) */
+	uint64_t next_ping_ms;	 /* monotonic time the next OPTIONS is due; 0: no ping */
 	uint64_t pings_ok, pings_failed;
 	struct net_addr registrar; /* where REGISTER went (Register-Network-IP/Port); AF_UNSPEC: not yet */
 	enum sip_transport transport;
