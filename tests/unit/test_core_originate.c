@@ -116,6 +116,7 @@ static int setup(void **state)
 		 "</gateway>"
 		 "<gateway name=\"farcid\">"
 		 "<param name=\"proxy\" value=\"sip:127.0.0.1:%u;transport=udp\"/>"
+		 "<param name=\"realm\" value=\"127.0.0.1:%u\"/>"
 		 "<param name=\"register\" value=\"false\"/>"
 		 "<param name=\"caller-id-in-from\" value=\"true\"/>"
 		 "</gateway>"
@@ -127,7 +128,7 @@ static int setup(void **state)
 		 "<param name=\"inbound-codec-prefs\" value=\"PCMU,PCMA\"/>"
 		 "</settings></profile>"
 		 "</profiles></configuration>\n",
-		 f->far_port, f->far_port, f->our_port);
+		 f->far_port, f->far_port, f->far_port, f->our_port);
 	tree_write(f->dir, "autoload_configs/sofia.conf.xml", text);
 
 	struct config *cfg = NULL;
@@ -254,6 +255,28 @@ static void far_answer(struct fixture *f, const struct far_msg *inv, const char 
 	snprintf(pt, sizeof(pt), "%.*s", (int)strcspn(codec, " "), codec);
 	snprintf(sdp, sizeof(sdp), sdp_answer_fmt, 30000u + (unsigned)f->tag_seq * 2, pt, codec);
 	far_reply(f, inv, 200, tag, sdp);
+}
+
+/* A BYE from the far end in the dialog `inv` made (its To tag `tag`). */
+static void far_bye(struct fixture *f, const struct far_msg *inv, const char *tag)
+{
+	char msg[2048];
+	const struct sip_msg *m = inv->msg;
+	int n = snprintf(msg, sizeof(msg),
+			 "BYE sip:irisx@127.0.0.1:%u SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKfarbye%d\r\n"
+			 "Max-Forwards: 70\r\n"
+			 "From: <%.*s>;tag=%s\r\n"
+			 "To: %.*s\r\n"
+			 "Call-ID: %.*s\r\n"
+			 "CSeq: 1 BYE\r\n"
+			 "Content-Length: 0\r\n\r\n",
+			 f->our_port, f->far_port, f->tag_seq++, (int)m->to.uri_str.len,
+			 m->to.uri_str.p, tag, (int)sip_msg_hdr(m, SIP_HDR_FROM)->value.len,
+			 sip_msg_hdr(m, SIP_HDR_FROM)->value.p, (int)m->call_id.len, m->call_id.p);
+	assert_int_equal(sendto(f->sock, msg, (size_t)n, 0, (const struct sockaddr *)&inv->from,
+				sizeof(inv->from)),
+			 n);
 }
 
 static bool hdr_contains(const struct sip_msg *m, const char *name, const char *what)
@@ -496,9 +519,84 @@ static void test_simultaneous_first_answer_wins(void **state)
 	far_reply(f, &bob, 487, "b", NULL);
 	run_for(f, 100);
 	assert_int_equal(core_channel_count(f->core), 1); /* the winner only */
+	struct far_msg ack = far_expect(f, SIP_METHOD_ACK, 2000);
+	sip_msg_unref(ack.msg);
+
+	/* nobody took the winner: parked until the far end hangs up */
+	assert_int_equal(f->won->state, CS_PARK);
+	far_bye(f, &alice, "a");
+	struct far_msg ok;
+	assert_true(far_recv(f, &ok, 2000));
+	assert_false(ok.msg->is_request);
+	assert_int_equal(ok.msg->status, 200);
+	sip_msg_unref(ok.msg);
+	run_for(f, 100);
+	assert_int_equal(core_channel_count(f->core), 0);
+	assert_true(saw_event(f, "CHANNEL_HANGUP_COMPLETE"));
 	sip_msg_unref(cancel.msg);
 	sip_msg_unref(alice.msg);
 	sip_msg_unref(bob.msg);
+}
+
+static void test_leg_timeout_and_early_media_race(void **state)
+{
+	struct fixture *f = *state;
+	struct far_msg a = {0}, b = {0};
+
+	/* leg_timeout ends one leg (ALLOTTED_TIMEOUT), the other still rings */
+	start(f, "{originate_timeout=10}[leg_timeout=1]sofia/gateway/far/1001,sofia/gateway/far/1002");
+	for (int i = 0; i < 2; i++) {
+		struct far_msg m = far_expect(f, SIP_METHOD_INVITE, 2000);
+		far_reply(f, &m, 180, str_eq(m.msg->ruri.user, STR("1001")) ? "a" : "b", NULL);
+		if (str_eq(m.msg->ruri.user, STR("1001")))
+			a = m;
+		else
+			b = m;
+	}
+	assert_non_null(a.msg);
+	assert_non_null(b.msg);
+	uint64_t t0 = clock_now_ms();
+	struct far_msg cancel = far_expect(f, SIP_METHOD_CANCEL, 3000);
+	assert_true(clock_now_ms() - t0 >= 800);
+	assert_true(str_eq(cancel.msg->call_id, a.msg->call_id));
+	assert_true(hdr_contains(cancel.msg, "Reason", "ALLOTTED_TIMEOUT"));
+	far_reply(f, &cancel, 200, NULL, NULL);
+	far_reply(f, &a, 487, "a", NULL);
+	sip_msg_unref(cancel.msg);
+	far_answer(f, &b, "b", "0 PCMU/8000");
+	run_until_done(f, 2000);
+	assert_non_null(f->won);
+	assert_string_equal(f->won->destination_number, "1002");
+	sip_msg_unref(a.msg);
+	sip_msg_unref(b.msg);
+
+	/* without ignore_early_media, early media settles the race */
+	char sdp[512];
+	start(f, "sofia/gateway/far/2001,sofia/gateway/far/2002");
+	for (int i = 0; i < 2; i++) {
+		struct far_msg m = far_expect(f, SIP_METHOD_INVITE, 2000);
+		if (str_eq(m.msg->ruri.user, STR("2001")))
+			a = m;
+		else
+			b = m;
+	}
+	far_reply(f, &b, 180, "b2", NULL);
+	snprintf(sdp, sizeof(sdp), sdp_answer_fmt, 31002u, "0", "0 PCMU/8000");
+	far_reply(f, &a, 183, "a2", sdp);
+	cancel = far_expect(f, SIP_METHOD_CANCEL, 2000);
+	assert_true(str_eq(cancel.msg->call_id, b.msg->call_id));
+	assert_true(hdr_contains(cancel.msg, "Reason", "SIP;cause=200"));
+	assert_int_equal(f->progress_media, 1);
+	assert_int_equal(f->done, 0);
+	far_reply(f, &cancel, 200, NULL, NULL);
+	far_reply(f, &b, 487, "b2", NULL);
+	far_answer(f, &a, "a2", "0 PCMU/8000");
+	run_until_done(f, 2000);
+	assert_non_null(f->won);
+	assert_string_equal(f->won->destination_number, "2001");
+	sip_msg_unref(cancel.msg);
+	sip_msg_unref(a.msg);
+	sip_msg_unref(b.msg);
 }
 
 static void test_sequential_fallback(void **state)
@@ -659,6 +757,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_cancels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_simultaneous_first_answer_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leg_timeout_and_early_media_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sequential_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures_without_traffic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_media_and_a_leg, setup, teardown),
