@@ -240,9 +240,9 @@ static void far_reply(struct fixture *f, const struct far_msg *req, uint16_t sta
 		 body ? "Content-Type: application/sdp\r\n" : "");
 	sip_response_print(&b, req->msg, status, NULL, to_tag, extra,
 			   body ? str_from_cstr(body) : STR_NULL);
-	assert_int_equal(sendto(f->sock, b.p, b.len, 0, (const struct sockaddr *)&req->from,
-				sizeof(req->from)),
-			 (ssize_t)b.len);
+	assert_int_equal(
+	    sendto(f->sock, b.p, b.len, 0, (const struct sockaddr *)&req->from, sizeof(req->from)),
+	    (ssize_t)b.len);
 	buf_fini(&b);
 }
 
@@ -321,12 +321,12 @@ static void done_cb(void *arg, struct channel *ch, enum core_cause cause)
 	}
 }
 
-static struct core_originate *start_for(struct fixture *f, struct channel *a_leg,
-					 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static struct core_originate *start_for(struct fixture *f, struct channel *a_leg, const char *fmt,
+					...) __attribute__((format(printf, 3, 4)));
 
 /* core_originate with the dial string formatted; "%u" is usually the far port. */
-static struct core_originate *start_for(struct fixture *f, struct channel *a_leg,
-					 const char *fmt, ...)
+static struct core_originate *start_for(struct fixture *f, struct channel *a_leg, const char *fmt,
+					...)
 {
 	struct core_originate_cbs cbs = {.progress_cb = progress_cb, .done_cb = done_cb, .arg = f};
 	struct core_originate *o = NULL;
@@ -483,9 +483,10 @@ static void test_simultaneous_first_answer_wins(void **state)
 	struct fixture *f = *state;
 	struct far_msg alice = {0}, bob = {0};
 
-	start(f, "{ignore_early_media=true}sofia/out/alice@127.0.0.1:%u,"
-		 "[sip_cid_type=rpid]sofia/outside/sip:bob@127.0.0.1:%u",
-		 f->far_port, f->far_port);
+	start(f,
+	      "{ignore_early_media=true}sofia/out/alice@127.0.0.1:%u,"
+	      "[sip_cid_type=rpid]sofia/outside/sip:bob@127.0.0.1:%u",
+	      f->far_port, f->far_port);
 	for (int i = 0; i < 2; i++) {
 		struct far_msg m = far_expect(f, SIP_METHOD_INVITE, 2000);
 		if (str_eq(m.msg->ruri.user, STR("alice")))
@@ -493,7 +494,8 @@ static void test_simultaneous_first_answer_wins(void **state)
 		else if (str_eq(m.msg->ruri.user, STR("bob")))
 			bob = m;
 		else
-			fail_msg("unexpected INVITE %.*s", (int)m.msg->ruri_str.len, m.msg->ruri_str.p);
+			fail_msg("unexpected INVITE %.*s", (int)m.msg->ruri_str.len,
+				 m.msg->ruri_str.p);
 	}
 	assert_non_null(alice.msg);
 	assert_non_null(bob.msg);
@@ -544,7 +546,8 @@ static void test_leg_timeout_and_early_media_race(void **state)
 	struct far_msg a = {0}, b = {0};
 
 	/* leg_timeout ends one leg (ALLOTTED_TIMEOUT), the other still rings */
-	start(f, "{originate_timeout=10}[leg_timeout=1]sofia/gateway/far/1001,sofia/gateway/far/1002");
+	start(f,
+	      "{originate_timeout=10}[leg_timeout=1]sofia/gateway/far/1001,sofia/gateway/far/1002");
 	for (int i = 0; i < 2; i++) {
 		struct far_msg m = far_expect(f, SIP_METHOD_INVITE, 2000);
 		far_reply(f, &m, 180, str_eq(m.msg->ruri.user, STR("1001")) ? "a" : "b", NULL);
@@ -658,17 +661,17 @@ static void test_failures_without_traffic(void **state)
 	assert_false(far_recv(f, &m, 100));
 
 	f->done = 0;
-	assert_int_equal(core_originate(NULL, f->core, "sofia/gateway/far", NULL, &cbs, err,
-					sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+	    core_originate(NULL, f->core, "sofia/gateway/far", NULL, &cbs, err, sizeof(err)),
+	    -EINVAL);
 	assert_non_null(strstr(err, "sofia/gateway/<gateway>/<number>"));
 	assert_int_equal(core_originate(NULL, f->core, "{a=1", NULL, &cbs, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "unterminated"));
 	cbs.done_cb = NULL;
-	assert_int_equal(core_originate(NULL, f->core, "error/USER_BUSY", NULL, &cbs, err,
-					sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+	    core_originate(NULL, f->core, "error/USER_BUSY", NULL, &cbs, err, sizeof(err)),
+	    -EINVAL);
 	run_for(f, 50);
 	assert_int_equal(f->done, 0);
 }
@@ -753,16 +756,16 @@ static void test_cancel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_answer_through_gateway, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_cancels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_simultaneous_first_answer_wins, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_leg_timeout_and_early_media_race, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sequential_fallback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failures_without_traffic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_early_media_and_a_leg, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_incompatible_answer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_answer_through_gateway, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout_cancels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_simultaneous_first_answer_wins, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_leg_timeout_and_early_media_race, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sequential_fallback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failures_without_traffic, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_early_media_and_a_leg, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_incompatible_answer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
