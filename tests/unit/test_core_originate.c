@@ -112,6 +112,7 @@ static int setup(void **state)
 		 "<param name=\"proxy\" value=\"127.0.0.1:%u\"/>"
 		 "<param name=\"register\" value=\"false\"/>"
 		 "<param name=\"username\" value=\"trunkuser\"/>"
+		 "<param name=\"password\" value=\"s3cret\"/>"
 		 "<param name=\"from-domain\" value=\"irisx.test\"/>"
 		 "</gateway>"
 		 "<gateway name=\"farcid\">"
@@ -457,6 +458,32 @@ static void test_busy(void **state)
 	buf_fini(&status);
 }
 
+static void test_gateway_credentials(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, "sofia/gateway/far/5555");
+	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	assert_false(hdr_contains(inv.msg, "Proxy-Authorization", "Digest"));
+	struct buf b;
+	buf_init(&b);
+	sip_response_print(&b, inv.msg, 407, NULL, "auth",
+			   "Proxy-Authenticate: Digest realm=\"irisx.test\", nonce=\"n0nce\"\r\n",
+			   STR_NULL);
+	assert_int_equal(
+	    sendto(f->sock, b.p, b.len, 0, (const struct sockaddr *)&inv.from, sizeof(inv.from)),
+	    (ssize_t)b.len);
+	buf_fini(&b);
+	struct far_msg again = far_expect(f, SIP_METHOD_INVITE, 2000);
+	assert_true(hdr_contains(again.msg, "Proxy-Authorization", "username=\"trunkuser\""));
+	assert_true(str_eq(again.msg->call_id, inv.msg->call_id));
+	far_answer(f, &again, "ok", "0 PCMU/8000");
+	run_until_done(f, 2000);
+	assert_non_null(f->won);
+	sip_msg_unref(inv.msg);
+	sip_msg_unref(again.msg);
+}
+
 static void test_timeout_cancels(void **state)
 {
 	struct fixture *f = *state;
@@ -758,6 +785,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_answer_through_gateway, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gateway_credentials, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout_cancels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_first_answer_wins, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leg_timeout_and_early_media_race, setup, teardown),
