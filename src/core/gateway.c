@@ -194,7 +194,7 @@ void core__gateway_status(struct core *core, const char *name, struct buf *out)
 	}
 	snprintf(contact, sizeof(contact), "<sip:%s@%s%s%s%s%s>", c->extension, sent_by,
 		 t == SIP_TRANSPORT_UDP ? "" : ";transport=",
-		 t == SIP_TRANSPORT_UDP ? "" : sip_transport_name(t),
+		 t == SIP_TRANSPORT_UDP ? "" : t == SIP_TRANSPORT_TCP ? "tcp" : "tls",
 		 c->contact_params && *c->contact_params != ';' ? ";" : "",
 		 c->contact_params ? c->contact_params : "");
 	gateway_proxy_uri(c, proxy, sizeof(proxy));

@@ -118,7 +118,7 @@ static int request_print(struct sip__request *rq, struct buf *b, const char *aut
 		/* transport= only when not UDP: a UDP Contact without it is the norm. */
 		buf_printf(b, "Contact: <sip:%s@%s", rq->contact_user, sent_by);
 		if (rq->transport != SIP_TRANSPORT_UDP)
-			buf_printf(b, ";transport=%s", tname);
+			buf_printf(b, ";transport=%s", rq->transport == SIP_TRANSPORT_TCP ? "tcp" : "tls");
 		if (rq->contact_params && *rq->contact_params)
 			buf_printf(b, "%s%s", *rq->contact_params == ';' ? "" : ";",
 				   rq->contact_params);
