@@ -540,6 +540,39 @@ static void test_cancel_after_ringing(void **state)
 	sip_msg_unref(inv);
 }
 
+/* A BYE in the early dialog (RFC 3261 §15): the call ends and the INVITE is cancelled. */
+static void test_far_bye_in_early_dialog(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_msg *inv = place_call(f, NULL, str_from_cstr(sdp_offer), NULL, NULL);
+	char extra[128];
+	snprintf(extra, sizeof(extra), CONTACT_FMT, f->udp_port);
+	respond(f, inv, 180, "ringtag", extra, NULL);
+	run_until(f, &f->a.progress, 1, 2000);
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b,
+		   "BYE sip:irisx@127.0.0.1:%u SIP/2.0\r\n"
+		   "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKearlybye;rport\r\n"
+		   "Max-Forwards: 70\r\nFrom: <sip:bob@127.0.0.1>;tag=ringtag\r\n"
+		   "To: <sip:alice@irisx.test>;tag=%.*s\r\n"
+		   "Call-ID: %.*s\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
+		   f->a.port, f->udp_port, (int)inv->from.tag.len, inv->from.tag.p,
+		   (int)inv->call_id.len, inv->call_id.p);
+	send_raw(f, b.p, b.len);
+	buf_fini(&b);
+	struct sip_msg *can = expect_req(f, SIP_METHOD_CANCEL, 0);
+	assert_int_equal(f->a.ended, 1);
+	assert_int_equal(f->a.ended_status, 200);
+	answer_cancel(f, inv, can);
+	assert_int_equal(f->a.ended, 1); /* the 487 is not reported again */
+	sip_call_release(f->out);
+	f->out = NULL;
+	assert_int_equal(sip_ua_busy(f->a.ua), 0);
+	sip_msg_unref(can);
+	sip_msg_unref(inv);
+}
+
 static void test_release_while_ringing_cancels(void **state)
 {
 	struct fixture *f = *state;
@@ -1184,6 +1217,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_answer_and_local_bye, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rejected, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_after_ringing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_far_bye_in_early_dialog, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_while_ringing_cancels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_waits_for_provisional, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hangup_before_any_response, setup, teardown),
