@@ -89,6 +89,8 @@ static int setup(void **state)
 			 "</profiles></configuration>\n",
 			 f->port, f->trunk_port, f->trunk_port);
 		char *dir = tree_create();
+		if (!dir)
+			abort(); /* no temporary directory: nothing to test with */
 		tree_write(dir, "freeswitch.xml", ROOT_XML);
 		tree_write(dir, "vars.xml", "<include/>\n");
 		tree_write(dir, "autoload_configs/sofia.conf.xml", conf);
@@ -156,8 +158,7 @@ static struct sip_msg *recv_request(struct fixture *f, int ms)
 	return NULL;
 }
 
-static void reply(struct fixture *f, const struct sip_msg *req, uint16_t status,
-		  const char *extra)
+static void reply(struct fixture *f, const struct sip_msg *req, uint16_t status, const char *extra)
 {
 	struct buf b;
 	buf_init(&b);
@@ -278,9 +279,11 @@ static void test_events_status_unregister(void **state)
 	s = run(f, "sofia status");
 	char proxy[64];
 	snprintf(proxy, sizeof(proxy), "sip:127.0.0.1:%u", f->trunk_port);
-	snprintf(want, sizeof(want), "%25s\t%s\t  %40s\t%s\n", "ext::gw1", "gateway", proxy, "REGED");
+	snprintf(want, sizeof(want), "%25s\t%s\t  %40s\t%s\n", "ext::gw1", "gateway", proxy,
+		 "REGED");
 	assert_non_null(strstr(s, want));
-	snprintf(want, sizeof(want), "%25s\t%s\t  %40s\t%s\n", "ext::gw2", "gateway", proxy, "NOREG");
+	snprintf(want, sizeof(want), "%25s\t%s\t  %40s\t%s\n", "ext::gw2", "gateway", proxy,
+		 "NOREG");
 	assert_non_null(strstr(s, want));
 	assert_non_null(strstr(run(f, "sofia status profile ext"), "\nCALLS-OUT        \t0\n"));
 

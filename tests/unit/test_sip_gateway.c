@@ -172,8 +172,7 @@ static struct sip_msg *expect_request(struct fixture *f, enum sip_method method,
 	return m;
 }
 
-static void reply(struct fixture *f, const struct sip_msg *req, uint16_t status,
-		  const char *extra)
+static void reply(struct fixture *f, const struct sip_msg *req, uint16_t status, const char *extra)
 {
 	struct buf b;
 	buf_init(&b);
@@ -530,7 +529,6 @@ static void test_ping_up_down_up(void **state)
 	sip_msg_unref(o3);
 }
 
-/* The proxy must be a literal address for now; a name fails the attempt. */
 static void test_bad_config(void **state)
 {
 	struct fixture *f = *state;
@@ -539,15 +537,49 @@ static void test_bad_config(void **state)
 	assert_int_equal(sip_gateway_create(&gw, f->ua, &cfg, gw_cb, f), -EINVAL);
 	cfg.proxy = "bad host name with spaces";
 	assert_int_equal(sip_gateway_create(&gw, f->ua, &cfg, gw_cb, f), -EINVAL);
+	cfg.proxy = "";
+	assert_int_equal(sip_gateway_create(&gw, f->ua, &cfg, gw_cb, f), -EINVAL);
 	assert_null(gw);
+}
 
-	cfg.proxy = "trunk.invalid";
-	cfg.retry_seconds = 60;
-	assert_int_equal(sip_gateway_create(&f->gw, f->ua, &cfg, gw_cb, f), 0);
-	wait_events(f, 2, 500);
-	assert_state(f, 0, SIP_GW_FAILED);
-	assert_state(f, 1, SIP_GW_FAIL_WAIT);
-	assert_int_equal(status(f).last_status, 503);
+/* A proxy given by name is located first (RFC 3263: a name with a port is
+ * looked up as A/AAAA; "localhost" comes from the hosts file, no DNS): the
+ * REGISTER and the ping reach it, and the registrar's address is known. */
+static void test_proxy_by_name(void **state)
+{
+	struct fixture *f = *state;
+	snprintf(f->proxy, sizeof(f->proxy), "localhost:%u", f->udp_port);
+	start(f, true, 60, 1);
+	struct sip_msg *m1 = recv_request(f, 2000);
+	struct sip_msg *m2 = recv_request(f, 2000);
+	assert_non_null(m1);
+	assert_non_null(m2);
+	struct sip_msg *reg = m1->method == SIP_METHOD_REGISTER ? m1 : m2;
+	struct sip_msg *opt = reg == m1 ? m2 : m1;
+	assert_int_equal(reg->method, SIP_METHOD_REGISTER);
+	assert_int_equal(opt->method, SIP_METHOD_OPTIONS);
+	char want[64];
+	snprintf(want, sizeof(want), "sip:localhost:%u", f->udp_port);
+	assert_str(opt->ruri_str, want);
+	reply(f, reg, 200, "Expires: 60\r\n");
+	reply(f, opt, 200, NULL);
+	run_for(f, 100);
+	struct sip_gateway_status st = status(f);
+	assert_int_equal(st.state, SIP_GW_REGED);
+	assert_true(st.up);
+	char host[NET_ADDR_STRLEN];
+	snprintf(want, sizeof(want), "127.0.0.1:%u", f->udp_port);
+	assert_string_equal(net_addr_print(&st.registrar, host, sizeof(host)), want);
+	/* The unregister goes to the address the registration went to. */
+	sip_gateway_destroy(f->gw);
+	f->gw = NULL;
+	struct sip_msg *r2 = recv_request(f, 500);
+	assert_non_null(r2);
+	assert_int_equal(r2->method, SIP_METHOD_REGISTER);
+	assert_str(hdr(r2, SIP_HDR_EXPIRES), "0");
+	sip_msg_unref(m1);
+	sip_msg_unref(m2);
+	sip_msg_unref(r2);
 }
 
 /* 407 from a proxy: answered with Proxy-Authorization. */
@@ -668,6 +700,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refresh_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ping_up_down_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_proxy_by_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_register_proxy_challenge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_destroy_while_trying, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_register_tcp, setup, teardown),
