@@ -255,7 +255,7 @@ int sip_call_hangup(struct sip_call *call, uint16_t status, const char *extra_he
 	if (call->ended)
 		return -EALREADY;
 	if (call->uac && !call->answered)
-		return sip__call_out_cancel(call);
+		return sip__call_out_cancel(call, extra_headers);
 	if (!call->final_sent)
 		return sip_call_respond(call, status, NULL);
 	call->ended = true;
@@ -314,7 +314,7 @@ void sip__ua_in_dialog(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *r
 			break;
 		/* An early dialog ended by the far end: our INVITE must end too. */
 		if (call->uac && !call->answered)
-			sip__call_out_cancel(call);
+			sip__call_out_cancel(call, NULL);
 		call->ended = true;
 		sip__call_ended(call, 200);
 		break;

@@ -684,7 +684,9 @@ int sip_call_progress(struct sip_call *call, const char *content_type, struct st
 bool sip_call_answered(const struct sip_call *call);
 /*
  * Ends the call from this side: BYE when answered (`extra_headers`, complete
- * lines or NULL, such as a Reason header), else the final `status`.
+ * lines or NULL, such as a Reason header), else the final `status`; an
+ * unanswered outbound call gets CANCEL, which carries `extra_headers` too
+ * (RFC 3326 Reason).
  */
 int sip_call_hangup(struct sip_call *call, uint16_t status, const char *extra_headers);
 /* The owner is done with the call; the UA frees it when its transactions end. */

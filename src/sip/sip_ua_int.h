@@ -35,6 +35,7 @@ struct sip_call_uac {
 	bool provisional; /* a 1xx arrived: CANCEL is allowed, no more failover (§9.1, RFC 3263 §4.3) */
 	bool challenged;  /* the current INVITE answers a challenge: a second one fails */
 	bool cancel_wanted; /* hangup before any 1xx: CANCEL when one arrives */
+	const char *cancel_extra; /* the hangup's extra lines (a Reason) for the CANCEL, in `strings` */
 	bool hung_up;	    /* the owner ended it: the final response is not reported */
 };
 
@@ -174,7 +175,7 @@ void sip__ua_in_dialog(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *r
 /* Where in-dialog requests of the call go. */
 void sip__call_dialog_dest(const struct sip_call *call, struct sip_peer *out);
 /* Outbound: hangup before the answer (CANCEL now or once a 1xx came). */
-int sip__call_out_cancel(struct sip_call *call);
+int sip__call_out_cancel(struct sip_call *call, const char *extra_headers);
 /* Outbound: the parts freed with the call (client transactions detached). */
 void sip__call_out_free(struct sip_call *call);
 
