@@ -479,8 +479,9 @@ void core_reply_done(struct core_reply *r);
 typedef void (*core_command_done_cb)(void *arg, const char *text, size_t len);
 /*
  * Runs a command for a door: synchronous commands reply (done_cb) before this
- * returns NULL; an asynchronous one returns its pending reply, and done_cb
- * runs later from the loop. A door that goes away first calls
+ * returns NULL, and so does an asynchronous one that replies at once (a usage
+ * error); otherwise it returns its pending reply, and done_cb runs later from
+ * the loop. A door that goes away first calls
  * core_reply_detach(): the command still completes, its text is dropped.
  */
 struct core_reply *core_command_run(struct core *core, const char *line, core_command_done_cb cb,

@@ -72,11 +72,23 @@ struct core_global {
 	char *value;
 };
 
-/* A registered command (command.c). */
+/* A registered command (command.c): fn or, for an asynchronous one, afn. */
 struct core_command {
 	struct core_command *next;
 	const char *name, *usage, *description; /* static strings */
 	core_command_fn fn;
+	core_command_async_fn afn;
+};
+
+/* The pending reply of an asynchronous command (command.c). */
+struct core_reply {
+	struct core_reply *prev, *next; /* core->replies: freed at core_destroy if left */
+	struct core *core;
+	struct buf out;
+	core_command_done_cb cb; /* NULL once the door detached */
+	void *arg;
+	bool starting; /* inside the command's function: core_command_run delivers */
+	bool done;     /* core_reply_done was called while starting */
 };
 
 struct core {
@@ -113,6 +125,7 @@ struct core {
 
 	struct core_bus bus;
 	struct core_command *commands; /* sorted by name */
+	struct core_reply *replies;    /* asynchronous commands still running */
 	struct core_global *globals;
 	void (*app_shutdown_cb)(void *arg); /* fsctl shutdown */
 	void *app_shutdown_arg;
