@@ -73,6 +73,14 @@ void core__channel_destroy(struct channel *ch)
 {
 	struct core *core = ch->core;
 
+	if (ch->originating) {
+		/* Dropped while ringing (shutdown past its grace period): the
+		 * originate must not keep a pointer to it. */
+		if (ch->cause == CAUSE_NONE)
+			ch->cause = CAUSE_SYSTEM_SHUTDOWN;
+		ch->state = CS_DESTROY;
+		core__originate_leg_update(ch);
+	}
 	core__media_hangup(ch);
 	core__op_deliver(ch); /* the executor learns it is over */
 	if (ch->sip)
@@ -139,6 +147,8 @@ void channel_hangup(struct channel *ch, enum core_cause cause)
 	channel_event_fire(ch, "CHANNEL_HANGUP", NULL, NULL);
 	core__channel_state_event(ch);
 	core__channel_schedule(ch);
+	if (ch->originating)
+		core__originate_leg_update(ch);
 }
 
 void core_set_router(struct core *core, const struct core_router *router)
@@ -152,8 +162,9 @@ void channel_execute(struct channel *ch, void *state, void (*free_cb)(void *stat
 		ch->exec_free_cb(ch->exec_state);
 	ch->exec_state = state;
 	ch->exec_free_cb = free_cb;
-	/* A parked channel executes again when transferred. */
-	if (ch->state < CS_EXECUTE || ch->state == CS_PARK)
+	/* A parked channel executes again when transferred; an originated leg
+	 * waits in CS_CONSUME_MEDIA until someone executes on it. */
+	if (ch->state < CS_EXECUTE || ch->state == CS_PARK || ch->state == CS_CONSUME_MEDIA)
 		channel_set_state(ch, CS_EXECUTE);
 }
 
@@ -178,14 +189,23 @@ static bool channel_step(struct channel *ch)
 
 	switch (ch->state) {
 	case CS_NEW:
-		/* By now the endpoint has filled in the caller's fields. */
-		channel_event_fire(ch, "CHANNEL_CREATE", NULL, NULL);
+		/* By now the endpoint has filled in the caller's fields. An
+		 * outbound leg's CHANNEL_CREATE went out when originate made it. */
+		if (ch->direction == CHANNEL_INBOUND)
+			channel_event_fire(ch, "CHANNEL_CREATE", NULL, NULL);
 		channel_set_state(ch, CS_INIT);
 		return true;
 	case CS_INIT:
 		channel_set_state(ch, CS_ROUTING);
 		return true;
 	case CS_ROUTING:
+		if (ch->direction == CHANNEL_OUTBOUND) {
+			/* No dialplan for a leg we placed: it waits, consuming its
+			 * media, until it answers and its originator takes it
+			 * (FreeSWITCH's originate state handler does the same). */
+			channel_set_state(ch, CS_CONSUME_MEDIA);
+			return true;
+		}
 		if (ch->core->router.route_cb) {
 			ch->core->router.route_cb(ch->core->router.arg, ch);
 			if (ch->state == CS_ROUTING) /* the router must decide */

@@ -63,7 +63,8 @@ int channel_ring_ready(struct channel *ch)
 {
 	if (!channel_up(ch))
 		return -ESHUTDOWN;
-	if (ch->answered || !ch->sip)
+	/* An outbound leg is rung by the far end, not by us: nothing to send. */
+	if (ch->answered || !ch->sip || ch->direction == CHANNEL_OUTBOUND)
 		return 0;
 	if (!ch->progress_us)
 		ch->progress_us = clock_wall_us();
@@ -81,7 +82,7 @@ int channel_respond(struct channel *ch, uint16_t status, const char *reason)
 		return -ESHUTDOWN;
 	if (status < 100 || status > 699)
 		return -EINVAL;
-	if (!ch->sip || ch->answered)
+	if (!ch->sip || ch->answered || ch->direction == CHANNEL_OUTBOUND)
 		return -EINVAL;
 	if (status < 200)
 		return sip_call_respond(ch->sip, status, reason);
@@ -197,6 +198,8 @@ static int media_ready(struct channel *ch)
 	if (!channel_up(ch))
 		return -ESHUTDOWN;
 	if (!ch->answered && !ch->early_media) {
+		if (ch->direction == CHANNEL_OUTBOUND)
+			return -ENOTCONN; /* no media until the far end sends its answer */
 		int err = channel_pre_answer(ch);
 		if (err)
 			return err;

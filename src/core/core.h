@@ -180,6 +180,8 @@ struct channel {
 	struct gateway *gateway;	    /* the gateway an outbound leg went through, or NULL */
 	struct core_originate *originating; /* the originate this leg belongs to while it rings */
 	struct channel *bridged;	    /* the other leg while bridged */
+	/* the channel an originated leg was placed for (its Other-Leg-* headers), or NULL */
+	struct channel_peer *originator;
 	struct channel *runq_next;
 	struct channel *prev, *next;
 };
@@ -273,6 +275,9 @@ bool channel_up(const struct channel *ch); /* not hung up */
  * Answers (200 OK with the SDP answer, or with an offer when the INVITE had
  * none). Returns 0 at once when already answered. When no codec matches, the
  * call is refused with 488 and hung up INCOMPATIBLE_DESTINATION: -EPROTO.
+ * An outbound leg is answered by the far end: -EINVAL until it did, and
+ * channel_pre_answer likewise; channel_ring_ready does nothing on it and
+ * channel_respond refuses it (-EINVAL).
  */
 int channel_answer(struct channel *ch);
 /* Early media: 183 Session Progress with SDP; media flows before the answer. */
@@ -305,14 +310,21 @@ struct core_originate_cbs {
 	/* A leg rang (180) or has early media (183 with SDP: `media` true). May be NULL. */
 	void (*progress_cb)(void *arg, struct channel *leg, bool media);
 	/*
-	 * The end: `ch` is the leg that answered (the other legs are hung up,
-	 * LOSE_RACE before the answer… ORIGINATOR_CANCEL) and is the caller's to
-	 * bridge, execute on (channel_execute) or park; or `ch` NULL with the cause
-	 * the attempt failed with (the last leg's, as FreeSWITCH reports it:
-	 * USER_BUSY, NO_ANSWER, CALL_REJECTED, INVALID_GATEWAY…). With
+	 * The end: `ch` is the leg that answered (cause SUCCESS; the other legs
+	 * are hung up, LOSE_RACE before the answer… ORIGINATOR_CANCEL) and is the
+	 * caller's to bridge, execute on (channel_execute) or park; or `ch` NULL
+	 * with the cause the attempt failed with (the last leg's, as FreeSWITCH
+	 * reports it: USER_BUSY, NO_ANSWER, CALL_REJECTED, INVALID_GATEWAY…). With
 	 * ignore_early_media=false and a_leg bridging early media, `ch` may be
 	 * the leg of the early media that then answered. The originate is freed
 	 * after this returns.
+	 *
+	 * The answered leg waits in CS_CONSUME_MEDIA (answered, media running,
+	 * nothing played). Within done_cb the caller either bridges it
+	 * (channel_bridge), executes on it (channel_execute), parks it
+	 * (channel_park) or hangs it up. A leg it leaves alone is parked when
+	 * done_cb returns: it stays up until the far end hangs up, uuid_kill,
+	 * its media timeout or shutdown — it is never leaked.
 	 */
 	void (*done_cb)(void *arg, struct channel *ch, enum core_cause cause);
 	void *arg;
@@ -320,16 +332,26 @@ struct core_originate_cbs {
 
 /*
  * Places the calls a FreeSWITCH dial string describes:
- *   {var=val,…}  for every leg; [var=val,…] before one leg
+ *   {var=val,…}  for every leg; [var=val,…] before one leg; <var=val,…> at
+ *                the start of a '|' group for its legs ([] over <> over {})
  *   a,b          simultaneous legs: the first to answer wins
  *   a|b          sequential: b is tried when a fails
  *   sofia/gateway/<gw>/<number>, sofia/<profile>/<user>@<host[:port]>,
- *   error/<CAUSE> (fails with that cause), loopback is not supported
+ *   sofia/<profile>/sip:…, error/<CAUSE> (fails with that cause); loopback
+ *   and user/ are not supported
  * Variables FreeSWITCH honours: origination_caller_id_number,
- * origination_caller_id_name, originate_timeout (s, default 60),
- * leg_timeout, ignore_early_media, sip_h_X-* (added as X-* headers),
- * origination_uuid, absolute_codec_string/codec_string (offer order),
- * sip_cid_type (none, pid, rpid). Other variables are set on the legs.
+ * origination_caller_id_name (default: the a_leg's effective_caller_id_* or
+ * caller ID, else "" and 0000000000), originate_timeout (s, default 60, for
+ * each '|' group), leg_timeout (s, one leg: ALLOTTED_TIMEOUT), ignore_early_media
+ * (false: a leg's early media cancels the others, as in FreeSWITCH),
+ * sip_h_X-* (added as X-* headers), origination_uuid,
+ * absolute_codec_string/codec_string (offer order), sip_cid_type (none,
+ * pid: P-Asserted-Identity, the default; rpid: Remote-Party-ID). Every
+ * variable is also set on the legs.
+ * Each leg fires CHANNEL_CREATE and CHANNEL_OUTGOING (Call-Direction
+ * outbound, Other-Leg-* when there is an a_leg), then CHANNEL_STATE CS_INIT,
+ * CS_ROUTING and CS_CONSUME_MEDIA while it rings, CHANNEL_PROGRESS (180) or
+ * CHANNEL_PROGRESS_MEDIA (183 with SDP) and CHANNEL_ANSWER.
  * `a_leg`, when not NULL, is the channel the result will be bridged to: its
  * caller ID is the default, and its variables named in export_vars are copied.
  * Returns 0 (done_cb follows later, never before this returns; *out valid
@@ -339,7 +361,9 @@ struct core_originate_cbs {
 int core_originate(struct core_originate **out, struct core *core, const char *dial_string,
 		   struct channel *a_leg, const struct core_originate_cbs *cbs, char *err,
 		   size_t err_size);
-/* Gives up: hangs up every leg still trying with `cause`; done_cb does not run. */
+/* Gives up: hangs up every leg still trying with `cause` (CANCEL on the
+ * wire, BYE for one that answered meanwhile); done_cb does not run and `o`
+ * is freed. Nothing happens once done_cb ran. */
 void core_originate_cancel(struct core_originate *o, enum core_cause cause);
 
 /* ---- bridging ---- */

@@ -151,8 +151,15 @@ struct channel_op {
 	const char *path;  /* channel_play's file (PLAYBACK_* events), in the channel's arena */
 };
 
+/* Codecs one side offers or accepts, in preference order. */
+enum { CORE_CODECS_MAX = 8 };
+
 /* The call's media: its RTP stream and what was negotiated. */
 struct channel_media {
+	/* What an outbound leg offered (absolute_codec_string, codec_string or the
+	 * profile's prefs); codec_count 0: the profile's prefs apply */
+	enum sdp_codec codecs[CORE_CODECS_MAX];
+	size_t codec_count;
 	struct media_stream *stream;
 	struct media_stream_params params;
 	bool started;
@@ -162,6 +169,20 @@ struct channel_media {
 	uint64_t sdp_version;
 	const char *codec_name;
 	uint32_t audio_rate;
+};
+
+/*
+ * The caller profile of the channel an outbound leg was originated for,
+ * copied into the leg's arena when the leg is created (the other channel may
+ * be gone before the leg): FreeSWITCH's "Other-Type: originator" and
+ * Other-Leg-* headers on the leg's events.
+ */
+struct channel_peer {
+	char uuid[UUID_STRLEN];
+	enum channel_direction direction;
+	const char *caller_id_name, *caller_id_number, *destination_number;
+	const char *network_addr, *context, *dialplan, *channel_name;
+	uint64_t created_us;
 };
 
 /* channel.c */
@@ -224,8 +245,24 @@ void core__media_hangup(struct channel *ch);
 /* The stream callbacks a channel's media uses. */
 const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_stream_cbs *cbs);
 
+/* originate.c */
+/* Something happened to a ringing leg (ch->originating is set): progress,
+ * answer, hangup or destruction. The originate looks at it on a later turn;
+ * a leg that hung up is detached from it at once. */
+void core__originate_leg_update(struct channel *ch);
+
+/* endpoint_out.c: outbound legs */
+/* Makes the SDP offer (media stream opened first) and sends the INVITE with
+ * `out` on the profile's UA; ch->sip is set on success. */
+int core__endpoint_call(struct channel *ch, struct profile *p, struct sip_call_out *out);
+/* The UA's progress_cb and answer_cb for outbound calls. */
+void core__endpoint_progress(struct channel *ch, const struct sip_msg *resp);
+void core__endpoint_answered(struct channel *ch, const struct sip_msg *resp);
+
 /* endpoint_sip.c */
 int core__profile_start(struct profile *p);
+/* A profile by name or alias, or NULL. */
+struct profile *core__profile_find(struct core *core, const char *name);
 /* The channel reached CS_HANGUP: tell the SIP side. */
 void core__endpoint_hangup(struct channel *ch);
 /* The profile a channel arrived on. */
@@ -237,5 +274,11 @@ int core__endpoint_answer(struct channel *ch, bool early);
 uint16_t core__endpoint_offer(struct channel *ch, struct str body, struct buf *answer);
 /* The ACK of a late offer: its answer starts the media. */
 void core__endpoint_ack(struct channel *ch, const struct sip_msg *ack);
+/* An outbound leg's offer: opens the stream, offers `codecs` (NULL: the
+ * profile's prefs; FreeSWITCH's codec string syntax) with telephone-event. */
+int core__endpoint_offer_make(struct channel *ch, const char *codecs, struct buf *out);
+/* The far end's answer to that offer (a 183's or the 2xx's SDP) starts or
+ * updates the stream: 0, -EPROTO (nothing usable), -EBADMSG (malformed). */
+int core__endpoint_answer_apply(struct channel *ch, struct str body);
 
 #endif

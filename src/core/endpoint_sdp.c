@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CODEC_PREFS_MAX = 8 };
+enum { CODEC_PREFS_MAX = CORE_CODECS_MAX };
 
-/* inbound-codec-prefs → codecs; FreeSWITCH's "@20i" style suffixes are ignored. */
+/* A codec list (inbound-codec-prefs, codec_string) → codecs; FreeSWITCH's
+ * "@20i" style suffixes are ignored. */
 static size_t codec_prefs(const char *prefs, enum sdp_codec *out, size_t max)
 {
 	struct str list = str_from_cstr(prefs), item;
@@ -105,7 +106,12 @@ static void local_fill(struct channel *ch, struct sdp_local *local, enum sdp_cod
 	local->addr = prof->ext_rtp_ip ? prof->ext_rtp_ip : prof->rtp_ip;
 	local->port = media_stream_port(m->stream);
 	local->codecs = codecs;
-	local->codec_count = codec_prefs(prof->codec_prefs, codecs, CODEC_PREFS_MAX);
+	if (m->codec_count) { /* what an outbound leg offered */
+		memcpy(codecs, m->codecs, m->codec_count * sizeof(*codecs));
+		local->codec_count = m->codec_count;
+	} else {
+		local->codec_count = codec_prefs(prof->codec_prefs, codecs, CODEC_PREFS_MAX);
+	}
 	local->ptime_ms = 20;
 	local->telephone_event = true;
 	local->session_id = m->sdp_session_id;
@@ -158,6 +164,8 @@ int core__endpoint_answer(struct channel *ch, bool early)
 
 	if (!ch->sip)
 		return -ENOTCONN;
+	if (ch->direction == CHANNEL_OUTBOUND)
+		return -EINVAL; /* the far end answers an outbound leg */
 	const struct sip_msg *inv = sip_call_invite(ch->sip);
 	struct channel_media *m = media_get(ch);
 	if (!m)
@@ -244,4 +252,43 @@ void core__endpoint_ack(struct channel *ch, const struct sip_msg *ack)
 		log_notice("[%s] the ACK brought no usable answer to our offer", ch->uuid);
 		channel_hangup(ch, CAUSE_INCOMPATIBLE_DESTINATION);
 	}
+}
+
+int core__endpoint_offer_make(struct channel *ch, const char *codecs, struct buf *out)
+{
+	enum sdp_codec list[CODEC_PREFS_MAX];
+	struct sdp_local local;
+
+	struct channel_media *m = media_get(ch);
+	if (!m)
+		return -EAGAIN; /* no RTP port */
+	if (codecs && *codecs) {
+		m->codec_count = codec_prefs(codecs, m->codecs, CODEC_PREFS_MAX);
+	} else {
+		m->codec_count = codec_prefs(core__channel_profile(ch)->codec_prefs, m->codecs,
+					     CODEC_PREFS_MAX);
+	}
+	local_fill(ch, &local, list);
+	int err = sdp_offer(&local, out);
+	if (!err && out->failed)
+		err = -ENOMEM;
+	return err;
+}
+
+int core__endpoint_answer_apply(struct channel *ch, struct str body)
+{
+	enum sdp_codec codecs[CODEC_PREFS_MAX];
+	struct sdp_local local;
+	struct sdp_session answer;
+	struct sdp_result res;
+	struct channel_media *m = ch->media;
+
+	if (!m || !m->stream)
+		return -EPROTO;
+	local_fill(ch, &local, codecs);
+	if (sdp_session_parse(&answer, body.p, body.len) != 0)
+		return -EBADMSG;
+	if (sdp_answer_process(&answer, &local, &res) != 0 || media_apply(ch, &res) != 0)
+		return -EPROTO;
+	return 0;
 }

@@ -111,7 +111,27 @@ static void endpoint_call_ended_cb(void *arg, struct sip_call *call, uint16_t st
 	struct channel *ch = sip_call_owner(call);
 	if (!ch)
 		return;
+	if (ch->direction == CHANNEL_OUTBOUND && !ch->answered) {
+		/* The far end's final answer to our INVITE, as mod_sofia records it. */
+		char st[8];
+		snprintf(st, sizeof(st), "%u", status);
+		channel_var_set(ch, "sip_term_status", st);
+	}
 	channel_hangup(ch, core_cause_from_sip(status));
+}
+
+static void endpoint_progress_cb(void *arg, struct sip_call *call, const struct sip_msg *resp)
+{
+	struct channel *ch = sip_call_owner(call);
+	if (ch)
+		core__endpoint_progress(ch, resp);
+}
+
+static void endpoint_answer_cb(void *arg, struct sip_call *call, const struct sip_msg *resp)
+{
+	struct channel *ch = sip_call_owner(call);
+	if (ch)
+		core__endpoint_answered(ch, resp);
 }
 
 static uint16_t endpoint_offer_cb(void *arg, struct sip_call *call, struct str offer,
@@ -140,11 +160,17 @@ void core__endpoint_hangup(struct channel *ch)
 		return;
 	ch->sip = NULL;
 	sip_call_set_owner(call, NULL);
-	/* An answered call gets a BYE, an unanswered one the cause's status; nothing
-	 * is sent when the far end ended it. */
+	/* An answered call gets a BYE, an unanswered one the cause's status (or a
+	 * CANCEL when we placed it); nothing is sent when the far end ended it.
+	 * A leg that lost the race is cancelled as FreeSWITCH does, so that
+	 * phones do not log a missed call. */
 	char reason[128];
-	snprintf(reason, sizeof(reason), "Reason: Q.850;cause=%u;text=\"%s\"\r\n",
-		 core_cause_q850(ch->cause), core_cause_name(ch->cause));
+	if (ch->cause == CAUSE_LOSE_RACE)
+		snprintf(reason, sizeof(reason),
+			 "Reason: SIP;cause=200;text=\"Call completed elsewhere\"\r\n");
+	else
+		snprintf(reason, sizeof(reason), "Reason: Q.850;cause=%u;text=\"%s\"\r\n",
+			 core_cause_q850(ch->cause), core_cause_name(ch->cause));
 	sip_call_hangup(call, core_cause_to_sip(ch->cause), reason);
 	sip_call_release(call);
 }
@@ -165,6 +191,8 @@ int core__profile_start(struct profile *p)
 		.call_ended_cb = endpoint_call_ended_cb,
 		.offer_cb = endpoint_offer_cb,
 		.ack_cb = endpoint_ack_cb,
+		.progress_cb = endpoint_progress_cb,
+		.answer_cb = endpoint_answer_cb,
 		.arg = p,
 	};
 	int err = net_addr_parse(&ucfg.addr, str_from_cstr(cfg->sip_ip), cfg->sip_port);
@@ -174,6 +202,19 @@ int core__profile_start(struct profile *p)
 		return err;
 	}
 	return sip_ua_create(&p->ua, p->core->loop, &ucfg, &cbs);
+}
+
+struct profile *core__profile_find(struct core *core, const char *name)
+{
+	for (size_t i = 0; i < core->profile_count; i++) {
+		struct profile *p = &core->profiles[i];
+		if (strcmp(p->cfg->name, name) == 0)
+			return p;
+		for (size_t j = 0; j < p->cfg->alias_count; j++)
+			if (strcmp(p->cfg->aliases[j], name) == 0)
+				return p;
+	}
+	return NULL;
 }
 
 /* ---- sofia status (the command, laid out as mod_sofia prints it) ---- */
@@ -224,8 +265,8 @@ static void sofia_status_profile(struct core *core, const struct profile *p, str
 	buf_printf(out, "STATE            \t%s\n", p->ua ? "RUNNING" : "DOWN");
 	buf_printf(out, "CALLS-IN         \t%llu\n", (unsigned long long)p->calls_in);
 	buf_printf(out, "FAILED-CALLS-IN  \t%llu\n", (unsigned long long)p->failed_calls_in);
-	buf_printf(out, "CALLS-OUT        \t0\n");
-	buf_printf(out, "FAILED-CALLS-OUT \t0\n");
+	buf_printf(out, "CALLS-OUT        \t%llu\n", (unsigned long long)p->calls_out);
+	buf_printf(out, "FAILED-CALLS-OUT \t%llu\n", (unsigned long long)p->failed_calls_out);
 	buf_append_cstr(out, sofia_rule);
 }
 

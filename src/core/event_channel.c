@@ -45,6 +45,32 @@ static const char *nz(const char *s)
 	return s ? s : "";
 }
 
+/* The channel an outbound leg was placed for, as FreeSWITCH describes it on
+ * the leg's events (its originator caller profile). */
+static void originator_headers(const struct channel_peer *o, struct core_event *ev)
+{
+	const char *dir = o->direction == CHANNEL_INBOUND ? "inbound" : "outbound";
+	core_event_add_header(ev, "Other-Type", "originator");
+	core_event_add_header(ev, "Other-Leg-Direction", "%s", dir);
+	core_event_add_header(ev, "Other-Leg-Logical-Direction", "%s", dir);
+	core_event_add_header(ev, "Other-Leg-Dialplan", "%s", nz(o->dialplan));
+	core_event_add_header(ev, "Other-Leg-Caller-ID-Name", "%s", nz(o->caller_id_name));
+	core_event_add_header(ev, "Other-Leg-Caller-ID-Number", "%s", nz(o->caller_id_number));
+	core_event_add_header(ev, "Other-Leg-Orig-Caller-ID-Name", "%s", nz(o->caller_id_name));
+	core_event_add_header(ev, "Other-Leg-Orig-Caller-ID-Number", "%s", nz(o->caller_id_number));
+	core_event_add_header(ev, "Other-Leg-Network-Addr", "%s", nz(o->network_addr));
+	core_event_add_header(ev, "Other-Leg-ANI", "%s", nz(o->caller_id_number));
+	core_event_add_header(ev, "Other-Leg-Destination-Number", "%s", nz(o->destination_number));
+	core_event_add_header(ev, "Other-Leg-Unique-ID", "%s", o->uuid);
+	core_event_add_header(ev, "Other-Leg-Source", "mod_sofia");
+	core_event_add_header(ev, "Other-Leg-Context", "%s", nz(o->context));
+	core_event_add_header(ev, "Other-Leg-Channel-Name", "%s", nz(o->channel_name));
+	core_event_add_header(ev, "Other-Leg-Profile-Created-Time", "%llu",
+			      (unsigned long long)o->created_us);
+	core_event_add_header(ev, "Other-Leg-Channel-Created-Time", "%llu",
+			      (unsigned long long)o->created_us);
+}
+
 /* The headers FreeSWITCH puts on every channel event, in its order. */
 static void channel_headers(struct channel *ch, struct core_event *ev)
 {
@@ -99,6 +125,8 @@ static void channel_headers(struct channel *ch, struct core_event *ev)
 			      (unsigned long long)ch->progress_us);
 	core_event_add_header(ev, "Caller-Channel-Hangup-Time", "%llu",
 			      (unsigned long long)ch->hangup_us);
+	if (ch->originator)
+		originator_headers(ch->originator, ev);
 	if (ch->sip_call_id)
 		core_event_add_header(ev, "variable_sip_call_id", "%s", ch->sip_call_id);
 	if (ch->profile)

@@ -1,8 +1,10 @@
 /*
- * Inbound call sessions of a profile's user agent (RFC 3261 §13, §12, §9):
- * the INVITE server side — provisional and final responses, early media, the
- * 2xx answer and its dialog, BYE in either direction, CANCEL, and the
- * requests that arrive inside an answered call's dialog.
+ * Call sessions of a profile's user agent (RFC 3261 §13, §12, §9): what every
+ * call has — its place in the UA's index, BYE in either direction, the
+ * requests that arrive inside an answered call's dialog, freeing — and the
+ * inbound (INVITE server) side: provisional and final responses, early
+ * media, the 2xx answer and its dialog, CANCEL. The outbound side is in
+ * call_out.c.
  */
 #define LOG_MODULE "sip"
 #include "sip_ua_int.h"
@@ -12,12 +14,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+void sip__call_link(struct sip_ua *ua, struct sip_call *call, struct str call_id)
+{
+	call->ua = ua;
+	call->next = ua->calls;
+	if (ua->calls)
+		ua->calls->prev = call;
+	ua->calls = call;
+	ua->call_count++;
+	hmap_insert(&ua->calls_by_call_id, &call->by_call_id, hash_str(call_id));
+}
+
 void sip__call_free(struct sip_call *call)
 {
 	struct sip_ua *ua = call->ua;
 	hmap_remove(&ua->calls_by_call_id, &call->by_call_id);
-	if (call->bye)
+	/* A UA being destroyed has freed every transaction already. */
+	if (call->bye && !ua->destroying)
 		sip_txn_client_detach(call->bye);
+	if (call->uac)
+		sip__call_out_free(call);
 	sip_dialog_destroy(call->dialog);
 	free(call->local_body);
 	free(call->local_extra);
@@ -32,12 +48,19 @@ void sip__call_free(struct sip_call *call)
 	free(call);
 }
 
-/* A call is freed once its owner released it, its final response went out and
- * its BYE (if any) completed. */
-static void call_maybe_free(struct sip_call *call)
+/* A call is freed once its owner released it, its final response went out (or,
+ * outbound, came in) and its BYE (if any) completed. */
+void sip__call_maybe_free(struct sip_call *call)
 {
 	if (call->released && call->final_sent && !call->bye)
 		sip__call_free(call);
+}
+
+void sip__call_ended(struct sip_call *call, uint16_t status)
+{
+	struct sip_ua *ua = call->ua;
+	if (ua->cbs.call_ended_cb && !call->released)
+		ua->cbs.call_ended_cb(ua->cbs.arg, call, status);
 }
 
 /* The call whose dialog (or, before the answer, whose INVITE) `msg` belongs to. */
@@ -46,6 +69,8 @@ struct sip_call *sip__call_find(struct sip_ua *ua, const struct sip_msg *msg)
 	for (struct hmap_node *n = hmap_first(&ua->calls_by_call_id, hash_str(msg->call_id)); n;
 	     n = hmap_next(n)) {
 		struct sip_call *call = container_of(n, struct sip_call, by_call_id);
+		if (!call->invite)
+			continue; /* outbound, its destination still being resolved */
 		if (call->dialog ? sip_dialog_matches(call->dialog, msg)
 				 : str_eq(call->invite->call_id, msg->call_id) &&
 				       str_eq(call->invite->from.tag, msg->from.tag))
@@ -61,7 +86,7 @@ const struct sip_msg *sip_call_invite(const struct sip_call *call)
 
 const struct sip_peer *sip_call_peer(const struct sip_call *call)
 {
-	return &call->invite->src;
+	return call->invite ? &call->invite->src : NULL;
 }
 
 void sip_call_set_owner(struct sip_call *call, void *owner)
@@ -78,7 +103,7 @@ int sip_call_respond(struct sip_call *call, uint16_t status, const char *reason)
 {
 	struct sip_ua *ua = call->ua;
 
-	if (call->final_sent || status < 101 || status > 699)
+	if (call->uac || call->final_sent || status < 101 || status > 699)
 		return -EINVAL;
 	if (status >= 200 && status < 300)
 		return -ENOTSUP; /* answering needs a session description: not yet */
@@ -100,7 +125,7 @@ void sip_call_release(struct sip_call *call)
 	/* Released while still up: the far end must still be told. */
 	if (!call->ended)
 		sip_call_hangup(call, 500, NULL);
-	call_maybe_free(call);
+	sip__call_maybe_free(call);
 }
 
 bool sip_call_answered(const struct sip_call *call)
@@ -165,7 +190,7 @@ static int call_local_set(struct sip_call *call, const char *content_type, struc
 
 int sip_call_progress(struct sip_call *call, const char *content_type, struct str body)
 {
-	if (call->final_sent)
+	if (call->uac || call->final_sent)
 		return -EINVAL;
 	int err = call_local_set(call, content_type, body);
 	if (!err)
@@ -178,7 +203,7 @@ int sip_call_answer(struct sip_call *call, const char *content_type, struct str 
 {
 	struct sip_ua *ua = call->ua;
 
-	if (call->final_sent)
+	if (call->uac || call->final_sent)
 		return -EINVAL;
 	int err = call_local_set(call, content_type, body);
 	if (err)
@@ -200,25 +225,25 @@ static void call_bye_cb(void *arg, struct sip_txn *ctx, const struct sip_msg *re
 	if (status < 200)
 		return;
 	call->bye = NULL;
-	call_maybe_free(call);
+	sip__call_maybe_free(call);
 }
 
-static int call_send_bye(struct sip_call *call, const char *extra_headers)
+int sip__call_send_bye(struct sip_call *call, const struct sip_peer *dest,
+		       const char *extra_headers)
 {
 	struct sip_ua *ua = call->ua;
-	struct sip_peer dest = *sip_dialog_peer(call->dialog);
 	struct sip_msg *bye = NULL;
 	struct buf b;
 
 	buf_init(&b);
 	const char *sent_by =
-	    sip_transport_sent_by(ua->ts, dest.transport, net_addr_family(&dest.remote));
-	int err = sip_dialog_request_print(&b, call->dialog, SIP_METHOD_BYE, 0, dest.transport,
+	    sip_transport_sent_by(ua->ts, dest->transport, net_addr_family(&dest->remote));
+	int err = sip_dialog_request_print(&b, call->dialog, SIP_METHOD_BYE, 0, dest->transport,
 					   sent_by, extra_headers, STR_NULL);
 	if (!err)
 		err = b.failed ? -ENOMEM : sip_msg_parse(&bye, b.p, b.len);
 	if (!err)
-		err = sip_txn_client_start(&call->bye, ua->txns, bye, &dest, call_bye_cb, call);
+		err = sip_txn_client_start(&call->bye, ua->txns, bye, dest, call_bye_cb, call);
 	sip_msg_unref(bye);
 	buf_fini(&b);
 	sip__ua_timer_rearm(ua);
@@ -229,12 +254,16 @@ int sip_call_hangup(struct sip_call *call, uint16_t status, const char *extra_he
 {
 	if (call->ended)
 		return -EALREADY;
+	if (call->uac && !call->answered)
+		return sip__call_out_cancel(call);
 	if (!call->final_sent)
 		return sip_call_respond(call, status, NULL);
 	call->ended = true;
 	if (!call->answered)
 		return 0;
-	return call_send_bye(call, extra_headers);
+	struct sip_peer dest;
+	sip__call_dialog_dest(call, &dest);
+	return sip__call_send_bye(call, &dest, extra_headers);
 }
 
 /* A re-INVITE or UPDATE: the owner answers the offer (or makes one). */
@@ -284,8 +313,7 @@ void sip__ua_in_dialog(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *r
 		if (call->ended)
 			break;
 		call->ended = true;
-		if (ua->cbs.call_ended_cb && !call->released)
-			ua->cbs.call_ended_cb(ua->cbs.arg, call, 200);
+		sip__call_ended(call, 200);
 		break;
 	case SIP_METHOD_INVITE:
 	case SIP_METHOD_UPDATE:
@@ -318,17 +346,11 @@ void sip__ua_invite(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *req)
 		sip_txn_respond(stx, 500, NULL, NULL, NULL, STR_NULL);
 		return;
 	}
-	call->ua = ua;
 	call->stx = stx;
 	call->invite = sip_msg_ref(req);
 	random_hex(call->to_tag, 8);
 	sip_txn_set_owner(stx, call);
-	call->next = ua->calls;
-	if (ua->calls)
-		ua->calls->prev = call;
-	ua->calls = call;
-	ua->call_count++;
-	hmap_insert(&ua->calls_by_call_id, &call->by_call_id, hash_str(req->call_id));
+	sip__call_link(ua, call, req->call_id);
 	ua->cbs.invite_cb(ua->cbs.arg, call);
 }
 
@@ -347,6 +369,5 @@ void sip__ua_cancel(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *req)
 		return;
 	sip_call_respond(call, 487, NULL);
 	/* The owner releases the call, now or later; that frees it. */
-	if (ua->cbs.call_ended_cb && !call->released)
-		ua->cbs.call_ended_cb(ua->cbs.arg, call, 487);
+	sip__call_ended(call, 487);
 }

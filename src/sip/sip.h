@@ -453,6 +453,10 @@ int sip_txn_send_stateless(struct sip_txn_layer *layer, const struct sip_peer *d
  * transaction still completes on the wire. Valid until the transaction's last
  * callback (see sip_txn_response_cb). */
 void sip_txn_client_detach(struct sip_txn *ctx);
+/* The TU sent a CANCEL for this INVITE client transaction in Proceeding: if no
+ * final response arrives within 64*T1, it ends with 408 (RFC 3261 §9.1).
+ * Calling, it still has Timer B; a no-op in any other state or kind. */
+void sip_txn_client_cancel_sent(struct sip_txn *ctx);
 
 /* A fresh branch with the RFC 3261 magic cookie: "z9hG4bK" + 16 hex digits. */
 enum { SIP_BRANCH_LEN = 24 };
@@ -602,6 +606,9 @@ struct sip_ua_cbs {
 	 * The owner writes its answer (or offer) into `answer` and returns 200,
 	 * or returns the error status to send (488, 491…). NULL: the UA sends its
 	 * last session description again.
+	 * Also called for an outbound call placed without an offer (late offer),
+	 * with the 2xx's offer, just before answer_cb: the answer goes in the ACK
+	 * (a status other than 2xx, or no offer_cb: an ACK without body).
 	 */
 	uint16_t (*offer_cb)(void *arg, struct sip_call *call, struct str offer,
 			     struct buf *answer);
@@ -626,6 +633,9 @@ struct sip_ua_config {
 	bool enable_tcp;
 	const char *ext_host; /* ext-sip-ip: advertised instead of the bound address, or NULL */
 	const char *user_agent; /* "irisx/0.1.0" */
+	/* The transaction timers (copied); NULL: RFC 3261's (T1 500 ms, so Timer B,
+	 * an unanswered INVITE, is 32 s). Shorter ones serve tests on loopback. */
+	const struct sip_txn_timers *timers;
 };
 
 int sip_ua_create(struct sip_ua **out, struct uv_loop_s *loop, const struct sip_ua_config *cfg,
@@ -641,8 +651,11 @@ void sip_ua_destroy(struct sip_ua *ua, void (*done_cb)(void *arg), void *arg);
 
 /* ---- calls (inbound: invite_cb; outbound: sip_call_start) ---- */
 
-/* The INVITE that created the call, received or sent (borrowed). */
+/* The INVITE that created the call, received or sent (borrowed; outbound: the
+ * last one sent, NULL while the destination is being resolved). */
 const struct sip_msg *sip_call_invite(const struct sip_call *call);
+/* Where the INVITE came from, or (outbound) the target it went to; NULL like
+ * sip_call_invite(). */
 const struct sip_peer *sip_call_peer(const struct sip_call *call);
 void sip_call_set_owner(struct sip_call *call, void *owner);
 void *sip_call_owner(const struct sip_call *call);
@@ -650,7 +663,8 @@ void *sip_call_owner(const struct sip_call *call);
 /*
  * Answers the INVITE with a provisional (101–199) or a final non-2xx
  * response. A final one ends the call on the SIP side (the owner still calls
- * sip_call_release()). -EINVAL once a final response was sent; use
+ * sip_call_release()). -EINVAL once a final response was sent, and for an
+ * outbound call (as sip_call_answer and sip_call_progress); use
  * sip_call_answer() for 2xx.
  */
 int sip_call_respond(struct sip_call *call, uint16_t status, const char *reason);
@@ -710,8 +724,14 @@ struct sip_call_out {
  * any callback, none of which runs before this returns.
  * sip_call_hangup() on an outbound call sends CANCEL before the answer (once
  * a provisional response came, §9.1; a 2xx that crosses the CANCEL is ACKed
- * and ended with BYE) and BYE after it. -EINVAL for a request_uri or from
- * that does not parse, -ESHUTDOWN on a draining UA, -ENOMEM.
+ * and ended with BYE) and BYE after it; the final response that follows a
+ * CANCEL (487) is not reported: the owner asked. Before any provisional
+ * response the CANCEL waits for one (§9.1), or Timer B ends the INVITE.
+ * -EINVAL for a request_uri, from or to that does not parse (or
+ * extra_headers that break the message), -ESHUTDOWN on a draining UA,
+ * -ENOMEM, or the transport's error when the INVITE to an address written
+ * as an IP (used at once, no lookup) cannot be sent; *out is set only on
+ * success.
  */
 int sip_call_start(struct sip_call **out, struct sip_ua *ua, const struct sip_call_out *params,
 		   void *owner);
@@ -739,25 +759,32 @@ struct sip_auth_challenge {
 	bool has_opaque;
 	bool qop_auth; /* qop offered and includes "auth": answer with qop=auth */
 	bool stale;
+	bool has_algorithm; /* the challenge named its algorithm: the answer echoes it */
 };
 
 /*
  * Parses one challenge ("Digest realm=\"…\", nonce=\"…\", …"). -EINVAL when
  * malformed (no realm or nonce, bad quoting), -ENOTSUP for another scheme,
  * an unknown algorithm, or a qop list without "auth" (auth-int only).
+ * When `value` holds several challenges, the first one is parsed and the
+ * rest is not looked at (sip_auth_challenge_pick reads them all).
  */
 int sip_auth_challenge_parse(struct sip_auth_challenge *out, struct str value);
 /*
  * The challenge to answer in a 401 (WWW-Authenticate) or 407
  * (Proxy-Authenticate) response: the first usable one with the strongest
- * algorithm (SHA-256 before MD5, RFC 7616 §3.7). -ENOENT when none is usable.
+ * algorithm (SHA-256 before MD5, RFC 7616 §3.7). -ENOENT when none is usable,
+ * -EINVAL when `resp` is not a 401 or 407. *out's slices point into `resp`.
  */
 int sip_auth_challenge_pick(struct sip_auth_challenge *out, const struct sip_msg *resp);
 /*
  * Appends the whole header line answering `ch`: "Authorization: Digest …\r\n",
  * or "Proxy-Authorization: …" when `proxy` (a 407). `method` and `uri` are
  * the request's (the Request-URI as printed), `nc` the nonce count (1 for a
- * fresh nonce), `cnonce` NULL for a random one. -EINVAL for a NULL username.
+ * fresh nonce), `cnonce` NULL for a random one. -EINVAL for a NULL username
+ * or method, nc 0, or a CR/LF in any string (a NULL password is empty);
+ * -ENOMEM, or -EIO when libcrypto refuses the hash. Nothing is appended on
+ * failure.
  */
 int sip_auth_credentials_print(struct buf *out, const struct sip_auth_challenge *ch, bool proxy,
 			       const char *method, struct str uri, const char *username,

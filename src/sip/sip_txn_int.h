@@ -138,6 +138,7 @@ struct sip_txn {
 	bool in_branch_tab;
 	bool in_dialog_tab;
 	bool acked;		/* INVITE server: the ACK for its 2xx arrived */
+	bool cancel_guard;	/* INVITE client: CANCEL sent, 64*T1 to a final response */
 	unsigned busy;		/* nesting of callbacks running with this txn */
 	uint16_t status;	/* last response sent or received, 0 before any */
 	enum sip_method method; /* the request's method (INVITE for an INVITE txn) */

@@ -1,6 +1,7 @@
 /*
- * What ua.c (the profile's user agent) and call.c (its inbound call sessions)
- * share and nothing outside src/sip sees.
+ * What ua.c (the profile's user agent), call.c (what every call session does:
+ * in-dialog requests, BYE, freeing; the inbound side) and call_out.c (the
+ * outbound side) share and nothing outside src/sip sees.
  */
 #ifndef IRISX_SIP_UA_INT_H
 #define IRISX_SIP_UA_INT_H
@@ -10,24 +11,51 @@
 #include <uv.h>
 
 #define UA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+#define UA_SUPPORTED "path, replaces"
+
+/* What an outbound call keeps beyond what every call has (call_out.c). */
+struct sip_call_uac {
+	struct arena strings; /* the copied sip_call_out strings */
+	const char *request_uri, *from, *to, *proxy, *extra_headers, *content_type;
+	const char *auth_username, *auth_password, *contact_user;
+	struct str body; /* the offer (in `strings`), empty for a late offer */
+	char from_tag[17];
+	char call_id[80];
+	uint32_t cseq;		  /* of the last INVITE sent */
+	struct sip_txn *ctx;	  /* the INVITE client transaction, until its last callback */
+	struct sip_txn *cancel;	  /* our CANCEL's client transaction while it runs */
+	struct sip_resolve *resolve; /* the destination's lookup while it runs */
+	struct sip_peer targets[SIP_RESOLVE_MAX_TARGETS];
+	size_t target_count;
+	size_t target; /* the one the current INVITE went to */
+	char *ack;     /* the ACK for the answering 2xx, sent again for its retransmissions */
+	size_t ack_len;
+	uint64_t forks_ended[4]; /* To tags (hashed) of other forks' 2xx already ended */
+	size_t fork_count;
+	bool provisional; /* a 1xx arrived: CANCEL is allowed, no more failover (§9.1, RFC 3263 §4.3) */
+	bool challenged;  /* the current INVITE answers a challenge: a second one fails */
+	bool cancel_wanted; /* hangup before any 1xx: CANCEL when one arrives */
+	bool hung_up;	    /* the owner ended it: the final response is not reported */
+};
 
 struct sip_call {
 	struct sip_ua *ua;
 	struct hmap_node by_call_id;
-	struct sip_txn *stx;	   /* the INVITE server transaction until its final response */
-	struct sip_msg *invite;	   /* a reference */
-	struct sip_dialog *dialog; /* once answered */
-	char *local_body;	   /* the answer's session description (owned) */
+	struct sip_txn *stx;	   /* inbound: the INVITE server transaction until its final response */
+	struct sip_msg *invite;	   /* a reference: the INVITE received, or the last one sent */
+	struct sip_dialog *dialog; /* once answered (outbound: from the first 1xx with a To tag) */
+	char *local_body;	   /* our session description (owned) */
 	size_t local_body_len;
 	char *local_extra;   /* Contact and Content-Type lines for 2xx (owned) */
 	struct sip_txn *bye; /* our BYE's client transaction while it runs */
 	char to_tag[17];
 	void *owner;
-	bool final_sent;
+	bool final_sent; /* inbound: the final response went out; outbound: one came in */
 	bool answered;
 	bool acked;
-	bool ended; /* BYE sent or received */
+	bool ended; /* BYE sent or received, or the call failed or was given up */
 	bool released;
+	struct sip_call_uac *uac; /* outbound calls only (owned) */
 	struct sip_call *prev, *next;
 };
 
@@ -58,12 +86,29 @@ void sip__ua_log_peer(const char *what, const struct sip_peer *src, const char *
 void sip__ua_refuse_method(struct sip_txn *stx, const struct sip_msg *req);
 
 /* call.c */
+/* Links a new call into the UA's list and Call-ID index. */
+void sip__call_link(struct sip_ua *ua, struct sip_call *call, struct str call_id);
 void sip__call_free(struct sip_call *call);
+/* Frees the call once its owner released it and nothing of it still runs. */
+void sip__call_maybe_free(struct sip_call *call);
+/* Starts a BYE in the call's dialog (to `dest`), tracked in call->bye. */
+int sip__call_send_bye(struct sip_call *call, const struct sip_peer *dest,
+		       const char *extra_headers);
+/* Tells the owner the call ended (unless it released it). May free the call. */
+void sip__call_ended(struct sip_call *call, uint16_t status);
 /* The call whose dialog (or, before the answer, whose INVITE) `msg` belongs to. */
 struct sip_call *sip__call_find(struct sip_ua *ua, const struct sip_msg *msg);
 /* A new INVITE, a CANCEL, and requests within a call's dialog. */
 void sip__ua_invite(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *req);
 void sip__ua_cancel(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *req);
 void sip__ua_in_dialog(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *req);
+
+/* call_out.c */
+/* Where in-dialog requests of the call go. */
+void sip__call_dialog_dest(const struct sip_call *call, struct sip_peer *out);
+/* Outbound: hangup before the answer (CANCEL now or once a 1xx came). */
+int sip__call_out_cancel(struct sip_call *call);
+/* Outbound: the parts freed with the call (client transactions detached). */
+void sip__call_out_free(struct sip_call *call);
 
 #endif

@@ -116,6 +116,17 @@ void sip_txn_client_detach(struct sip_txn *ctx)
 	}
 }
 
+void sip_txn_client_cancel_sent(struct sip_txn *ctx)
+{
+	if (!ctx || ctx->kind != SIP__TXN_CLIENT_INVITE || ctx->state != SIP__TXN_PROCEEDING ||
+	    ctx->cancel_guard)
+		return;
+	/* §9.1: a UAS that never answers the CANCEL must not keep the INVITE
+	 * forever; Proceeding has no timer of its own, so this one ends it (408). */
+	ctx->cancel_guard = true;
+	sip__txn_arm(ctx, &ctx->life, 64 * (uint64_t)ctx->layer->t.t1_ms);
+}
+
 /* ---- ACK for a non-2xx (§17.1.1.3) ------------------------------------------- */
 
 static void print_hdr(struct buf *b, const char *name, struct str value)
@@ -183,7 +194,8 @@ static void recv_invite(struct sip_txn *tx, struct sip_msg *resp)
 		/* Proceeding: the server has it; no more A, and B no longer applies. */
 		tx->state = SIP__TXN_PROCEEDING;
 		sip__txn_disarm(tx, &tx->retrans);
-		sip__txn_disarm(tx, &tx->life);
+		if (!tx->cancel_guard)
+			sip__txn_disarm(tx, &tx->life);
 	} else if (status < 300) {
 		if (open) {
 			tx->state = SIP__TXN_ACCEPTED;

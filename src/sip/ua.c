@@ -17,7 +17,8 @@
  *    the media layer's to negotiate), INFO and OPTIONS (200).
  *
  * Calls are indexed by Call-ID so that ACKs and in-dialog requests find
- * theirs in O(1); the call sessions themselves are in call.c.
+ * theirs in O(1); the call sessions themselves are in call.c (inbound) and
+ * call_out.c (outbound).
  */
 #define LOG_MODULE "sip"
 #include "sip_ua_int.h"
@@ -228,7 +229,7 @@ static void ua_recv_cb(void *arg, const struct sip_peer *src, const char *data, 
 		if (msg->method == SIP_METHOD_OPTIONS) {
 			ua_respond_stateless(ua, msg, 200, NULL,
 					     "Allow: " UA_ALLOW "\r\nAccept: application/sdp\r\n"
-					     "Supported: path, replaces\r\n");
+					     "Supported: " UA_SUPPORTED "\r\n");
 			sip_msg_unref(msg);
 			return;
 		}
@@ -297,7 +298,7 @@ int sip_ua_create(struct sip_ua **out, uv_loop_t *loop, const struct sip_ua_conf
 	    .ack_timeout_cb = ua_ack_timeout_cb,
 	    .arg = ua,
 	};
-	err = sip_txn_layer_create(&ua->txns, &tcbs, NULL);
+	err = sip_txn_layer_create(&ua->txns, &tcbs, cfg->timers);
 	if (err)
 		goto out;
 	err = sip_transport_set_create(&ua->ts, loop, ua_recv_cb, ua);
@@ -377,10 +378,8 @@ void sip_ua_destroy(struct sip_ua *ua, void (*done_cb)(void *arg), void *arg)
 	ua->done_cb = done_cb;
 	ua->done_arg = arg;
 	sip_txn_layer_destroy(ua->txns); /* no callbacks; client transactions gone */
-	while (ua->calls) {
-		ua->calls->bye = NULL;
+	while (ua->calls)
 		sip__call_free(ua->calls);
-	}
 	ua->txns = NULL;
 	uv_close((uv_handle_t *)&ua->timer, ua_timer_closed_cb);
 }

@@ -570,6 +570,31 @@ static void test_invite_client_accepted(void **state)
 	assert_int_equal(f->ntold, 4);
 }
 
+/* §9.1: after a CANCEL an INVITE in Proceeding waits 64*T1 for its final
+ * response, then ends with 408; 1xx meanwhile do not stop that timer. */
+static void test_invite_client_cancel_guard(void **state)
+{
+	struct fx *f = *state;
+	struct sip_txn *ctx = client_start(f, "INVITE", "z9hG4bKcg1", SIP_TRANSPORT_UDP);
+	sip_txn_client_cancel_sent(ctx); /* Calling: Timer B already runs, no-op */
+	f->now = 100;
+	feed(f, response(180, "z9hG4bKcg1", 1, "INVITE", "t"));
+	run_until(f, 60000);
+	assert_int_equal(f->ntold, 1); /* Proceeding has no timer of its own */
+	sip_txn_client_cancel_sent(ctx);
+	sip_txn_client_cancel_sent(ctx); /* once is enough: the deadline stays */
+	f->now = 61000;
+	feed(f, response(183, "z9hG4bKcg1", 1, "INVITE", "t"));
+	run_until(f, 60000 + 32000 - 1);
+	assert_int_equal(f->ntold, 2);
+	run_until(f, 60000 + 32000);
+	assert_int_equal(f->ntold, 3);
+	assert_int_equal(f->told[2].status, 408);
+	assert_false(f->told[2].has_resp);
+	assert_int_equal(sip_txn_layer_count(f->layer), 0);
+	sip_txn_client_cancel_sent(NULL);
+}
+
 static void test_client_detach(void **state)
 {
 	struct fx *f = *state;
@@ -1198,6 +1223,7 @@ int main(void)
 	    T(test_invite_client_non2xx_ack),
 	    T(test_invite_client_non2xx_tcp),
 	    T(test_invite_client_accepted),
+	    T(test_invite_client_cancel_guard),
 	    T(test_client_detach),
 	    T(test_client_udp_schedule),
 	    T(test_client_proceeding_and_k),

@@ -1,0 +1,669 @@
+/*
+ * core_originate end to end on loopback: a started core with one profile
+ * and two gateways, and the test as the far end over a plain UDP socket
+ * (it sees every INVITE, CANCEL, ACK and BYE irisx sends and answers what
+ * it likes). Asserts what a user observes: the INVITE's Request-URI, From,
+ * caller ID and custom headers, the causes done_cb reports (USER_BUSY,
+ * NO_ANSWER, LOSE_RACE on the wire…), the channel events, CANCEL for the
+ * losers of a race and for a cancelled originate, sequential fallback.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "core/core.h"
+#include "sip/sip.h"
+#include "test_config_util.h"
+
+struct far_msg {
+	struct sip_msg *msg;
+	struct sockaddr_in from;
+};
+
+struct fixture {
+	char *dir;
+	uv_loop_t loop;
+	struct core *core;
+	int sock; /* the far end */
+	uint16_t far_port, our_port;
+	struct core_sub *sub;
+	/* what the callbacks saw */
+	int done;
+	struct channel *won;
+	char won_uuid[UUID_STRLEN];
+	enum core_cause cause;
+	int progress, progress_media;
+	char events[64][48]; /* "NAME" or "CHANNEL_STATE CS_x" of outbound channels */
+	size_t event_count;
+	char last_outgoing_other[UUID_STRLEN]; /* Other-Leg-Unique-ID of CHANNEL_OUTGOING */
+	char rbuf[65536];
+	int tag_seq;
+};
+
+static uint16_t free_udp_port(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	socklen_t len = sizeof(a);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(s, (struct sockaddr *)&a, &len);
+	close(s);
+	return ntohs(a.sin_port);
+}
+
+static void event_cb(void *arg, struct core_event *ev)
+{
+	struct fixture *f = arg;
+	const char *dir = core_event_header(ev, "Call-Direction");
+	if (!dir || strcmp(dir, "outbound") != 0 || f->event_count == ARRAY_LEN(f->events))
+		return;
+	const char *name = core_event_name(ev);
+	if (strcmp(name, "CHANNEL_STATE") == 0)
+		snprintf(f->events[f->event_count++], sizeof(f->events[0]), "%s %s", name,
+			 core_event_header(ev, "Channel-State"));
+	else
+		snprintf(f->events[f->event_count++], sizeof(f->events[0]), "%s", name);
+	if (strcmp(name, "CHANNEL_OUTGOING") == 0) {
+		const char *o = core_event_header(ev, "Other-Leg-Unique-ID");
+		snprintf(f->last_outgoing_other, sizeof(f->last_outgoing_other), "%s", o ? o : "");
+	}
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char text[4096], err[512];
+	assert_non_null(f);
+
+	f->sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	socklen_t len = sizeof(a);
+	assert_int_equal(bind(f->sock, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(f->sock, (struct sockaddr *)&a, &len);
+	f->far_port = ntohs(a.sin_port);
+	f->our_port = free_udp_port();
+	unsigned rtp = 40000 + (unsigned)(getpid() % 500) * 40;
+
+	f->dir = tree_create();
+	assert_non_null(f->dir);
+	tree_write(f->dir, "freeswitch.xml", ROOT_XML);
+	tree_write(f->dir, "vars.xml", "<include/>\n");
+	snprintf(text, sizeof(text),
+		 "<configuration name=\"switch.conf\"><settings>"
+		 "<param name=\"rtp-start-port\" value=\"%u\"/>"
+		 "<param name=\"rtp-end-port\" value=\"%u\"/>"
+		 "<param name=\"max-sessions\" value=\"100\"/>"
+		 "</settings></configuration>\n",
+		 rtp, rtp + 39);
+	tree_write(f->dir, "autoload_configs/switch.conf.xml", text);
+	snprintf(text, sizeof(text),
+		 "<configuration name=\"sofia.conf\"><profiles>"
+		 "<profile name=\"out\"><aliases><alias name=\"outside\"/></aliases><gateways>"
+		 "<gateway name=\"far\">"
+		 "<param name=\"proxy\" value=\"127.0.0.1:%u\"/>"
+		 "<param name=\"register\" value=\"false\"/>"
+		 "<param name=\"username\" value=\"trunkuser\"/>"
+		 "<param name=\"from-domain\" value=\"irisx.test\"/>"
+		 "</gateway>"
+		 "<gateway name=\"farcid\">"
+		 "<param name=\"proxy\" value=\"sip:127.0.0.1:%u;transport=udp\"/>"
+		 "<param name=\"register\" value=\"false\"/>"
+		 "<param name=\"caller-id-in-from\" value=\"true\"/>"
+		 "</gateway>"
+		 "</gateways><settings>"
+		 "<param name=\"sip-ip\" value=\"127.0.0.1\"/>"
+		 "<param name=\"sip-port\" value=\"%u\"/>"
+		 "<param name=\"rtp-ip\" value=\"127.0.0.1\"/>"
+		 "<param name=\"bind-params\" value=\"transport=udp\"/>"
+		 "<param name=\"inbound-codec-prefs\" value=\"PCMU,PCMA\"/>"
+		 "</settings></profile>"
+		 "</profiles></configuration>\n",
+		 f->far_port, f->far_port, f->our_port);
+	tree_write(f->dir, "autoload_configs/sofia.conf.xml", text);
+
+	struct config *cfg = NULL;
+	const char *vars[] = {"state_dir=/tmp", NULL};
+	if (config_load(&cfg, f->dir, vars, err, sizeof(err)) != 0)
+		fail_msg("config: %s", err);
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	assert_int_equal(core_create(&f->core, &f->loop, cfg), 0);
+	assert_int_equal(core_start(f->core), 0);
+	assert_int_equal(core_subscribe(f->core, event_cb, f, &f->sub), 0);
+	*state = f;
+	return 0;
+}
+
+static void closed_cb(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int done = 0;
+	core_unsubscribe(f->sub);
+	core_shutdown(f->core, 200, closed_cb, &done);
+	for (int i = 0; i < 5000 && !done; i++)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	assert_true(done);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	core_destroy(f->core);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	close(f->sock);
+	tree_remove(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- the far end ---- */
+
+static void run_for(struct fixture *f, int ms)
+{
+	uint64_t end = clock_now_ms() + (uint64_t)ms;
+	while (clock_now_ms() < end) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+}
+
+/* Runs the loop until done_cb ran (or `ms` passed). */
+static void run_until_done(struct fixture *f, int ms)
+{
+	uint64_t end = clock_now_ms() + (uint64_t)ms;
+	while (!f->done && clock_now_ms() < end) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+}
+
+/* The next message irisx sends to the far end (100 Trying skipped), or NULL. */
+static bool far_recv(struct fixture *f, struct far_msg *out, int ms)
+{
+	uint64_t end = clock_now_ms() + (uint64_t)ms;
+	while (clock_now_ms() < end) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		socklen_t len = sizeof(out->from);
+		ssize_t n = recvfrom(f->sock, f->rbuf, sizeof(f->rbuf), 0,
+				     (struct sockaddr *)&out->from, &len);
+		if (n > 0) {
+			out->msg = NULL;
+			assert_int_equal(sip_msg_parse(&out->msg, f->rbuf, (size_t)n), 0);
+			return true;
+		}
+		usleep(500);
+	}
+	return false;
+}
+
+/* The next request of `method` (other messages are dropped, as a slow peer's). */
+static struct far_msg far_expect(struct fixture *f, enum sip_method method, int ms)
+{
+	struct far_msg m;
+	uint64_t end = clock_now_ms() + (uint64_t)ms;
+	while (clock_now_ms() < end) {
+		if (!far_recv(f, &m, (int)(end - clock_now_ms())))
+			break;
+		if (m.msg->is_request && m.msg->method == method)
+			return m;
+		sip_msg_unref(m.msg);
+	}
+	fail_msg("no %s within %d ms", sip_method_name(method), ms);
+	return m;
+}
+
+static const char *sdp_answer_fmt = "v=0\r\n"
+				    "o=- 1 1 IN IP4 127.0.0.1\r\n"
+				    "s=-\r\n"
+				    "c=IN IP4 127.0.0.1\r\n"
+				    "t=0 0\r\n"
+				    "m=audio %u RTP/AVP %s\r\n"
+				    "a=rtpmap:%s\r\n";
+
+static void far_reply(struct fixture *f, const struct far_msg *req, uint16_t status,
+		      const char *to_tag, const char *body)
+{
+	struct buf b;
+	char extra[256];
+	buf_init(&b);
+	snprintf(extra, sizeof(extra), "Contact: <sip:far@127.0.0.1:%u>\r\n%s", f->far_port,
+		 body ? "Content-Type: application/sdp\r\n" : "");
+	sip_response_print(&b, req->msg, status, NULL, to_tag, extra,
+			   body ? str_from_cstr(body) : STR_NULL);
+	assert_int_equal(sendto(f->sock, b.p, b.len, 0, (const struct sockaddr *)&req->from,
+				sizeof(req->from)),
+			 (ssize_t)b.len);
+	buf_fini(&b);
+}
+
+static void far_answer(struct fixture *f, const struct far_msg *inv, const char *tag,
+		       const char *codec)
+{
+	char sdp[512];
+	/* "0 PCMU/8000" → payload "0" */
+	char pt[8];
+	snprintf(pt, sizeof(pt), "%.*s", (int)strcspn(codec, " "), codec);
+	snprintf(sdp, sizeof(sdp), sdp_answer_fmt, 30000u + (unsigned)f->tag_seq * 2, pt, codec);
+	far_reply(f, inv, 200, tag, sdp);
+}
+
+static bool hdr_contains(const struct sip_msg *m, const char *name, const char *what)
+{
+	const struct sip_hdr *h = sip_msg_hdr_by_name(m, str_from_cstr(name));
+	for (; h; h = sip_msg_hdr_next(m, h)) {
+		char v[1024];
+		snprintf(v, sizeof(v), "%.*s", (int)h->value.len, h->value.p);
+		if (strstr(v, what))
+			return true;
+	}
+	return false;
+}
+
+static bool ruri_is(const struct sip_msg *m, const char *uri)
+{
+	return str_eq(m->ruri_str, str_from_cstr(uri));
+}
+
+/* ---- the originate callbacks ---- */
+
+static void progress_cb(void *arg, struct channel *leg, bool media)
+{
+	struct fixture *f = arg;
+	assert_non_null(leg);
+	assert_int_equal(leg->direction, CHANNEL_OUTBOUND);
+	if (media)
+		f->progress_media++;
+	else
+		f->progress++;
+}
+
+static void done_cb(void *arg, struct channel *ch, enum core_cause cause)
+{
+	struct fixture *f = arg;
+	f->done++;
+	f->won = ch;
+	f->cause = cause;
+	if (ch) {
+		assert_true(channel_answered(ch));
+		memcpy(f->won_uuid, ch->uuid, UUID_STRLEN);
+	}
+}
+
+static struct core_originate *start_for(struct fixture *f, struct channel *a_leg,
+					 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* core_originate with the dial string formatted; "%u" is usually the far port. */
+static struct core_originate *start_for(struct fixture *f, struct channel *a_leg,
+					 const char *fmt, ...)
+{
+	struct core_originate_cbs cbs = {.progress_cb = progress_cb, .done_cb = done_cb, .arg = f};
+	struct core_originate *o = NULL;
+	char ds[1024], err[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ds, sizeof(ds), fmt, ap);
+	va_end(ap);
+	f->done = 0;
+	f->won = NULL;
+	int rc = core_originate(&o, f->core, ds, a_leg, &cbs, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("core_originate(%s): %d %s", ds, rc, err);
+	assert_int_equal(f->done, 0); /* never before it returns */
+	return o;
+}
+
+#define start(f, ...) start_for(f, NULL, __VA_ARGS__)
+
+static bool saw_event(struct fixture *f, const char *name)
+{
+	for (size_t i = 0; i < f->event_count; i++)
+		if (strcmp(f->events[i], name) == 0)
+			return true;
+	return false;
+}
+
+static size_t event_index(struct fixture *f, const char *name)
+{
+	for (size_t i = 0; i < f->event_count; i++)
+		if (strcmp(f->events[i], name) == 0)
+			return i;
+	fail_msg("no %s event", name);
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_answer_through_gateway(void **state)
+{
+	struct fixture *f = *state;
+	char uri[128];
+
+	start(f, "{origination_caller_id_number=+1555000,origination_caller_id_name=Alice \"A\","
+		 "sip_h_X-Account=acme\\,inc}sofia/gateway/far/15551234");
+	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	snprintf(uri, sizeof(uri), "sip:15551234@127.0.0.1:%u", f->far_port);
+	assert_true(ruri_is(inv.msg, uri));
+	/* From: the gateway's user at its from-domain; the caller ID in PAI */
+	assert_true(hdr_contains(inv.msg, "From", "<sip:trunkuser@irisx.test>"));
+	assert_true(hdr_contains(inv.msg, "From", "\"Alice \\\"A\\\"\""));
+	assert_true(hdr_contains(inv.msg, "P-Asserted-Identity", "<sip:+1555000@irisx.test>"));
+	assert_false(hdr_contains(inv.msg, "Remote-Party-ID", "sip:"));
+	assert_true(hdr_contains(inv.msg, "X-Account", "acme,inc"));
+	assert_true(hdr_contains(inv.msg, "Content-Type", "application/sdp"));
+	char body[2048];
+	snprintf(body, sizeof(body), "%.*s", (int)inv.msg->body.len, inv.msg->body.p);
+	assert_non_null(strstr(body, "m=audio "));
+	assert_non_null(strstr(body, "telephone-event/8000"));
+	assert_non_null(strstr(body, "a=rtpmap:0 PCMU/8000"));
+
+	far_reply(f, &inv, 180, "farA", NULL);
+	run_for(f, 50);
+	assert_int_equal(f->progress, 1);
+	assert_int_equal(f->done, 0);
+	far_answer(f, &inv, "farA", "0 PCMU/8000");
+	run_until_done(f, 2000);
+	assert_int_equal(f->done, 1);
+	assert_non_null(f->won);
+	assert_int_equal(f->cause, CAUSE_SUCCESS);
+	struct channel *ch = f->won;
+	assert_int_equal(ch->direction, CHANNEL_OUTBOUND);
+	assert_string_equal(ch->destination_number, "15551234");
+	assert_string_equal(ch->caller_id_number, "+1555000");
+	assert_non_null(ch->sip_call_id);
+	assert_true(str_eq(str_from_cstr(ch->sip_call_id), inv.msg->call_id));
+	assert_string_equal(channel_var(ch, "sip_h_X-Account"), "acme,inc");
+	assert_string_equal(channel_var(ch, "direction"), "outbound");
+	assert_string_equal(channel_var(ch, "read_codec"), "PCMU");
+	struct far_msg ack = far_expect(f, SIP_METHOD_ACK, 2000);
+	sip_msg_unref(ack.msg);
+
+	/* FreeSWITCH's order for an originated leg */
+	size_t create = event_index(f, "CHANNEL_CREATE");
+	size_t outgoing = event_index(f, "CHANNEL_OUTGOING");
+	size_t init = event_index(f, "CHANNEL_STATE CS_INIT");
+	size_t consume = event_index(f, "CHANNEL_STATE CS_CONSUME_MEDIA");
+	size_t progress = event_index(f, "CHANNEL_PROGRESS");
+	size_t answer = event_index(f, "CHANNEL_ANSWER");
+	assert_true(create < outgoing && outgoing < init && init < consume);
+	assert_true(progress < answer);
+	assert_string_equal(f->last_outgoing_other, ""); /* no a-leg: no Other-Leg-* */
+
+	/* nobody took it: parked, and hanging it up sends BYE */
+	run_for(f, 20);
+	assert_int_equal(ch->state, CS_PARK);
+	channel_hangup(ch, CAUSE_NORMAL_CLEARING);
+	struct far_msg bye = far_expect(f, SIP_METHOD_BYE, 2000);
+	far_reply(f, &bye, 200, NULL, NULL);
+	sip_msg_unref(bye.msg);
+	sip_msg_unref(inv.msg);
+	run_for(f, 50);
+	assert_int_equal(core_channel_count(f->core), 0);
+}
+
+static void test_busy(void **state)
+{
+	struct fixture *f = *state;
+	struct buf status;
+
+	start(f, "sofia/gateway/far/2000");
+	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	far_reply(f, &inv, 486, "busy", NULL);
+	run_until_done(f, 2000);
+	assert_int_equal(f->done, 1);
+	assert_null(f->won);
+	assert_int_equal(f->cause, CAUSE_USER_BUSY);
+	struct far_msg ack = far_expect(f, SIP_METHOD_ACK, 2000);
+	sip_msg_unref(ack.msg);
+	sip_msg_unref(inv.msg);
+	assert_true(saw_event(f, "CHANNEL_HANGUP"));
+	run_for(f, 50);
+	assert_int_equal(core_channel_count(f->core), 0);
+	buf_init(&status);
+	core_command_execute(f->core, "sofia status profile out", &status);
+	assert_non_null(strstr(status.p, "CALLS-OUT        \t1\n"));
+	assert_non_null(strstr(status.p, "FAILED-CALLS-OUT \t1\n"));
+	buf_fini(&status);
+}
+
+static void test_timeout_cancels(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, "{originate_timeout=1}sofia/gateway/farcid/3000");
+	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	/* caller-id-in-from: the caller ID (the default) is the From user */
+	assert_true(hdr_contains(inv.msg, "From", "<sip:0000000000@127.0.0.1>"));
+	far_reply(f, &inv, 180, "slow", NULL);
+	struct far_msg cancel = far_expect(f, SIP_METHOD_CANCEL, 3000);
+	assert_true(hdr_contains(cancel.msg, "Reason", "cause=19"));
+	far_reply(f, &cancel, 200, NULL, NULL);
+	far_reply(f, &inv, 487, "slow", NULL);
+	run_until_done(f, 2000);
+	assert_int_equal(f->done, 1);
+	assert_null(f->won);
+	assert_int_equal(f->cause, CAUSE_NO_ANSWER);
+	sip_msg_unref(cancel.msg);
+	sip_msg_unref(inv.msg);
+}
+
+static void test_simultaneous_first_answer_wins(void **state)
+{
+	struct fixture *f = *state;
+	struct far_msg alice = {0}, bob = {0};
+
+	start(f, "{ignore_early_media=true}sofia/out/alice@127.0.0.1:%u,"
+		 "[sip_cid_type=rpid]sofia/outside/sip:bob@127.0.0.1:%u",
+		 f->far_port, f->far_port);
+	for (int i = 0; i < 2; i++) {
+		struct far_msg m = far_expect(f, SIP_METHOD_INVITE, 2000);
+		if (str_eq(m.msg->ruri.user, STR("alice")))
+			alice = m;
+		else if (str_eq(m.msg->ruri.user, STR("bob")))
+			bob = m;
+		else
+			fail_msg("unexpected INVITE %.*s", (int)m.msg->ruri_str.len, m.msg->ruri_str.p);
+	}
+	assert_non_null(alice.msg);
+	assert_non_null(bob.msg);
+	/* sip_cid_type per leg: PAI by default, RPID when asked */
+	assert_true(hdr_contains(alice.msg, "P-Asserted-Identity", "sip:0000000000@"));
+	assert_true(hdr_contains(bob.msg, "Remote-Party-ID", ";party=calling"));
+	assert_false(hdr_contains(bob.msg, "P-Asserted-Identity", "sip:"));
+	far_reply(f, &alice, 180, "a", NULL);
+	far_reply(f, &bob, 180, "b", NULL);
+	run_for(f, 50);
+	assert_int_equal(f->progress, 2);
+	far_answer(f, &alice, "a", "8 PCMA/8000");
+	run_until_done(f, 2000);
+	assert_int_equal(f->done, 1);
+	assert_non_null(f->won);
+	assert_string_equal(f->won->destination_number, "alice");
+	assert_string_equal(channel_var(f->won, "read_codec"), "PCMA");
+	/* the loser is cancelled as FreeSWITCH does it */
+	struct far_msg cancel = far_expect(f, SIP_METHOD_CANCEL, 2000);
+	assert_true(str_eq(cancel.msg->call_id, bob.msg->call_id));
+	assert_true(hdr_contains(cancel.msg, "Reason", "SIP;cause=200"));
+	far_reply(f, &cancel, 200, NULL, NULL);
+	far_reply(f, &bob, 487, "b", NULL);
+	run_for(f, 100);
+	assert_int_equal(core_channel_count(f->core), 1); /* the winner only */
+	sip_msg_unref(cancel.msg);
+	sip_msg_unref(alice.msg);
+	sip_msg_unref(bob.msg);
+}
+
+static void test_sequential_fallback(void **state)
+{
+	struct fixture *f = *state;
+	char uri[128];
+
+	start(f, "error/USER_BUSY|sofia/gateway/far/5000|sofia/gateway/far/6000");
+	struct far_msg first = far_expect(f, SIP_METHOD_INVITE, 2000);
+	snprintf(uri, sizeof(uri), "sip:5000@127.0.0.1:%u", f->far_port);
+	assert_true(ruri_is(first.msg, uri));
+	far_reply(f, &first, 503, "x", NULL);
+	struct far_msg second = far_expect(f, SIP_METHOD_INVITE, 2000);
+	snprintf(uri, sizeof(uri), "sip:6000@127.0.0.1:%u", f->far_port);
+	assert_true(ruri_is(second.msg, uri));
+	assert_int_equal(f->done, 0);
+	far_answer(f, &second, "y", "0 PCMU/8000");
+	run_until_done(f, 2000);
+	assert_int_equal(f->done, 1);
+	assert_non_null(f->won);
+	assert_string_equal(f->won->destination_number, "6000");
+	sip_msg_unref(first.msg);
+	sip_msg_unref(second.msg);
+
+	/* all fail: the last leg's cause */
+	start(f, "sofia/gateway/far/7000|error/CALL_REJECTED");
+	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	far_reply(f, &inv, 404, "z", NULL);
+	run_until_done(f, 2000);
+	assert_int_equal(f->done, 1);
+	assert_int_equal(f->cause, CAUSE_CALL_REJECTED);
+	sip_msg_unref(inv.msg);
+	start(f, "error/CALL_REJECTED|sofia/gateway/far/7001");
+	inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	far_reply(f, &inv, 404, "z", NULL);
+	run_until_done(f, 2000);
+	assert_int_equal(f->cause, CAUSE_UNALLOCATED_NUMBER);
+	sip_msg_unref(inv.msg);
+}
+
+static void test_failures_without_traffic(void **state)
+{
+	struct fixture *f = *state;
+	struct far_msg m;
+	struct core_originate_cbs cbs = {.done_cb = done_cb, .arg = f};
+	char err[256];
+
+	start(f, "error/USER_BUSY");
+	run_until_done(f, 1000);
+	assert_int_equal(f->done, 1);
+	assert_int_equal(f->cause, CAUSE_USER_BUSY);
+	start(f, "sofia/gateway/nope/1");
+	run_until_done(f, 1000);
+	assert_int_equal(f->cause, CAUSE_INVALID_GATEWAY);
+	start(f, "sofia/nope/x@127.0.0.1");
+	run_until_done(f, 1000);
+	assert_int_equal(f->cause, CAUSE_INVALID_PROFILE);
+	assert_int_equal(f->event_count, 0); /* no channel was made */
+	assert_false(far_recv(f, &m, 100));
+
+	f->done = 0;
+	assert_int_equal(core_originate(NULL, f->core, "sofia/gateway/far", NULL, &cbs, err,
+					sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "sofia/gateway/<gateway>/<number>"));
+	assert_int_equal(core_originate(NULL, f->core, "{a=1", NULL, &cbs, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "unterminated"));
+	cbs.done_cb = NULL;
+	assert_int_equal(core_originate(NULL, f->core, "error/USER_BUSY", NULL, &cbs, err,
+					sizeof(err)),
+			 -EINVAL);
+	run_for(f, 50);
+	assert_int_equal(f->done, 0);
+}
+
+static void test_early_media_and_a_leg(void **state)
+{
+	struct fixture *f = *state;
+	char sdp[512];
+
+	start(f, "{origination_caller_id_number=1000,origination_caller_id_name=Origin}"
+		 "sofia/gateway/far/8000");
+	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	snprintf(sdp, sizeof(sdp), sdp_answer_fmt, 31000u, "0", "0 PCMU/8000");
+	far_reply(f, &inv, 183, "em", sdp);
+	run_for(f, 50);
+	assert_int_equal(f->progress_media, 1);
+	assert_true(saw_event(f, "CHANNEL_PROGRESS_MEDIA"));
+	far_reply(f, &inv, 200, "em", NULL); /* the 183's answer stands */
+	run_until_done(f, 2000);
+	assert_non_null(f->won);
+	struct channel *a = f->won;
+	sip_msg_unref(inv.msg);
+
+	/* a second call for that one: its caller ID and Other-Leg-* */
+	f->event_count = 0;
+	channel_var_set(a, "export_vars", "account_code");
+	channel_var_set(a, "account_code", "42");
+	start_for(f, a, "sofia/gateway/far/9000");
+	inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	assert_true(hdr_contains(inv.msg, "P-Asserted-Identity", "sip:1000@"));
+	assert_true(hdr_contains(inv.msg, "From", "\"Origin\""));
+	assert_string_equal(f->last_outgoing_other, a->uuid);
+	far_answer(f, &inv, "b", "0 PCMU/8000");
+	run_until_done(f, 2000);
+	assert_non_null(f->won);
+	assert_string_equal(channel_var(f->won, "account_code"), "42");
+	assert_string_equal(channel_var(f->won, "originating_leg_uuid"), a->uuid);
+	assert_string_equal(f->won->caller_id_name, "Origin");
+	sip_msg_unref(inv.msg);
+}
+
+static void test_incompatible_answer(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, "{absolute_codec_string=PCMU}sofia/gateway/far/1234");
+	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	char body[2048];
+	snprintf(body, sizeof(body), "%.*s", (int)inv.msg->body.len, inv.msg->body.p);
+	assert_null(strstr(body, "PCMA"));
+	far_answer(f, &inv, "i", "8 PCMA/8000");
+	run_until_done(f, 2000);
+	assert_int_equal(f->done, 1);
+	assert_null(f->won);
+	assert_int_equal(f->cause, CAUSE_INCOMPATIBLE_DESTINATION);
+	struct far_msg bye = far_expect(f, SIP_METHOD_BYE, 2000);
+	far_reply(f, &bye, 200, NULL, NULL);
+	sip_msg_unref(bye.msg);
+	sip_msg_unref(inv.msg);
+}
+
+static void test_cancel(void **state)
+{
+	struct fixture *f = *state;
+
+	struct core_originate *o = start(f, "sofia/gateway/far/4000");
+	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	far_reply(f, &inv, 180, "c", NULL);
+	run_for(f, 50);
+	core_originate_cancel(o, CAUSE_ORIGINATOR_CANCEL);
+	struct far_msg cancel = far_expect(f, SIP_METHOD_CANCEL, 2000);
+	assert_true(hdr_contains(cancel.msg, "Reason", "cause=487"));
+	far_reply(f, &cancel, 200, NULL, NULL);
+	far_reply(f, &inv, 487, "c", NULL);
+	run_for(f, 200);
+	assert_int_equal(f->done, 0);
+	assert_int_equal(core_channel_count(f->core), 0);
+	sip_msg_unref(cancel.msg);
+	sip_msg_unref(inv.msg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_answer_through_gateway, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_cancels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_simultaneous_first_answer_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sequential_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failures_without_traffic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_media_and_a_leg, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incompatible_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
