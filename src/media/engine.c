@@ -261,6 +261,11 @@ int media_engine_create(struct media_engine **out, struct uv_loop_s *loop, uint1
 		eng->tx_msgs[i].msg_hdr.msg_iov = &eng->tx_iov[i];
 		eng->tx_msgs[i].msg_hdr.msg_iovlen = 1;
 	}
+	for (size_t i = 0; i < MEDIA__RX_BATCH; i++) {
+		eng->relay_iov[i].iov_base = eng->relay_buf[i];
+		eng->relay_msgs[i].msg_hdr.msg_iov = &eng->relay_iov[i];
+		eng->relay_msgs[i].msg_hdr.msg_iovlen = 1;
+	}
 
 	uv_timer_init(loop, &eng->tick);
 	eng->tick.data = eng;

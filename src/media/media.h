@@ -198,6 +198,11 @@ struct media_stats {
 	int64_t remote_lost; /* cumulative packets lost */
 	double remote_jitter_ms;
 	double rtt_ms; /* round trip from LSR/DLSR (RFC 3550 §6.4.1); 0: not known */
+	/* Of packets_out: relayed from the bridged stream as they arrived. */
+	uint64_t packets_relayed;
+	/* RFC 4733 events media_stream_send_dtmf() sent to their last end packet
+	 * (their packets are counted in packets_out and bytes_out). */
+	uint64_t dtmf_out;
 };
 
 /*

@@ -227,6 +227,7 @@ enum {
 	MEDIA__RELATCH_PACKETS = 10,  /* consecutive packets from a new address to move there */
 	MEDIA__TE_STALE_US = 1000000, /* an event without an end packet for this long ended */
 	MEDIA__RTCP_DEFAULT_MS = 5000,
+	MEDIA__DTMF_QUEUE = 128, /* digits and pauses media_stream_send_dtmf queues, at most */
 };
 
 /*
@@ -275,10 +276,24 @@ struct media_engine {
 	struct mmsghdr rx_msgs[MEDIA__RX_BATCH];
 	struct iovec rx_iov[MEDIA__RX_BATCH];
 	struct sockaddr_storage rx_from[MEDIA__RX_BATCH];
+
+	/* Relayed packets (stream_bridge.c): what one received batch relays to a
+	 * bridged stream leaves in one sendmmsg at the end of the batch. They
+	 * all go to relay_to (a change of target sends what was queued first). */
+	struct media_stream *relay_to;
+	unsigned relay_n;
+	uint8_t relay_buf[MEDIA__RX_BATCH][MEDIA__TX_SLOT];
+	struct mmsghdr relay_msgs[MEDIA__RX_BATCH];
+	struct iovec relay_iov[MEDIA__RX_BATCH];
+	int16_t rx_resampled[MEDIA__FRAME_MAX]; /* decoded audio at the bridged stream's rate */
 };
 
 /* Echoed audio waiting for the next tick(s): a few frames, payloads or PCM. */
 struct media__echo;
+/* Transcoded audio from the bridged stream waiting for this stream's ticks. */
+struct media__xcode;
+/* Digits media_stream_send_dtmf queued and the event being sent. */
+struct media__dtmf_tx;
 
 struct media_stream {
 	struct media_engine *eng;
@@ -340,6 +355,22 @@ struct media_stream {
 	bool te_done;
 	uint32_t te_done_ts;
 
+	/* bridging (stream_bridge.c); the relay_* and te_map_* fields are this
+	 * stream's side as the sender of what the bridged stream receives */
+	struct media_stream *bridged;
+	bool relay;		  /* both sides: packets are relayed, not transcoded */
+	struct media__xcode *xc;  /* owned, transcoding only: audio to send */
+	bool relay_sync;	  /* relay_off maps relay_ssrc's timestamps to ours */
+	uint32_t relay_ssrc;
+	uint32_t relay_off;
+	uint64_t relay_last_us;	  /* a packet was last relayed out then, 0: never */
+	bool ts_out_valid;	  /* ts_out: the latest timestamp sent, own or relayed */
+	uint32_t ts_out;
+	bool te_map_valid;	  /* transcoding: the relayed event te_map_in is sent */
+	uint32_t te_map_in;	  /* with our timestamp te_map_out */
+	uint32_t te_map_out;
+	struct media__dtmf_tx *dtmf; /* owned, NULL until media_stream_send_dtmf */
+
 	/* RTCP */
 	uint64_t rtcp_next_us;
 	uint32_t lsr;	    /* of the peer's last SR, 0: none */
@@ -377,6 +408,62 @@ void media__echo_destroy(struct media__echo *e);
  * (returns 0, frame_samples written into pcm), or -ENOENT when empty. */
 int media__echo_pop(struct media__echo *e, uint8_t *dst, size_t cap, int16_t *pcm);
 void media__stream_te_flush(struct media_stream *s);
+
+/* stream_bridge.c */
+struct media__bridge_plan {
+	bool relay;
+	/* the FIFOs s and its bridged stream are to have (kept, new or NULL) */
+	struct media__xcode *xc_s, *xc_peer;
+};
+/*
+ * What bridging `s` (to be started or not, with `codec` and `ptime` ms) to
+ * `peer` takes: relay or transcode, and the FIFOs to allocate, so that
+ * media_stream_start can fail before it changes anything. `reuse`: keep
+ * FIFOs that already fit (a re-INVITE that changes nothing keeps its audio).
+ * 0 or -ENOMEM (nothing then allocated).
+ */
+int media__bridge_prepare(struct media__bridge_plan *plan, const struct media_stream *s,
+			  const struct media_stream *peer, bool started, enum media_codec_id codec,
+			  uint32_t ptime_ms, bool reuse);
+/* Installs a prepared plan on s and s->bridged; cannot fail. */
+void media__bridge_commit(struct media_stream *s, struct media__bridge_plan *plan);
+/* Frees what a plan allocated and commit did not install. */
+void media__bridge_plan_drop(const struct media_stream *s, struct media__bridge_plan *plan);
+/* Relays one received packet (audio or, `event`, RFC 4733) of `in` out of
+ * its bridged stream, when the bridge relays it (see media.h). */
+void media__bridge_relay(struct media_stream *in, const struct media__rtp *r, bool event,
+			 uint64_t now_us);
+/* Whether decoded audio of the stream bridged to `out` is wanted in out's FIFO. */
+bool media__bridge_wants_audio(const struct media_stream *out);
+/* Puts decoded audio of out's bridged stream (at its rate) into out's FIFO. */
+void media__bridge_feed(struct media_stream *out, const int16_t *pcm, size_t n);
+/* The next frame of bridged audio (`pcm` NULL: dropped), false on underrun. */
+bool media__xcode_pop(struct media__xcode *xc, int16_t *pcm, size_t n);
+/* Whether the bridged stream's packets are being relayed out of `s` now (its
+ * own pacing then sends nothing). */
+bool media__bridge_relaying(const struct media_stream *s, uint64_t now_us);
+/* Sends the relayed packets waiting in the engine. */
+void media__relay_flush(struct media_engine *eng);
+
+/* stream_dtmf.c */
+/* Whether digits are queued or being sent. */
+bool media__dtmf_busy(const struct media_stream *s);
+/*
+ * The DTMF part of one frame slot, whose timestamp is s->ts: -1 when no
+ * digit is queued (audio may go), 0 when the slot belongs to DTMF but
+ * carries nothing (a pause, the gap between digits), or the length of a
+ * telephone-event payload written to `payload`, to be sent with timestamp
+ * *ts and the marker *marker.
+ */
+int media__dtmf_slot(struct media_stream *s, uint8_t *payload, uint32_t *ts, bool *marker);
+/* Forgets what is queued (the clock or telephone-event changed, destroy). */
+void media__dtmf_fini(struct media_stream *s);
+
+static inline bool media__may_send(const struct media_stream *s)
+{
+	return s->dest_valid &&
+	       (s->params.dir == MEDIA_SENDRECV || s->params.dir == MEDIA_SENDONLY);
+}
 
 /* NTP time (RFC 3550 §4) of a wall-clock microsecond count. */
 uint64_t media__ntp_from_wall_us(uint64_t us);

@@ -40,12 +40,6 @@ static bool addr_is_any(const struct net_addr *a)
 	return true;
 }
 
-static bool may_send(const struct media_stream *s)
-{
-	return s->dest_valid &&
-	       (s->params.dir == MEDIA_SENDRECV || s->params.dir == MEDIA_SENDONLY);
-}
-
 static bool expects_rx(const struct media_stream *s)
 {
 	return s->dest_valid &&
@@ -118,36 +112,60 @@ static unsigned frames_due(struct media_stream *s, uint64_t nominal_us)
 	return (unsigned)due;
 }
 
-static void tx_frames(struct media_stream *s, uint64_t nominal_us)
+/* One frame of audio for the slot: the source's, else the bridged stream's
+ * (transcoding), else none (NULL). Both are consumed also when nothing is
+ * sent, so that they stay on time. */
+static const int16_t *frame_audio(struct media_stream *s, bool *src_ended)
+{
+	struct media_engine *eng = s->eng;
+	const int16_t *pcm = NULL;
+	if (s->src && !*src_ended) {
+		uint32_t rate = media_codec_audio_rate(s->params.codec);
+		size_t got = media_source_read(s->src, eng->tx_pcm, s->frame_samples, rate);
+		if (got < s->frame_samples) {
+			memset(eng->tx_pcm + got, 0, (s->frame_samples - got) * sizeof(int16_t));
+			*src_ended = true;
+		}
+		pcm = eng->tx_pcm;
+	}
+	if (s->xc && media__xcode_pop(s->xc, pcm ? NULL : eng->tx_pcm, s->frame_samples) && !pcm)
+		pcm = eng->tx_pcm;
+	return pcm;
+}
+
+static void tx_frames(struct media_stream *s, uint64_t nominal_us, uint64_t now_us)
 {
 	struct media_engine *eng = s->eng;
 	unsigned due = frames_due(s, nominal_us);
 	if (due == 0)
 		return;
-	bool send = may_send(s);
+	bool send = media__may_send(s);
 	if (send && !s->was_sending)
 		s->marker = true; /* resuming after hold or a direction change */
 	s->was_sending = send;
+	/* relaying, the bridged stream's packets leave as they arrive */
+	bool relaying = media__bridge_relaying(s, now_us);
 
 	bool src_ended = false;
 	unsigned n = 0;
-	uint32_t rate = media_codec_audio_rate(s->params.codec);
 	for (unsigned f = 0; f < due; f++) {
-		const int16_t *pcm = NULL;
-		if (s->src && !src_ended) {
-			size_t got = media_source_read(s->src, eng->tx_pcm, s->frame_samples, rate);
-			if (got < s->frame_samples) {
-				memset(eng->tx_pcm + got, 0,
-				       (s->frame_samples - got) * sizeof(int16_t));
-				src_ended = true;
-			}
-			pcm = eng->tx_pcm;
-		}
-		if (send) {
-			uint8_t *pkt = eng->tx_buf[n];
-			uint8_t *payload = pkt + MEDIA__RTP_HDR_LEN;
-			size_t len = 0;
-			if (!pcm && s->echo) {
+		bool had_src = s->src && !src_ended;
+		const int16_t *pcm = frame_audio(s, &src_ended);
+		uint8_t *pkt = eng->tx_buf[n];
+		uint8_t *payload = pkt + MEDIA__RTP_HDR_LEN;
+		uint32_t ts = s->ts;
+		uint8_t pt = s->params.pt;
+		bool marker = s->marker;
+		size_t len = 0;
+		int dtmf = s->dtmf ? media__dtmf_slot(s, payload, &ts, &marker) : -1;
+		if (dtmf >= 0) {
+			len = (size_t)dtmf;
+			pt = (uint8_t)s->params.te_pt;
+			s->marker = true; /* audio after the digits starts a talkspurt */
+		} else if (relaying && !had_src) {
+			s->marker = true; /* our own packets, when they resume, start one */
+		} else if (send) {
+			if (!pcm && s->echo && !s->bridged) {
 				int r = media__echo_pop(s->echo, payload, MEDIA__PAYLOAD_MAX,
 							eng->tx_pcm);
 				if (r > 0)
@@ -157,14 +175,17 @@ static void tx_frames(struct media_stream *s, uint64_t nominal_us)
 			}
 			if (len == 0)
 				len = frame_encode(s, pcm, payload);
-			if (len > 0) {
-				media__rtp_print(pkt, s->marker, s->params.pt, s->seq, s->ts,
-						 s->ssrc);
-				eng->tx_iov[n].iov_len = MEDIA__RTP_HDR_LEN + len;
+		}
+		if (send && len > 0) {
+			if (dtmf < 0)
 				s->marker = false;
-				s->seq++;
-				n++;
-			}
+			media__rtp_print(pkt, marker, pt, s->seq, ts, s->ssrc);
+			eng->tx_iov[n].iov_len = MEDIA__RTP_HDR_LEN + len;
+			s->seq++;
+			s->ts_out = ts;
+			s->ts_out_valid = true;
+			s->relay_sync = false; /* relaying again needs a fresh mapping */
+			n++;
 		}
 		s->next_due_us += s->ptime_us;
 		s->ts += s->frame_ts;
@@ -242,7 +263,7 @@ void media__stream_tick(struct media_stream *s, uint64_t nominal_us, uint64_t no
 {
 	if (!s->started || s->closed)
 		return;
-	tx_frames(s, nominal_us);
+	tx_frames(s, nominal_us, now_us);
 	if (s->closed)
 		return;
 	if (now_us >= s->rtcp_next_us) {
@@ -366,11 +387,23 @@ int media_stream_start(struct media_stream *s, const struct media_stream_params 
 		return -EAFNOSUPPORT;
 
 	bool codec_changed = !s->started || p->codec != s->params.codec;
+	uint32_t ptime = media__codec_ptime(p->codec, p->ptime_ms);
+	uint32_t rate = media_codec_audio_rate(p->codec);
+	uint32_t frame_samples = ptime * rate / 1000;
+	struct media__codec enc = {.id = p->codec};
 	if (codec_changed) {
-		struct media__codec enc;
 		int r = media__encoder_init(&enc, p->codec);
 		if (r < 0)
 			return r;
+	}
+	/* relay or transcode, decided again with the new parameters */
+	struct media__bridge_plan plan;
+	int r = media__bridge_prepare(&plan, s, s->bridged, true, p->codec, ptime, true);
+	if (r < 0) {
+		media__codec_fini(&enc, true);
+		return r;
+	}
+	if (codec_changed) {
 		media__codec_fini(&s->enc, true);
 		media__codec_fini(&s->dec, false);
 		s->dec.state = NULL;
@@ -378,9 +411,11 @@ int media_stream_start(struct media_stream *s, const struct media_stream_params 
 		s->enc = enc;
 		s->marker = true;
 	}
-	uint32_t ptime = media__codec_ptime(p->codec, p->ptime_ms);
-	uint32_t rate = media_codec_audio_rate(p->codec);
-	uint32_t frame_samples = ptime * rate / 1000;
+	if (s->dtmf && (p->te_pt < 0 || media_codec_clock_rate(p->codec) != s->clock_rate)) {
+		/* the digits' timestamps would mean nothing now */
+		media__dtmf_fini(s);
+		s->marker = true;
+	}
 	if (s->echo && (codec_changed || frame_samples != s->frame_samples)) {
 		struct media__echo *e = NULL;
 		media__echo_create(&e, p->codec, frame_samples); /* NULL on failure: echo off */
@@ -429,6 +464,7 @@ int media_stream_start(struct media_stream *s, const struct media_stream_params 
 		s->rtcp_next_us = now + rtcp_interval_us(s, false);
 	s->expect_since_us = now;
 	s->timed_out = false;
+	media__bridge_commit(s, &plan);
 	return 0;
 }
 
@@ -493,9 +529,13 @@ void media_stream_destroy(struct media_stream *s)
 	if (!s || s->closed)
 		return;
 	struct media_engine *eng = s->eng;
+	media_stream_unbridge(s);
+	if (eng->relay_to == s)
+		media__relay_flush(eng);
 	if (s->started)
 		media__stream_rtcp_send(s, media__now_us(), true);
 	s->closed = true;
+	media__dtmf_fini(s);
 	media_source_destroy(s->src);
 	s->src = NULL;
 	media__echo_destroy(s->echo);

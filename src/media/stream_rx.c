@@ -236,10 +236,15 @@ static void rx_audio(struct media_stream *s, const struct media__rtp *r)
 		s->stats.packets_dropped++;
 		return;
 	}
-	bool passthrough = s->echo && (uint32_t)n == s->frame_samples;
+	/* bridged, the stream's own echo is not what it sends */
+	struct media__echo *echo = s->bridged ? NULL : s->echo;
+	struct media_stream *feed = s->bridged;
+	if (feed && !media__bridge_wants_audio(feed))
+		feed = NULL;
+	bool passthrough = echo && (uint32_t)n == s->frame_samples;
 	if (passthrough)
-		echo_push_payload(s->echo, r->payload, r->payload_len);
-	if (!s->cbs.audio_cb && (!s->echo || passthrough))
+		echo_push_payload(echo, r->payload, r->payload_len);
+	if (!s->cbs.audio_cb && !feed && (!echo || passthrough))
 		return;
 	if (!s->dec.state && s->params.codec != MEDIA_CODEC_PCMU &&
 	    s->params.codec != MEDIA_CODEC_PCMA &&
@@ -250,8 +255,10 @@ static void rx_audio(struct media_stream *s, const struct media__rtp *r)
 	    media__codec_decode(&s->dec, r->payload, r->payload_len, eng->rx_pcm, MEDIA__FRAME_MAX);
 	if (got <= 0)
 		return;
-	if (s->echo && !passthrough)
-		echo_push_pcm(s->echo, eng->rx_pcm, (size_t)got);
+	if (echo && !passthrough)
+		echo_push_pcm(echo, eng->rx_pcm, (size_t)got);
+	if (feed)
+		media__bridge_feed(feed, eng->rx_pcm, (size_t)got);
 	if (s->cbs.audio_cb)
 		s->cbs.audio_cb(s->cbs.arg, eng->rx_pcm, (size_t)got,
 				media_codec_audio_rate(s->params.codec));
@@ -305,6 +312,8 @@ void media__stream_rx_rtp(struct media_stream *s, const uint8_t *p, size_t len,
 	}
 	if (!may_receive(s) || cn)
 		return; /* sendonly or inactive: the peer's media is not wanted */
+	/* relayed first: the callbacks below may end the bridge */
+	media__bridge_relay(s, &r, event, now_us);
 	if (event)
 		rx_event(s, &r, now_us);
 	else
@@ -370,10 +379,8 @@ void media__stream_poll_cb(uv_poll_t *h, int status, int events)
 		if (n <= 0)
 			return; /* EAGAIN: drained; ICMP errors are not ours to act on */
 		uint64_t now = media__now_us();
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < n && !s->closed; i++) {
 			struct msghdr *m = &eng->rx_msgs[i].msg_hdr;
-			if (s->closed)
-				return;
 			if ((m->msg_flags & MSG_TRUNC) ||
 			    m->msg_namelen > sizeof(struct net_addr)) {
 				s->stats.packets_dropped++;
@@ -389,6 +396,8 @@ void media__stream_poll_cb(uv_poll_t *h, int status, int events)
 				media__stream_rx_rtcp(s, eng->rx_buf[i], eng->rx_msgs[i].msg_len,
 						      &from, now);
 		}
+		/* what this batch relayed to the bridged stream leaves together */
+		media__relay_flush(eng);
 		if (n < MEDIA__RX_BATCH || s->closed)
 			return;
 	}
