@@ -301,6 +301,13 @@ void channel_stop_media(struct channel *ch);
 /* Sends DTMF (media_stream_send_dtmf's digits) to the far end: RFC 4733.
  * -ENOTSUP when the leg negotiated no telephone-event, -EINVAL for bad digits. */
 int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_ms);
+/*
+ * FreeSWITCH's "digits[@duration_ms]" (uuid_send_dtmf, send_dtmf): the
+ * digits (0-9 * # A-D, w W pauses; at most CORE_DTMF_MAX) into `digits`,
+ * the duration in *duration_ms (0 when absent: the default). 0 or -EINVAL.
+ */
+enum { CORE_DTMF_MAX = 128 };
+int core_dtmf_parse(const char *s, char digits[CORE_DTMF_MAX + 1], uint32_t *duration_ms);
 
 /* ---- placing calls: originate (FreeSWITCH dial strings) ---- */
 

@@ -73,7 +73,7 @@ static void test_help_unknown(void **state)
 	const char *s = run("help");
 	assert_true(starts(s, "name,description,syntax,ikey\n"));
 	assert_non_null(strstr(s, "\nuuid_kill,Kill channel,<uuid> [cause],mod_commands\n"));
-	assert_true(ends(s, "\n21 total.\n"));
+	assert_true(ends(s, "\n22 total.\n"));
 	assert_string_equal(run("nope"), "-ERR nope Command not found!\n");
 	assert_string_equal(run("  nope  a b "), "-ERR nope Command not found!\n");
 	assert_string_equal(run(""), "-ERR  Command not found!\n");
@@ -91,7 +91,7 @@ static void test_register(void **state)
 	assert_int_equal(core_command_register(t.core, "", "", "", echo_cmd), -EINVAL);
 	assert_string_equal(run("echo  a  b \r\n"), "[a  b]");
 	assert_string_equal(run("echo"), "[]");
-	assert_true(ends(run("help"), "\n22 total.\n"));
+	assert_true(ends(run("help"), "\n23 total.\n"));
 	assert_non_null(strstr(out.p, "\necho,Echo,<text>,mod_commands\n"));
 }
 
