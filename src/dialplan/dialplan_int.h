@@ -20,6 +20,7 @@
 
 #define DIALPLAN_APPS(X)                                                                           \
 	X(ANSWER, "answer", "", 0, NULL)                                                           \
+	X(BRIDGE, "bridge", "<dial string>", 0, dialplan__check_nonempty)                          \
 	X(ECHO, "echo", "", 0, NULL)                                                               \
 	X(EXPORT, "export", "[nolocal:]<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)  \
 	X(HANGUP, "hangup", "[<cause>]", 0, dialplan__check_hangup)                                \
@@ -30,6 +31,7 @@
 	X(PRE_ANSWER, "pre_answer", "", 0, NULL)                                                   \
 	X(RESPOND, "respond", "<status> [<reason>]", 0, dialplan__check_respond)                   \
 	X(RING_READY, "ring_ready", "", 0, NULL)                                                   \
+	X(SEND_DTMF, "send_dtmf", "<digits>[@<ms>]", 0, dialplan__check_dtmf)                      \
 	X(SET, "set", "<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)                  \
 	X(SLEEP, "sleep", "<ms>", 0, dialplan__check_sleep)                                        \
 	X(SPEAK, "speak", "[[<engine>|]<voice>|]<text>", 0, dialplan__check_nonempty)              \
@@ -64,6 +66,7 @@ int dialplan__check_set(const char *data, char *why, size_t why_size);
 int dialplan__check_hangup(const char *data, char *why, size_t why_size);
 int dialplan__check_respond(const char *data, char *why, size_t why_size);
 int dialplan__check_sleep(const char *data, char *why, size_t why_size);
+int dialplan__check_dtmf(const char *data, char *why, size_t why_size);
 /* Runs the table's check for app on data (no check: 0). */
 int dialplan__app_check(const struct dialplan_app *app, const char *data, char *why,
 			size_t why_size);
@@ -227,6 +230,19 @@ int dialplan__inline_run(const struct dialplan_app *app, const struct dialplan_v
  */
 int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const char *data,
 		      const struct dialplan_vars *vars, channel_done_cb cb, void *arg);
+
+/*
+ * The channel leaves the dialplan it runs (uuid_bridge takes it over): the
+ * application running now completes (CHANNEL_EXECUTE_COMPLETE) and no
+ * further action runs; its own completion, when it comes, is ignored. A
+ * later transfer routes it again. Nothing when the dialplan does not run it.
+ */
+void dialplan__exec_leave(struct channel *ch);
+
+/* app_bridge.c: bridge <dial string> (pending until it ends) and
+ * send_dtmf <digits>[@<ms>]; dialplan_app_status or a negative errno. */
+int dialplan__app_bridge(struct channel *ch, const char *data, channel_done_cb cb, void *arg);
+int dialplan__app_send_dtmf(struct channel *ch, const char *data);
 
 /* commands.c: eval and uuid_transfer in the core's registry; the
  * dialplan uuid_transfer hunts with (commands carry no argument). */

@@ -324,6 +324,21 @@ int dialplan_transfer(struct dialplan *dp, struct channel *ch, const char *dest,
 	return 0;
 }
 
+void dialplan__exec_leave(struct channel *ch)
+{
+	struct exec *e = ch->exec_free_cb == exec_free ? ch->exec_state : NULL;
+	if (!e)
+		return;
+	/* As a transfer does: the running application's own completion, when it
+	 * comes, belongs to the old generation and is ignored. */
+	e->gen++;
+	if (e->pending) {
+		e->pending = false;
+		exec_app_end(&e->app, ch, -ECANCELED);
+	}
+	e->next = e->route->count;
+}
+
 static int reload_cb(void *arg, const struct config *cfg)
 {
 	char err[512];
