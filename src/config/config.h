@@ -124,6 +124,9 @@ struct config_profile {
 	 * hangs the call up MEDIA_TIMEOUT; 0 turns the check off */
 	uint32_t rtp_timeout_sec;
 	uint32_t rtp_hold_timeout_sec;
+	/* timer-T1, timer-T2, timer-T4: the RFC 3261 transaction timers in ms
+	 * (500, 4000, 5000); a request unanswered for 64*T1 times out */
+	uint32_t timer_t1_ms, timer_t2_ms, timer_t4_ms;
 	/* <aliases><alias name=…/>: other names the profile answers to */
 	const char **aliases;
 	size_t alias_count;

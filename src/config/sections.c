@@ -381,6 +381,9 @@ enum setting {
 	S_CODEC_PREFS,
 	S_RTP_TIMEOUT,
 	S_RTP_HOLD_TIMEOUT,
+	S_TIMER_T1,
+	S_TIMER_T2,
+	S_TIMER_T4,
 	S_COUNT
 };
 
@@ -389,7 +392,8 @@ static const char *const setting_names[S_COUNT] = {
     [S_EXT_RTP_IP] = "ext-rtp-ip", [S_RTP_IP] = "rtp-ip",     [S_INBOUND_ACL] = "apply-inbound-acl",
     [S_CONTEXT] = "context",	   [S_DIALPLAN] = "dialplan", [S_BIND_PARAMS] = "bind-params",
     [S_CODEC_PREFS] = "inbound-codec-prefs", [S_RTP_TIMEOUT] = "rtp-timeout-sec",
-    [S_RTP_HOLD_TIMEOUT] = "rtp-hold-timeout-sec",
+    [S_RTP_HOLD_TIMEOUT] = "rtp-hold-timeout-sec", [S_TIMER_T1] = "timer-T1",
+    [S_TIMER_T2] = "timer-T2", [S_TIMER_T4] = "timer-T4",
 };
 
 static int profile_settings(struct config__ctx *c, const struct config_node *s,
@@ -456,11 +460,27 @@ static int profile_settings(struct config__ctx *c, const struct config_node *s,
 			rc = config__parse_u32(c, p, name, v, 0, 86400, "a number of seconds",
 					       &prof->rtp_hold_timeout_sec);
 			break;
+		case S_TIMER_T1:
+			rc = config__parse_u32(c, p, name, v, 1, 60000, "a number of milliseconds",
+					       &prof->timer_t1_ms);
+			break;
+		case S_TIMER_T2:
+			rc = config__parse_u32(c, p, name, v, 1, 60000, "a number of milliseconds",
+					       &prof->timer_t2_ms);
+			break;
+		case S_TIMER_T4:
+			rc = config__parse_u32(c, p, name, v, 1, 60000, "a number of milliseconds",
+					       &prof->timer_t4_ms);
+			break;
 		case S_COUNT:
 			config__warn(c, p->file, p->line, CONFIG_UNSUPPORTED, name);
 			break;
 		}
 	}
+	if (!rc && prof->timer_t2_ms < prof->timer_t1_ms)
+		rc = config__fail(c, -EINVAL, s->file, s->line,
+				  "timer-T2 (%u ms) is shorter than timer-T1 (%u ms)",
+				  prof->timer_t2_ms, prof->timer_t1_ms);
 	return rc;
 }
 
@@ -528,6 +548,9 @@ static int profile_parse(struct config__ctx *c, struct config *cfg, const struct
 	prof->codec_prefs = "PCMU,PCMA,G722,OPUS";
 	prof->rtp_timeout_sec = 60;
 	prof->rtp_hold_timeout_sec = 1800;
+	prof->timer_t1_ms = 500; /* RFC 3261 §17.1.1.1 */
+	prof->timer_t2_ms = 4000;
+	prof->timer_t4_ms = 5000;
 	if ((rc = config__copy_name(c, pn, "profile", prof->name)))
 		return rc;
 	for (size_t i = 0; i < cfg->profile_count; i++)

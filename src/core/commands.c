@@ -600,7 +600,7 @@ static const struct {
     {"reloadacl", "", "Reload XML", cmd_reloadacl},
     {"reloadxml", "", "Reload XML", cmd_reloadxml},
     {"show", "channels|calls [count|as json]", "Show various reports", cmd_show},
-    {"sofia", "status [profile <name>]", "Sofia Controls", core__sofia_status},
+    {"sofia", "status [profile <name>|gateway <name>]", "Sofia Controls", core__sofia_status},
     {"status", "", "Show current status", cmd_status},
     {"uptime", "[us|ms|s|m|h|d|y]", "Show uptime", cmd_uptime},
     {"uuid_answer", "<uuid>", "answer", cmd_uuid_answer},

@@ -76,6 +76,9 @@ int core_start(struct core *core)
 		if (err)
 			return err;
 		core->profiles_open++;
+		err = core__gateways_start(&core->profiles[i]);
+		if (err)
+			return err;
 	}
 	core->started = true;
 	log_notice("irisx ready: %zu profile%s, max-sessions %u, sessions-per-second %u",
@@ -177,6 +180,7 @@ static void core_close_profiles(struct core *core)
 		struct profile *p = &core->profiles[i];
 		if (p->ua) {
 			struct sip_ua *ua = p->ua;
+			core__gateways_stop(p); /* unregisters, before the sockets close */
 			p->ua = NULL;
 			sip_ua_destroy(ua, core_profile_closed_cb, core);
 		}

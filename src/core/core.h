@@ -370,7 +370,8 @@ int core_originate(struct core_originate **out, struct core *core, const char *d
 		   size_t err_size);
 /* Gives up: hangs up every leg still trying with `cause` (CANCEL on the
  * wire, BYE for one that answered meanwhile); done_cb does not run and `o`
- * is freed. Nothing happens once done_cb ran. */
+ * is freed. Called from inside done_cb it does nothing; once done_cb
+ * returned, `o` is gone and must not be passed here. */
 void core_originate_cancel(struct core_originate *o, enum core_cause cause);
 
 /* ---- bridging ---- */

@@ -29,6 +29,7 @@ struct profile {
 	uint64_t calls_in, failed_calls_in; /* sofia status */
 	uint64_t calls_out, failed_calls_out;
 	struct gateway *gateways; /* cfg->gateway_count of them */
+	struct sip_txn_timers timers; /* from the profile's timer-T1/T2/T4 */
 };
 
 /* ---- the event bus (event.c) ---- */

@@ -58,8 +58,7 @@ static void skip_ws(struct dial_parser *p)
 }
 
 /* A value up to the block's separator or end: quoted, or raw with \-escapes. */
-static int parse_value(struct dial_parser *p, char sep, char close, const char *name,
-		       char **out)
+static int parse_value(struct dial_parser *p, char sep, char close, const char *name, char **out)
 {
 	struct buf v;
 	char q = peek(p);
@@ -207,10 +206,12 @@ static int parse_sofia(struct dial_parser *p, struct dial_leg *leg, struct str r
 	if (str_eq(first, STR("gateway"))) {
 		ptrdiff_t s2 = str_find_char(dest, '/');
 		if (s2 <= 0 || (size_t)s2 + 1 >= dest.len)
-			return fail(p, "'%s' needs sofia/gateway/<gateway>/<number>", leg->endpoint);
+			return fail(p, "'%s' needs sofia/gateway/<gateway>/<number>",
+				    leg->endpoint);
 		leg->kind = DIAL_GATEWAY;
 		leg->gateway = arena_strndup(p->a, str_make(dest.p, (size_t)s2));
-		leg->user = arena_strndup(p->a, str_make(dest.p + s2 + 1, dest.len - (size_t)s2 - 1));
+		leg->user =
+		    arena_strndup(p->a, str_make(dest.p + s2 + 1, dest.len - (size_t)s2 - 1));
 		return leg->gateway && leg->user ? 0 : -ENOMEM;
 	}
 
@@ -246,8 +247,8 @@ static int parse_endpoint(struct dial_parser *p, struct dial_leg *leg, struct st
 		leg->kind = DIAL_ERROR;
 		if (str_copy_cstr(cause, name, sizeof(name)) != 0 ||
 		    core_cause_parse(name, &leg->cause) != 0)
-			return fail(p, "unknown cause '%.*s'", (int)(cause.len > 64 ? 64 : cause.len),
-				    cause.p);
+			return fail(p, "unknown cause '%.*s'",
+				    (int)(cause.len > 64 ? 64 : cause.len), cause.p);
 		return 0;
 	}
 	if (str_starts_with_i(e, "sofia/"))

@@ -184,7 +184,10 @@ int core__profile_start(struct profile *p)
 		.enable_tcp = cfg->enable_tcp,
 		.ext_host = cfg->ext_sip_ip,
 		.user_agent = "irisx/" IRISX_VERSION,
+		.timers = &p->timers,
 	};
+	p->timers = (struct sip_txn_timers){
+		.t1_ms = cfg->timer_t1_ms, .t2_ms = cfg->timer_t2_ms, .t4_ms = cfg->timer_t4_ms};
 	struct sip_ua_cbs cbs = {
 		.acl_cb = endpoint_acl_cb,
 		.invite_cb = endpoint_invite_cb,
@@ -275,8 +278,12 @@ void core__sofia_status(struct core *core, const char *args, struct buf *out)
 	char what[32] = "", name[CONFIG_NAME_MAX + 1] = "", profile[16] = "";
 	int n = sscanf(args, "%31s %15s %64s", what, profile, name);
 	if (n < 1 || strcmp(what, "status") != 0 || n == 2 ||
-	    (n == 3 && strcmp(profile, "profile") != 0)) {
-		buf_append_cstr(out, "-USAGE: status [profile <name>]\n");
+	    (n == 3 && strcmp(profile, "profile") != 0 && strcmp(profile, "gateway") != 0)) {
+		buf_append_cstr(out, "-USAGE: status [profile <name>|gateway <name>]\n");
+		return;
+	}
+	if (n == 3 && strcmp(profile, "gateway") == 0) {
+		core__gateway_status(core, name, out);
 		return;
 	}
 	if (n == 3) {
@@ -307,6 +314,7 @@ void core__sofia_status(struct core *core, const char *args, struct buf *out)
 		for (size_t j = 0; j < p->cfg->alias_count; j++, aliases++)
 			buf_printf(out, "%25s\t%s\t  %40s\t%s\n", p->cfg->aliases[j], "  alias",
 				   p->cfg->name, "ALIASED");
+		core__gateway_status_lines(core, p, out);
 	}
 	buf_append_cstr(out, sofia_rule);
 	buf_printf(out, "%zu profile%s %zu alias%s\n", core->profile_count,

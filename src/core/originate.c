@@ -124,7 +124,7 @@ static void append_display(struct buf *b, const char *s)
 	buf_append_cstr(b, "\"");
 }
 
-/* "host[:port]" of a gateway's proxy, which may be written as a SIP URI. */
+/* "host[:port]" of a gateway's proxy (or domain), which may be written as a SIP URI. */
 static struct str proxy_hostport(const char *proxy)
 {
 	struct str s = str_trim(str_from_cstr(proxy));
@@ -240,7 +240,9 @@ static int leg_call_out(struct core_originate *o, struct originate_leg *leg, str
 			out->auth_username = gc->username;
 			out->auth_password = gc->password;
 		}
-		buf_append_cstr(&from_host, gc->from_domain);
+		/* from-domain defaults to the realm, which defaults to the proxy:
+		 * it may be written as a URI too */
+		buf_append_str(&from_host, proxy_hostport(gc->from_domain));
 	} else {
 		out->request_uri = d->uri;
 		profile_hostport(leg->profile, &from_host);
@@ -261,8 +263,8 @@ static int leg_call_out(struct core_originate *o, struct originate_leg *leg, str
 	out->from = arena_strndup(a, str_make(b.p, b.len));
 
 	buf_reset(&b);
-	append_cid_header(leg_var(o, leg, "sip_cid_type"), ch->caller_id_name,
-			  ch->caller_id_number, host, &b);
+	append_cid_header(leg_var(o, leg, "sip_cid_type"), ch->caller_id_name, ch->caller_id_number,
+			  host, &b);
 	append_sip_h(o, leg, &b);
 	out->extra_headers = b.len ? arena_strndup(a, str_make(b.p, b.len)) : NULL;
 	int err = b.failed || from_host.failed || !out->request_uri || !out->from ||
@@ -283,7 +285,7 @@ static struct channel_peer *peer_copy(struct arena *a, const struct channel_peer
 	p->caller_id_name = arena_strdup(a, src->caller_id_name ? src->caller_id_name : "");
 	p->caller_id_number = arena_strdup(a, src->caller_id_number ? src->caller_id_number : "");
 	p->destination_number =
-		arena_strdup(a, src->destination_number ? src->destination_number : "");
+	    arena_strdup(a, src->destination_number ? src->destination_number : "");
 	p->network_addr = arena_strdup(a, src->network_addr ? src->network_addr : "");
 	p->context = arena_strdup(a, src->context ? src->context : "");
 	p->dialplan = arena_strdup(a, src->dialplan ? src->dialplan : "");
@@ -325,8 +327,7 @@ static enum core_cause start_error_cause(int err)
 }
 
 /* Fills in an outbound channel as FreeSWITCH's caller profile for the leg. */
-static int leg_channel_fill(struct core_originate *o, struct originate_leg *leg,
-			    struct channel *ch)
+static int leg_channel_fill(struct core_originate *o, struct originate_leg *leg, struct channel *ch)
 {
 	struct arena *a = &ch->arena;
 	const struct dial_leg *d = leg->dial;
@@ -335,8 +336,9 @@ static int leg_channel_fill(struct core_originate *o, struct originate_leg *leg,
 
 	const char *num = leg_var(o, leg, "origination_caller_id_number");
 	const char *name = leg_var(o, leg, "origination_caller_id_name");
-	ch->caller_id_number = arena_strdup(a, num ? num : o->a_cid_number ? o->a_cid_number
-									    : "0000000000");
+	ch->caller_id_number = arena_strdup(a, num		 ? num
+					       : o->a_cid_number ? o->a_cid_number
+								 : "0000000000");
 	ch->caller_id_name = arena_strdup(a, name ? name : o->a_cid_name ? o->a_cid_name : "");
 	ch->destination_number = arena_strdup(a, *d->user ? d->user : d->uri);
 	ch->context = pc->context;
@@ -382,8 +384,7 @@ static int leg_channel_fill(struct core_originate *o, struct originate_leg *leg,
 	return 0;
 }
 
-static void leg_start(struct core_originate *o, struct originate_leg *leg,
-		      const struct dial_leg *d)
+static void leg_start(struct core_originate *o, struct originate_leg *leg, const struct dial_leg *d)
 {
 	struct core *core = o->core;
 	leg->dial = d;
@@ -648,15 +649,15 @@ static int a_leg_copy(struct core_originate *o, struct channel *a)
 {
 	struct arena *ar = &o->arena;
 	struct channel_peer p = {
-		.direction = a->direction,
-		.caller_id_name = a->caller_id_name,
-		.caller_id_number = a->caller_id_number,
-		.destination_number = a->destination_number,
-		.network_addr = a->network_addr,
-		.context = a->context,
-		.dialplan = a->dialplan,
-		.channel_name = channel_var(a, "channel_name"),
-		.created_us = a->created_us,
+	    .direction = a->direction,
+	    .caller_id_name = a->caller_id_name,
+	    .caller_id_number = a->caller_id_number,
+	    .destination_number = a->destination_number,
+	    .network_addr = a->network_addr,
+	    .context = a->context,
+	    .dialplan = a->dialplan,
+	    .channel_name = channel_var(a, "channel_name"),
+	    .created_us = a->created_us,
 	};
 	memcpy(p.uuid, a->uuid, UUID_STRLEN);
 	char name[256];
@@ -696,7 +697,7 @@ static int a_leg_copy(struct core_originate *o, struct channel *a)
 		const char *value = vname ? channel_var(a, vname) : NULL;
 		if (value && o->exports.count < n_items)
 			o->exports.items[o->exports.count++] =
-				(struct dial_var){vname, arena_strdup(ar, value)};
+			    (struct dial_var){vname, arena_strdup(ar, value)};
 	}
 	return 0;
 }

@@ -255,7 +255,7 @@ int sip_call_hangup(struct sip_call *call, uint16_t status, const char *extra_he
 	if (call->ended)
 		return -EALREADY;
 	if (call->uac && !call->answered)
-		return sip__call_out_cancel(call);
+		return sip__call_out_cancel(call, extra_headers);
 	if (!call->final_sent)
 		return sip_call_respond(call, status, NULL);
 	call->ended = true;

@@ -409,10 +409,10 @@ static void out_provisional(struct sip_call *call, const struct sip_msg *resp)
 	}
 	if (uac->cancel_wanted) {
 		uac->cancel_wanted = false;
-		sip__call_out_cancel(call);
+		sip__call_out_cancel(call, NULL); /* cancel_extra kept from the hangup */
 		return;
 	}
-	if (resp->status > 100 && !uac->hung_up && ua->cbs.progress_cb && !call->released)
+	if (resp->status > 100 && !call->ended && ua->cbs.progress_cb && !call->released)
 		ua->cbs.progress_cb(ua->cbs.arg, call, resp);
 }
 
@@ -509,6 +509,8 @@ static int out_cancel_send(struct sip_call *call)
 		   (int)to->value.len, to->value.p);
 	buf_printf(&b, "Call-ID: %.*s\r\nCSeq: %u CANCEL\r\nUser-Agent: %s\r\n",
 		   (int)inv->call_id.len, inv->call_id.p, (unsigned)inv->cseq.num, ua->user_agent);
+	if (uac->cancel_extra) /* RFC 3326: why the call was given up */
+		buf_append_cstr(&b, uac->cancel_extra);
 	buf_append_cstr(&b, "Content-Length: 0\r\n\r\n");
 	int err = b.failed ? -ENOMEM : sip_msg_parse(&cancel, b.p, b.len);
 	if (!err)
@@ -524,10 +526,12 @@ static int out_cancel_send(struct sip_call *call)
 	return err;
 }
 
-int sip__call_out_cancel(struct sip_call *call)
+int sip__call_out_cancel(struct sip_call *call, const char *extra_headers)
 {
 	struct sip_call_uac *uac = call->uac;
 
+	if (extra_headers && *extra_headers && !uac->cancel_extra)
+		uac->cancel_extra = arena_strdup(&uac->strings, extra_headers);
 	uac->hung_up = true;
 	call->ended = true;
 	if (call->final_sent)

@@ -684,7 +684,9 @@ int sip_call_progress(struct sip_call *call, const char *content_type, struct st
 bool sip_call_answered(const struct sip_call *call);
 /*
  * Ends the call from this side: BYE when answered (`extra_headers`, complete
- * lines or NULL, such as a Reason header), else the final `status`.
+ * lines or NULL, such as a Reason header), else the final `status`; an
+ * unanswered outbound call gets CANCEL, which carries `extra_headers` too
+ * (RFC 3326 Reason).
  */
 int sip_call_hangup(struct sip_call *call, uint16_t status, const char *extra_headers);
 /* The owner is done with the call; the UA frees it when its transactions end. */
@@ -871,6 +873,8 @@ struct sip_gateway_status {
 	char last_phrase[64];	 /* its reason phrase */
 	uint32_t expires;	 /* granted by the registrar, 0 when not registered */
 	uint64_t state_since_ms; /* monotonic (uv_now) time of the last state change */
+	uint64_t up_since_ms;	 /* monotonic time `up` last changed (or the gateway started) */
+	uint64_t next_ping_ms;	 /* monotonic time the next OPTIONS is due; 0: no ping */
 	uint64_t pings_ok, pings_failed;
 	struct net_addr registrar; /* where REGISTER went (Register-Network-IP/Port); AF_UNSPEC: not yet */
 	enum sip_transport transport;

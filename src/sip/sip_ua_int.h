@@ -35,6 +35,7 @@ struct sip_call_uac {
 	bool provisional; /* a 1xx arrived: CANCEL is allowed, no more failover (§9.1, RFC 3263 §4.3) */
 	bool challenged;  /* the current INVITE answers a challenge: a second one fails */
 	bool cancel_wanted; /* hangup before any 1xx: CANCEL when one arrives */
+	const char *cancel_extra; /* the hangup's extra lines (a Reason) for the CANCEL, in `strings` */
 	bool hung_up;	    /* the owner ended it: the final response is not reported */
 };
 
@@ -76,7 +77,70 @@ struct sip_ua {
 	void (*done_cb)(void *arg);
 	void *done_arg;
 	struct buf out; /* scratch for stateless responses */
+	struct sip__request *requests; /* out-of-dialog requests in flight (request.c) */
+	struct sip_gateway *gateways;  /* every gateway on this profile (gateway.c) */
 };
+
+/* ---- request.c: one out-of-dialog non-INVITE request (REGISTER, OPTIONS) ---- */
+
+struct sip__request;
+
+struct sip__request_params {
+	enum sip_method method;	   /* REGISTER, OPTIONS… (not INVITE, ACK or CANCEL) */
+	const char *request_uri;   /* "sip:example.com" */
+	const char *from;	   /* name-addr without tag: "<sip:alice@example.com>" */
+	const char *to;		   /* name-addr: "<sip:alice@example.com>" */
+	const char *call_id;	   /* NULL: a fresh one */
+	uint32_t cseq;		   /* of the first request; a retry after a challenge takes +1 */
+	/* Contact <sip:USER@our sent-by[;transport=tcp]PARAMS>; NULL user: none */
+	const char *contact_user;
+	const char *contact_params; /* ";a=b" (the ';' may be left out) or NULL */
+	const char *extra_headers; /* complete lines (Expires: 3600\r\n) or NULL */
+	/* Where it goes: a SIP URI or host[:port] (port 5060 when absent); NULL:
+	 * the Request-URI's host. Literal IP addresses only, for now. */
+	const char *proxy;
+	enum sip_transport transport;
+	/* For one 401/407 (digest, sip_auth_*); NULL: a challenge is final. */
+	const char *auth_username;
+	const char *auth_password;
+};
+
+/*
+ * The request's outcome, once: the final response (borrowed for the call) and
+ * its status, or `resp` NULL with 408 (no answer: Timer F) or 503 (transport
+ * error). A 401/407 arrives here only when it could not be answered (no
+ * credentials, no usable challenge, or the second one for this request).
+ * The request is freed when the callback returns.
+ */
+typedef void (*sip__request_cb)(void *arg, const struct sip__request *rq,
+				const struct sip_msg *resp, uint16_t status);
+
+/*
+ * Prints the request (Via with the UA's sent-by for `transport` and a fresh
+ * branch, From with a fresh tag, Max-Forwards, User-Agent, Content-Length: 0),
+ * starts its client transaction and sends it before returning. The strings of
+ * `p` are copied. `cb` never runs before this returns. With `cb` NULL the
+ * request is sent and forgotten (*out may be NULL): its transaction still
+ * retransmits, nobody hears the answer. 0, -EINVAL (unparseable Request-URI
+ * or proxy), -EHOSTUNREACH (the proxy is not a literal IP address),
+ * -EAFNOSUPPORT (no listener for the transport and address family),
+ * -ESHUTDOWN, -ENOMEM, or the transport's error.
+ */
+int sip__request_start(struct sip__request **out, struct sip_ua *ua,
+		       const struct sip__request_params *p, sip__request_cb cb, void *arg);
+/* The callback will not run; a transaction in flight finishes on the wire. */
+void sip__request_cancel(struct sip__request *rq);
+/* The CSeq number of the last request sent (after a challenge: the retry's). */
+uint32_t sip__request_cseq(const struct sip__request *rq);
+/* Where the request went. */
+const struct sip_peer *sip__request_dest(const struct sip__request *rq);
+/* The UA is going away: every request is freed without its callback. */
+void sip__requests_destroy(struct sip_ua *ua);
+
+/* ---- gateway.c ---- */
+
+/* The UA is going away: every gateway still on it is destroyed. */
+void sip__gateways_destroy(struct sip_ua *ua);
 
 /* ua.c */
 /* Called after every entry into the transaction layer. */
@@ -107,7 +171,7 @@ void sip__ua_in_dialog(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *r
 /* Where in-dialog requests of the call go. */
 void sip__call_dialog_dest(const struct sip_call *call, struct sip_peer *out);
 /* Outbound: hangup before the answer (CANCEL now or once a 1xx came). */
-int sip__call_out_cancel(struct sip_call *call);
+int sip__call_out_cancel(struct sip_call *call, const char *extra_headers);
 /* Outbound: the parts freed with the call (client transactions detached). */
 void sip__call_out_free(struct sip_call *call);
 

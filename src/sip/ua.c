@@ -374,6 +374,9 @@ static void ua_timer_closed_cb(uv_handle_t *h)
 
 void sip_ua_destroy(struct sip_ua *ua, void (*done_cb)(void *arg), void *arg)
 {
+	/* Gateways first: a registered one still sends its REGISTER Expires: 0. */
+	sip__gateways_destroy(ua);
+	sip__requests_destroy(ua);
 	ua->destroying = true;
 	ua->done_cb = done_cb;
 	ua->done_arg = arg;

@@ -134,6 +134,9 @@ static void test_profile_defaults(void **state)
 	assert_int_equal(b->inbound_acl_count, 0);
 	assert_int_equal(b->gateway_count, 0);
 	assert_int_equal(b->alias_count, 0);
+	assert_int_equal(b->timer_t1_ms, 500); /* RFC 3261's T1, T2, T4 */
+	assert_int_equal(b->timer_t2_ms, 4000);
+	assert_int_equal(b->timer_t4_ms, 5000);
 
 	assert_string_equal(n->sip_ip, "::1");
 	assert_int_equal(n->sip_port, 5090);
@@ -205,6 +208,15 @@ static void test_profile_errors(void **state)
 	     "value=\"no\"/></gateway>\n"
 	     "</gateways></profile>\n",
 	     ":5: gateway 'G' is already defined at "},
+	    {"<profile name=\"a\"><settings>\n<param name=\"timer-T1\" value=\"0\"/>\n"
+	     "</settings></profile>\n",
+	     ":3: parameter 'timer-T1': '0' is not a number of milliseconds (1-60000)"},
+	    {"<profile name=\"a\"><settings>\n<param name=\"timer-T4\" value=\"5s\"/>\n"
+	     "</settings></profile>\n",
+	     ":3: parameter 'timer-T4': '5s' is not a number of milliseconds (1-60000)"},
+	    {"<profile name=\"a\"><settings>\n<param name=\"timer-T1\" value=\"900\"/>\n"
+	     "<param name=\"timer-T2\" value=\"800\"/>\n</settings></profile>\n",
+	     ":2: timer-T2 (800 ms) is shorter than timer-T1 (900 ms)"},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		struct config *cfg = NULL;
@@ -220,6 +232,27 @@ static void test_profile_errors(void **state)
 			fail_msg("case %zu: '%s'", i, err);
 		assert_null(cfg);
 	}
+}
+
+/* timer-T1/T2/T4 (FreeSWITCH's profile parameters): the transaction timers. */
+static void test_profile_timers(void **state)
+{
+	struct config *cfg;
+	char err[512], *log;
+	assert_int_equal(load_one(&cfg, NULL,
+				  SOFIA("<profile name=\"fast\"><settings>\n"
+					"<param name=\"timer-T1\" value=\"50\"/>\n"
+					"<param name=\"timer-T2\" value=\"400\"/>\n"
+					"<param name=\"timer-T4\" value=\"1000\"/>\n"
+					"</settings></profile>\n"),
+				  &log, err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg->profiles[0].timer_t1_ms, 50);
+	assert_int_equal(cfg->profiles[0].timer_t2_ms, 400);
+	assert_int_equal(cfg->profiles[0].timer_t4_ms, 1000);
+	assert_int_equal(cfg->warning_count, 0);
+	free(log);
+	config_free(cfg);
 }
 
 static void test_gateways(void **state)
@@ -402,7 +435,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_switch_conf),	       cmocka_unit_test(test_profile_defaults),
-	    cmocka_unit_test(test_profile_errors),     cmocka_unit_test(test_gateways),
+	    cmocka_unit_test(test_profile_errors),     cmocka_unit_test(test_profile_timers), cmocka_unit_test(test_gateways),
 	    cmocka_unit_test(test_sections_accounted), cmocka_unit_test(test_is_true),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

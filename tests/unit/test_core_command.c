@@ -302,8 +302,8 @@ static void test_sofia_status(void **state)
 	assert_non_null(strstr(s, "\nCALLS-IN         \t0\n"));
 	assert_true(ends(s, rule));
 	assert_string_equal(run("sofia status profile nosuch"), "Invalid Profile!\n");
-	assert_string_equal(run("sofia"), "-USAGE: status [profile <name>]\n");
-	assert_string_equal(run("sofia status profile"), "-USAGE: status [profile <name>]\n");
+	assert_string_equal(run("sofia"), "-USAGE: status [profile <name>|gateway <name>]\n");
+	assert_string_equal(run("sofia status profile"), "-USAGE: status [profile <name>|gateway <name>]\n");
 }
 
 /* ---- a channel driven through its states ---- */

@@ -114,9 +114,10 @@ static void test_groups_and_legs(void **state)
 
 static void test_variables(void **state)
 {
-	struct parsed *p = parse_ok("{origination_caller_id_number=1555,ignore_early_media=true}"
-				    "<leg_timeout=10>[sip_h_X-Foo=bar][origination_caller_id_number=777]"
-				    "sofia/gateway/gw/1,sofia/gateway/gw/2|sofia/gateway/gw/3");
+	struct parsed *p =
+	    parse_ok("{origination_caller_id_number=1555,ignore_early_media=true}"
+		     "<leg_timeout=10>[sip_h_X-Foo=bar][origination_caller_id_number=777]"
+		     "sofia/gateway/gw/1,sofia/gateway/gw/2|sofia/gateway/gw/3");
 	const struct dial_string *ds = &p->ds;
 	assert_int_equal(ds->vars.count, 2);
 	assert_string_equal(core__dial_vars_get(&ds->vars, "ignore_early_media"), "true");
@@ -125,10 +126,10 @@ static void test_variables(void **state)
 	assert_int_equal(g0->legs[0].vars.count, 2);
 	assert_int_equal(g0->legs[1].vars.count, 0);
 	/* leg over group over global */
-	assert_string_equal(core__dial_leg_var(ds, g0, &g0->legs[0], "origination_caller_id_number"),
-			    "777");
-	assert_string_equal(core__dial_leg_var(ds, g0, &g0->legs[1], "origination_caller_id_number"),
-			    "1555");
+	assert_string_equal(
+	    core__dial_leg_var(ds, g0, &g0->legs[0], "origination_caller_id_number"), "777");
+	assert_string_equal(
+	    core__dial_leg_var(ds, g0, &g0->legs[1], "origination_caller_id_number"), "1555");
 	assert_string_equal(core__dial_leg_var(ds, g0, &g0->legs[1], "leg_timeout"), "10");
 	assert_null(core__dial_leg_var(ds, g1, &g1->legs[0], "leg_timeout"));
 	assert_string_equal(core__dial_leg_var(ds, g0, &g0->legs[0], "sip_h_X-Foo"), "bar");
@@ -228,10 +229,10 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_gateway_leg),	    cmocka_unit_test(test_profile_legs),
-		cmocka_unit_test(test_error_legs),	    cmocka_unit_test(test_groups_and_legs),
-		cmocka_unit_test(test_variables),	    cmocka_unit_test(test_escaping_and_quotes),
-		cmocka_unit_test(test_malformed),	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_gateway_leg), cmocka_unit_test(test_profile_legs),
+	    cmocka_unit_test(test_error_legs),	cmocka_unit_test(test_groups_and_legs),
+	    cmocka_unit_test(test_variables),	cmocka_unit_test(test_escaping_and_quotes),
+	    cmocka_unit_test(test_malformed),	cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,10 +112,12 @@ static int setup(void **state)
 		 "<param name=\"proxy\" value=\"127.0.0.1:%u\"/>"
 		 "<param name=\"register\" value=\"false\"/>"
 		 "<param name=\"username\" value=\"trunkuser\"/>"
+		 "<param name=\"password\" value=\"s3cret\"/>"
 		 "<param name=\"from-domain\" value=\"irisx.test\"/>"
 		 "</gateway>"
 		 "<gateway name=\"farcid\">"
 		 "<param name=\"proxy\" value=\"sip:127.0.0.1:%u;transport=udp\"/>"
+		 "<param name=\"realm\" value=\"127.0.0.1:%u\"/>"
 		 "<param name=\"register\" value=\"false\"/>"
 		 "<param name=\"caller-id-in-from\" value=\"true\"/>"
 		 "</gateway>"
@@ -127,7 +129,7 @@ static int setup(void **state)
 		 "<param name=\"inbound-codec-prefs\" value=\"PCMU,PCMA\"/>"
 		 "</settings></profile>"
 		 "</profiles></configuration>\n",
-		 f->far_port, f->far_port, f->our_port);
+		 f->far_port, f->far_port, f->far_port, f->our_port);
 	tree_write(f->dir, "autoload_configs/sofia.conf.xml", text);
 
 	struct config *cfg = NULL;
@@ -239,9 +241,9 @@ static void far_reply(struct fixture *f, const struct far_msg *req, uint16_t sta
 		 body ? "Content-Type: application/sdp\r\n" : "");
 	sip_response_print(&b, req->msg, status, NULL, to_tag, extra,
 			   body ? str_from_cstr(body) : STR_NULL);
-	assert_int_equal(sendto(f->sock, b.p, b.len, 0, (const struct sockaddr *)&req->from,
-				sizeof(req->from)),
-			 (ssize_t)b.len);
+	assert_int_equal(
+	    sendto(f->sock, b.p, b.len, 0, (const struct sockaddr *)&req->from, sizeof(req->from)),
+	    (ssize_t)b.len);
 	buf_fini(&b);
 }
 
@@ -254,6 +256,28 @@ static void far_answer(struct fixture *f, const struct far_msg *inv, const char 
 	snprintf(pt, sizeof(pt), "%.*s", (int)strcspn(codec, " "), codec);
 	snprintf(sdp, sizeof(sdp), sdp_answer_fmt, 30000u + (unsigned)f->tag_seq * 2, pt, codec);
 	far_reply(f, inv, 200, tag, sdp);
+}
+
+/* A BYE from the far end in the dialog `inv` made (its To tag `tag`). */
+static void far_bye(struct fixture *f, const struct far_msg *inv, const char *tag)
+{
+	char msg[2048];
+	const struct sip_msg *m = inv->msg;
+	int n = snprintf(msg, sizeof(msg),
+			 "BYE sip:irisx@127.0.0.1:%u SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKfarbye%d\r\n"
+			 "Max-Forwards: 70\r\n"
+			 "From: <%.*s>;tag=%s\r\n"
+			 "To: %.*s\r\n"
+			 "Call-ID: %.*s\r\n"
+			 "CSeq: 1 BYE\r\n"
+			 "Content-Length: 0\r\n\r\n",
+			 f->our_port, f->far_port, f->tag_seq++, (int)m->to.uri_str.len,
+			 m->to.uri_str.p, tag, (int)sip_msg_hdr(m, SIP_HDR_FROM)->value.len,
+			 sip_msg_hdr(m, SIP_HDR_FROM)->value.p, (int)m->call_id.len, m->call_id.p);
+	assert_int_equal(sendto(f->sock, msg, (size_t)n, 0, (const struct sockaddr *)&inv->from,
+				sizeof(inv->from)),
+			 n);
 }
 
 static bool hdr_contains(const struct sip_msg *m, const char *name, const char *what)
@@ -298,12 +322,12 @@ static void done_cb(void *arg, struct channel *ch, enum core_cause cause)
 	}
 }
 
-static struct core_originate *start_for(struct fixture *f, struct channel *a_leg,
-					 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static struct core_originate *start_for(struct fixture *f, struct channel *a_leg, const char *fmt,
+					...) __attribute__((format(printf, 3, 4)));
 
 /* core_originate with the dial string formatted; "%u" is usually the far port. */
-static struct core_originate *start_for(struct fixture *f, struct channel *a_leg,
-					 const char *fmt, ...)
+static struct core_originate *start_for(struct fixture *f, struct channel *a_leg, const char *fmt,
+					...)
 {
 	struct core_originate_cbs cbs = {.progress_cb = progress_cb, .done_cb = done_cb, .arg = f};
 	struct core_originate *o = NULL;
@@ -434,6 +458,32 @@ static void test_busy(void **state)
 	buf_fini(&status);
 }
 
+static void test_gateway_credentials(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, "sofia/gateway/far/5555");
+	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	assert_false(hdr_contains(inv.msg, "Proxy-Authorization", "Digest"));
+	struct buf b;
+	buf_init(&b);
+	sip_response_print(&b, inv.msg, 407, NULL, "auth",
+			   "Proxy-Authenticate: Digest realm=\"irisx.test\", nonce=\"n0nce\"\r\n",
+			   STR_NULL);
+	assert_int_equal(
+	    sendto(f->sock, b.p, b.len, 0, (const struct sockaddr *)&inv.from, sizeof(inv.from)),
+	    (ssize_t)b.len);
+	buf_fini(&b);
+	struct far_msg again = far_expect(f, SIP_METHOD_INVITE, 2000);
+	assert_true(hdr_contains(again.msg, "Proxy-Authorization", "username=\"trunkuser\""));
+	assert_true(str_eq(again.msg->call_id, inv.msg->call_id));
+	far_answer(f, &again, "ok", "0 PCMU/8000");
+	run_until_done(f, 2000);
+	assert_non_null(f->won);
+	sip_msg_unref(inv.msg);
+	sip_msg_unref(again.msg);
+}
+
 static void test_timeout_cancels(void **state)
 {
 	struct fixture *f = *state;
@@ -441,7 +491,7 @@ static void test_timeout_cancels(void **state)
 	start(f, "{originate_timeout=1}sofia/gateway/farcid/3000");
 	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
 	/* caller-id-in-from: the caller ID (the default) is the From user */
-	assert_true(hdr_contains(inv.msg, "From", "<sip:0000000000@127.0.0.1>"));
+	assert_true(hdr_contains(inv.msg, "From", "<sip:0000000000@127.0.0.1:"));
 	far_reply(f, &inv, 180, "slow", NULL);
 	struct far_msg cancel = far_expect(f, SIP_METHOD_CANCEL, 3000);
 	assert_true(hdr_contains(cancel.msg, "Reason", "cause=19"));
@@ -460,9 +510,10 @@ static void test_simultaneous_first_answer_wins(void **state)
 	struct fixture *f = *state;
 	struct far_msg alice = {0}, bob = {0};
 
-	start(f, "{ignore_early_media=true}sofia/out/alice@127.0.0.1:%u,"
-		 "[sip_cid_type=rpid]sofia/outside/sip:bob@127.0.0.1:%u",
-		 f->far_port, f->far_port);
+	start(f,
+	      "{ignore_early_media=true}sofia/out/alice@127.0.0.1:%u,"
+	      "[sip_cid_type=rpid]sofia/outside/sip:bob@127.0.0.1:%u",
+	      f->far_port, f->far_port);
 	for (int i = 0; i < 2; i++) {
 		struct far_msg m = far_expect(f, SIP_METHOD_INVITE, 2000);
 		if (str_eq(m.msg->ruri.user, STR("alice")))
@@ -470,7 +521,8 @@ static void test_simultaneous_first_answer_wins(void **state)
 		else if (str_eq(m.msg->ruri.user, STR("bob")))
 			bob = m;
 		else
-			fail_msg("unexpected INVITE %.*s", (int)m.msg->ruri_str.len, m.msg->ruri_str.p);
+			fail_msg("unexpected INVITE %.*s", (int)m.msg->ruri_str.len,
+				 m.msg->ruri_str.p);
 	}
 	assert_non_null(alice.msg);
 	assert_non_null(bob.msg);
@@ -496,9 +548,85 @@ static void test_simultaneous_first_answer_wins(void **state)
 	far_reply(f, &bob, 487, "b", NULL);
 	run_for(f, 100);
 	assert_int_equal(core_channel_count(f->core), 1); /* the winner only */
+	struct far_msg ack = far_expect(f, SIP_METHOD_ACK, 2000);
+	sip_msg_unref(ack.msg);
+
+	/* nobody took the winner: parked until the far end hangs up */
+	assert_int_equal(f->won->state, CS_PARK);
+	far_bye(f, &alice, "a");
+	struct far_msg ok;
+	assert_true(far_recv(f, &ok, 2000));
+	assert_false(ok.msg->is_request);
+	assert_int_equal(ok.msg->status, 200);
+	sip_msg_unref(ok.msg);
+	run_for(f, 100);
+	assert_int_equal(core_channel_count(f->core), 0);
+	assert_true(saw_event(f, "CHANNEL_HANGUP_COMPLETE"));
 	sip_msg_unref(cancel.msg);
 	sip_msg_unref(alice.msg);
 	sip_msg_unref(bob.msg);
+}
+
+static void test_leg_timeout_and_early_media_race(void **state)
+{
+	struct fixture *f = *state;
+	struct far_msg a = {0}, b = {0};
+
+	/* leg_timeout ends one leg (ALLOTTED_TIMEOUT), the other still rings */
+	start(f,
+	      "{originate_timeout=10}[leg_timeout=1]sofia/gateway/far/1001,sofia/gateway/far/1002");
+	for (int i = 0; i < 2; i++) {
+		struct far_msg m = far_expect(f, SIP_METHOD_INVITE, 2000);
+		far_reply(f, &m, 180, str_eq(m.msg->ruri.user, STR("1001")) ? "a" : "b", NULL);
+		if (str_eq(m.msg->ruri.user, STR("1001")))
+			a = m;
+		else
+			b = m;
+	}
+	assert_non_null(a.msg);
+	assert_non_null(b.msg);
+	uint64_t t0 = clock_now_ms();
+	struct far_msg cancel = far_expect(f, SIP_METHOD_CANCEL, 3000);
+	assert_true(clock_now_ms() - t0 >= 800);
+	assert_true(str_eq(cancel.msg->call_id, a.msg->call_id));
+	assert_true(hdr_contains(cancel.msg, "Reason", "ALLOTTED_TIMEOUT"));
+	far_reply(f, &cancel, 200, NULL, NULL);
+	far_reply(f, &a, 487, "a", NULL);
+	sip_msg_unref(cancel.msg);
+	far_answer(f, &b, "b", "0 PCMU/8000");
+	run_until_done(f, 2000);
+	assert_non_null(f->won);
+	assert_string_equal(f->won->destination_number, "1002");
+	sip_msg_unref(a.msg);
+	sip_msg_unref(b.msg);
+
+	/* without ignore_early_media, early media settles the race */
+	char sdp[512];
+	start(f, "sofia/gateway/far/2001,sofia/gateway/far/2002");
+	for (int i = 0; i < 2; i++) {
+		struct far_msg m = far_expect(f, SIP_METHOD_INVITE, 2000);
+		if (str_eq(m.msg->ruri.user, STR("2001")))
+			a = m;
+		else
+			b = m;
+	}
+	far_reply(f, &b, 180, "b2", NULL);
+	snprintf(sdp, sizeof(sdp), sdp_answer_fmt, 31002u, "0", "0 PCMU/8000");
+	far_reply(f, &a, 183, "a2", sdp);
+	cancel = far_expect(f, SIP_METHOD_CANCEL, 2000);
+	assert_true(str_eq(cancel.msg->call_id, b.msg->call_id));
+	assert_true(hdr_contains(cancel.msg, "Reason", "SIP;cause=200"));
+	assert_int_equal(f->progress_media, 1);
+	assert_int_equal(f->done, 0);
+	far_reply(f, &cancel, 200, NULL, NULL);
+	far_reply(f, &b, 487, "b2", NULL);
+	far_answer(f, &a, "a2", "0 PCMU/8000");
+	run_until_done(f, 2000);
+	assert_non_null(f->won);
+	assert_string_equal(f->won->destination_number, "2001");
+	sip_msg_unref(cancel.msg);
+	sip_msg_unref(a.msg);
+	sip_msg_unref(b.msg);
 }
 
 static void test_sequential_fallback(void **state)
@@ -560,17 +688,17 @@ static void test_failures_without_traffic(void **state)
 	assert_false(far_recv(f, &m, 100));
 
 	f->done = 0;
-	assert_int_equal(core_originate(NULL, f->core, "sofia/gateway/far", NULL, &cbs, err,
-					sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+	    core_originate(NULL, f->core, "sofia/gateway/far", NULL, &cbs, err, sizeof(err)),
+	    -EINVAL);
 	assert_non_null(strstr(err, "sofia/gateway/<gateway>/<number>"));
 	assert_int_equal(core_originate(NULL, f->core, "{a=1", NULL, &cbs, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "unterminated"));
 	cbs.done_cb = NULL;
-	assert_int_equal(core_originate(NULL, f->core, "error/USER_BUSY", NULL, &cbs, err,
-					sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+	    core_originate(NULL, f->core, "error/USER_BUSY", NULL, &cbs, err, sizeof(err)),
+	    -EINVAL);
 	run_for(f, 50);
 	assert_int_equal(f->done, 0);
 }
@@ -655,15 +783,17 @@ static void test_cancel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_answer_through_gateway, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_cancels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_simultaneous_first_answer_wins, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sequential_fallback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failures_without_traffic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_early_media_and_a_leg, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_incompatible_answer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_answer_through_gateway, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gateway_credentials, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout_cancels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_simultaneous_first_answer_wins, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_leg_timeout_and_early_media_race, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sequential_fallback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failures_without_traffic, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_early_media_and_a_leg, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_incompatible_answer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
