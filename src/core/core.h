@@ -388,8 +388,12 @@ void core_originate_cancel(struct core_originate *o, enum core_cause cause);
  * with status 0 when `b` hangs up (CHANNEL_UNBRIDGE fires; `a` stays up: the
  * caller decides, e.g. hangup_after_bridge), or -ECANCELED when `a` hangs up
  * or channel_stop_media(a)/channel_unbridge() ends it. When `a` hangs up,
- * `b` follows with a's cause. -EINVAL for the same channel twice, a channel
- * that is down or bridged already, -EPROTO when a leg has no media yet.
+ * `b` follows with a's cause (ORIGINATOR_CANCEL while b has not answered),
+ * or parks when b's park_after_bridge is true. When `b` hangs up, its cause
+ * is left on `a` as bridge_hangup_cause and last_bridge_hangup_cause (b may
+ * be gone when cb runs). While bridged, both legs' events carry the other as
+ * Other-Leg-*. -EINVAL for the same channel twice, a channel that is down or
+ * bridged already, -EPROTO when a leg has no running media yet.
  */
 int channel_bridge(struct channel *a, struct channel *b, channel_done_cb cb, void *arg);
 /* Ends a bridge without hanging up either leg (CHANNEL_UNBRIDGE). */
