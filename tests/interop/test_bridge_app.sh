@@ -6,9 +6,13 @@
 # media, sending its own tone. modesl over the Event Socket watches the
 # events and runs `api originate … &echo`. Checked in
 # tests/interop/esl/bridge_app.js (node --test): audio both ways, B's ringing
-# passed to A, a BYE from either side brings one to the other with the cause,
-# a busy B refuses A with 486 and DIALSTATUS=BUSY, originate's "+OK <uuid>"
-# and its echo, and its "-ERR <CAUSE>".
+# passed to A, B's early media bridged to a pre-answered A before B answers, a
+# BYE from either side brings one to the other with the cause, a busy B
+# refuses A with 486 and DIALSTATUS=BUSY, originate's "+OK <uuid>" and its
+# echo, its "-ERR <CAUSE>", the replies after an `api originate` waiting for
+# it on that connection only (a raw socket sees the order), and a connection
+# closed while its originate rings (run with an ASan build to catch a late
+# reply touching it).
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"

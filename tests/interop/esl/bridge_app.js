@@ -12,6 +12,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
+const net = require('node:net');
 const fs = require('node:fs');
 const path = require('node:path');
 const c = require('./common');
@@ -209,6 +210,116 @@ test('api originate … &echo: +OK <uuid>, the called party hears itself', async
 	} finally {
 		kill(b);
 		c.close(other);
+		c.close(s.conn);
+	}
+});
+
+test('bridge: B\'s early media reaches A before B answers', async () => {
+	const s = await allEvents();
+	let a, b;
+	try {
+		b = await startUas('uas_early_in_bye.xml', { peerArgs: ['--send-wav', c.env('BRIDGE_TONE_B')] });
+		const dest = bridgeNumber(b.port);
+		a = await c.startCall(dest, { byeAfterMs: 5000, peerArgs: ['--no-send'] });
+		const br = await s.rec.wait((e) => c.name(e) === 'CHANNEL_BRIDGE' &&
+			e.getHeader('Caller-Destination-Number') === dest, 15000, 'CHANNEL_BRIDGE');
+		const tBridge = Date.now() / 1000;
+		const ub = br.getHeader('Bridge-B-Unique-ID');
+		assert.equal(br.getHeader('Answer-State'), 'early', 'A is pre-answered, not answered');
+		await s.rec.wait(evOf(ub, 'CHANNEL_ANSWER'), 10000, 'B answers');
+		const tAnswer = Date.now() / 1000;
+		assert.ok(tAnswer - tBridge > 1.5, `bridged ${tAnswer - tBridge} s before B answered`);
+		const ra = await a.done, rb = await b.done;
+		assert.equal(ra.sipp, 0, `SIPp A failed: ${ra.errors}`);
+		assert.equal(rb.sipp, 0, `SIPp B failed: ${rb.errors}`);
+		const ka = keys(ra.trace);
+		assert.ok(ka.indexOf('<183') >= 0 && ka.indexOf('<183') < ka.indexOf('<200'),
+			  `A got early media before the answer: ${ka.join(' ')}`);
+		const early = await heard(ra.peer, tBridge + 0.3, tAnswer - 0.2, c.env('BRIDGE_TONE_B'));
+		assert.ok(early.packets > 50 && early.corr > 0.9, `early media at A: ${JSON.stringify(early)}`);
+		const reason = c.byeHeader(rb.trace, 'Reason');
+		assert.match(reason || '', /^Q\.850\s*;\s*cause=16\b/i, `Reason: ${reason}`);
+		a = b = null;
+	} finally {
+		kill(a, b);
+		c.close(s.conn);
+	}
+});
+
+// A raw Event Socket connection, to see exactly what comes when.
+async function rawConn()
+{
+	const sock = net.connect(c.eslPort(), c.HOST);
+	const st = { sock, buf: '', frames: [] };
+	sock.setEncoding('utf8');
+	sock.on('data', (d) => {
+		st.buf += d;
+		for (;;) {
+			const end = st.buf.indexOf('\n\n');
+			if (end < 0) return;
+			const head = st.buf.slice(0, end + 1);
+			const m = /^Content-Length: (\d+)$/m.exec(head);
+			const len = m ? Number(m[1]) : 0;
+			if (st.buf.length < end + 2 + len) return;
+			st.frames.push({ head, body: st.buf.slice(end + 2, end + 2 + len), at: Date.now() });
+			st.buf = st.buf.slice(end + 2 + len);
+		}
+	});
+	st.next = (ms, what) => c.withTimeout((async () => {
+		while (!st.frames.length) await new Promise((r) => setTimeout(r, 20));
+		return st.frames.shift();
+	})(), ms, what);
+	assert.match((await st.next(5000, 'auth/request')).head, /auth\/request/);
+	sock.write(`auth ${c.env('ESL_PASSWORD')}\n\n`);
+	assert.match((await st.next(5000, 'auth reply')).head, /\+OK accepted/);
+	return st;
+}
+
+test('api originate holds that connection\'s later replies only; a connection gone meanwhile', async () => {
+	const s = await allEvents();
+	let b, b2, raw, raw2;
+	const uuids = [];
+	try {
+		b = await startUas('uas_slow_in_bye.xml');
+		raw = await rawConn();
+		const t0 = Date.now();
+		raw.sock.write(`api originate sofia/internal/9002@127.0.0.1:${b.port} &park\n\napi uptime s\n\n`);
+		// B rings for 2.5 s: another connection is served meanwhile, this one waits
+		assert.match(await c.api(s.conn, 'status'), /^UP /);
+		await new Promise((r) => setTimeout(r, 500));
+		assert.equal(raw.frames.length, 0, 'nothing before the originate replies');
+		const first = await raw.next(15000, 'the originate reply');
+		const second = await raw.next(5000, 'the uptime reply');
+		const m = /^\+OK ([0-9a-f-]{36})\n$/i.exec(first.body);
+		assert.ok(m, `originate: ${JSON.stringify(first.body)}`);
+		uuids.push(m[1]);
+		assert.ok(first.at - t0 >= 2000, `the originate replied after ${first.at - t0} ms`);
+		assert.match(second.body, /^\d+\n?$/, `uptime: ${JSON.stringify(second.body)}`);
+		assert.ok(second.at >= first.at, 'in order');
+		assert.match(await c.api(s.conn, 'uuid_kill', m[1]), /^\+OK/);
+		assert.equal((await b.done).sipp, 0, 'B ended by the kill');
+		b = null;
+
+		// The connection closes while its originate waits: the call still
+		// completes (and irisx, under ASan too, survives the late reply).
+		b2 = await startUas('uas_slow_in_bye.xml');
+		raw2 = await rawConn();
+		raw2.sock.write(`api originate sofia/internal/9003@127.0.0.1:${b2.port} &park\n\n`);
+		await new Promise((r) => setTimeout(r, 300));
+		raw2.sock.destroy();
+		raw2 = null;
+		const ans = await s.rec.wait((e) => c.name(e) === 'CHANNEL_ANSWER' &&
+			e.getHeader('Caller-Destination-Number') === '9003', 15000, 'the orphan originate answers');
+		uuids.push(ans.getHeader('Unique-ID'));
+		assert.match(await c.api(s.conn, 'uuid_kill', ans.getHeader('Unique-ID')), /^\+OK/);
+		assert.equal((await b2.done).sipp, 0, 'B2 ended by the kill');
+		b2 = null;
+		assert.match(await c.api(s.conn, 'status'), /^UP /);
+	} finally {
+		for (const u of uuids) await c.api(s.conn, 'uuid_kill', u).catch(() => {});
+		kill(b, b2);
+		if (raw) raw.sock.destroy();
+		if (raw2) raw2.sock.destroy();
 		c.close(s.conn);
 	}
 });
