@@ -265,8 +265,8 @@ int core__endpoint_offer_make(struct channel *ch, const char *codecs, struct buf
 	if (codecs && *codecs) {
 		m->codec_count = codec_prefs(codecs, m->codecs, CODEC_PREFS_MAX);
 	} else {
-		m->codec_count = codec_prefs(core__channel_profile(ch)->codec_prefs, m->codecs,
-					     CODEC_PREFS_MAX);
+		m->codec_count =
+		    codec_prefs(core__channel_profile(ch)->codec_prefs, m->codecs, CODEC_PREFS_MAX);
 	}
 	local_fill(ch, &local, list);
 	int err = sdp_offer(&local, out);

@@ -194,7 +194,9 @@ void core__gateway_status(struct core *core, const char *name, struct buf *out)
 	}
 	snprintf(contact, sizeof(contact), "<sip:%s@%s%s%s%s%s>", c->extension, sent_by,
 		 t == SIP_TRANSPORT_UDP ? "" : ";transport=",
-		 t == SIP_TRANSPORT_UDP ? "" : sip_transport_name(t),
+		 t == SIP_TRANSPORT_UDP	  ? ""
+		 : t == SIP_TRANSPORT_TCP ? "tcp"
+					  : "tls",
 		 c->contact_params && *c->contact_params != ';' ? ";" : "",
 		 c->contact_params ? c->contact_params : "");
 	gateway_proxy_uri(c, proxy, sizeof(proxy));
@@ -245,8 +247,8 @@ void core__gateway_status_lines(struct core *core, const struct profile *p, stru
 {
 	for (size_t i = 0; i < p->cfg->gateway_count; i++) {
 		const struct gateway *g = &p->gateways[i];
-		struct sip_gateway_status st = {
-		    .state = g->cfg->do_register ? SIP_GW_UNREGED : SIP_GW_NOREG};
+		struct sip_gateway_status st = {.state = g->cfg->do_register ? SIP_GW_UNREGED
+									     : SIP_GW_NOREG};
 		char key[2 * CONFIG_NAME_MAX + 4], proxy[512];
 		if (g->sip)
 			sip_gateway_status(g->sip, &st);

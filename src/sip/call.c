@@ -312,6 +312,9 @@ void sip__ua_in_dialog(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *r
 		sip_txn_respond(stx, 200, NULL, NULL, NULL, STR_NULL);
 		if (call->ended)
 			break;
+		/* An early dialog ended by the far end: our INVITE must end too. */
+		if (call->uac && !call->answered)
+			sip__call_out_cancel(call, NULL);
 		call->ended = true;
 		sip__call_ended(call, 200);
 		break;

@@ -1,7 +1,8 @@
 /*
  * Outbound call sessions of a profile's user agent (UAC, RFC 3261 §13.2):
- * the INVITE and its destination (RFC 3263: a literal address at once; names
- * are not resolved yet), digest credentials for one 401/407
+ * the INVITE and its destination (RFC 3263: a literal address at once, a
+ * name through sip_resolve_start, the next target on 503 or a timeout before
+ * any provisional response, §4.3), digest credentials for one 401/407
  * (§22.2), early dialogs from 1xx with a To tag (§13.2.2.1), the ACK for the
  * 2xx and its retransmissions (§13.2.2.4), other forks' 2xx ended with ACK
  * and BYE, and CANCEL (§9.1: only once a provisional response came).
@@ -112,8 +113,7 @@ void sip__call_dialog_dest(const struct sip_call *call, struct sip_peer *out)
 
 static const char *out_sent_by(const struct sip_call *call, const struct sip_peer *dest)
 {
-	return sip_transport_sent_by(call->ua->ts, dest->transport,
-				     net_addr_family(&dest->remote));
+	return sip_transport_sent_by(call->ua->ts, dest->transport, net_addr_family(&dest->remote));
 }
 
 /* Our Contact URI toward the current target. */
@@ -221,6 +221,36 @@ static bool out_failover(struct sip_call *call)
 	uac->target++;
 	uac->challenged = false;
 	return out_send(call) == 0;
+}
+
+static void out_resolved_cb(void *arg, int err, const struct sip_peer *targets, size_t count)
+{
+	struct sip_call *call = arg;
+	struct sip_call_uac *uac = call->uac;
+	struct sip_ua *ua = call->ua;
+
+	uac->resolve = NULL;
+	if (err || !count) {
+		log_info("call %s: %s does not resolve: %s", uac->call_id,
+			 uac->proxy ? uac->proxy : uac->request_uri,
+			 err == -ENOENT ? "no such name or no address"
+			 : err		? strerror(-err)
+					: "no target");
+		out_end(call, 503);
+		return;
+	}
+	if (count > SIP_RESOLVE_MAX_TARGETS)
+		count = SIP_RESOLVE_MAX_TARGETS;
+	for (size_t i = 0; i < count; i++) {
+		uac->targets[i] = targets[i];
+		memset(&uac->targets[i].local, 0, sizeof(uac->targets[i].local));
+		uac->targets[i].conn_id = 0;
+	}
+	uac->target_count = count;
+	uac->target = 0;
+	if (out_send(call))
+		out_end(call, 503);
+	sip__ua_timer_rearm(ua);
 }
 
 /* ---- responses ------------------------------------------------------------- */
@@ -354,8 +384,7 @@ static void out_answered(struct sip_call *call, const struct sip_msg *resp)
 			       : sip_dialog_create_uac(&call->dialog, call->invite, resp, contact);
 	if (err) {
 		/* Without a dialog (no Contact, no To tag) there is nobody to ACK. */
-		log_notice("call %s: unusable 2xx (%s), call failed", uac->call_id,
-			   strerror(-err));
+		log_notice("call %s: unusable 2xx (%s), call failed", uac->call_id, strerror(-err));
 		out_end(call, 502);
 		return;
 	}
@@ -534,6 +563,13 @@ int sip__call_out_cancel(struct sip_call *call, const char *extra_headers)
 		uac->cancel_extra = arena_strdup(&uac->strings, extra_headers);
 	uac->hung_up = true;
 	call->ended = true;
+	if (uac->resolve) {
+		/* Nothing was sent yet: nothing to cancel. */
+		sip_resolve_cancel(uac->resolve);
+		uac->resolve = NULL;
+		call->final_sent = true;
+		return 0;
+	}
 	if (call->final_sent)
 		return 0;
 	if (!uac->provisional) {
@@ -555,6 +591,8 @@ void sip__call_out_free(struct sip_call *call)
 		sip_txn_client_detach(uac->ctx);
 		sip_txn_client_detach(uac->cancel);
 	}
+	if (uac->resolve)
+		sip_resolve_cancel(uac->resolve);
 	free(uac->ack);
 	arena_fini(&uac->strings);
 	free(uac);
@@ -577,8 +615,8 @@ static void call_id_make(struct sip_call *call)
 	struct sip_call_uac *uac = call->uac;
 	const struct sip_peer *dest = &uac->targets[0];
 	int family = uac->target_count ? net_addr_family(&dest->remote) : AF_INET;
-	struct str sent_by = str_from_cstr(sip_transport_sent_by(call->ua->ts, SIP_TRANSPORT_UDP,
-								  family));
+	struct str sent_by =
+	    str_from_cstr(sip_transport_sent_by(call->ua->ts, SIP_TRANSPORT_UDP, family));
 	size_t host_len = sent_by.len;
 	for (size_t i = sent_by.len; i-- > 0;) {
 		if (sent_by.p[i] == ']')
@@ -673,9 +711,11 @@ int sip_call_start(struct sip_call **out, struct sip_ua *ua, const struct sip_ca
 	if (!err) {
 		err = out_send(call);
 	} else if (err == -ENOENT) {
-		err = -ENOTSUP; /* a name: needs RFC 3263 resolution, not here yet */
+		err = sip_resolve_start(&uac->resolve, ua->loop, str_from_cstr(where),
+					out_resolved_cb, call);
 	}
 	if (err) {
+		uac->resolve = NULL;
 		sip__call_free(call);
 		sip__ua_timer_rearm(ua);
 		return err;

@@ -22,6 +22,9 @@
  *   sip_gateway_destroy of a registered gateway sends REGISTER with
  *   Expires: 0 for the binding and forgets it (UNREGISTER).
  *
+ * The proxy is a literal address or a name located per RFC 3263 before each
+ * request (request.c).
+ *
  * Ping: OPTIONS to the proxy every ping_seconds. Any response means UP (the
  * peer is there, whatever it thinks of OPTIONS); a timeout or a transport
  * error means DOWN. This is FreeSWITCH's behaviour with its default
@@ -59,8 +62,8 @@ struct sip_gateway {
 	sip_gateway_cb cb;
 	void *arg;
 	char *name, *proxy, *username, *password, *contact_user, *contact_params;
-	char *ruri; /* REGISTER Request-URI: sip:<realm> */
-	char *aor;  /* From and To: <sip:from_user@from_domain> */
+	char *ruri;	/* REGISTER Request-URI: sip:<realm> */
+	char *aor;	/* From and To: <sip:from_user@from_domain> */
 	char *ping_uri; /* OPTIONS Request-URI and To: sip:<proxy> */
 	enum sip_transport transport;
 	bool do_register;
@@ -132,6 +135,15 @@ static void gw_reg_failed(struct sip_gateway *gw, const struct sip_msg *resp, ui
 static void gw_register_cb(void *arg, const struct sip__request *rq, const struct sip_msg *resp,
 			   uint16_t status);
 
+/* Register-Network-IP/Port: where the REGISTER went, once that is known (a
+ * name is located first). */
+static void gw_note_registrar(struct sip_gateway *gw, const struct sip__request *rq)
+{
+	const struct sip_peer *dest = sip__request_dest(rq);
+	if (dest->remote.u.sa.sa_family != AF_UNSPEC)
+		gw->st.registrar = dest->remote;
+}
+
 static int gw_register_send(struct sip_gateway *gw, uint32_t expires)
 {
 	char extra[64];
@@ -151,6 +163,11 @@ static int gw_register_send(struct sip_gateway *gw, uint32_t expires)
 	    .auth_username = gw->username,
 	    .auth_password = gw->password,
 	};
+	/* The unregister goes where the registration went: no lookup while the UA
+	 * is closing. */
+	struct sip_peer registrar = {.transport = gw->transport, .remote = gw->st.registrar};
+	if (!expires && gw->st.registrar.u.sa.sa_family != AF_UNSPEC)
+		p.dest = &registrar;
 	struct sip__request *rq = NULL;
 	int err = sip__request_start(expires ? &rq : NULL, gw->ua, &p,
 				     expires ? gw_register_cb : NULL, gw);
@@ -159,7 +176,7 @@ static int gw_register_send(struct sip_gateway *gw, uint32_t expires)
 	gw->cseq = p.cseq;
 	if (rq) {
 		gw->reg = rq;
-		gw->st.registrar = sip__request_dest(rq)->remote;
+		gw_note_registrar(gw, rq);
 	}
 	return 0;
 }
@@ -233,6 +250,7 @@ static void gw_register_cb(void *arg, const struct sip__request *rq, const struc
 	struct sip_gateway *gw = arg;
 	gw->reg = NULL;
 	gw->cseq = sip__request_cseq(rq);
+	gw_note_registrar(gw, rq);
 	if (resp && status >= 200 && status < 300) {
 		gw_registered(gw, resp);
 		return;
@@ -400,8 +418,8 @@ int sip_gateway_create(struct sip_gateway **out, struct sip_ua *ua,
 	gw->proxy = strdup(cfg->proxy);
 	gw->username = strdup(user);
 	gw->password = strdup(cfg->password ? cfg->password : "");
-	gw->contact_user = blank(cfg->extension) ? gw_printf("gw+%s", cfg->name)
-						 : strdup(cfg->extension);
+	gw->contact_user =
+	    blank(cfg->extension) ? gw_printf("gw+%s", cfg->name) : strdup(cfg->extension);
 	gw->contact_params = blank(cfg->contact_params) ? NULL : strdup(cfg->contact_params);
 	gw->ruri = gw_printf("sip:%s", realm);
 	gw->aor = gw_printf("<sip:%s@%s>", from_user, from_domain);

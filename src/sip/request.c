@@ -7,9 +7,11 @@
  * The retry after a challenge is a new request of the same Call-ID, From tag
  * and Request-URI with the next CSeq (§22.2, §8.1.3.5) and a new branch.
  *
- * Destinations are literal IP addresses (a proxy such as "192.0.2.1:5080" or
- * "sip:192.0.2.1;transport=tcp"); names are refused with -EHOSTUNREACH until
- * the RFC 3263 resolver is wired in here.
+ * Where it goes: a literal address is used at once; a name is located per
+ * RFC 3263 (sip_resolve_start, off the loop) and its targets are tried in
+ * order: a timeout or a transport error on one sends the identical request
+ * (new branch, same CSeq) to the next (§4.3). The transport is the caller's;
+ * a name without a transport= parameter is looked up for it.
  */
 #define LOG_MODULE "sip"
 #include "sip_ua_int.h"
@@ -23,8 +25,12 @@ struct sip__request {
 	struct sip__request *prev, *next; /* ua->requests */
 	sip__request_cb cb;
 	void *arg;
-	struct sip_txn *tx; /* the transaction in flight, NULL once it ended */
+	struct sip_txn *tx;	       /* the transaction in flight, NULL once it ended */
+	struct sip_resolve *resolving; /* the lookup in progress, NULL otherwise */
 	struct sip_peer dest;
+	struct sip_peer targets[SIP_RESOLVE_MAX_TARGETS];
+	size_t target_count, target_next; /* targets[target_next] is the next to try */
+	char *auth; /* the credentials line of the request in flight, or NULL */
 	enum sip_method method;
 	enum sip_transport transport;
 	uint32_t cseq;
@@ -44,6 +50,9 @@ static void request_free(struct sip__request *rq)
 		if (rq->next)
 			rq->next->prev = rq->prev;
 	}
+	if (rq->resolving)
+		sip_resolve_cancel(rq->resolving);
+	free(rq->auth);
 	free(rq->ruri);
 	free(rq->from);
 	free(rq->to);
@@ -95,6 +104,25 @@ static int request_target(const char *target, struct net_addr *out)
 	return err;
 }
 
+/* What to look a name up as: the proxy (or the Request-URI), as a SIP URI with
+ * the transport's parameter unless it has one. */
+static char *request_lookup_target(const char *target, enum sip_transport t)
+{
+	struct buf b;
+	buf_init(&b);
+	struct str s = str_from_cstr(target);
+	bool uri = str_starts_with_i(s, "sip:") || str_starts_with_i(s, "sips:");
+	struct sip_uri u;
+	if (!uri)
+		buf_append_cstr(&b, "sip:");
+	buf_append_str(&b, s);
+	if (!b.failed && (sip_uri_parse(&u, str_make(b.p, b.len)) != 0 ||
+			  (t != SIP_TRANSPORT_UDP && !sip_param_get(u.params, "transport", NULL))))
+		buf_printf(&b, ";transport=%s", t == SIP_TRANSPORT_TCP ? "tcp" : "tls");
+	size_t len;
+	return buf_steal(&b, &len);
+}
+
 /* Prints the request as it is to be sent now (auth: the credentials line or NULL). */
 static int request_print(struct sip__request *rq, struct buf *b, const char *auth)
 {
@@ -118,7 +146,8 @@ static int request_print(struct sip__request *rq, struct buf *b, const char *aut
 		/* transport= only when not UDP: a UDP Contact without it is the norm. */
 		buf_printf(b, "Contact: <sip:%s@%s", rq->contact_user, sent_by);
 		if (rq->transport != SIP_TRANSPORT_UDP)
-			buf_printf(b, ";transport=%s", tname);
+			buf_printf(b, ";transport=%s",
+				   rq->transport == SIP_TRANSPORT_TCP ? "tcp" : "tls");
 		if (rq->contact_params && *rq->contact_params)
 			buf_printf(b, "%s%s", *rq->contact_params == ';' ? "" : ";",
 				   rq->contact_params);
@@ -134,16 +163,16 @@ static int request_print(struct sip__request *rq, struct buf *b, const char *aut
 }
 
 static void request_response_cb(void *arg, struct sip_txn *tx, const struct sip_msg *resp,
-				 uint16_t status);
+				uint16_t status);
 
-/* Prints and sends the request (again, with `auth` after a challenge). */
-static int request_send(struct sip__request *rq, const char *auth)
+/* Prints and sends the request to rq->dest (with rq->auth after a challenge). */
+static int request_send(struct sip__request *rq)
 {
 	struct buf b;
 	struct sip_msg *msg = NULL;
 
 	buf_init(&b);
-	int err = request_print(rq, &b, auth);
+	int err = request_print(rq, &b, rq->auth);
 	if (!err)
 		err = sip_msg_parse(&msg, b.p, b.len);
 	buf_fini(&b);
@@ -157,6 +186,23 @@ static int request_send(struct sip__request *rq, const char *auth)
 		rq->tx = NULL;
 	sip__ua_timer_rearm(rq->ua);
 	return err;
+}
+
+/* Sends to the next resolved target that takes it; false when none is left. */
+static bool request_send_next(struct sip__request *rq, int *err)
+{
+	while (rq->target_next < rq->target_count) {
+		rq->dest = rq->targets[rq->target_next++];
+		rq->dest.transport = rq->transport;
+		rq->dest.conn_id = 0;
+		*err = request_send(rq);
+		if (*err == 0)
+			return true;
+		char where[NET_ADDR_STRLEN];
+		log_info("%s %s: cannot send to %s: %s", sip_method_name(rq->method), rq->ruri,
+			 net_addr_print(&rq->dest.remote, where, sizeof(where)), uv_strerror(*err));
+	}
+	return false;
 }
 
 static void request_finish(struct sip__request *rq, const struct sip_msg *resp, uint16_t status)
@@ -179,8 +225,8 @@ static int request_answer_challenge(struct sip__request *rq, const struct sip_ms
 		return -EACCES;
 	int err = sip_auth_challenge_pick(&ch, resp);
 	if (err) {
-		log_notice("%s to %s: no challenge irisx can answer in %u", sip_method_name(rq->method),
-			   rq->ruri, resp->status);
+		log_notice("%s to %s: no challenge irisx can answer in %u",
+			   sip_method_name(rq->method), rq->ruri, resp->status);
 		return err;
 	}
 	buf_init(&line);
@@ -190,24 +236,49 @@ static int request_answer_challenge(struct sip__request *rq, const struct sip_ms
 	if (!err && line.failed)
 		err = -ENOMEM;
 	if (!err) {
+		size_t len;
+		free(rq->auth);
+		rq->auth = buf_steal(&line, &len);
 		rq->challenged = true;
 		rq->cseq++;
-		err = request_send(rq, line.p);
+		err = rq->auth ? request_send(rq) : -ENOMEM;
 	}
 	buf_fini(&line);
 	return err;
 }
 
 static void request_response_cb(void *arg, struct sip_txn *tx, const struct sip_msg *resp,
-				 uint16_t status)
+				uint16_t status)
 {
 	struct sip__request *rq = arg;
 	if (status < 200)
 		return; /* provisional (a non-INVITE transaction has no "end of 2xx" call) */
-	rq->tx = NULL; /* a final response ends the transaction for us */
+	rq->tx = NULL;	/* a final response ends the transaction for us */
 	if (resp && (status == 401 || status == 407) && request_answer_challenge(rq, resp) == 0)
 		return;
+	int err;
+	if (!resp && request_send_next(rq, &err))
+		return; /* that target timed out or failed: the next one (RFC 3263 §4.3) */
 	request_finish(rq, resp, status);
+}
+
+static void request_resolved_cb(void *arg, int err, const struct sip_peer *targets, size_t count)
+{
+	struct sip__request *rq = arg;
+	rq->resolving = NULL;
+	if (err) {
+		log_notice("%s %s: cannot locate the server: %s", sip_method_name(rq->method),
+			   rq->ruri, uv_strerror(err));
+	} else {
+		memcpy(rq->targets, targets, count * sizeof(*targets));
+		rq->target_count = count;
+		if (request_send_next(rq, &err)) {
+			if (!rq->cb)
+				request_free(rq); /* sent and forgotten */
+			return;
+		}
+	}
+	request_finish(rq, NULL, 503);
 }
 
 int sip__request_start(struct sip__request **out, struct sip_ua *ua,
@@ -247,23 +318,36 @@ int sip__request_start(struct sip__request **out, struct sip_ua *ua,
 		if (!dup_opt(&rq->call_id, id))
 			goto out;
 	}
-	/* The destination: the proxy, else the Request-URI's host. */
-	if (p->proxy) {
-		err = request_target(p->proxy, &rq->dest.remote);
+	/* The destination: given, else the proxy, else the Request-URI's host. */
+	const char *target = p->proxy ? p->proxy : p->request_uri;
+	if (p->dest) {
+		rq->targets[0] = *p->dest;
+		err = 0;
 	} else {
-		uint16_t port = uri.port ? uri.port : 5060;
-		err = net_addr_parse(&rq->dest.remote, uri.host, port) ? -EHOSTUNREACH : 0;
+		err = request_target(target, &rq->targets[0].remote);
 	}
-	if (err)
+	if (err && err != -EHOSTUNREACH)
 		goto out;
-	rq->dest.transport = p->transport;
 	rq->ua = ua;
 	rq->next = ua->requests;
 	if (ua->requests)
 		ua->requests->prev = rq;
 	ua->requests = rq;
-	err = request_send(rq, NULL);
-	if (err)
+	if (err == -EHOSTUNREACH) {
+		/* A name: sent once located; the callback says how that went. */
+		char *lookup = request_lookup_target(target, p->transport);
+		err = lookup ? sip_resolve_start(&rq->resolving, ua->loop, str_from_cstr(lookup),
+						 request_resolved_cb, rq)
+			     : -ENOMEM;
+		free(lookup);
+		if (err)
+			goto out;
+		if (out)
+			*out = cb ? rq : NULL;
+		return 0;
+	}
+	rq->target_count = 1;
+	if (!request_send_next(rq, &err))
 		goto out;
 	if (!cb) {
 		/* Sent and forgotten: the transaction runs without us. */
@@ -282,6 +366,7 @@ void sip__request_cancel(struct sip__request *rq)
 {
 	if (!rq)
 		return;
+	rq->cb = NULL;
 	if (rq->tx)
 		sip_txn_client_detach(rq->tx);
 	request_free(rq);
@@ -302,6 +387,7 @@ void sip__requests_destroy(struct sip_ua *ua)
 	/* The transaction layer is destroyed right after: no detach needed. */
 	while (ua->requests) {
 		ua->requests->tx = NULL;
+		ua->requests->cb = NULL;
 		request_free(ua->requests);
 	}
 }

@@ -700,7 +700,8 @@ struct sip_call_out {
 	const char *to;            /* To without tag; NULL: "<" request_uri ">" */
 	/* Where the INVITE goes (an outbound proxy, the gateway's proxy): a SIP
 	 * URI or host[:port], resolved per RFC 3263 (sip_resolve_start). NULL: the
-	 * Request-URI's host. */
+	 * Request-URI's host. A loose outbound proxy: the later requests of the
+	 * call (ACK, BYE, CANCEL…) go there too; no Route header is added. */
 	const char *proxy;
 	const char *extra_headers; /* complete lines (P-Asserted-Identity, X-…) or NULL */
 	const char *content_type;  /* of body: "application/sdp" */

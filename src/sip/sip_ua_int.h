@@ -76,7 +76,7 @@ struct sip_ua {
 	bool destroying;
 	void (*done_cb)(void *arg);
 	void *done_arg;
-	struct buf out; /* scratch for stateless responses */
+	struct buf out;		       /* scratch for stateless responses */
 	struct sip__request *requests; /* out-of-dialog requests in flight (request.c) */
 	struct sip_gateway *gateways;  /* every gateway on this profile (gateway.c) */
 };
@@ -86,19 +86,22 @@ struct sip_ua {
 struct sip__request;
 
 struct sip__request_params {
-	enum sip_method method;	   /* REGISTER, OPTIONS… (not INVITE, ACK or CANCEL) */
-	const char *request_uri;   /* "sip:example.com" */
-	const char *from;	   /* name-addr without tag: "<sip:alice@example.com>" */
-	const char *to;		   /* name-addr: "<sip:alice@example.com>" */
-	const char *call_id;	   /* NULL: a fresh one */
-	uint32_t cseq;		   /* of the first request; a retry after a challenge takes +1 */
+	enum sip_method method;	 /* REGISTER, OPTIONS… (not INVITE, ACK or CANCEL) */
+	const char *request_uri; /* "sip:example.com" */
+	const char *from;	 /* name-addr without tag: "<sip:alice@example.com>" */
+	const char *to;		 /* name-addr: "<sip:alice@example.com>" */
+	const char *call_id;	 /* NULL: a fresh one */
+	uint32_t cseq;		 /* of the first request; a retry after a challenge takes +1 */
 	/* Contact <sip:USER@our sent-by[;transport=tcp]PARAMS>; NULL user: none */
 	const char *contact_user;
 	const char *contact_params; /* ";a=b" (the ';' may be left out) or NULL */
-	const char *extra_headers; /* complete lines (Expires: 3600\r\n) or NULL */
-	/* Where it goes: a SIP URI or host[:port] (port 5060 when absent); NULL:
-	 * the Request-URI's host. Literal IP addresses only, for now. */
+	const char *extra_headers;  /* complete lines (Expires: 3600\r\n) or NULL */
+	/* Where it goes: a SIP URI or host[:port] (a literal address, or a name
+	 * located per RFC 3263); NULL: the Request-URI's host. */
 	const char *proxy;
+	/* Where it goes, already known (the unregister goes where the registration
+	 * went); NULL: from proxy. */
+	const struct sip_peer *dest;
 	enum sip_transport transport;
 	/* For one 401/407 (digest, sip_auth_*); NULL: a challenge is final. */
 	const char *auth_username;
@@ -118,13 +121,14 @@ typedef void (*sip__request_cb)(void *arg, const struct sip__request *rq,
 /*
  * Prints the request (Via with the UA's sent-by for `transport` and a fresh
  * branch, From with a fresh tag, Max-Forwards, User-Agent, Content-Length: 0),
- * starts its client transaction and sends it before returning. The strings of
- * `p` are copied. `cb` never runs before this returns. With `cb` NULL the
- * request is sent and forgotten (*out may be NULL): its transaction still
- * retransmits, nobody hears the answer. 0, -EINVAL (unparseable Request-URI
- * or proxy), -EHOSTUNREACH (the proxy is not a literal IP address),
- * -EAFNOSUPPORT (no listener for the transport and address family),
- * -ESHUTDOWN, -ENOMEM, or the transport's error.
+ * starts its client transaction and sends it before returning — or, for a
+ * name, once located (then a failure to locate or to send comes to `cb` as
+ * 503). The strings of `p` are copied. `cb` never runs before this returns.
+ * With `cb` NULL the request is sent and forgotten (*out is set to NULL): its
+ * transaction still retransmits, nobody hears the answer. 0, -EINVAL
+ * (unparseable Request-URI or proxy), -EAFNOSUPPORT (no listener for the
+ * transport and the address's family), -ESHUTDOWN, -ENOMEM, or the
+ * transport's error.
  */
 int sip__request_start(struct sip__request **out, struct sip_ua *ua,
 		       const struct sip__request_params *p, sip__request_cb cb, void *arg);
@@ -132,7 +136,7 @@ int sip__request_start(struct sip__request **out, struct sip_ua *ua,
 void sip__request_cancel(struct sip__request *rq);
 /* The CSeq number of the last request sent (after a challenge: the retry's). */
 uint32_t sip__request_cseq(const struct sip__request *rq);
-/* Where the request went. */
+/* Where the request went (remote AF_UNSPEC while a name is being located). */
 const struct sip_peer *sip__request_dest(const struct sip__request *rq);
 /* The UA is going away: every request is freed without its callback. */
 void sip__requests_destroy(struct sip_ua *ua);

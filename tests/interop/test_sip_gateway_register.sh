@@ -5,8 +5,8 @@
 #    Call-ID; SIPp killed → the refresh times out → FAILED/FAIL_WAIT; SIPp
 #    back → REGED again after retry-seconds;
 #  - gw_noreg (register=false, no ping) shows NOREG;
-#  - gw_ping (register=false, ping=1) against a SIPp OPTIONS responder is UP,
-#    and DOWN once the responder stops;
+#  - gw_ping (register=false, ping=1, its proxy given by name: localhost)
+#    against a SIPp OPTIONS responder is UP, and DOWN once the responder stops;
 #  - the CUSTOM sofia::gateway_state events of those changes reach an Event
 #    Socket client with Gateway, State, Ping-Status, Register-Network-IP/Port,
 #    Status and Phrase.
@@ -23,11 +23,11 @@ read -r REG_PORT PING_PORT DEAD_PORT <<<"$ports"
 
 gateway_xml()
 {
-	local name=$1 port=$2
+	local name=$1 proxy=$2
 	shift 2
 	{
 		printf '<include>\n  <gateway name="%s">\n' "$name"
-		printf '    <param name="proxy" value="127.0.0.1:%s"/>\n' "$port"
+		printf '    <param name="proxy" value="%s"/>\n' "$proxy"
 		while [ $# -gt 0 ]; do
 			printf '    <param name="%s" value="%s"/>\n' "$1" "$2"
 			shift 2
@@ -42,10 +42,10 @@ irisx_conf_edit()
 	esl_conf "$1" || return 1
 	media_conf_profile_param "$1" external timer-T1 50 || return 1
 	media_conf_profile_param "$1" external timer-T2 400 || return 1
-	gateway_xml gw_reg "$REG_PORT" realm irisx.test username alice password secret \
+	gateway_xml gw_reg "127.0.0.1:$REG_PORT" realm irisx.test username alice password secret \
 		expire-seconds 4 retry-seconds 2 >"$gw/gw_reg.xml" &&
-		gateway_xml gw_noreg "$DEAD_PORT" register false >"$gw/gw_noreg.xml" &&
-		gateway_xml gw_ping "$PING_PORT" register false ping 1 >"$gw/gw_ping.xml"
+		gateway_xml gw_noreg "127.0.0.1:$DEAD_PORT" register false >"$gw/gw_noreg.xml" &&
+		gateway_xml gw_ping "localhost:$PING_PORT" register false ping 1 >"$gw/gw_ping.xml"
 }
 
 # api COMMAND...: the reply of an Event Socket api command.
@@ -144,7 +144,7 @@ wait_field gw_reg Status '^UP$' 1
 status=$(api sofia status)
 for row in "external::gw_reg.*gateway.*sip:127.0.0.1:$REG_PORT.*REGED" \
 	"external::gw_noreg.*gateway.*sip:127.0.0.1:$DEAD_PORT.*NOREG" \
-	"external::gw_ping.*gateway.*sip:127.0.0.1:$PING_PORT.*NOREG"; do
+	"external::gw_ping.*gateway.*sip:localhost:$PING_PORT.*NOREG"; do
 	if grep -qE "$row" <<<"$status"; then
 		t_ok "sofia status: /$row/"
 	else

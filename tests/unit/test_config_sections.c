@@ -434,9 +434,10 @@ static void test_is_true(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_switch_conf),	       cmocka_unit_test(test_profile_defaults),
-	    cmocka_unit_test(test_profile_errors),     cmocka_unit_test(test_profile_timers), cmocka_unit_test(test_gateways),
-	    cmocka_unit_test(test_sections_accounted), cmocka_unit_test(test_is_true),
+	    cmocka_unit_test(test_switch_conf),	   cmocka_unit_test(test_profile_defaults),
+	    cmocka_unit_test(test_profile_errors), cmocka_unit_test(test_profile_timers),
+	    cmocka_unit_test(test_gateways),	   cmocka_unit_test(test_sections_accounted),
+	    cmocka_unit_test(test_is_true),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,6 +121,10 @@ static int setup(void **state)
 		 "<param name=\"register\" value=\"false\"/>"
 		 "<param name=\"caller-id-in-from\" value=\"true\"/>"
 		 "</gateway>"
+		 "<gateway name=\"byname\">"
+		 "<param name=\"proxy\" value=\"localhost:%u\"/>"
+		 "<param name=\"register\" value=\"false\"/>"
+		 "</gateway>"
 		 "</gateways><settings>"
 		 "<param name=\"sip-ip\" value=\"127.0.0.1\"/>"
 		 "<param name=\"sip-port\" value=\"%u\"/>"
@@ -129,7 +133,7 @@ static int setup(void **state)
 		 "<param name=\"inbound-codec-prefs\" value=\"PCMU,PCMA\"/>"
 		 "</settings></profile>"
 		 "</profiles></configuration>\n",
-		 f->far_port, f->far_port, f->far_port, f->our_port);
+		 f->far_port, f->far_port, f->far_port, f->far_port, f->our_port);
 	tree_write(f->dir, "autoload_configs/sofia.conf.xml", text);
 
 	struct config *cfg = NULL;
@@ -484,6 +488,24 @@ static void test_gateway_credentials(void **state)
 	sip_msg_unref(again.msg);
 }
 
+/* A proxy written as a name is resolved (RFC 3263) before the INVITE leaves. */
+static void test_gateway_by_name(void **state)
+{
+	struct fixture *f = *state;
+	char uri[128];
+
+	start(f, "sofia/gateway/byname/4444");
+	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 3000);
+	snprintf(uri, sizeof(uri), "sip:4444@localhost:%u", f->far_port);
+	assert_true(ruri_is(inv.msg, uri));
+	far_answer(f, &inv, "n", "0 PCMU/8000");
+	run_until_done(f, 2000);
+	assert_non_null(f->won);
+	assert_non_null(f->won->sip_call_id);
+	assert_true(str_eq(str_from_cstr(f->won->sip_call_id), inv.msg->call_id));
+	sip_msg_unref(inv.msg);
+}
+
 static void test_timeout_cancels(void **state)
 {
 	struct fixture *f = *state;
@@ -786,6 +808,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_answer_through_gateway, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gateway_credentials, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gateway_by_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout_cancels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_first_answer_wins, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leg_timeout_and_early_media_race, setup, teardown),

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,6 +62,7 @@ static int setup(void **state)
 	static const struct sip_txn_timers timers = {.t1_ms = 10, .t2_ms = 40, .t4_ms = 50};
 	struct sip_ua_config cfg = {.name = "test",
 				    .enable_udp = true,
+				    .enable_tcp = true,
 				    .user_agent = "irisx-test",
 				    .timers = &timers};
 	assert_int_equal(net_addr_parse(&cfg.addr, STR("127.0.0.1"), 0), 0);
@@ -170,8 +172,7 @@ static struct sip_msg *expect_request(struct fixture *f, enum sip_method method,
 	return m;
 }
 
-static void reply(struct fixture *f, const struct sip_msg *req, uint16_t status,
-		  const char *extra)
+static void reply(struct fixture *f, const struct sip_msg *req, uint16_t status, const char *extra)
 {
 	struct buf b;
 	buf_init(&b);
@@ -208,7 +209,8 @@ static void assert_str(struct str s, const char *want)
 		fail_msg("got '%.*s', expected '%s'", (int)s.len, s.p, want);
 }
 
-static void start(struct fixture *f, bool do_register, uint32_t expires, uint32_t ping)
+static void start_transport(struct fixture *f, bool do_register, uint32_t expires, uint32_t ping,
+			    enum sip_transport transport)
 {
 	struct sip_gateway_config cfg = {
 	    .name = "trunk",
@@ -220,7 +222,7 @@ static void start(struct fixture *f, bool do_register, uint32_t expires, uint32_
 	    .from_domain = "example.com",
 	    .extension = "alice-ext",
 	    .contact_params = "line=7",
-	    .register_transport = SIP_TRANSPORT_UDP,
+	    .register_transport = transport,
 	    .do_register = do_register,
 	    .expire_seconds = expires,
 	    .retry_seconds = 1,
@@ -230,6 +232,11 @@ static void start(struct fixture *f, bool do_register, uint32_t expires, uint32_
 	/* Nothing is told before create returns. */
 	assert_int_equal(f->events, 0);
 	assert_string_equal(sip_gateway_name(f->gw), "trunk");
+}
+
+static void start(struct fixture *f, bool do_register, uint32_t expires, uint32_t ping)
+{
+	start_transport(f, do_register, expires, ping, SIP_TRANSPORT_UDP);
 }
 
 static struct sip_gateway_status status(struct fixture *f)
@@ -522,7 +529,6 @@ static void test_ping_up_down_up(void **state)
 	sip_msg_unref(o3);
 }
 
-/* The proxy must be a literal address for now; a name fails the attempt. */
 static void test_bad_config(void **state)
 {
 	struct fixture *f = *state;
@@ -531,15 +537,153 @@ static void test_bad_config(void **state)
 	assert_int_equal(sip_gateway_create(&gw, f->ua, &cfg, gw_cb, f), -EINVAL);
 	cfg.proxy = "bad host name with spaces";
 	assert_int_equal(sip_gateway_create(&gw, f->ua, &cfg, gw_cb, f), -EINVAL);
+	cfg.proxy = "";
+	assert_int_equal(sip_gateway_create(&gw, f->ua, &cfg, gw_cb, f), -EINVAL);
 	assert_null(gw);
+}
 
-	cfg.proxy = "trunk.invalid";
-	cfg.retry_seconds = 60;
-	assert_int_equal(sip_gateway_create(&f->gw, f->ua, &cfg, gw_cb, f), 0);
-	wait_events(f, 2, 500);
-	assert_state(f, 0, SIP_GW_FAILED);
-	assert_state(f, 1, SIP_GW_FAIL_WAIT);
-	assert_int_equal(status(f).last_status, 503);
+/* A proxy given by name is located first (RFC 3263: a name with a port is
+ * looked up as A/AAAA; "localhost" comes from the hosts file, no DNS): the
+ * REGISTER and the ping reach it, and the registrar's address is known. */
+static void test_proxy_by_name(void **state)
+{
+	struct fixture *f = *state;
+	snprintf(f->proxy, sizeof(f->proxy), "localhost:%u", f->udp_port);
+	start(f, true, 60, 1);
+	struct sip_msg *m1 = recv_request(f, 2000);
+	struct sip_msg *m2 = recv_request(f, 2000);
+	assert_non_null(m1);
+	assert_non_null(m2);
+	struct sip_msg *reg = m1->method == SIP_METHOD_REGISTER ? m1 : m2;
+	struct sip_msg *opt = reg == m1 ? m2 : m1;
+	assert_int_equal(reg->method, SIP_METHOD_REGISTER);
+	assert_int_equal(opt->method, SIP_METHOD_OPTIONS);
+	char want[64];
+	snprintf(want, sizeof(want), "sip:localhost:%u", f->udp_port);
+	assert_str(opt->ruri_str, want);
+	reply(f, reg, 200, "Expires: 60\r\n");
+	reply(f, opt, 200, NULL);
+	run_for(f, 100);
+	struct sip_gateway_status st = status(f);
+	assert_int_equal(st.state, SIP_GW_REGED);
+	assert_true(st.up);
+	char host[NET_ADDR_STRLEN];
+	snprintf(want, sizeof(want), "127.0.0.1:%u", f->udp_port);
+	assert_string_equal(net_addr_print(&st.registrar, host, sizeof(host)), want);
+	/* The unregister goes to the address the registration went to. */
+	sip_gateway_destroy(f->gw);
+	f->gw = NULL;
+	struct sip_msg *r2 = recv_request(f, 500);
+	assert_non_null(r2);
+	assert_int_equal(r2->method, SIP_METHOD_REGISTER);
+	assert_str(hdr(r2, SIP_HDR_EXPIRES), "0");
+	sip_msg_unref(m1);
+	sip_msg_unref(m2);
+	sip_msg_unref(r2);
+}
+
+/* 407 from a proxy: answered with Proxy-Authorization. */
+static void test_register_proxy_challenge(void **state)
+{
+	struct fixture *f = *state;
+	start(f, true, 60, 0);
+	struct sip_msg *r1 = expect_request(f, SIP_METHOD_REGISTER, 1000);
+	reply(f, r1, 407,
+	      "Proxy-Authenticate: Digest realm=\"proxy.example.com\", nonce=\"p1\", "
+	      "algorithm=SHA-256, qop=\"auth\"\r\n");
+	struct sip_msg *r2 = expect_request(f, SIP_METHOD_REGISTER, 1000);
+	assert_null(sip_msg_hdr(r2, SIP_HDR_AUTHORIZATION));
+	struct str auth = hdr(r2, SIP_HDR_PROXY_AUTHORIZATION);
+	assert_true(contains(auth, "realm=\"proxy.example.com\""));
+	assert_true(contains(auth, "algorithm=SHA-256"));
+	assert_int_equal(r2->cseq.num, 2);
+	reply(f, r2, 200, NULL);
+	wait_events(f, 2, 1000);
+	assert_state(f, 1, SIP_GW_REGED);
+	sip_msg_unref(r1);
+	sip_msg_unref(r2);
+}
+
+/* Destroyed while its first REGISTER is pending: nothing more is sent, no
+ * callback runs, and the late answer is dropped harmlessly. */
+static void test_destroy_while_trying(void **state)
+{
+	struct fixture *f = *state;
+	start(f, true, 60, 1);
+	struct sip_msg *m1 = recv_request(f, 1000);
+	struct sip_msg *m2 = recv_request(f, 1000);
+	assert_non_null(m1);
+	assert_non_null(m2);
+	struct sip_msg *reg = m1->method == SIP_METHOD_REGISTER ? m1 : m2;
+	assert_int_equal(reg->method, SIP_METHOD_REGISTER);
+	size_t seen = f->events;
+	sip_gateway_destroy(f->gw);
+	f->gw = NULL;
+	reply(f, m1, 200, NULL);
+	reply(f, m2, 200, NULL);
+	assert_null(recv_request(f, 1500)); /* no unregister, no further ping */
+	assert_int_equal(f->events, seen);
+	sip_msg_unref(m1);
+	sip_msg_unref(m2);
+}
+
+/* register-transport tcp: the REGISTER goes on a TCP connection, Via and
+ * Contact say TCP, and the 200 comes back on it. */
+static void test_register_tcp(void **state)
+{
+	struct fixture *f = *state;
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t len = sizeof(a);
+	getsockname(ls, (struct sockaddr *)&a, &len);
+	assert_int_equal(listen(ls, 4), 0);
+	fcntl(ls, F_SETFL, O_NONBLOCK);
+	snprintf(f->proxy, sizeof(f->proxy), "sip:127.0.0.1:%u;transport=tcp", ntohs(a.sin_port));
+	start_transport(f, true, 60, 0, SIP_TRANSPORT_TCP);
+
+	int c = -1;
+	size_t got = 0;
+	char *end = NULL;
+	uint64_t deadline = clock_now_ms() + 2000;
+	while (!end && clock_now_ms() < deadline) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		if (c < 0) {
+			c = accept(ls, NULL, NULL);
+			if (c >= 0)
+				fcntl(c, F_SETFL, O_NONBLOCK);
+		} else {
+			ssize_t n = recv(c, f->rbuf + got, sizeof(f->rbuf) - 1 - got, 0);
+			if (n > 0) {
+				got += (size_t)n;
+				f->rbuf[got] = 0;
+				end = strstr(f->rbuf, "\r\n\r\n");
+			}
+		}
+		usleep(500);
+	}
+	assert_non_null(end);
+	struct sip_msg *r1 = NULL;
+	assert_int_equal(sip_msg_parse(&r1, f->rbuf, (size_t)(end + 4 - f->rbuf)), 0);
+	assert_int_equal(r1->method, SIP_METHOD_REGISTER);
+	assert_str(r1->via.transport, "TCP");
+	char want[128];
+	snprintf(want, sizeof(want), "<sip:alice-ext@127.0.0.1:%u;transport=tcp;line=7>", f->port);
+	assert_str(hdr(r1, SIP_HDR_CONTACT), want);
+	struct buf b;
+	buf_init(&b);
+	sip_response_print(&b, r1, 200, NULL, "tcptag", "Expires: 60\r\n", STR_NULL);
+	assert_int_equal(send(c, b.p, b.len, 0), (ssize_t)b.len);
+	buf_fini(&b);
+	wait_events(f, 2, 1000);
+	assert_state(f, 1, SIP_GW_REGED);
+	assert_int_equal(status(f).transport, SIP_TRANSPORT_TCP);
+	sip_msg_unref(r1);
+	sip_gateway_destroy(f->gw); /* the unregister goes on the connection */
+	f->gw = NULL;
+	run_for(f, 50);
+	close(c);
+	close(ls);
 }
 
 int main(void)
@@ -556,6 +700,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refresh_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ping_up_down_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_proxy_by_name, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_register_proxy_challenge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy_while_trying, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_register_tcp, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 #include <uv.h>
 
 #include "sip/sip.h"
+#include "sip/sip_resolve_int.h"
 
 static const struct sip_txn_timers short_timers = {.t1_ms = 50, .t2_ms = 400, .t4_ms = 500};
 
@@ -128,8 +131,9 @@ static void side_start(struct fixture *f, struct side *s, bool tcp)
 				 .offer_cb = offer_cb,
 				 .arg = s};
 	for (int attempt = 0; attempt < 40 && !s->ua; attempt++) {
-		uint16_t port = (uint16_t)(20000 + (getpid() * 13 + attempt * 197 +
-						    (s == &f->b ? 7919 : 0)) % 30000);
+		uint16_t port =
+		    (uint16_t)(20000 +
+			       (getpid() * 13 + attempt * 197 + (s == &f->b ? 7919 : 0)) % 30000);
 		net_addr_set_port(&cfg.addr, port);
 		if (sip_ua_create(&s->ua, &f->loop, &cfg, &cbs) == 0)
 			s->port = port;
@@ -220,13 +224,13 @@ static void respond(struct fixture *f, const struct sip_msg *req, uint16_t statu
 	buf_fini(&b);
 }
 
-/* The next message the far end receives, parsed; NULL after `ms` without one. */
-static struct sip_msg *recv_any(struct fixture *f, int ms)
+/* The next message socket `fd` receives, parsed; NULL after `ms` without one. */
+static struct sip_msg *recv_on(struct fixture *f, int fd, int ms)
 {
 	uint64_t end = clock_now_ms() + (uint64_t)ms;
 	while (clock_now_ms() < end) {
 		uv_run(&f->loop, UV_RUN_NOWAIT);
-		ssize_t n = recv(f->udp, f->rbuf, sizeof(f->rbuf), 0);
+		ssize_t n = recv(fd, f->rbuf, sizeof(f->rbuf), 0);
 		if (n > 0) {
 			struct sip_msg *m = NULL;
 			assert_int_equal(sip_msg_parse(&m, f->rbuf, (size_t)n), 0);
@@ -235,6 +239,11 @@ static struct sip_msg *recv_any(struct fixture *f, int ms)
 		usleep(500);
 	}
 	return NULL;
+}
+
+static struct sip_msg *recv_any(struct fixture *f, int ms)
+{
+	return recv_on(f, f->udp, ms);
 }
 
 /* The next request of `method` (and CSeq `cseq` when non-zero); anything else
@@ -424,7 +433,8 @@ static void test_answer_and_local_bye(void **state)
 		   "Call-ID: %.*s\r\nCSeq: 5 INVITE\r\n" CONTACT_FMT
 		   "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
 		   f->a.port, f->udp_port, (int)inv->from.tag.len, inv->from.tag.p,
-		   (int)inv->call_id.len, inv->call_id.p, f->udp_port, strlen(sdp_offer), sdp_offer);
+		   (int)inv->call_id.len, inv->call_id.p, f->udp_port, strlen(sdp_offer),
+		   sdp_offer);
 	send_raw(f, b.p, b.len);
 	buf_fini(&b);
 	struct sip_msg *re = recv_any(f, 2000);
@@ -523,6 +533,39 @@ static void test_cancel_after_ringing(void **state)
 	assert_int_equal(sip_ua_busy(f->a.ua), 1);
 	answer_cancel(f, inv, can);
 	assert_int_equal(f->a.ended, 0); /* the owner asked: no call_ended_cb */
+	sip_call_release(f->out);
+	f->out = NULL;
+	assert_int_equal(sip_ua_busy(f->a.ua), 0);
+	sip_msg_unref(can);
+	sip_msg_unref(inv);
+}
+
+/* A BYE in the early dialog (RFC 3261 §15): the call ends and the INVITE is cancelled. */
+static void test_far_bye_in_early_dialog(void **state)
+{
+	struct fixture *f = *state;
+	struct sip_msg *inv = place_call(f, NULL, str_from_cstr(sdp_offer), NULL, NULL);
+	char extra[128];
+	snprintf(extra, sizeof(extra), CONTACT_FMT, f->udp_port);
+	respond(f, inv, 180, "ringtag", extra, NULL);
+	run_until(f, &f->a.progress, 1, 2000);
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b,
+		   "BYE sip:irisx@127.0.0.1:%u SIP/2.0\r\n"
+		   "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKearlybye;rport\r\n"
+		   "Max-Forwards: 70\r\nFrom: <sip:bob@127.0.0.1>;tag=ringtag\r\n"
+		   "To: <sip:alice@irisx.test>;tag=%.*s\r\n"
+		   "Call-ID: %.*s\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
+		   f->a.port, f->udp_port, (int)inv->from.tag.len, inv->from.tag.p,
+		   (int)inv->call_id.len, inv->call_id.p);
+	send_raw(f, b.p, b.len);
+	buf_fini(&b);
+	struct sip_msg *can = expect_req(f, SIP_METHOD_CANCEL, 0);
+	assert_int_equal(f->a.ended, 1);
+	assert_int_equal(f->a.ended_status, 200);
+	answer_cancel(f, inv, can);
+	assert_int_equal(f->a.ended, 1); /* the 487 is not reported again */
 	sip_call_release(f->out);
 	f->out = NULL;
 	assert_int_equal(sip_ua_busy(f->a.ua), 0);
@@ -942,6 +985,231 @@ static void test_two_uas_far_bye(void **state)
 	assert_int_equal(sip_ua_busy(f->b.ua), 0);
 }
 
+/* ---- names (RFC 3263) through a DNS server of the test's own ----------------- */
+
+/*
+ * Answers A queries for "trunk.test" with 127.0.0.1 and 127.0.0.2 (in that
+ * order), other types of it with no record, and any other name with NXDOMAIN.
+ */
+struct dns {
+	int fd;
+	uint16_t port;
+	pthread_t thread;
+	volatile bool stop;
+};
+
+static void dns_answer(struct dns *d, const unsigned char *q, size_t len,
+		       const struct sockaddr_in *from)
+{
+	char name[256];
+	size_t at = 12, nl = 0;
+	if (len < 12)
+		return;
+	while (at < len && q[at]) {
+		size_t l = q[at++];
+		if (at + l > len || nl + l + 2 > sizeof(name))
+			return;
+		if (nl)
+			name[nl++] = '.';
+		memcpy(name + nl, q + at, l);
+		nl += l;
+		at += l;
+	}
+	name[nl] = '\0';
+	if (at + 5 > len)
+		return;
+	unsigned qtype = (unsigned)q[at + 1] << 8 | q[at + 2];
+	size_t qend = at + 5;
+	unsigned char r[512];
+	memcpy(r, q, qend);
+	bool known = strcasecmp(name, "trunk.test") == 0;
+	unsigned an = known && qtype == 1 ? 2 : 0;
+	r[2] = 0x81;
+	r[3] = known ? 0x80 : 0x83; /* NXDOMAIN for any other name */
+	r[6] = 0;
+	r[7] = (unsigned char)an;
+	memset(r + 8, 0, 4);
+	size_t n = qend;
+	for (unsigned i = 0; i < an; i++) {
+		const unsigned char rr[] = {0xc0, 12, 0, 1, 0,	 1, 0, 0,
+					    0,	  60, 0, 4, 127, 0, 0, (unsigned char)(1 + i)};
+		memcpy(r + n, rr, sizeof(rr));
+		n += sizeof(rr);
+	}
+	sendto(d->fd, r, n, 0, (const struct sockaddr *)from, sizeof(*from));
+}
+
+static void *dns_thread(void *arg)
+{
+	struct dns *d = arg;
+	unsigned char q[512];
+	while (!d->stop) {
+		struct pollfd p = {.fd = d->fd, .events = POLLIN};
+		if (poll(&p, 1, 20) != 1)
+			continue;
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(d->fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+		if (n > 0)
+			dns_answer(d, q, (size_t)n, &from);
+	}
+	return NULL;
+}
+
+static void dns_start(struct dns *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	assert_int_equal(bind(d->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t len = sizeof(a);
+	getsockname(d->fd, (struct sockaddr *)&a, &len);
+	d->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&d->thread, NULL, dns_thread, d), 0);
+	struct net_addr ns;
+	assert_int_equal(net_addr_parse(&ns, STR("127.0.0.1"), d->port), 0);
+	assert_int_equal(sip__resolve_set_nameserver(&ns), 0);
+}
+
+static void dns_stop(struct dns *d)
+{
+	sip__resolve_set_nameserver(NULL);
+	d->stop = true;
+	pthread_join(d->thread, NULL);
+	close(d->fd);
+}
+
+/* A second scripted far end on 127.0.0.2, on the same port as the first. */
+static int second_peer(struct fixture *f)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(f->udp_port),
+				.sin_addr.s_addr = htonl(0x7f000002)};
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void respond_on(struct fixture *f, int fd, const struct sip_msg *req, uint16_t status,
+		       const char *to_tag, const char *extra, const char *body)
+{
+	struct buf b;
+	buf_init(&b);
+	sip_response_print(&b, req, status, NULL, to_tag, extra, str_from_cstr(body));
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(f->a.port),
+				 .sin_addr.s_addr = htonl(0x7f000001)};
+	assert_int_equal(sendto(fd, b.p, b.len, 0, (struct sockaddr *)&to, sizeof(to)),
+			 (ssize_t)b.len);
+	buf_fini(&b);
+}
+
+static struct sip_msg *expect_invite_on(struct fixture *f, int fd, uint32_t cseq)
+{
+	uint64_t end = clock_now_ms() + 5000;
+	while (clock_now_ms() < end) {
+		struct sip_msg *m = recv_on(f, fd, 100);
+		if (m && m->is_request && m->method == SIP_METHOD_INVITE && m->cseq.num == cseq)
+			return m;
+		sip_msg_unref(m);
+	}
+	fail_msg("no INVITE (CSeq %u) on socket %d", (unsigned)cseq, fd);
+	return NULL;
+}
+
+/* The name's first address answers 503: the INVITE goes to the next (RFC 3263 §4.3). */
+static void test_name_failover_on_503(void **state)
+{
+	struct fixture *f = *state;
+	struct dns d;
+	int second = second_peer(f);
+	if (second < 0)
+		skip();
+	dns_start(&d);
+	char ruri[64];
+	snprintf(ruri, sizeof(ruri), "sip:bob@trunk.test:%u", f->udp_port);
+	struct sip_call_out p = {.request_uri = ruri,
+				 .from = "<sip:alice@irisx.test>",
+				 .body = str_from_cstr(sdp_offer)};
+	assert_int_equal(sip_call_start(&f->out, f->a.ua, &p, NULL), 0);
+	assert_null(sip_call_invite(f->out)); /* nothing sent before the lookup ends */
+	struct sip_msg *inv = expect_invite_on(f, f->udp, 1);
+	assert_true(str_eq(inv->ruri_str, str_from_cstr(ruri)));
+	respond(f, inv, 503, "down", NULL, NULL);
+	struct sip_msg *inv2 = expect_invite_on(f, second, 2);
+	assert_true(str_eq(inv2->call_id, inv->call_id));
+	assert_false(str_eq(inv2->via.branch, inv->via.branch));
+	char extra[128];
+	snprintf(extra, sizeof(extra), CONTACT_FMT "Content-Type: application/sdp\r\n",
+		 f->udp_port);
+	respond_on(f, second, inv2, 200, "up", extra, sdp_answer);
+	run_until(f, &f->a.answers, 1, 2000);
+	assert_int_equal(f->a.ended, 0);
+	assert_int_equal(ntohl(sip_call_peer(f->out)->remote.u.in4.sin_addr.s_addr), 0x7f000002);
+	dns_stop(&d);
+	close(second);
+	sip_msg_unref(inv2);
+	sip_msg_unref(inv);
+}
+
+/* No answer at all from the first address: Timer B, then the next one. */
+static void test_name_failover_on_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct dns d;
+	int second = second_peer(f);
+	if (second < 0)
+		skip();
+	dns_start(&d);
+	char proxy[64];
+	snprintf(proxy, sizeof(proxy), "trunk.test:%u", f->udp_port);
+	struct sip_call_out p = {.request_uri = "sip:bob@carrier.invalid",
+				 .from = "<sip:alice@irisx.test>",
+				 .proxy = proxy,
+				 .body = str_from_cstr(sdp_offer)};
+	assert_int_equal(sip_call_start(&f->out, f->a.ua, &p, NULL), 0);
+	struct sip_msg *inv = expect_invite_on(f, f->udp, 1);
+	struct sip_msg *inv2 = expect_invite_on(f, second, 2); /* after 64*T1 */
+	assert_true(str_eq(inv2->ruri_str, STR("sip:bob@carrier.invalid")));
+	assert_int_equal(f->a.ended, 0);
+	respond_on(f, second, inv2, 486, "busy", NULL, NULL);
+	run_until(f, &f->a.ended, 1, 2000);
+	assert_int_equal(f->a.ended_status, 486);
+	dns_stop(&d);
+	close(second);
+	sip_msg_unref(inv2);
+	sip_msg_unref(inv);
+}
+
+static void test_name_unknown_and_hangup_while_resolving(void **state)
+{
+	struct fixture *f = *state;
+	struct dns d;
+	dns_start(&d);
+	struct sip_call_out p = {.request_uri = "sip:bob@nowhere.test",
+				 .from = "<sip:alice@irisx.test>"};
+	assert_int_equal(sip_call_start(&f->out, f->a.ua, &p, NULL), 0);
+	run_until(f, &f->a.ended, 1, 3000);
+	assert_int_equal(f->a.ended_status, 503);
+	sip_call_release(f->out);
+	f->out = NULL;
+	assert_int_equal(sip_ua_busy(f->a.ua), 0);
+
+	/* given up before the lookup ends: nothing is sent, nothing reported */
+	p.request_uri = "sip:bob@trunk.test";
+	struct sip_call *call;
+	assert_int_equal(sip_call_start(&call, f->a.ua, &p, NULL), 0);
+	assert_int_equal(sip_call_hangup(call, 487, NULL), 0);
+	sip_call_release(call);
+	assert_int_equal(sip_ua_busy(f->a.ua), 0);
+	run_for(f, 300);
+	assert_int_equal(f->a.ended, 1);
+	dns_stop(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -949,6 +1217,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_answer_and_local_bye, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rejected, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_after_ringing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_far_bye_in_early_dialog, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_while_ringing_cancels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_waits_for_provisional, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hangup_before_any_response, setup, teardown),
@@ -965,6 +1234,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_outbound_proxy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_uas_over_tcp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_uas_far_bye, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_name_failover_on_503, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_name_failover_on_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_name_unknown_and_hangup_while_resolving, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
