@@ -251,10 +251,17 @@ void media_stream_destroy(struct media_stream *s);
  *  - RFC 4733 events are relayed with the other side's payload type when both
  *    negotiated telephone-event; dtmf_cb still fires on the receiving side.
  * The choice is made again whenever either stream is (re)started with new
- * parameters (re-INVITE). media_stream_play() on a bridged stream plays over
- * the bridged audio until the source ends or is stopped, then the bridged
- * audio resumes. Bridging a stream that is bridged already moves it. -EINVAL
- * for the same stream twice or streams of different engines.
+ * parameters (re-INVITE). Streams may be bridged before they are started;
+ * nothing crosses until both are. Relaying, a stream sends nothing of its
+ * own while packets arrive to relay; once its bridged stream has received
+ * none for 3 ptimes + 100 ms (the other leg holds or went quiet), it sends
+ * silence again until they resume. Comfort noise (PT 13) is not relayed.
+ * media_stream_play() on a bridged stream plays over the bridged audio
+ * until the source ends or is stopped, then the bridged audio resumes.
+ * Bridging a stream that is bridged already moves it. -EINVAL for the same
+ * stream twice or streams of different engines (or NULL, or a destroyed
+ * stream), -ENOMEM (transcoding buffers); nothing changes then. No callback
+ * runs from inside.
  */
 int media_stream_bridge(struct media_stream *a, struct media_stream *b);
 /* Ends the bridge the stream is in (both sides); nothing when not bridged. */
@@ -270,6 +277,13 @@ struct media_stream *media_stream_bridged(const struct media_stream *s);
  * meanwhile. -ENOTSUP when no telephone-event payload type was negotiated
  * (params.te_pt < 0) or the stream is not started, -EINVAL for any other
  * character (then nothing is queued), -ENOSPC past 128 queued digits.
+ * A duration longer than RFC 4733's 16-bit field holds at the codec's clock
+ * (8.19 s at 8000 Hz, 1.36 s at 48000) is shortened to fit. Nothing at all
+ * is sent between digits and during pauses; a playing source goes on being
+ * read (unheard) meanwhile, so that it ends on time. A re-start that drops
+ * telephone-event or changes the RTP clock forgets the queued digits.
+ * Digits run in real time: those due while nothing may be sent (hold,
+ * recvonly) pass unsent.
  */
 int media_stream_send_dtmf(struct media_stream *s, const char *digits, uint32_t duration_ms);
 

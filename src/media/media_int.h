@@ -358,16 +358,16 @@ struct media_stream {
 	/* bridging (stream_bridge.c); the relay_* and te_map_* fields are this
 	 * stream's side as the sender of what the bridged stream receives */
 	struct media_stream *bridged;
-	bool relay;		  /* both sides: packets are relayed, not transcoded */
-	struct media__xcode *xc;  /* owned, transcoding only: audio to send */
-	bool relay_sync;	  /* relay_off maps relay_ssrc's timestamps to ours */
+	bool relay;		 /* both sides: packets are relayed, not transcoded */
+	struct media__xcode *xc; /* owned, transcoding only: audio to send */
+	bool relay_sync;	 /* relay_off maps relay_ssrc's timestamps to ours */
 	uint32_t relay_ssrc;
 	uint32_t relay_off;
-	uint64_t relay_last_us;	  /* a packet was last relayed out then, 0: never */
-	bool ts_out_valid;	  /* ts_out: the latest timestamp sent, own or relayed */
+	uint64_t relay_last_us; /* a packet was last relayed out then, 0: never */
+	bool ts_out_valid;	/* ts_out: the latest timestamp sent, own or relayed */
 	uint32_t ts_out;
-	bool te_map_valid;	  /* transcoding: the relayed event te_map_in is sent */
-	uint32_t te_map_in;	  /* with our timestamp te_map_out */
+	bool te_map_valid;  /* transcoding: the relayed event te_map_in is sent */
+	uint32_t te_map_in; /* with our timestamp te_map_out */
 	uint32_t te_map_out;
 	struct media__dtmf_tx *dtmf; /* owned, NULL until media_stream_send_dtmf */
 
@@ -453,9 +453,11 @@ bool media__dtmf_busy(const struct media_stream *s);
  * digit is queued (audio may go), 0 when the slot belongs to DTMF but
  * carries nothing (a pause, the gap between digits), or the length of a
  * telephone-event payload written to `payload`, to be sent with timestamp
- * *ts and the marker *marker.
+ * *ts and the marker *marker. `sent`: whether the stream sends it (not on
+ * hold), for the statistics; digits go on in real time either way.
  */
-int media__dtmf_slot(struct media_stream *s, uint8_t *payload, uint32_t *ts, bool *marker);
+int media__dtmf_slot(struct media_stream *s, uint8_t *payload, uint32_t *ts, bool *marker,
+		     bool sent);
 /* Forgets what is queued (the clock or telephone-event changed, destroy). */
 void media__dtmf_fini(struct media_stream *s);
 

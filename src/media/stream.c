@@ -157,7 +157,7 @@ static void tx_frames(struct media_stream *s, uint64_t nominal_us, uint64_t now_
 		uint8_t pt = s->params.pt;
 		bool marker = s->marker;
 		size_t len = 0;
-		int dtmf = s->dtmf ? media__dtmf_slot(s, payload, &ts, &marker) : -1;
+		int dtmf = s->dtmf ? media__dtmf_slot(s, payload, &ts, &marker, send) : -1;
 		if (dtmf >= 0) {
 			len = (size_t)dtmf;
 			pt = (uint8_t)s->params.te_pt;
@@ -464,6 +464,7 @@ int media_stream_start(struct media_stream *s, const struct media_stream_params 
 		s->rtcp_next_us = now + rtcp_interval_us(s, false);
 	s->expect_since_us = now;
 	s->timed_out = false;
+	s->relay_sync = false; /* what is relayed next starts a talkspurt */
 	media__bridge_commit(s, &plan);
 	return 0;
 }

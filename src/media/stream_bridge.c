@@ -54,10 +54,10 @@
 
 enum {
 	XC_MIN_MS = 100,
-	XC_RESAMPLE_QUALITY = 3,     /* speexdsp's VoIP setting: cheap, clean for speech */
-	RELAY_IDLE_US = 100000,	     /* plus 3 ptimes: the bridged input stopped */
-	RESYNC_MS = 2000,	     /* a mapping this far from real time is redone */
-	TE_BLOCK = 4,		     /* bytes of one RFC 4733 event block */
+	XC_RESAMPLE_QUALITY = 3, /* speexdsp's VoIP setting: cheap, clean for speech */
+	RELAY_IDLE_US = 100000,	 /* plus 3 ptimes: the bridged input stopped */
+	RESYNC_MS = 2000,	 /* a mapping this far from real time is redone */
+	TE_BLOCK = 4,		 /* bytes of one RFC 4733 event block */
 };
 
 struct media__xcode {
@@ -95,8 +95,8 @@ static void xcode_shape(uint32_t rate, uint32_t frame, uint32_t in_rate, uint32_
 	*cap = *start_fill + in_frame_out > min ? *start_fill + in_frame_out : min;
 }
 
-static bool xcode_fits(const struct media__xcode *xc, uint32_t rate, uint32_t in_rate,
-		       uint32_t cap, uint32_t start_fill)
+static bool xcode_fits(const struct media__xcode *xc, uint32_t rate, uint32_t in_rate, uint32_t cap,
+		       uint32_t start_fill)
 {
 	return xc && xc->rate == rate && xc->in_rate == in_rate && xc->cap == cap &&
 	       xc->start_fill == start_fill;
@@ -269,8 +269,7 @@ void media__bridge_relay(struct media_stream *in, const struct media__rtp *r, bo
 			 uint64_t now_us)
 {
 	struct media_stream *out = in->bridged;
-	if (!out || !out->started || out->closed || !media__may_send(out) ||
-	    media__dtmf_busy(out))
+	if (!out || !out->started || out->closed || !media__may_send(out) || media__dtmf_busy(out))
 		return;
 	if (event && out->params.te_pt < 0)
 		return; /* the other far end cannot take events: dropped */
@@ -293,7 +292,8 @@ void media__bridge_relay(struct media_stream *in, const struct media__rtp *r, bo
 		if (!out->te_map_valid || out->te_map_in != r->ts) {
 			uint32_t ts_new = out->ts;
 			if (out->te_map_valid && (int32_t)(ts_new - out->te_map_out) <= 0)
-				ts_new = out->te_map_out + out->frame_ts; /* a new event, a new time */
+				ts_new =
+				    out->te_map_out + out->frame_ts; /* a new event, a new time */
 			out->te_map_valid = true;
 			out->te_map_in = r->ts;
 			out->te_map_out = ts_new;

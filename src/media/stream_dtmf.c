@@ -157,7 +157,8 @@ static bool entry_next(struct media_stream *s)
 	return true;
 }
 
-int media__dtmf_slot(struct media_stream *s, uint8_t *payload, uint32_t *ts, bool *marker)
+int media__dtmf_slot(struct media_stream *s, uint8_t *payload, uint32_t *ts, bool *marker,
+		     bool sent)
 {
 	struct media__dtmf_tx *d = s->dtmf;
 	if (d->active && d->elapsed >= d->hold &&
@@ -174,7 +175,7 @@ int media__dtmf_slot(struct media_stream *s, uint8_t *payload, uint32_t *ts, boo
 	payload[0] = d->cur.event;
 	payload[1] = (uint8_t)((end ? 0x80 : 0) | DTMF_VOLUME);
 	wr16(payload + 2, (uint16_t)duration);
-	if (end && ++d->ends == END_PACKETS)
+	if (end && ++d->ends == END_PACKETS && sent)
 		s->stats.dtmf_out++;
 	*ts = d->start_ts;
 	*marker = first;

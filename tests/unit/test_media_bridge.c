@@ -94,8 +94,7 @@ static void talker_close(struct talker *tk)
 /* ---- what a far end heard --------------------------------------------------------- */
 
 /* Decodes the packets of payload type `pt` a peer received, in order. */
-static size_t heard(struct peer *p, enum media_codec_id codec, uint8_t pt, int16_t *pcm,
-		    size_t cap)
+static size_t heard(struct peer *p, enum media_codec_id codec, uint8_t pt, int16_t *pcm, size_t cap)
 {
 	struct media__codec dec;
 	assert_int_equal(media__decoder_init(&dec, codec), 0);
@@ -192,6 +191,17 @@ static size_t assert_one_sequence(struct peer *p)
 		assert_int_equal(r[i].seq, (uint16_t)(r[0].seq + i));
 	}
 	return n;
+}
+
+/* The event packets (payload type pt) a peer received. */
+static size_t events_of(struct peer *p, uint8_t pt, struct media__rtp *out, size_t max)
+{
+	static struct media__rtp r[600];
+	size_t n = rtp_list(p, r, 600), k = 0;
+	for (size_t i = 0; i < n && k < max; i++)
+		if (r[i].pt == pt)
+			out[k++] = r[i];
+	return k;
 }
 
 /* ---- two bridged legs --------------------------------------------------------------- */
@@ -407,6 +417,83 @@ static void test_relay_both_ways_unbridge(void **state)
 	legs_close(f, &l);
 }
 
+struct restart_at {
+	uv_timer_t t;
+	struct media_stream *s;
+	struct media_stream_params p[2];
+	unsigned step;
+	uint64_t at_us[2];
+};
+
+static void restart_at_cb(uv_timer_t *t)
+{
+	struct restart_at *ra = t->data;
+	assert_int_equal(media_stream_start(ra->s, &ra->p[ra->step]), 0);
+	ra->at_us[ra->step] = uv_hrtime() / 1000;
+	if (++ra->step == 2)
+		uv_timer_stop(t);
+}
+
+static void test_relay_hold(void **state)
+{
+	struct fx *f = *state;
+	struct legs l;
+	legs_open(f, &l, MEDIA_CODEC_PCMU, 0, MEDIA_CODEC_PCMU, 0);
+	struct feeder fd = {.vary = true};
+	feeder_start(&fd, &f->loop, &f->peer, media_stream_port(l.s1), 60);
+	/* s2's far end holds (recvonly from s2's side) 300 ms in, resumes 400 ms later */
+	struct restart_at ra = {.s = l.s2};
+	ra.p[0] = l.pp2;
+	ra.p[0].dir = MEDIA_RECVONLY;
+	ra.p[1] = l.pp2;
+	uv_timer_init(&f->loop, &ra.t);
+	ra.t.data = &ra;
+	uv_timer_start(&ra.t, restart_at_cb, 300, 400);
+	assert_int_equal(media_stream_send_dtmf(l.s1, "1", 0), 0); /* s1 sends, s2 does not */
+	run_for(&f->loop, 1400);
+	assert_int_equal(ra.step, 2);
+
+	size_t n = assert_one_sequence(&l.p2);
+	static struct media__rtp r[200];
+	rtp_list(&l.p2, r, 200);
+	size_t held = 0, resumed = SIZE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t at = l.p2.pkts[0][i].at_us;
+		held += at > ra.at_us[0] + 2000 && at < ra.at_us[1];
+		if (resumed == SIZE_MAX && at > ra.at_us[1])
+			resumed = i;
+	}
+	assert_int_equal(held, 0); /* nothing while held, relayed or own */
+	assert_true(resumed != SIZE_MAX && resumed + 10 < n);
+	assert_true(r[resumed].marker); /* a new talkspurt after the hold */
+	assert_true(vary_index(&r[resumed], 60) >= 0 || is_silence(&r[resumed], 0xff));
+	struct media_stats st;
+	media_stream_stats(l.s2, &st);
+	/* 60 frames less the ~20 that arrived during the hold */
+	assert_in_range(st.packets_relayed, 60 - 24, 60 - 16);
+	media_stream_stats(l.s1, &st);
+	assert_int_equal(st.dtmf_out, 1);
+
+	/* digits due on hold pass unsent (and are not counted) */
+	l.pp2.dir = MEDIA_RECVONLY;
+	assert_int_equal(media_stream_start(l.s2, &l.pp2), 0);
+	assert_int_equal(media_stream_send_dtmf(l.s2, "2", 40), 0);
+	peer_reset(&l.p2);
+	run_for(&f->loop, 300);
+	assert_int_equal(l.p2.n[0], 0);
+	media_stream_stats(l.s2, &st);
+	assert_int_equal(st.dtmf_out, 0);
+	l.pp2.dir = MEDIA_SENDRECV;
+	assert_int_equal(media_stream_start(l.s2, &l.pp2), 0);
+	run_for(&f->loop, 200);
+	struct media__rtp ev[4];
+	assert_int_equal(events_of(&l.p2, 101, ev, 4), 0);
+	assert_true(l.p2.n[0] >= 5);
+	uv_close((uv_handle_t *)&ra.t, NULL);
+	feeder_close(&fd);
+	legs_close(f, &l);
+}
+
 /* ---- transcode ------------------------------------------------------------------------- */
 
 static void test_transcode_pcmu_pcma(void **state)
@@ -551,17 +638,6 @@ static void send_digit(struct peer *p, uint16_t dst, uint8_t pt, uint16_t *seq, 
 		send_event(p, dst, pt, seq, ts, event, true, 800);
 }
 
-/* The event packets (payload type pt) a peer received. */
-static size_t events_of(struct peer *p, uint8_t pt, struct media__rtp *out, size_t max)
-{
-	static struct media__rtp r[600];
-	size_t n = rtp_list(p, r, 600), k = 0;
-	for (size_t i = 0; i < n && k < max; i++)
-		if (r[i].pt == pt)
-			out[k++] = r[i];
-	return k;
-}
-
 static void test_dtmf_relay(void **state)
 {
 	struct fx *f = *state;
@@ -685,8 +761,8 @@ static void test_play_over_bridge(void **state)
 		}
 		assert_int_equal(i, tone_first + tone);
 		for (size_t j = 0; j < 160; j++)
-			assert_int_equal(r[i].payload[j],
-					 media__ulaw_from_linear(sine_at(440, tone * 160 + j, 8000)));
+			assert_int_equal(r[i].payload[j], media__ulaw_from_linear(
+							      sine_at(440, tone * 160 + j, 8000)));
 		tone++;
 	}
 	assert_int_equal(tone, 15);
@@ -731,9 +807,9 @@ static void test_restart_reevaluates(void **state)
 		unsigned k = 0;
 		for (; k < 30; k++) {
 			size_t j = 0;
-			while (j < 160 && r[i].payload[j] ==
-					      media__alaw_from_linear(media__ulaw_to_linear(
-						  (uint8_t)((k * 37 + j) % 120 + 1))))
+			while (j < 160 &&
+			       r[i].payload[j] == media__alaw_from_linear(media__ulaw_to_linear(
+						      (uint8_t)((k * 37 + j) % 120 + 1))))
 				j++;
 			if (j == 160)
 				break;
@@ -895,7 +971,8 @@ static size_t check_events(const struct media__rtp *r, size_t n, uint8_t te_pt, 
 		if (k == 0 || r[i].ts != out[k - 1].ts) {
 			assert_true(k < max);
 			assert_true(r[i].marker);
-			out[k++] = (struct digit_sent){.event = te.event, .ts = r[i].ts, .first = i};
+			out[k++] =
+			    (struct digit_sent){.event = te.event, .ts = r[i].ts, .first = i};
 		} else {
 			assert_false(r[i].marker);
 		}
@@ -1072,6 +1149,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_relay_pcmu, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_relay_both_ways_unbridge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_relay_hold, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transcode_pcmu_pcma, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transcode_g722_opus_ptime, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dtmf_relay, setup, teardown),
