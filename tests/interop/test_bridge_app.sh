@@ -7,7 +7,8 @@
 # events and runs `api originate … &echo`. Checked in
 # tests/interop/esl/bridge_app.js (node --test): audio both ways, B's ringing
 # passed to A, B's early media bridged to a pre-answered A before B answers, a
-# BYE from either side brings one to the other with the cause, a busy B
+# BYE from either side brings one to the other with the cause, A cancelling
+# while B rings cancels B (ORIGINATOR_CANCEL), a busy B
 # refuses A with 486 and DIALSTATUS=BUSY, originate's "+OK <uuid>" and its
 # echo, its "-ERR <CAUSE>", the replies after an `api originate` waiting for
 # it on that connection only (a raw socket sees the order), and a connection

@@ -323,3 +323,32 @@ test('api originate holds that connection\'s later replies only; a connection go
 		c.close(s.conn);
 	}
 });
+
+test('bridge: A cancels while B rings, B is cancelled ORIGINATOR_CANCEL', async () => {
+	const s = await allEvents();
+	let a, b;
+	try {
+		b = await startUas('uas_cancelled.xml');
+		const dest = bridgeNumber(b.port);
+		a = await c.startCall(dest, { scenario: 'call_cancel.xml', pauseMs: 1000,
+					      peerArgs: ['--no-send'] });
+		const hcA = await s.rec.wait((e) => c.name(e) === 'CHANNEL_HANGUP_COMPLETE' &&
+			e.getHeader('Caller-Destination-Number') === dest &&
+			e.getHeader('Call-Direction') === 'inbound', 20000, 'A hangs up');
+		assert.equal(hcA.getHeader('Hangup-Cause'), 'ORIGINATOR_CANCEL');
+		const hcB = await s.rec.wait((e) => c.name(e) === 'CHANNEL_HANGUP_COMPLETE' &&
+			e.getHeader('Call-Direction') === 'outbound' &&
+			e.getHeader('Other-Leg-Unique-ID') === hcA.getHeader('Unique-ID'), 10000, 'B hangs up');
+		assert.equal(hcB.getHeader('Hangup-Cause'), 'ORIGINATOR_CANCEL');
+		const ra = await a.done, rb = await b.done;
+		assert.equal(ra.sipp, 0, `SIPp A failed: ${ra.errors}`);
+		assert.equal(rb.sipp, 0, `SIPp B failed: ${rb.errors}`);
+		const cancel = c.traceMessages(rb.trace).find((m) => m.dir === 'received' && /^CANCEL /.test(m.text));
+		assert.ok(cancel, 'B received a CANCEL');
+		assert.match(cancel.text, /^Reason:.*cause=487/im, 'with ORIGINATOR_CANCEL as its Reason');
+		a = b = null;
+	} finally {
+		kill(a, b);
+		c.close(s.conn);
+	}
+});

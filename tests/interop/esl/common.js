@@ -185,7 +185,8 @@ let callCount = 0;
 // Places a call from SIPp to irisx's external profile for number `dest`,
 // with rtp_peer.py as the caller's media. SIPp waits for irisx's BYE (the
 // scenario answers it 200), or with opts.byeAfterMs hangs up itself that
-// long after its ACK; opts.scenario names another scenario of ESL_SIPP_DIR.
+// long after its ACK; opts.scenario names another scenario of ESL_SIPP_DIR
+// (opts.pauseMs: its -d pause).
 // opts.peerArgs go to rtp_peer.py run (--send-wav …).
 // Returns { name, done } where done resolves to
 // { sipp: exit status, trace: SIPp's message trace, peer: recording path }
@@ -200,7 +201,8 @@ async function startCall(dest, opts = {})
 			  String(opts.peerSeconds || 40), ...(opts.peerArgs || [])];
 	const scenario = opts.scenario ||
 		(opts.byeAfterMs ? 'media_call_out_bye.xml' : 'media_call_in_bye.xml');
-	const pause = opts.byeAfterMs ? ['-d', String(opts.byeAfterMs)] : [];
+	const pauseMs = opts.byeAfterMs || opts.pauseMs;
+	const pause = pauseMs ? ['-d', String(pauseMs)] : [];
 	const peer = spawn('python3', peerArgs, { stdio: ['ignore', 'ignore', 'inherit'] });
 	const peerPort = (await waitFile(`${base}.port`, 5000, peer)).trim();
 	const lport = await freePort(false);
