@@ -15,7 +15,8 @@
  * cause (names or Q.850 numbers, comma separated); otherwise A hangs up with
  * the cause, as FreeSWITCH does. After a bridge that B ended,
  * hangup_after_bridge=true hangs A up with B's cause, park_after_bridge=true
- * parks it, and otherwise the next action runs.
+ * parks it, and otherwise the next action runs. A bridge A leaves without B
+ * hanging up (A transferred, unbridged) hangs B up (dialplan__bleg_release).
  *
  * A hanging up while B rings cancels the originate (ORIGINATOR_CANCEL on B).
  * To learn of it the application always holds an operation on A: a wait
@@ -40,6 +41,7 @@ enum bridge_phase {
 
 struct app_bridge {
 	struct channel *a;
+	struct dialplan__bleg b;  /* the leg bridged after the answer */
 	struct core_originate *o; /* NULL once it ended or was cancelled */
 	enum bridge_phase phase;
 	unsigned seq; /* the operation of ours that A holds now; older ones are stale */
@@ -166,8 +168,29 @@ static void bridge_over(struct app_bridge *x, int status)
 		channel_hangup(a, cause);
 	} else if (status == 0 && var_true(a, "park_after_bridge")) {
 		channel_park(a);
+	} else if (status != 0) {
+		dialplan__bleg_release(a->core, &x->b); /* A left the bridge, B stayed */
 	}
 	finish(x, status);
+}
+
+void dialplan__bleg_note(struct dialplan__bleg *l, const struct channel *b)
+{
+	memcpy(l->uuid, b->uuid, sizeof(l->uuid));
+	dialplan__exec_mark(b, &l->mark);
+}
+
+void dialplan__bleg_release(struct core *core, const struct dialplan__bleg *l)
+{
+	struct channel *b = l->uuid[0] ? core_channel_find(core, l->uuid) : NULL;
+	if (!b || !channel_up(b) || channel_bridged(b) || dialplan__exec_moved(b, &l->mark))
+		return;
+	if (var_true(b, "park_after_bridge")) {
+		channel_park(b);
+		return;
+	}
+	log_info("%s the bridge ended: hanging up", b->uuid);
+	channel_hangup(b, CAUSE_NORMAL_CLEARING);
 }
 
 static void op_cb(struct channel *a, void *arg, int status)
@@ -270,6 +293,7 @@ static void done_cb(void *arg, struct channel *b, enum core_cause cause)
 		finish(x, rc);
 		return;
 	}
+	dialplan__bleg_note(&x->b, b);
 	if (channel_bridged(a) == b) {
 		x->phase = PH_BRIDGED; /* its early media was bridged: the bridge stays */
 		return;

@@ -149,11 +149,17 @@ static int media_for_bridge(struct channel *leg, const struct channel *other)
 }
 
 /* The bridge uuid_bridge made ended on its A leg: B hung up (0), so A follows
- * with B's cause unless it parks; stopped (-ECANCELED): nothing to do. */
+ * with B's cause unless it parks; stopped while both are up (-ECANCELED: A
+ * transferred, unbridged): B has nothing left to do. */
 static void uuid_bridge_done(struct channel *a, void *arg, int status)
 {
-	if (status != 0 || !channel_up(a))
+	const struct dialplan__bleg *b = arg;
+	if (!channel_up(a))
+		return; /* B followed A already */
+	if (status != 0) {
+		dialplan__bleg_release(a->core, b);
 		return;
+	}
 	const char *pab = channel_var(a, "park_after_bridge");
 	if (pab && config_is_true(pab)) {
 		channel_park(a);
@@ -185,8 +191,11 @@ static void cmd_uuid_bridge(struct core *core, const char *args, struct buf *out
 	int rc = media_for_bridge(a, b);
 	if (!rc)
 		rc = media_for_bridge(b, a);
+	struct dialplan__bleg *bl = rc ? NULL : arena_alloc(&a->arena, sizeof(*bl));
+	if (!rc && !bl)
+		rc = -ENOMEM;
 	if (!rc)
-		rc = channel_bridge(a, b, uuid_bridge_done, NULL);
+		rc = channel_bridge(a, b, uuid_bridge_done, bl);
 	if (rc) {
 		buf_printf(out, "-ERR %s\n",
 			   rc == -EPROTO ? "Cannot bridge a channel without media" : strerror(-rc));
@@ -196,6 +205,7 @@ static void cmd_uuid_bridge(struct core *core, const char *args, struct buf *out
 	 * and its completion, queued by the bridge, is ignored. */
 	dialplan__exec_leave(a);
 	dialplan__exec_leave(b);
+	dialplan__bleg_note(bl, b);
 	buf_printf(out, "+OK %s\n", b->uuid);
 }
 

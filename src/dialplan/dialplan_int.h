@@ -239,6 +239,29 @@ int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const 
  */
 void dialplan__exec_leave(struct channel *ch);
 
+/* Where a channel's dialplan is (dialplan__exec_mark), to tell later whether
+ * it was routed again since (a transfer) or not. */
+struct dialplan__exec_mark {
+	const void *exec; /* its executor, NULL when it has none */
+	unsigned gen;	  /* the executor's generation */
+};
+void dialplan__exec_mark(const struct channel *ch, struct dialplan__exec_mark *m);
+bool dialplan__exec_moved(const struct channel *ch, const struct dialplan__exec_mark *m);
+
+/*
+ * The B leg of a bridge a dialplan door made (the bridge application,
+ * uuid_bridge). When the bridge ends without B hanging up (A transferred,
+ * unbridged, its media stopped), B has nothing left to do: as FreeSWITCH,
+ * it hangs up NORMAL_CLEARING — or parks with park_after_bridge=true —
+ * unless it was bridged or routed again meanwhile.
+ */
+struct dialplan__bleg {
+	char uuid[UUID_STRLEN];
+	struct dialplan__exec_mark mark;
+};
+void dialplan__bleg_note(struct dialplan__bleg *l, const struct channel *b);
+void dialplan__bleg_release(struct core *core, const struct dialplan__bleg *l);
+
 /* app_bridge.c: bridge <dial string> (pending until it ends) and
  * send_dtmf <digits>[@<ms>]; dialplan_app_status or a negative errno. */
 int dialplan__app_bridge(struct channel *ch, const char *data, channel_done_cb cb, void *arg);

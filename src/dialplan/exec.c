@@ -339,6 +339,20 @@ void dialplan__exec_leave(struct channel *ch)
 	e->next = e->route->count;
 }
 
+void dialplan__exec_mark(const struct channel *ch, struct dialplan__exec_mark *m)
+{
+	const struct exec *e = ch->exec_free_cb == exec_free ? ch->exec_state : NULL;
+	m->exec = e;
+	m->gen = e ? e->gen : 0;
+}
+
+bool dialplan__exec_moved(const struct channel *ch, const struct dialplan__exec_mark *m)
+{
+	struct dialplan__exec_mark now;
+	dialplan__exec_mark(ch, &now);
+	return now.exec != m->exec || now.gen != m->gen;
+}
+
 static int reload_cb(void *arg, const struct config *cfg)
 {
 	char err[512];

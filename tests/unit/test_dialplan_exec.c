@@ -1096,6 +1096,61 @@ static void test_uuid_bridge(void **state)
 	dialplan_destroy(dp);
 }
 
+/* A bridge that ends while both legs are up (A unbridged, transferred):
+ * B, with nothing left to do, hangs up — unless routed again meanwhile. */
+static void test_bridge_left_b(void **state)
+{
+	struct dialplan *dp = create(bridge_plan);
+	struct fake_chan a, b;
+	char args[128];
+	for (int round = 0; round < 3; round++) {
+		chan_init(&a, "default", "310");
+		chan_init_b(&b, "310");
+		live = &a;
+		live2 = &b;
+		router.route_cb(router.arg, &a.ch);
+		router.route_cb(router.arg, &b.ch);
+		if (round == 2)
+			fake_set(&b.vars, "park_after_bridge", "true");
+		snprintf(args, sizeof(args), "%s %s", a.ch.uuid, b.ch.uuid);
+		assert_non_null(strstr(command("uuid_bridge", args), "+OK"));
+		a.stopped_cb = NULL;
+		if (round == 1) /* B goes back to a dialplan before the bridge's end comes */
+			assert_int_equal(dialplan_transfer(dp, &b.ch, "310", NULL), 0);
+		size_t mark = strlen(calls(&b));
+		channel_unbridge(&a.ch); /* as uuid_break or a transfer of A does */
+		a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
+		assert_true(a.up);
+		assert_string_equal(a_calls_after(&b, mark),
+				    round == 0 ? "hangup(NORMAL_CLEARING);"
+				    : round == 1 ? ""
+						 : "park;");
+		live = live2 = NULL;
+		chan_fini(&a);
+		chan_fini(&b);
+	}
+
+	/* The bridge application's B the same way. */
+	chan_init(&a, "default", "300");
+	chan_init_b(&b, "1000");
+	live2 = &b;
+	memset(&orig, 0, sizeof(orig));
+	router.route_cb(router.arg, &a.ch);
+	orig_done(&b.ch, CAUSE_NONE);
+	assert_ptr_equal(a.ch.bridged, &b.ch);
+	a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED); /* the wait: stale */
+	channel_unbridge(&a.ch);
+	a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
+	assert_string_equal(calls(&b), "hangup(NORMAL_CLEARING);");
+	assert_true(a.up);
+	/* and A's dialplan goes on */
+	assert_non_null(strstr(calls(&a), "play(after-SUCCESS.wav);"));
+	live2 = NULL;
+	chan_fini(&a);
+	chan_fini(&b);
+	dialplan_destroy(dp);
+}
+
 static void test_originate(void **state)
 {
 	struct dialplan *dp = create(bridge_plan);
@@ -1202,6 +1257,7 @@ int main(void)
 	    cmocka_unit_test(test_bridge_app_caller_gone),
 	    cmocka_unit_test(test_send_dtmf_and_bad_dial),
 	    cmocka_unit_test(test_uuid_bridge),
+	    cmocka_unit_test(test_bridge_left_b),
 	    cmocka_unit_test(test_originate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
