@@ -15,6 +15,7 @@
 #include "dialplan_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -217,106 +218,6 @@ static void cmd_uuid_bridge(struct core *core, const char *args, struct buf *out
 
 enum { ORIGINATE_ARGS = 7 };
 
-/*
- * FreeSWITCH's argument splitting for originate: blanks separate words,
- * '…' quotes a word (the quotes go), and "&app(…)" runs to its closing
- * parenthesis across blanks. Words go NUL-terminated into buf. Returns the
- * count, or -1 when buf is too small or a quote or parenthesis is left open.
- */
-static int originate_split(const char *s, char *buf, size_t size, char **argv, int max)
-{
-	size_t o = 0;
-	int n = 0;
-	while (*s && n < max) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s)
-			break;
-		argv[n++] = buf + o;
-		bool app = *s == '&';
-		int depth = 0;
-		while (*s && (depth > 0 || (*s != ' ' && *s != '\t'))) {
-			if (*s == '\'') {
-				const char *end = strchr(s + 1, '\'');
-				if (!end)
-					return -1;
-				for (s++; s < end; s++) {
-					if (o + 1 >= size)
-						return -1;
-					buf[o++] = *s;
-				}
-				s++;
-				continue;
-			}
-			if (app && *s == '(')
-				depth++;
-			else if (app && *s == ')' && depth > 0)
-				depth--;
-			if (o + 1 >= size)
-				return -1;
-			buf[o++] = *s++;
-		}
-		if (depth > 0)
-			return -1;
-		if (o + 1 >= size)
-			return -1;
-		buf[o++] = '\0';
-	}
-	return n;
-}
-
-/* Appends name=value to a dial string's {…} block, escaping what the block
- * syntax would read (sep is the block's separator). */
-static void dial_var_add(struct buf *b, char sep, bool *first, const char *name,
-			 const char *value)
-{
-	if (!*first)
-		buf_append(b, &sep, 1);
-	*first = false;
-	buf_printf(b, "%s=", name);
-	for (const char *p = value; *p; p++) {
-		if (*p == sep || *p == ',' || *p == '}' || *p == '\\' || *p == '\'' || *p == '"')
-			buf_append(b, "\\", 1);
-		buf_append(b, p, 1);
-	}
-}
-
-/* The dial string with the command's caller ID and timeout in its {…}. */
-static void originate_dial(struct buf *b, const char *url, const char *cid_name,
-			   const char *cid_num, const char *timeout)
-{
-	if (!cid_name && !cid_num && !timeout) {
-		buf_append_cstr(b, url);
-		return;
-	}
-	char sep = ',';
-	const char *rest = url;
-	bool first = true;
-	if (url[0] == '{' && url[1] == '^' && url[2] == '^' && url[3]) {
-		sep = url[3];
-		buf_printf(b, "{^^%c", sep);
-		rest = url + 4;
-	} else {
-		buf_append_cstr(b, "{");
-		if (url[0] == '{')
-			rest = url + 1;
-	}
-	if (cid_name)
-		dial_var_add(b, sep, &first, "origination_caller_id_name", cid_name);
-	if (cid_num)
-		dial_var_add(b, sep, &first, "origination_caller_id_number", cid_num);
-	if (timeout)
-		dial_var_add(b, sep, &first, "originate_timeout", timeout);
-	if (rest != url) {
-		if (*rest != '}')
-			buf_append(b, &sep, 1); /* the block goes on with the url's own */
-		buf_append_cstr(b, rest);
-	} else {
-		buf_append_cstr(b, "}");
-		buf_append_cstr(b, url);
-	}
-}
-
 /* What to do with the leg once it answers. */
 struct originate_job {
 	struct core_reply *reply;
@@ -345,8 +246,9 @@ static void originate_done_cb(void *arg, struct channel *ch, enum core_cause cau
 	struct originate_job *j = arg;
 	struct buf *out = core_reply_buf(j->reply);
 	if (!ch) {
-		buf_printf(out, "-ERR %s\n",
-			   core_cause_name(cause != CAUSE_NONE ? cause : CAUSE_NORMAL_TEMPORARY_FAILURE));
+		buf_printf(
+		    out, "-ERR %s\n",
+		    core_cause_name(cause != CAUSE_NONE ? cause : CAUSE_NORMAL_TEMPORARY_FAILURE));
 		core_reply_done(j->reply);
 		originate_job_free(j);
 		return;
@@ -356,8 +258,9 @@ static void originate_done_cb(void *arg, struct channel *ch, enum core_cause cau
 	if (!g_transfer_dp) {
 		channel_hangup(ch, CAUSE_NORMAL_TEMPORARY_FAILURE);
 	} else if (j->app) {
-		int rc = dialplan_app_execute(g_transfer_dp, ch, j->app, j->app_args ? j->app_args : "",
-					      originate_app_done, NULL);
+		int rc =
+		    dialplan_app_execute(g_transfer_dp, ch, j->app, j->app_args ? j->app_args : "",
+					 originate_app_done, NULL);
 		if (rc == DIALPLAN_APP_DONE || rc < 0) {
 			if (rc < 0)
 				log_warn("%s originate &%s: %s", ch->uuid, j->app, strerror(-rc));
@@ -393,7 +296,7 @@ static void cmd_originate(struct core *core, const char *args, struct core_reply
 {
 	char tmp[4096], *argv[ORIGINATE_ARGS];
 	struct buf *out = core_reply_buf(r);
-	int n = originate_split(args, tmp, sizeof(tmp), argv, ORIGINATE_ARGS);
+	int n = dialplan__originate_split(args, tmp, sizeof(tmp), argv, ORIGINATE_ARGS);
 	if (n < 2) {
 		buf_append_cstr(out, "-USAGE: " ORIGINATE_USAGE "\n");
 		core_reply_done(r);
@@ -436,7 +339,8 @@ static void cmd_originate(struct core *core, const char *args, struct core_reply
 			buf_printf(out, "-ERR no such application %s\n", j->app);
 		else
 			buf_printf(out, "-ERR %s\n",
-				   rc == -EINVAL ? "invalid application (&app(args))" : strerror(-rc));
+				   rc == -EINVAL ? "invalid application (&app(args))"
+						 : strerror(-rc));
 		originate_job_free(j);
 		core_reply_done(r);
 		return;
@@ -445,10 +349,15 @@ static void cmd_originate(struct core *core, const char *args, struct core_reply
 	char err[256] = "";
 	struct core_originate *o;
 	buf_init(&dial);
-	originate_dial(&dial, argv[0], n > 4 ? argv[4] : NULL, n > 5 ? argv[5] : NULL, timeout);
+	rc = dialplan__originate_dial(&dial, argv[0], n > 4 ? argv[4] : NULL,
+				      n > 5 ? argv[5] : NULL, timeout);
+	if (rc)
+		snprintf(err, sizeof(err), "a {^^X} separator that cannot take the caller ID");
 	struct core_originate_cbs cbs = {.done_cb = originate_done_cb, .arg = j};
-	rc = dial.failed ? -ENOMEM
-			 : core_originate(&o, core, dial.p ? dial.p : "", NULL, &cbs, err, sizeof(err));
+	if (!rc)
+		rc = dial.failed ? -ENOMEM
+				 : core_originate(&o, core, dial.p ? dial.p : "", NULL, &cbs, err,
+						  sizeof(err));
 	buf_fini(&dial);
 	if (rc) {
 		log_notice("originate %s: %s", argv[0], err[0] ? err : strerror(-rc));

@@ -267,6 +267,27 @@ void dialplan__bleg_release(struct core *core, const struct dialplan__bleg *l);
 int dialplan__app_bridge(struct channel *ch, const char *data, channel_done_cb cb, void *arg);
 int dialplan__app_send_dtmf(struct channel *ch, const char *data);
 
+/* originate_args.c (pure) */
+/*
+ * FreeSWITCH's argument splitting for originate: blanks separate words,
+ * '…' quotes a word (the quotes go), and "&app(…)" runs to its closing
+ * parenthesis across blanks. At most `max` words go NUL-terminated into buf
+ * (argv pointing into it). Returns the count, or -1 when buf is too small or
+ * a quote or parenthesis is left open.
+ */
+int dialplan__originate_split(const char *s, char *buf, size_t size, char **argv, int max);
+/*
+ * Appends `url` to b with the caller ID name and number and the timeout
+ * (each may be NULL) as origination_caller_id_name,
+ * origination_caller_id_number and originate_timeout in its {…} block
+ * (merged into the url's own, whose ^^X separator is kept), every character
+ * the block syntax reads escaped with a backslash. 0, or -EINVAL when the
+ * url's ^^X separator is a letter, digit, '_', '=' or a backslash (the names
+ * or the escapes would be split).
+ */
+int dialplan__originate_dial(struct buf *b, const char *url, const char *cid_name,
+			     const char *cid_num, const char *timeout);
+
 /* commands.c: eval and uuid_transfer in the core's registry; the
  * dialplan uuid_transfer hunts with (commands carry no argument). */
 void dialplan__commands_register(struct core *core, struct dialplan *dp);

@@ -1219,6 +1219,8 @@ static void test_originate(void **state)
 	    {"sofia/x/1@h &nope", "-ERR no such application nope\n"},
 	    {"sofia/x/1@h &(x)", "-ERR invalid application (&app(args))\n"},
 	    {"bad/x &echo", "-ERR INVALID_URL\n"},
+	    /* a ^^X separator that would split the caller ID's names */
+	    {"{^^a:x=1}sofia/x/1@h &echo undef undef Bob", "-ERR INVALID_URL\n"},
 	    {"sofia/x/1@h &echo undef undef undef undef soon", "-ERR invalid timeout 'soon'\n"},
 	    {"sofia/x/1@h 100 LUA default", "-ERR dialplan LUA is not supported (XML only)\n"},
 	    {"sofia/x/1@h 'open", "-USAGE: <call url> <exten>|&<application_name>(<app_args>) "
