@@ -149,16 +149,23 @@ static int media_for_bridge(struct channel *leg, const struct channel *other)
 	return channel_answered(other) ? channel_answer(leg) : channel_pre_answer(leg);
 }
 
+/* The two legs uuid_bridge took out of their dialplans. */
+struct uuid_bridge_legs {
+	struct dialplan__bleg a, b;
+};
+
 /* The bridge uuid_bridge made ended on its A leg: B hung up (0), so A follows
- * with B's cause unless it parks; stopped while both are up (-ECANCELED: A
- * transferred, unbridged): B has nothing left to do. */
+ * with B's cause unless it parks; stopped while both are up (-ECANCELED: a
+ * leg transferred, unbridged): the legs that were not routed or bridged
+ * again have nothing left to do either. */
 static void uuid_bridge_done(struct channel *a, void *arg, int status)
 {
-	const struct dialplan__bleg *b = arg;
+	const struct uuid_bridge_legs *legs = arg;
 	if (!channel_up(a))
 		return; /* B followed A already */
 	if (status != 0) {
-		dialplan__bleg_release(a->core, b);
+		dialplan__bleg_release(a->core, &legs->b);
+		dialplan__bleg_release(a->core, &legs->a);
 		return;
 	}
 	const char *pab = channel_var(a, "park_after_bridge");
@@ -192,7 +199,7 @@ static void cmd_uuid_bridge(struct core *core, const char *args, struct buf *out
 	int rc = media_for_bridge(a, b);
 	if (!rc)
 		rc = media_for_bridge(b, a);
-	struct dialplan__bleg *bl = rc ? NULL : arena_alloc(&a->arena, sizeof(*bl));
+	struct uuid_bridge_legs *bl = rc ? NULL : arena_alloc(&a->arena, sizeof(*bl));
 	if (!rc && !bl)
 		rc = -ENOMEM;
 	if (!rc)
@@ -206,7 +213,8 @@ static void cmd_uuid_bridge(struct core *core, const char *args, struct buf *out
 	 * and its completion, queued by the bridge, is ignored. */
 	dialplan__exec_leave(a);
 	dialplan__exec_leave(b);
-	dialplan__bleg_note(bl, b);
+	dialplan__bleg_note(&bl->a, a);
+	dialplan__bleg_note(&bl->b, b);
 	buf_printf(out, "+OK %s\n", b->uuid);
 }
 

@@ -1120,15 +1120,52 @@ static void test_bridge_left_b(void **state)
 		size_t mark = strlen(calls(&b));
 		channel_unbridge(&a.ch); /* as uuid_break or a transfer of A does */
 		a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
-		assert_true(a.up);
 		assert_string_equal(a_calls_after(&b, mark),
 				    round == 0 ? "hangup(NORMAL_CLEARING);"
 				    : round == 1 ? ""
 						 : "park;");
+		/* A, out of its dialplan too, has nothing left either */
+		assert_false(a.up);
+		assert_int_equal(a.ch.cause, CAUSE_NORMAL_CLEARING);
 		live = live2 = NULL;
 		chan_fini(&a);
 		chan_fini(&b);
 	}
+
+	/* uuid_transfer -bleg moves the other leg out of the bridge, -both both. */
+	for (int both = 0; both < 2; both++) {
+		chan_init(&a, "default", "310");
+		chan_init_b(&b, "310");
+		live = &a;
+		live2 = &b;
+		router.route_cb(router.arg, &a.ch);
+		router.route_cb(router.arg, &b.ch);
+		snprintf(args, sizeof(args), "%s %s", a.ch.uuid, b.ch.uuid);
+		assert_non_null(strstr(command("uuid_bridge", args), "+OK"));
+		snprintf(args, sizeof(args), "%s %s 310", a.ch.uuid, both ? "-both" : "-bleg");
+		size_t ma = strlen(calls(&a)), mb = strlen(calls(&b));
+		assert_string_equal(command("uuid_transfer", args), "+OK\n");
+		assert_null(a.ch.bridged);
+		assert_null(b.ch.bridged);
+		/* B runs extension 310 again; A only with -both */
+		assert_non_null(strstr(a_calls_after(&b, mb), "play(hold.wav);"));
+		assert_int_equal(strstr(a_calls_after(&a, ma), "play(hold.wav);") != NULL, both);
+		/* -bleg: the end of the bridge reaches A, left with nothing to run */
+		if (a.stopped_cb)
+			a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
+		assert_int_equal(a.up, both);
+		assert_true(b.up);
+		live = live2 = NULL;
+		chan_fini(&a);
+		chan_fini(&b);
+	}
+	chan_init(&a, "default", "310");
+	live = &a;
+	router.route_cb(router.arg, &a.ch);
+	snprintf(args, sizeof(args), "%s -bleg 300", a.ch.uuid);
+	assert_string_equal(command("uuid_transfer", args), "-ERR no B-leg to transfer\n");
+	live = NULL;
+	chan_fini(&a);
 
 	/* The bridge application's B the same way. */
 	chan_init(&a, "default", "300");
