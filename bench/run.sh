@@ -15,7 +15,10 @@
 #      leaves it out;
 #   5. the Event Socket: bench/run_esl.sh, with its own irisx (events/s to
 #      one modesl client, 100 clients on ALL while 500 calls run);
-#      BENCH_ESL=0 leaves it out.
+#      BENCH_ESL=0 leaves it out;
+#   6. bridged calls: bench_bridge, if it was built (500 calls with RTP both
+#      ways, relayed then transcoded PCMU<->PCMA, 5 s each; the engine alone,
+#      no SIP); BENCH_BRIDGE=0 leaves it out.
 # During each load it reads irisx's CPU time (utime + stime in /proc/PID/stat)
 # and memory (VmRSS, VmHWM in /proc/PID/status). It prints a table ending in
 # "key: value" lines and writes the same to bench/out/latest.txt. About a
@@ -315,6 +318,20 @@ if [ "${BENCH_ESL:-1}" != 0 ]; then
 		printf '\n'
 		cat "$T_DIR/esl.txt"
 	} >>"$T_DIR/table.txt"
+fi
+
+# --- 6. bridged calls ------------------------------------------------------------------
+if [ "${BENCH_BRIDGE:-1}" != 0 ] && [ -x "$build/bench/bench_bridge" ]; then
+	t_log "bridged calls: bench_bridge"
+	if timeout 120 "$build/bench/bench_bridge" -n 500 -t 5 >"$T_DIR/bridge.txt" 2>&1; then
+		{
+			printf '\nbridged calls (bench_bridge: media engine only, RTP both ways):\n'
+			cat "$T_DIR/bridge.txt"
+		} >>"$T_DIR/table.txt"
+	else
+		t_fail "bench_bridge exited $?"
+		bench_ok=0
+	fi
 fi
 
 mkdir -p "$src/bench/out"

@@ -6,8 +6,8 @@
  * received audio packet leaves at once from the other stream, payload bytes
  * untouched, under the sending stream's own SSRC and sequence (+1 a packet):
  * the receiving leg's SSRC, sequence space and timestamp base are its far
- * end's business, not the other far end's (RFC 3550 §8.2 would call a
- * relay that kept them a translator; a B2BUA terminates both sessions). The
+ * end's business, not the other far end's (a relay that kept them would be
+ * an RFC 3550 §7.1 translator; a B2BUA terminates both sessions). The
  * output timestamp is the input's plus an offset (so a gap in the input
  * stays a gap), chosen when relaying (re)starts: from the sending stream's
  * own clock, which its tick keeps advancing in real time. It is chosen
@@ -29,10 +29,12 @@
  * (speexdsp, one resampler per direction, made when the bridge is set up),
  * and pushes the samples into the sending stream's FIFO; the sending
  * stream's tick takes a frame from it each ptime, as from a source. The FIFO
- * holds at least 100 ms; when full, the oldest samples are dropped. It plays
- * out once it holds a frame of each side (so that different ptimes, say 30
- * ms in and 20 ms out, never underrun in steady state) and after an
- * underrun fills again to that level, silence going out meanwhile.
+ * holds at least 100 ms; when full, the oldest samples are dropped, down to
+ * the level it starts playing at (a burst after a stall resets the delay
+ * rather than keeping it at the most the FIFO can hold). It plays out once
+ * it holds a frame of each side (so that different ptimes, say 30 ms in and
+ * 20 ms out, never underrun in steady state) and after an underrun fills
+ * again to that level, silence going out meanwhile.
  *
  * RFC 4733 events are relayed in both modes with the sending stream's
  * payload type when it negotiated telephone-event, else dropped (the
@@ -131,7 +133,13 @@ static void xcode_push(struct media__xcode *xc, const int16_t *pcm, size_t n)
 		n = xc->cap;
 	}
 	if (xc->len + n > xc->cap) {
-		uint32_t drop = (uint32_t)(xc->len + n - xc->cap); /* the oldest go */
+		/* The oldest go, down to the start level rather than just what
+		 * overflows: a full FIFO would drop again at the next bit of
+		 * jitter, and holds more delay than it needs. */
+		uint32_t keep = n >= xc->start_fill ? 0 : xc->start_fill - (uint32_t)n;
+		if (keep > xc->len)
+			keep = xc->len;
+		uint32_t drop = xc->len - keep;
 		xc->head = (xc->head + drop) % xc->cap;
 		xc->len -= drop;
 	}

@@ -541,6 +541,69 @@ static void test_transcode_pcmu_pcma(void **state)
 	legs_close(f, &l);
 }
 
+struct stall {
+	uv_timer_t t;
+	uint64_t end_us;
+};
+
+static void stall_cb(uv_timer_t *t)
+{
+	struct stall *st = t->data;
+	usleep(300 * 1000); /* the loop stalls: arriving audio piles up in the socket */
+	st->end_us = uv_hrtime() / 1000;
+}
+
+/* A burst larger than the FIFO: the oldest audio is dropped, the newest plays. */
+static void test_transcode_overflow(void **state)
+{
+	struct fx *f = *state;
+	struct legs l;
+	legs_open(f, &l, MEDIA_CODEC_PCMU, 0, MEDIA_CODEC_PCMA, 8);
+	struct feeder fd = {.vary = true};
+	feeder_start(&fd, &f->loop, &f->peer, media_stream_port(l.s1), 50);
+	struct stall st = {0};
+	uv_timer_init(&f->loop, &st.t);
+	st.t.data = &st;
+	uv_timer_start(&st.t, stall_cb, 300, 0);
+	run_for(&f->loop, 1400);
+
+	static struct media__rtp r[200];
+	size_t n = rtp_list(&l.p2, r, 200);
+	bool played[50] = {0};
+	int prev = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (is_silence(&r[i], 0xd5))
+			continue;
+		int k = 0;
+		for (; k < 50; k++) {
+			size_t j = 0;
+			while (j < 160 &&
+			       r[i].payload[j] == media__alaw_from_linear(media__ulaw_to_linear(
+						      (uint8_t)((k * 37 + j) % 120 + 1))))
+				j++;
+			if (j == 160)
+				break;
+		}
+		assert_true(k < 50);
+		assert_true(k > prev); /* in order, never repeated */
+		played[k] = true;
+		prev = k;
+	}
+	/* The stall piled up ~15 frames, the last one due when it ended (k_end),
+	 * more than the FIFO holds (100 ms): the oldest were dropped (each
+	 * overflow down to the start level, two frames), the newest few kept,
+	 * and then everything played to the end. */
+	int k_end = (int)((st.end_us - fd.t0) / 20000);
+	assert_in_range(k_end, 20, 40);
+	for (int k = k_end - 8; k <= k_end - 5; k++)
+		assert_false(played[k]);
+	for (int k = k_end - 1; k < 50; k++)
+		assert_true(played[k]);
+	uv_close((uv_handle_t *)&st.t, NULL);
+	feeder_close(&fd);
+	legs_close(f, &l);
+}
+
 struct xcode_case {
 	enum media_codec_id codec;
 	uint8_t pt;
@@ -1151,6 +1214,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_relay_both_ways_unbridge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_relay_hold, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transcode_pcmu_pcma, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transcode_overflow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transcode_g722_opus_ptime, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dtmf_relay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_play_over_bridge, setup, teardown),
