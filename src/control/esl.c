@@ -57,10 +57,31 @@ static void log_tap(void *arg, enum log_level level, const char *module, const c
 	}
 }
 
+/* Connections whose asynchronous api replied go on with their waiting input. */
+static void resume_conns(struct esl *esl)
+{
+	/* From the head again after each: a command may close connections. */
+	struct esl_conn *c = esl->conns;
+	while (c) {
+		if (!c->resume) {
+			c = c->next;
+			continue;
+		}
+		c->resume = false;
+		esl__conn_process(c);
+		if (esl->destroyed)
+			return; /* a command shut the server down */
+		c = esl->conns;
+	}
+}
+
 static void idle_cb(uv_idle_t *h)
 {
 	struct esl *esl = h->data;
 	esl__jobs_run(esl);
+	resume_conns(esl);
+	if (esl->destroyed)
+		return;
 	/* A flush may add the connection back (write room freed later). */
 	struct esl_conn *list = esl->flush_list;
 	esl->flush_list = NULL;
@@ -178,12 +199,7 @@ void esl_destroy(struct esl *esl)
 	if (esl->sub)
 		core_unsubscribe(esl->sub);
 	esl->sub = NULL;
-	while (esl->jobs) {
-		struct esl_job *j = esl->jobs;
-		esl->jobs = j->next;
-		free(j->cmd);
-		free(j);
-	}
+	esl__jobs_drop(esl);
 	while (esl->conns)
 		esl__conn_finish(esl->conns); /* unlinks it; closes once written */
 	esl->flush_list = NULL;

@@ -2,8 +2,10 @@
  * The Event Socket's commands, inbound mode, with mod_event_socket's reply
  * texts: auth, api, bgapi, event, nixevent, noevents, filter, myevents,
  * divert_events, linger, nolinger, sendmsg, sendevent, log, nolog, exit,
- * and irisx's resume; in outbound mode connect too (esl_outbound.c). Replies go out in the order
- * the commands came; bgapi's job runs on a later loop turn and answers with BACKGROUND_JOB.
+ * and irisx's resume; in outbound mode connect too (esl_outbound.c). Replies go out in
+ * the order the commands came (an asynchronous api holds the ones after it); bgapi's
+ * job runs on a later loop turn and answers with BACKGROUND_JOB when its command
+ * replies.
  */
 #define LOG_MODULE "esl"
 #include "control/esl_int.h"
@@ -32,16 +34,34 @@ static bool word_is(struct str w, const char *s)
 
 /* ---- api / bgapi ---- */
 
+/*
+ * api: the reply is written when the command replies. An asynchronous one
+ * (originate) leaves the connection's later commands waiting in its input
+ * (FreeSWITCH replies strictly in order on a connection), while the loop,
+ * every other connection and call go on.
+ */
+static void api_reply_cb(void *arg, const char *text, size_t len)
+{
+	struct esl_conn *c = arg;
+	bool waited = c->api_pending != NULL;
+	c->api_pending = NULL;
+	esl__conn_send(c, "api/response", NULL, text, len);
+	if (waited)
+		esl__conn_resume(c);
+}
+
 static void cmd_api(struct esl_conn *c, struct str args)
 {
-	struct buf line, out;
+	struct buf line;
 	buf_init(&line);
-	buf_init(&out);
 	buf_append_str(&line, args);
-	core_command_execute(c->esl->core, line.p ? line.p : "", &out);
-	esl__conn_send(c, "api/response", NULL, out.p, out.len);
+	if (line.failed) {
+		buf_fini(&line);
+		esl__conn_send(c, "api/response", NULL, "-ERR out of memory\n", 19);
+		return;
+	}
+	c->api_pending = core_command_run(c->esl->core, line.p ? line.p : "", api_reply_cb, c);
 	buf_fini(&line);
-	buf_fini(&out);
 }
 
 static void cmd_bgapi(struct esl_conn *c, struct str args, const struct esl_frame *f)
@@ -54,6 +74,7 @@ static void cmd_bgapi(struct esl_conn *c, struct str args, const struct esl_fram
 		esl__conn_reply(c, "-ERR out of memory");
 		return;
 	}
+	j->esl = esl;
 	if (given && given->len > 0 && given->len <= UUID_STRLEN)
 		str_copy_cstr(*given, j->uuid, sizeof(j->uuid));
 	else
@@ -67,6 +88,46 @@ static void cmd_bgapi(struct esl_conn *c, struct str args, const struct esl_fram
 	esl__conn_send(c, "command/reply", extra, NULL, 0);
 }
 
+static void job_free(struct esl_job *j)
+{
+	free(j->cmd);
+	free(j);
+}
+
+static void running_remove(struct esl_job *j)
+{
+	struct esl *esl = j->esl;
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		esl->running = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+}
+
+/* The job's command replied: BACKGROUND_JOB carries the reply as its body. */
+static void job_reply_cb(void *arg, const char *text, size_t len)
+{
+	struct esl_job *j = arg;
+	struct esl *esl = j->esl;
+	struct core_event *ev = NULL;
+	if (core_event_create(&ev, "BACKGROUND_JOB", NULL) == 0) {
+		struct str rest = str_from_cstr(j->cmd), name;
+		esl_line_split(rest, &name, &rest);
+		core_event_add_header(ev, "Job-UUID", "%s", j->uuid);
+		core_event_add_header(ev, "Job-Command", "%.*s", (int)name.len, name.p);
+		if (rest.len > 0)
+			core_event_add_header(ev, "Job-Command-Arg", "%.*s", (int)rest.len, rest.p);
+		core_event_set_body(ev, text, len);
+		core_event_fire(esl->core, ev);
+	}
+	if (j->reply) {
+		/* It replied later: it was on the running list. */
+		running_remove(j);
+		job_free(j);
+	}
+}
+
 void esl__jobs_run(struct esl *esl)
 {
 	/* Only the jobs queued before this turn: a job's event may queue more. */
@@ -76,24 +137,32 @@ void esl__jobs_run(struct esl *esl)
 	while (list) {
 		struct esl_job *j = list;
 		list = j->next;
-		struct buf out;
-		buf_init(&out);
-		core_command_execute(esl->core, j->cmd, &out);
-		struct core_event *ev = NULL;
-		if (core_event_create(&ev, "BACKGROUND_JOB", NULL) == 0) {
-			struct str rest = str_from_cstr(j->cmd), name;
-			esl_line_split(rest, &name, &rest);
-			core_event_add_header(ev, "Job-UUID", "%s", j->uuid);
-			core_event_add_header(ev, "Job-Command", "%.*s", (int)name.len, name.p);
-			if (rest.len > 0)
-				core_event_add_header(ev, "Job-Command-Arg", "%.*s", (int)rest.len,
-						      rest.p);
-			core_event_set_body(ev, out.p ? out.p : "", out.len);
-			core_event_fire(esl->core, ev);
+		j->next = NULL;
+		j->reply = core_command_run(esl->core, j->cmd, job_reply_cb, j);
+		if (!j->reply) {
+			job_free(j); /* replied already */
+			continue;
 		}
-		buf_fini(&out);
-		free(j->cmd);
-		free(j);
+		j->next = esl->running;
+		if (j->next)
+			j->next->prev = j;
+		esl->running = j;
+	}
+}
+
+void esl__jobs_drop(struct esl *esl)
+{
+	while (esl->jobs) {
+		struct esl_job *j = esl->jobs;
+		esl->jobs = j->next;
+		job_free(j);
+	}
+	esl->jobs_tail = &esl->jobs;
+	while (esl->running) {
+		struct esl_job *j = esl->running;
+		esl->running = j->next;
+		core_reply_detach(j->reply);
+		job_free(j);
 	}
 }
 

@@ -24,9 +24,19 @@ struct esl_write {
 static void conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *out);
 
+/* A connection going away leaves its pending api: the command completes,
+ * its reply is dropped (nothing here is touched again). */
+static void conn_detach_api(struct esl_conn *c)
+{
+	core_reply_detach(c->api_pending);
+	c->api_pending = NULL;
+	c->resume = false;
+}
+
 static void conn_closed_cb(uv_handle_t *h)
 {
 	struct esl_conn *c = h->data;
+	conn_detach_api(c);
 	if (c->ob)
 		esl__outbound_closed(c);
 	for (size_t i = 0; i < c->q_len; i++)
@@ -53,6 +63,7 @@ static void flush_list_remove(struct esl *esl, struct esl_conn *c)
 static void conn_unlink(struct esl_conn *c)
 {
 	struct esl *esl = c->esl;
+	conn_detach_api(c);
 	if (!esl)
 		return;
 	flush_list_remove(esl, c);
@@ -220,10 +231,12 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *out)
 	*out = uv_buf_init(c->in + c->in_len, (unsigned)(c->in_cap - c->in_len));
 }
 
-static void conn_process(struct esl_conn *c)
+void esl__conn_process(struct esl_conn *c)
 {
 	size_t off = 0;
-	while (!c->closing && off < c->in_len) {
+	if (!c->esl)
+		return;
+	while (!c->closing && !c->api_pending && off < c->in_len) {
 		struct esl_frame f;
 		int rc = esl_frame_parse(c->in + off, c->in_len - off, &f);
 		if (rc == -EAGAIN) {
@@ -250,10 +263,29 @@ static void conn_process(struct esl_conn *c)
 		memmove(c->in, c->in + off, c->in_len - off);
 		c->in_len -= off;
 	}
+	if (c->api_pending) {
+		/* What waits behind the api is bounded: past the cap, stop reading
+		 * until it replies (the client is not told off: its commands are fine). */
+		if (c->in_len >= ESL_READ_MAX && c->reading) {
+			uv_read_stop((uv_stream_t *)&c->tcp);
+			c->reading = false;
+		}
+		return;
+	}
 	if (c->in_len > ESL_READ_MAX) {
 		esl__conn_reply(c, "-ERR command too large");
 		esl__conn_finish(c);
+		return;
 	}
+	maybe_resume_read(c);
+}
+
+void esl__conn_resume(struct esl_conn *c)
+{
+	if (c->closing || !c->esl)
+		return;
+	c->resume = true;
+	esl__wake(c->esl);
 }
 
 static void conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
@@ -266,7 +298,7 @@ static void conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (n == 0)
 		return;
 	c->in_len += (size_t)n;
-	conn_process(c);
+	esl__conn_process(c);
 }
 
 struct esl_conn *esl__conn_new(struct esl *esl)

@@ -57,10 +57,16 @@ struct esl_conn {
 	uint64_t sent_seq;  /* the newest event written */
 	bool flush_pending; /* on the server's flush list */
 	struct esl_conn *flush_next;
+	/* An `api` whose command is asynchronous (originate): the commands after
+	 * it wait in `in` until it replies, as FreeSWITCH answers in order. */
+	struct core_reply *api_pending;
+	bool resume; /* replied: the idle handle goes on with what waits in `in` */
 };
 
 struct esl_job {
-	struct esl_job *next;
+	struct esl_job *next, *prev; /* prev: on the running list only */
+	struct esl *esl;
+	struct core_reply *reply; /* an asynchronous command still running */
 	char uuid[UUID_STRLEN + 1];
 	char *cmd; /* "name args" */
 };
@@ -77,6 +83,7 @@ struct esl {
 	struct esl_conn *conns;
 	struct esl_conn *flush_list;
 	struct esl_job *jobs, **jobs_tail;
+	struct esl_job *running; /* bgapi jobs whose asynchronous command has not replied */
 	unsigned open_handles; /* listener + idle: the struct is freed when 0 */
 	bool destroyed;
 	unsigned in_command;  /* esl_destroy waits until the command returns */
@@ -92,6 +99,10 @@ struct esl_conn *esl__conn_new(struct esl *esl);
 /* Adds c to the server's connections (events fan out to it). */
 void esl__conn_link(struct esl_conn *c, struct esl *esl);
 void esl__conn_read_start(struct esl_conn *c);
+/* Runs the complete commands waiting in the connection's input. */
+void esl__conn_process(struct esl_conn *c);
+/* The connection's pending `api` replied: go on with its input (idle handle). */
+void esl__conn_resume(struct esl_conn *c);
 void esl__conn_close(struct esl_conn *c);
 /* Writes a frame: "Content-Type: <type>\n", extra headers (may be NULL,
  * each line ending in \n), Content-Length when body_len > 0, then body. */
@@ -114,6 +125,8 @@ void esl__conn_replay(void *arg, struct core_event *ev);
 /* esl_cmd.c */
 void esl__command(struct esl_conn *c, const struct esl_frame *f);
 void esl__jobs_run(struct esl *esl);
+/* esl_destroy: jobs still waiting for their command forget it. */
+void esl__jobs_drop(struct esl *esl);
 void esl__conn_sub_free(struct esl_conn *c);
 
 /* esl_outbound.c */

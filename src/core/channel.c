@@ -149,6 +149,9 @@ void channel_hangup(struct channel *ch, enum core_cause cause)
 	core__channel_schedule(ch);
 	if (ch->originating)
 		core__originate_leg_update(ch);
+	/* After this leg's own events: the bridge it was in ends (the other leg
+	 * may follow it, with this cause). */
+	core__bridge_hangup(ch);
 }
 
 void core_set_router(struct core *core, const struct core_router *router)

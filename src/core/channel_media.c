@@ -1,6 +1,7 @@
 /*
  * What applications ask of a channel: answer, early media, ringing, a final
- * response, and the asynchronous media operations (play, speak, echo, sleep).
+ * response, sending DTMF, and the asynchronous media operations (play, speak,
+ * echo, sleep; bridge.c adds the bridge).
  *
  * One asynchronous operation at a time per channel (struct channel_op).
  * Starting one stops the previous; its end — completion, stop, hangup — is
@@ -127,6 +128,9 @@ static void op_stop(struct channel *ch, struct channel_op *op)
 			op->timer = NULL;
 		}
 		break;
+	case OP_BRIDGE:
+		core__bridge_end(ch);
+		break;
 	}
 }
 
@@ -177,9 +181,8 @@ void channel_stop_media(struct channel *ch)
 	core__op_finish(ch, -ECANCELED);
 }
 
-/* Starts a new operation; one still in progress ends with -ECANCELED first. */
-static struct channel_op *op_begin(struct channel *ch, enum channel_op_kind kind,
-				   channel_done_cb cb, void *arg)
+struct channel_op *core__op_begin(struct channel *ch, enum channel_op_kind kind,
+				  channel_done_cb cb, void *arg)
 {
 	core__op_finish(ch, -ECANCELED);
 	struct channel_op *op = calloc(1, sizeof(*op));
@@ -236,7 +239,7 @@ static int play_begin(struct channel *ch, const char *spec, const char *text, co
 	int err = media_ready(ch);
 	if (err)
 		return err;
-	struct channel_op *op = op_begin(ch, OP_OPENING, cb, arg);
+	struct channel_op *op = core__op_begin(ch, OP_OPENING, cb, arg);
 	if (!op)
 		return -ENOMEM;
 	op->path = spec ? arena_strdup(&ch->arena, spec) : NULL;
@@ -270,7 +273,7 @@ int channel_echo(struct channel *ch, channel_done_cb cb, void *arg)
 	int err = media_ready(ch);
 	if (err)
 		return err;
-	if (!op_begin(ch, OP_ECHO, cb, arg))
+	if (!core__op_begin(ch, OP_ECHO, cb, arg))
 		return -ENOMEM;
 	media_stream_echo(ch->media->stream, true);
 	return 0;
@@ -286,7 +289,7 @@ int channel_sleep(struct channel *ch, uint32_t ms, channel_done_cb cb, void *arg
 {
 	if (!channel_up(ch))
 		return -ESHUTDOWN;
-	struct channel_op *op = op_begin(ch, OP_SLEEP, cb, arg);
+	struct channel_op *op = core__op_begin(ch, OP_SLEEP, cb, arg);
 	if (!op)
 		return -ENOMEM;
 	op->timer = malloc(sizeof(*op->timer));
@@ -343,8 +346,24 @@ const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_
 	return cbs;
 }
 
+int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_ms)
+{
+	if (!digits || !*digits)
+		return -EINVAL;
+	if (!channel_up(ch))
+		return -ESHUTDOWN;
+	struct channel_media *m = ch->media;
+	if (!m || !m->stream || !m->started)
+		return -ENOTSUP; /* nothing negotiated yet: no telephone-event either */
+	int err = media_stream_send_dtmf(m->stream, digits, duration_ms);
+	if (!err)
+		log_info("[%s] sending DTMF %s", ch->uuid, digits);
+	return err;
+}
+
 void core__media_hangup(struct channel *ch)
 {
+	core__bridge_hangup(ch); /* normally done already by channel_hangup */
 	core__op_finish(ch, -ECANCELED);
 	struct channel_media *m = ch->media;
 	if (m && m->stream) {

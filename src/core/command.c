@@ -1,8 +1,12 @@
 /*
  * The command registry shared by every door (ESL api/bgapi, REST, the CLI),
- * the global variables global_setvar sets, and the lookups commands need
- * (channels by uuid, in creation order).
+ * synchronous commands (the reply written before the function returns) and
+ * asynchronous ones (originate: the reply comes later, from the loop, and a
+ * door that goes away meanwhile detaches from it), the global variables
+ * global_setvar sets, and the lookups commands need (channels by uuid, in
+ * creation order).
  */
+#define LOG_MODULE "core"
 #include "core_int.h"
 
 #include <ctype.h>
@@ -11,10 +15,10 @@
 #include <string.h>
 #include <strings.h>
 
-int core_command_register(struct core *core, const char *name, const char *usage,
-			  const char *description, core_command_fn fn)
+static int command_add(struct core *core, const char *name, const char *usage,
+		       const char *description, core_command_fn fn, core_command_async_fn afn)
 {
-	if (!core || !name || !*name || !fn)
+	if (!core || !name || !*name || (!fn && !afn))
 		return -EINVAL;
 	struct core_command **pp = &core->commands;
 	while (*pp && strcmp((*pp)->name, name) < 0)
@@ -28,9 +32,22 @@ int core_command_register(struct core *core, const char *name, const char *usage
 	c->usage = usage ? usage : "";
 	c->description = description ? description : "";
 	c->fn = fn;
+	c->afn = afn;
 	c->next = *pp;
 	*pp = c;
 	return 0;
+}
+
+int core_command_register(struct core *core, const char *name, const char *usage,
+			  const char *description, core_command_fn fn)
+{
+	return command_add(core, name, usage, description, fn, NULL);
+}
+
+int core_command_register_async(struct core *core, const char *name, const char *usage,
+				const char *description, core_command_async_fn fn)
+{
+	return command_add(core, name, usage, description, NULL, fn);
 }
 
 void core__commands_fini(struct core *core)
@@ -45,36 +62,159 @@ void core__commands_fini(struct core *core)
 		core->globals = g->next;
 		free(g);
 	}
+	/* A command still running when the core goes (its work was cut short
+	 * by the shutdown without it replying): nobody will read its reply. */
+	while (core->replies) {
+		struct core_reply *r = core->replies;
+		core->replies = r->next;
+		log_warn("an asynchronous command never replied");
+		buf_fini(&r->out);
+		free(r);
+	}
 }
 
-void core_command_execute(struct core *core, const char *line, struct buf *out)
+/* "name args" split: the command (NULL: unknown), the name's length, and the
+ * arguments trimmed into a heap copy (*args NULL: out of memory). */
+static const struct core_command *command_parse(const struct core *core, const char *line,
+						const char **name, size_t *name_len, char **args)
 {
 	while (*line && isspace((unsigned char)*line))
 		line++;
 	size_t n = 0;
 	while (line[n] && !isspace((unsigned char)line[n]))
 		n++;
-	const char *args = line + n;
-	while (*args && isspace((unsigned char)*args))
-		args++;
+	const char *a = line + n;
+	while (*a && isspace((unsigned char)*a))
+		a++;
 	/* Trailing blanks (a CR LF from a console) are not part of the arguments. */
-	size_t alen = strlen(args);
-	while (alen && isspace((unsigned char)args[alen - 1]))
+	size_t alen = strlen(a);
+	while (alen && isspace((unsigned char)a[alen - 1]))
 		alen--;
-	char *a = strndup(args, alen);
-	if (!a) {
+	*name = line;
+	*name_len = n;
+	*args = strndup(a, alen);
+	for (const struct core_command *c = core->commands; c; c = c->next)
+		if (strlen(c->name) == n && strncmp(c->name, line, n) == 0)
+			return c;
+	return NULL;
+}
+
+void core_command_execute(struct core *core, const char *line, struct buf *out)
+{
+	const char *name;
+	size_t n;
+	char *args;
+	const struct core_command *c = command_parse(core, line, &name, &n, &args);
+	if (!args)
 		buf_append_cstr(out, "-ERR out of memory\n");
+	else if (!c)
+		buf_printf(out, "-ERR %.*s Command not found!\n", (int)n, name);
+	else if (c->afn)
+		buf_printf(out, "-ERR %s needs a reply handler\n", c->name);
+	else
+		c->fn(core, args, out);
+	free(args);
+}
+
+/* ---- asynchronous commands ---- */
+
+static void reply_free(struct core_reply *r)
+{
+	struct core *core = r->core;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		core->replies = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	buf_fini(&r->out);
+	free(r);
+}
+
+/* Hands the text to the door (when one still listens) and frees r. */
+static void reply_deliver(struct core_reply *r)
+{
+	core_command_done_cb cb = r->cb;
+	if (cb) {
+		if (r->out.failed) {
+			buf_reset(&r->out);
+			buf_append_cstr(&r->out, "-ERR out of memory\n");
+		}
+		cb(r->arg, r->out.p ? r->out.p : "", r->out.len);
+	}
+	reply_free(r);
+}
+
+struct buf *core_reply_buf(struct core_reply *r)
+{
+	return &r->out;
+}
+
+void core_reply_done(struct core_reply *r)
+{
+	if (!r)
+		return;
+	if (r->starting) {
+		r->done = true; /* answered at once: core_command_run delivers it */
 		return;
 	}
-	for (const struct core_command *c = core->commands; c; c = c->next) {
-		if (strlen(c->name) == n && strncmp(c->name, line, n) == 0) {
-			c->fn(core, a, out);
-			free(a);
-			return;
-		}
+	reply_deliver(r);
+}
+
+void core_reply_detach(struct core_reply *r)
+{
+	if (r)
+		r->cb = NULL;
+}
+
+struct core_reply *core_command_run(struct core *core, const char *line, core_command_done_cb cb,
+				    void *arg)
+{
+	const char *name;
+	size_t n;
+	char *args;
+	struct buf out;
+	const struct core_command *c = command_parse(core, line, &name, &n, &args);
+
+	if (!c || !args || c->fn) {
+		buf_init(&out);
+		if (!args)
+			buf_append_cstr(&out, "-ERR out of memory\n");
+		else if (!c)
+			buf_printf(&out, "-ERR %.*s Command not found!\n", (int)n, name);
+		else
+			c->fn(core, args, &out);
+		free(args);
+		if (cb)
+			cb(arg, out.p ? out.p : "", out.len);
+		buf_fini(&out);
+		return NULL;
 	}
-	free(a);
-	buf_printf(out, "-ERR %.*s Command not found!\n", (int)n, line);
+	struct core_reply *r = calloc(1, sizeof(*r));
+	if (!r) {
+		free(args);
+		if (cb)
+			cb(arg, "-ERR out of memory\n", 19);
+		return NULL;
+	}
+	r->core = core;
+	buf_init(&r->out);
+	r->cb = cb;
+	r->arg = arg;
+	r->next = core->replies;
+	if (r->next)
+		r->next->prev = r;
+	core->replies = r;
+	r->starting = true;
+	c->afn(core, args, r);
+	free(args);
+	r->starting = false;
+	if (r->done) {
+		/* A usage error or a refusal: the reply is there already. */
+		reply_deliver(r);
+		return NULL;
+	}
+	return r;
 }
 
 void core_command_each(const struct core *core,

@@ -1,7 +1,9 @@
 /*
  * The built-in commands, with FreeSWITCH's names, arguments and replies
  * (mod_commands' wording, so ESL clients that parse them keep working):
- * status, version, uptime, help, show channels/calls, the uuid_* family,
+ * status, version, uptime, help, show channels/calls, the uuid_* family
+ * (uuid_send_dtmf included; uuid_bridge is the dialplan's: it takes
+ * channels out of their dialplan),
  * hupall, create_uuid, global_getvar/setvar, reloadacl, reloadxml, fsctl
  * shutdown and sofia status.
  */
@@ -459,6 +461,30 @@ static void cmd_uuid_dump(struct core *core, const char *args, struct buf *out)
 	core_event_unref(ev);
 }
 
+static void cmd_uuid_send_dtmf(struct core *core, const char *args, struct buf *out)
+{
+	char tmp[512], *argv[2], digits[CORE_DTMF_MAX + 1];
+	uint32_t ms;
+	if (split(args, tmp, sizeof(tmp), argv, 2) < 2) {
+		usage(core, "uuid_send_dtmf", out);
+		return;
+	}
+	struct channel *ch = find_or_err(core, argv[0], out);
+	if (!ch)
+		return;
+	if (core_dtmf_parse(argv[1], digits, &ms) != 0) {
+		buf_printf(out, "-ERR invalid DTMF '%s'\n", argv[1]);
+		return;
+	}
+	int err = channel_send_dtmf(ch, digits, ms);
+	if (err == -ENOTSUP)
+		buf_append_cstr(out, "-ERR no telephone-event negotiated on this channel\n");
+	else if (err)
+		buf_printf(out, "-ERR %s\n", strerror(-err));
+	else
+		buf_append_cstr(out, "+OK Success\n");
+}
+
 static void cmd_uuid_exists(struct core *core, const char *args, struct buf *out)
 {
 	buf_append_cstr(out, *args && core_channel_find(core, args) ? "true" : "false");
@@ -585,6 +611,7 @@ static const struct {
     {"uuid_exists", "<uuid>", "Check if a uuid exists", cmd_uuid_exists},
     {"uuid_getvar", "<uuid> <var>", "Get a variable from a channel", cmd_uuid_getvar},
     {"uuid_kill", "<uuid> [cause]", "Kill channel", cmd_uuid_kill},
+    {"uuid_send_dtmf", "<uuid> <dtmf_data>", "Send dtmf digits", cmd_uuid_send_dtmf},
     {"uuid_setvar", "<uuid> <var> [value]", "Set a variable", cmd_uuid_setvar},
     {"version", "[short]", "Version", cmd_version},
 };

@@ -301,6 +301,13 @@ void channel_stop_media(struct channel *ch);
 /* Sends DTMF (media_stream_send_dtmf's digits) to the far end: RFC 4733.
  * -ENOTSUP when the leg negotiated no telephone-event, -EINVAL for bad digits. */
 int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_ms);
+/*
+ * FreeSWITCH's "digits[@duration_ms]" (uuid_send_dtmf, send_dtmf): the
+ * digits (0-9 * # A-D, w W pauses; at most CORE_DTMF_MAX) into `digits`,
+ * the duration in *duration_ms (0 when absent: the default). 0 or -EINVAL.
+ */
+enum { CORE_DTMF_MAX = 128 };
+int core_dtmf_parse(const char *s, char digits[CORE_DTMF_MAX + 1], uint32_t *duration_ms);
 
 /* ---- placing calls: originate (FreeSWITCH dial strings) ---- */
 
@@ -381,8 +388,12 @@ void core_originate_cancel(struct core_originate *o, enum core_cause cause);
  * with status 0 when `b` hangs up (CHANNEL_UNBRIDGE fires; `a` stays up: the
  * caller decides, e.g. hangup_after_bridge), or -ECANCELED when `a` hangs up
  * or channel_stop_media(a)/channel_unbridge() ends it. When `a` hangs up,
- * `b` follows with a's cause. -EINVAL for the same channel twice, a channel
- * that is down or bridged already, -EPROTO when a leg has no media yet.
+ * `b` follows with a's cause (ORIGINATOR_CANCEL while b has not answered),
+ * or parks when b's park_after_bridge is true. When `b` hangs up, its cause
+ * is left on `a` as bridge_hangup_cause and last_bridge_hangup_cause (b may
+ * be gone when cb runs). While bridged, both legs' events carry the other as
+ * Other-Leg-*. -EINVAL for the same channel twice, a channel that is down or
+ * bridged already, -EPROTO when a leg has no running media yet.
  */
 int channel_bridge(struct channel *a, struct channel *b, channel_done_cb cb, void *arg);
 /* Ends a bridge without hanging up either leg (CHANNEL_UNBRIDGE). */
@@ -504,8 +515,9 @@ void core_reply_done(struct core_reply *r);
 typedef void (*core_command_done_cb)(void *arg, const char *text, size_t len);
 /*
  * Runs a command for a door: synchronous commands reply (done_cb) before this
- * returns NULL; an asynchronous one returns its pending reply, and done_cb
- * runs later from the loop. A door that goes away first calls
+ * returns NULL, and so does an asynchronous one that replies at once (a usage
+ * error); otherwise it returns its pending reply, and done_cb runs later from
+ * the loop. A door that goes away first calls
  * core_reply_detach(): the command still completes, its text is dropped.
  */
 struct core_reply *core_command_run(struct core *core, const char *line, core_command_done_cb cb,

@@ -73,11 +73,23 @@ struct core_global {
 	char *value;
 };
 
-/* A registered command (command.c). */
+/* A registered command (command.c): fn or, for an asynchronous one, afn. */
 struct core_command {
 	struct core_command *next;
 	const char *name, *usage, *description; /* static strings */
 	core_command_fn fn;
+	core_command_async_fn afn;
+};
+
+/* The pending reply of an asynchronous command (command.c). */
+struct core_reply {
+	struct core_reply *prev, *next; /* core->replies: freed at core_destroy if left */
+	struct core *core;
+	struct buf out;
+	core_command_done_cb cb; /* NULL once the door detached */
+	void *arg;
+	bool starting; /* inside the command's function: core_command_run delivers */
+	bool done;     /* core_reply_done was called while starting */
 };
 
 struct core {
@@ -114,6 +126,7 @@ struct core {
 
 	struct core_bus bus;
 	struct core_command *commands; /* sorted by name */
+	struct core_reply *replies;    /* asynchronous commands still running */
 	struct core_global *globals;
 	void (*app_shutdown_cb)(void *arg); /* fsctl shutdown */
 	void *app_shutdown_arg;
@@ -126,8 +139,9 @@ struct channel_var {
 	char *value;
 };
 
-/* What an asynchronous application (play, speak, echo, sleep) is doing. */
-enum channel_op_kind { OP_OPENING, OP_PLAYING, OP_ECHO, OP_SLEEP };
+/* What an asynchronous application (play, speak, echo, sleep) is doing;
+ * OP_BRIDGE: the channel is the A side of a bridge (bridge.c). */
+enum channel_op_kind { OP_OPENING, OP_PLAYING, OP_ECHO, OP_SLEEP, OP_BRIDGE };
 
 struct channel_op {
 	struct channel_op *next; /* in ops_done */
@@ -186,6 +200,21 @@ void core__channel_destroy(struct channel *ch);
 void core__op_finish(struct channel *ch, int status);
 /* Runs the callbacks of finished operations, oldest first (run queue). */
 void core__op_deliver(struct channel *ch);
+/* Starts a new operation (one in progress ends with -ECANCELED first); NULL:
+ * out of memory. */
+struct channel_op *core__op_begin(struct channel *ch, enum channel_op_kind kind,
+				  channel_done_cb cb, void *arg);
+
+/* bridge.c */
+/* The A side's bridge operation ends (any reason): media unbridged,
+ * CHANNEL_UNBRIDGE, both legs free again. */
+void core__bridge_end(struct channel *a);
+/* `ch` hangs up (before its media goes): the bridge it is in ends by the
+ * hangup rules (the A side hanging up takes B with it; B hanging up ends
+ * A's operation with 0). */
+void core__bridge_hangup(struct channel *ch);
+/* The Other-Leg-* headers of a bridged channel's events. */
+void core__bridge_event_headers(const struct channel *ch, struct core_event *ev);
 
 /* event.c */
 int core__bus_init(struct core *core); /* opens the heartbeat timer (one handle) */

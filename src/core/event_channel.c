@@ -125,12 +125,14 @@ static void channel_headers(struct channel *ch, struct core_event *ev)
 			      (unsigned long long)ch->progress_us);
 	core_event_add_header(ev, "Caller-Channel-Hangup-Time", "%llu",
 			      (unsigned long long)ch->hangup_us);
-	if (ch->originator)
+	/* Bridged, the other leg is the one described (core__bridge_event_headers). */
+	if (ch->originator && !ch->bridged)
 		originator_headers(ch->originator, ev);
 	if (ch->sip_call_id)
 		core_event_add_header(ev, "variable_sip_call_id", "%s", ch->sip_call_id);
 	if (ch->profile)
 		core_event_add_header(ev, "variable_sip_profile_name", "%s", ch->profile);
+	core__bridge_event_headers(ch, ev);
 	channel_var_each(ch, channel_var_header_cb, ev);
 }
 

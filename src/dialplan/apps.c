@@ -1,7 +1,8 @@
 /*
  * The first applications: call control (answer, pre_answer, ring_ready,
  * respond, hangup, park), media (playback, speak, echo, sleep) and
- * variables (set, export, unset, log). Each takes its data already expanded
+ * variables (set, export, unset, log); bridge and send_dtmf are
+ * app_bridge.c's. Each takes its data already expanded
  * and returns DIALPLAN_APP_DONE, DIALPLAN_APP_PENDING (the core calls `cb`
  * when the media operation ends) or DIALPLAN_APP_STOP (the channel left the
  * executor). Nothing here waits.
@@ -134,6 +135,10 @@ int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const 
 		return app_speak(ch, data, vars, cb, arg);
 	case DIALPLAN__APP_ECHO:
 		return pending(channel_echo(ch, cb, arg));
+	case DIALPLAN__APP_BRIDGE:
+		return dialplan__app_bridge(ch, data, cb, arg);
+	case DIALPLAN__APP_SEND_DTMF:
+		return dialplan__app_send_dtmf(ch, data);
 	case DIALPLAN__APP_SET:
 	case DIALPLAN__APP_EXPORT:
 	case DIALPLAN__APP_UNSET:

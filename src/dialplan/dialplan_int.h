@@ -20,6 +20,7 @@
 
 #define DIALPLAN_APPS(X)                                                                           \
 	X(ANSWER, "answer", "", 0, NULL)                                                           \
+	X(BRIDGE, "bridge", "<dial string>", 0, dialplan__check_nonempty)                          \
 	X(ECHO, "echo", "", 0, NULL)                                                               \
 	X(EXPORT, "export", "[nolocal:]<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)  \
 	X(HANGUP, "hangup", "[<cause>]", 0, dialplan__check_hangup)                                \
@@ -30,6 +31,7 @@
 	X(PRE_ANSWER, "pre_answer", "", 0, NULL)                                                   \
 	X(RESPOND, "respond", "<status> [<reason>]", 0, dialplan__check_respond)                   \
 	X(RING_READY, "ring_ready", "", 0, NULL)                                                   \
+	X(SEND_DTMF, "send_dtmf", "<digits>[@<ms>]", 0, dialplan__check_dtmf)                      \
 	X(SET, "set", "<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)                  \
 	X(SLEEP, "sleep", "<ms>", 0, dialplan__check_sleep)                                        \
 	X(SPEAK, "speak", "[[<engine>|]<voice>|]<text>", 0, dialplan__check_nonempty)              \
@@ -64,6 +66,7 @@ int dialplan__check_set(const char *data, char *why, size_t why_size);
 int dialplan__check_hangup(const char *data, char *why, size_t why_size);
 int dialplan__check_respond(const char *data, char *why, size_t why_size);
 int dialplan__check_sleep(const char *data, char *why, size_t why_size);
+int dialplan__check_dtmf(const char *data, char *why, size_t why_size);
 /* Runs the table's check for app on data (no check: 0). */
 int dialplan__app_check(const struct dialplan_app *app, const char *data, char *why,
 			size_t why_size);
@@ -227,6 +230,63 @@ int dialplan__inline_run(const struct dialplan_app *app, const struct dialplan_v
  */
 int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const char *data,
 		      const struct dialplan_vars *vars, channel_done_cb cb, void *arg);
+
+/*
+ * The channel leaves the dialplan it runs (uuid_bridge takes it over): the
+ * application running now completes (CHANNEL_EXECUTE_COMPLETE) and no
+ * further action runs; its own completion, when it comes, is ignored. A
+ * later transfer routes it again. Nothing when the dialplan does not run it.
+ */
+void dialplan__exec_leave(struct channel *ch);
+
+/* Where a channel's dialplan is (dialplan__exec_mark), to tell later whether
+ * it was routed again since (a transfer) or not. */
+struct dialplan__exec_mark {
+	const void *exec; /* its executor, NULL when it has none */
+	unsigned gen;	  /* the executor's generation */
+};
+void dialplan__exec_mark(const struct channel *ch, struct dialplan__exec_mark *m);
+bool dialplan__exec_moved(const struct channel *ch, const struct dialplan__exec_mark *m);
+
+/*
+ * The B leg of a bridge a dialplan door made (the bridge application,
+ * uuid_bridge). When the bridge ends without B hanging up (A transferred,
+ * unbridged, its media stopped), B has nothing left to do: as FreeSWITCH,
+ * it hangs up NORMAL_CLEARING — or parks with park_after_bridge=true —
+ * unless it was bridged or routed again meanwhile.
+ */
+struct dialplan__bleg {
+	char uuid[UUID_STRLEN];
+	struct dialplan__exec_mark mark;
+};
+void dialplan__bleg_note(struct dialplan__bleg *l, const struct channel *b);
+void dialplan__bleg_release(struct core *core, const struct dialplan__bleg *l);
+
+/* app_bridge.c: bridge <dial string> (pending until it ends) and
+ * send_dtmf <digits>[@<ms>]; dialplan_app_status or a negative errno. */
+int dialplan__app_bridge(struct channel *ch, const char *data, channel_done_cb cb, void *arg);
+int dialplan__app_send_dtmf(struct channel *ch, const char *data);
+
+/* originate_args.c (pure) */
+/*
+ * FreeSWITCH's argument splitting for originate: blanks separate words,
+ * '…' quotes a word (the quotes go), and "&app(…)" runs to its closing
+ * parenthesis across blanks. At most `max` words go NUL-terminated into buf
+ * (argv pointing into it). Returns the count, or -1 when buf is too small or
+ * a quote or parenthesis is left open.
+ */
+int dialplan__originate_split(const char *s, char *buf, size_t size, char **argv, int max);
+/*
+ * Appends `url` to b with the caller ID name and number and the timeout
+ * (each may be NULL) as origination_caller_id_name,
+ * origination_caller_id_number and originate_timeout in its {…} block
+ * (merged into the url's own, whose ^^X separator is kept), every character
+ * the block syntax reads escaped with a backslash. 0, or -EINVAL when the
+ * url's ^^X separator is a letter, digit, '_', '=' or a backslash (the names
+ * or the escapes would be split).
+ */
+int dialplan__originate_dial(struct buf *b, const char *url, const char *cid_name,
+			     const char *cid_num, const char *timeout);
 
 /* commands.c: eval and uuid_transfer in the core's registry; the
  * dialplan uuid_transfer hunts with (commands carry no argument). */

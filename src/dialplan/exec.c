@@ -324,6 +324,35 @@ int dialplan_transfer(struct dialplan *dp, struct channel *ch, const char *dest,
 	return 0;
 }
 
+void dialplan__exec_leave(struct channel *ch)
+{
+	struct exec *e = ch->exec_free_cb == exec_free ? ch->exec_state : NULL;
+	if (!e)
+		return;
+	/* As a transfer does: the running application's own completion, when it
+	 * comes, belongs to the old generation and is ignored. */
+	e->gen++;
+	if (e->pending) {
+		e->pending = false;
+		exec_app_end(&e->app, ch, -ECANCELED);
+	}
+	e->next = e->route->count;
+}
+
+void dialplan__exec_mark(const struct channel *ch, struct dialplan__exec_mark *m)
+{
+	const struct exec *e = ch->exec_free_cb == exec_free ? ch->exec_state : NULL;
+	m->exec = e;
+	m->gen = e ? e->gen : 0;
+}
+
+bool dialplan__exec_moved(const struct channel *ch, const struct dialplan__exec_mark *m)
+{
+	struct dialplan__exec_mark now;
+	dialplan__exec_mark(ch, &now);
+	return now.exec != m->exec || now.gen != m->gen;
+}
+
 static int reload_cb(void *arg, const struct config *cfg)
 {
 	char err[512];

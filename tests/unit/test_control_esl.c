@@ -390,6 +390,112 @@ static void test_bgapi_then_event(void **state)
 	client_close(c);
 }
 
+static void expect_api(struct client *c, const char *body)
+{
+	struct frame f;
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Content-Type: api/response\n"));
+	assert_string_equal(f.body, body);
+	free(f.body);
+}
+
+/* An asynchronous api holds the replies after it on its connection (they
+ * come in order once it replies); another connection is not held. */
+static void test_api_async_order(void **state)
+{
+	struct fixture *fx = *state;
+	struct client *c = client_authed(fx);
+	struct client *other = client_authed(fx);
+	client_send(c, "api slow first\n\napi echo second\n\nevent plain CUSTOM\n\n");
+	assert_true(frame_none(c, 100));
+	client_send(other, "api echo not held\n\n");
+	expect_api(other, "not held");
+	/* more commands arriving while it waits wait too */
+	client_send(c, "api echo third\n\n");
+	assert_true(frame_none(c, 50));
+	/* events still flow to the waiting connection's subscription... none yet */
+	assert_true(fake_slow_finish());
+	expect_api(c, "first");
+	expect_api(c, "second");
+	expect_reply(c, "+OK event listener enabled plain");
+	expect_api(c, "third");
+	/* Two asynchronous ones in a row: each waits for the one before. */
+	client_send(c, "api slow A\n\napi slow B\n\napi echo C\n\n");
+	assert_true(frame_none(c, 50));
+	assert_int_equal(fake_slow_count, 1); /* B not started before A replied */
+	assert_true(fake_slow_finish());
+	expect_api(c, "A");
+	assert_true(frame_none(c, 50));
+	assert_int_equal(fake_slow_count, 1);
+	assert_true(fake_slow_finish());
+	expect_api(c, "B");
+	expect_api(c, "C");
+	client_close(c);
+	client_close(other);
+}
+
+/* bgapi answers at once; its BACKGROUND_JOB comes when the command replies. */
+static void test_bgapi_async(void **state)
+{
+	struct client *c = client_authed(*state);
+	client_send(c, "event plain BACKGROUND_JOB\n\n");
+	expect_reply(c, "+OK event listener enabled plain");
+	client_send(c, "bgapi slow later\nJob-UUID: 21111111-2222-4333-8444-555555555555\n\n"
+		       "api echo now\n\n");
+	expect_head(c, "Content-Type: command/reply\n"
+		       "Reply-Text: +OK Job-UUID: 21111111-2222-4333-8444-555555555555\n"
+		       "Job-UUID: 21111111-2222-4333-8444-555555555555\n");
+	expect_api(c, "now");
+	assert_true(frame_none(c, 50));
+	assert_true(fake_slow_finish());
+	struct frame f;
+	char v[128];
+	frame_read(c, &f);
+	assert_string_equal(event_header(&f, "Event-Name", v, sizeof(v)), "BACKGROUND_JOB");
+	assert_string_equal(event_header(&f, "Job-UUID", v, sizeof(v)),
+			    "21111111-2222-4333-8444-555555555555");
+	assert_string_equal(event_header(&f, "Job-Command", v, sizeof(v)), "slow");
+	assert_non_null(strstr(f.body, "Content-Length: 5\n\nlater"));
+	free(f.body);
+	/* A job still running when the server goes is forgotten (no leak, no event). */
+	client_send(c, "bgapi slow never\n\n");
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Reply-Text: +OK Job-UUID: "));
+	free(f.body);
+	assert_true(frame_none(c, 50));
+	assert_int_equal(fake_slow_count, 1);
+	client_close(c);
+}
+
+/* A connection that closes while its api waits: the command completes later
+ * and its reply goes nowhere (under ASan: no use of the freed connection). */
+static void test_api_async_close(void **state)
+{
+	struct fixture *fx = *state;
+	struct client *c = client_authed(fx);
+	client_send(c, "api slow orphan\n\napi echo never\n\n");
+	assert_true(frame_none(c, 50));
+	client_close(c);
+	for (int i = 0; i < 20; i++)
+		pump(fx);
+	assert_false(fake_slow_finish()); /* detached */
+	/* The server goes on serving. */
+	struct client *d = client_authed(fx);
+	client_send(d, "api slow fine\n\n");
+	assert_true(frame_none(d, 20));
+	assert_true(fake_slow_finish());
+	expect_api(d, "fine");
+	/* The server going away while an api waits (an exit behind it): dropped too. */
+	client_send(d, "api slow x\n\nexit\n\n");
+	assert_true(frame_none(d, 20));
+	esl_destroy(fx->esl);
+	fx->esl = NULL;
+	for (int i = 0; i < 20; i++)
+		pump(fx);
+	assert_false(fake_slow_finish());
+	client_close(d);
+}
+
 static void test_subscription_and_filters(void **state)
 {
 	struct client *c = client_authed(*state);
@@ -709,6 +815,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_auth_fail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acl_rude_rejection, setup_denied, teardown),
 	    cmocka_unit_test_setup_teardown(test_bgapi_then_event, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_api_async_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bgapi_async, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_api_async_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_subscription_and_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_myevents, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_partial_reads, setup, teardown),

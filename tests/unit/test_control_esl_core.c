@@ -42,6 +42,30 @@ static void say(const char *s)
 	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
 }
 
+/* An asynchronous command of the test's: "later <text>" replies "+OK <text>"
+ * when the test says (held). */
+static struct core_reply *held;
+
+static void later_cmd(struct core *core, const char *args, struct core_reply *r)
+{
+	buf_printf(core_reply_buf(r), "+OK %s\n", args);
+	held = r;
+}
+
+static void pump_for(unsigned ms)
+{
+	uint64_t until = clock_now_ms() + ms;
+	while (clock_now_ms() < until) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		ssize_t n = recv(fd, in + in_len, sizeof(in) - 1 - in_len, MSG_DONTWAIT);
+		if (n > 0)
+			in_len += (size_t)n;
+		else
+			poll(&(struct pollfd){.fd = fd, .events = POLLIN}, 1, 1);
+		in[in_len] = '\0';
+	}
+}
+
 static void shutdown_done(void *arg)
 {
 	*(bool *)arg = true;
@@ -93,6 +117,44 @@ static void test_real_core(void **state)
 	assert_non_null(reply);
 	assert_non_null(event);
 	assert_true(reply < event);
+
+	/* An asynchronous command through the real registry: the replies after
+	 * it wait for it; its bgapi answers at once and fires when it replies. */
+	assert_int_equal(core_command_register_async(core, "later", "<text>", "", later_cmd), 0);
+	in_len = 0;
+	say("api later one\n\napi version\n\n");
+	pump_for(100);
+	assert_int_equal(in_len, 0);
+	assert_non_null(held);
+	core_reply_done(held);
+	held = NULL;
+	pump_until("irisx Version");
+	char *one = strstr(in, "+OK one\n"), *ver = strstr(in, "irisx Version");
+	assert_non_null(one);
+	assert_true(one < ver);
+	in_len = 0;
+	say("bgapi later two\nJob-UUID: 0b0b0b0b-0000-4000-8000-000000000000\n\n");
+	pump_until("Reply-Text: +OK Job-UUID: 0b0b0b0b-0000-4000-8000-000000000000\n");
+	pump_for(50);
+	assert_null(strstr(in, "Job-Command: later"));
+	assert_non_null(held);
+	core_reply_done(held);
+	held = NULL;
+	pump_until("Job-Command: later\n");
+	/* a connection closing while its api waits: the reply goes nowhere */
+	say("api later three\n\n");
+	pump_for(50);
+	assert_non_null(held);
+	close(fd);
+	pump_for(50);
+	core_reply_done(held); /* under ASan: nothing of the connection is touched */
+	held = NULL;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	in_len = 0;
+	pump_until("Content-Type: auth/request\n\n");
+	say("auth pw\n\nevent plain BACKGROUND_JOB CUSTOM t::x\n\n");
+	pump_until("+OK event listener enabled plain\n\n");
 
 	/* sendevent, with a value the plain rendering URL-encodes. */
 	say("sendevent CUSTOM\nEvent-Subclass: t::x\nNote: a b\n\n");

@@ -235,7 +235,7 @@ static void (*fake_shutdown_fn)(void *arg);
 static void *fake_shutdown_arg;
 
 /* Three commands: "echo <text>", "status" and "shutdown". */
-void core_command_execute(struct core *core, const char *line, struct buf *out)
+static void fake_command_execute(const char *line, struct buf *out)
 {
 	if (strcmp(line, "shutdown") == 0 && fake_shutdown_fn) {
 		fake_shutdown_fn(fake_shutdown_arg);
@@ -246,6 +246,56 @@ void core_command_execute(struct core *core, const char *line, struct buf *out)
 		buf_append_cstr(out, "UP 0 years, 0 days\n");
 	else
 		buf_printf(out, "-ERR %s Command not found!\n", line);
+}
+
+/* And an asynchronous one, "slow <text>": it replies <text> when the test
+ * calls fake_slow_finish(), oldest first. */
+enum { FAKE_SLOW_MAX = 8 };
+struct core_reply {
+	core_command_done_cb cb; /* NULL once detached */
+	void *arg;
+	char text[256];
+};
+static struct core_reply *fake_slow[FAKE_SLOW_MAX];
+static int fake_slow_count;
+
+struct core_reply *core_command_run(struct core *core, const char *line, core_command_done_cb cb,
+				    void *arg)
+{
+	if (strncmp(line, "slow ", 5) == 0 && fake_slow_count < FAKE_SLOW_MAX) {
+		struct core_reply *r = calloc(1, sizeof(*r));
+		r->cb = cb;
+		r->arg = arg;
+		snprintf(r->text, sizeof(r->text), "%s", line + 5);
+		fake_slow[fake_slow_count++] = r;
+		return r;
+	}
+	struct buf out;
+	buf_init(&out);
+	fake_command_execute(line, &out);
+	cb(arg, out.p ? out.p : "", out.len);
+	buf_fini(&out);
+	return NULL;
+}
+
+void core_reply_detach(struct core_reply *r)
+{
+	if (r)
+		r->cb = NULL;
+}
+
+/* Completes the oldest slow command; whether a door still wanted its reply. */
+static inline bool fake_slow_finish(void)
+{
+	if (fake_slow_count == 0)
+		return false;
+	struct core_reply *r = fake_slow[0];
+	memmove(fake_slow, fake_slow + 1, (size_t)--fake_slow_count * sizeof(*fake_slow));
+	bool wanted = r->cb != NULL;
+	if (r->cb)
+		r->cb(r->arg, r->text, strlen(r->text));
+	free(r);
+	return wanted;
 }
 
 struct channel *core_channel_find(struct core *core, const char *uuid)
@@ -303,6 +353,8 @@ int dialplan_app_register(const char *name, const char *usage, unsigned flags,
 
 static void fake_reset(void)
 {
+	while (fake_slow_count > 0)
+		free(fake_slow[--fake_slow_count]);
 	for (size_t i = 0; i < fake.ring_len; i++)
 		core_event_unref(fake.ring[(fake.ring_head + i) % FAKE_RING]);
 	uint64_t seq = fake.seq;

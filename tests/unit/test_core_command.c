@@ -73,7 +73,7 @@ static void test_help_unknown(void **state)
 	const char *s = run("help");
 	assert_true(starts(s, "name,description,syntax,ikey\n"));
 	assert_non_null(strstr(s, "\nuuid_kill,Kill channel,<uuid> [cause],mod_commands\n"));
-	assert_true(ends(s, "\n21 total.\n"));
+	assert_true(ends(s, "\n22 total.\n"));
 	assert_string_equal(run("nope"), "-ERR nope Command not found!\n");
 	assert_string_equal(run("  nope  a b "), "-ERR nope Command not found!\n");
 	assert_string_equal(run(""), "-ERR  Command not found!\n");
@@ -91,8 +91,94 @@ static void test_register(void **state)
 	assert_int_equal(core_command_register(t.core, "", "", "", echo_cmd), -EINVAL);
 	assert_string_equal(run("echo  a  b \r\n"), "[a  b]");
 	assert_string_equal(run("echo"), "[]");
-	assert_true(ends(run("help"), "\n22 total.\n"));
+	assert_true(ends(run("help"), "\n23 total.\n"));
 	assert_non_null(strstr(out.p, "\necho,Echo,<text>,mod_commands\n"));
+}
+
+/* ---- asynchronous commands ---- */
+
+static void spin(void)
+{
+	for (int i = 0; i < 20; i++)
+		uv_run(&t.loop, UV_RUN_NOWAIT);
+}
+
+static struct core_reply *held; /* the "later" command's pending reply */
+
+/* "later <text>" replies <text> when the test says; "later" alone replies a
+ * usage error at once, as a command refusing its arguments does. */
+static void later_cmd(struct core *core, const char *args, struct core_reply *r)
+{
+	if (!*args) {
+		buf_append_cstr(core_reply_buf(r), "-USAGE: <text>\n");
+		core_reply_done(r);
+		return;
+	}
+	buf_printf(core_reply_buf(r), "+OK %s\n", args);
+	held = r;
+}
+
+struct got {
+	char text[256];
+	int calls;
+};
+
+static void got_cb(void *arg, const char *text, size_t len)
+{
+	struct got *g = arg;
+	snprintf(g->text, sizeof(g->text), "%.*s", (int)len, text);
+	g->calls++;
+}
+
+static void test_command_run_sync_async(void **state)
+{
+	struct got g = {0};
+	assert_int_equal(core_command_register_async(t.core, "later", "<text>", "Later", later_cmd),
+			 0);
+	assert_int_equal(core_command_register_async(t.core, "later", "", "", later_cmd), -EEXIST);
+	assert_int_equal(core_command_register_async(t.core, "x", "", "", NULL), -EINVAL);
+	assert_non_null(strstr(run("help"), "\nlater,Later,<text>,mod_commands\n"));
+
+	/* a synchronous command replies before core_command_run returns */
+	assert_null(core_command_run(t.core, "uptime s", got_cb, &g));
+	assert_int_equal(g.calls, 1);
+	assert_string_equal(g.text, "0\n");
+	assert_null(core_command_run(t.core, " nope x", got_cb, &g));
+	assert_int_equal(g.calls, 2);
+	assert_string_equal(g.text, "-ERR nope Command not found!\n");
+
+	/* an asynchronous one: pending, then the reply once */
+	struct core_reply *r = core_command_run(t.core, "later  hello world ", got_cb, &g);
+	assert_non_null(r);
+	assert_ptr_equal(r, held);
+	assert_int_equal(g.calls, 2);
+	spin();
+	assert_int_equal(g.calls, 2);
+	core_reply_done(held);
+	held = NULL;
+	assert_int_equal(g.calls, 3);
+	assert_string_equal(g.text, "+OK hello world\n");
+
+	/* replying at once (a usage error): delivered before it returns, NULL */
+	assert_null(core_command_run(t.core, "later", got_cb, &g));
+	assert_int_equal(g.calls, 4);
+	assert_string_equal(g.text, "-USAGE: <text>\n");
+
+	/* a door that goes away: the command completes, nobody is called */
+	r = core_command_run(t.core, "later gone", got_cb, &g);
+	assert_non_null(r);
+	core_reply_detach(r);
+	core_reply_done(held);
+	held = NULL;
+	assert_int_equal(g.calls, 4);
+
+	/* the plain execute cannot wait for it */
+	assert_string_equal(run("later hi"), "-ERR later needs a reply handler\n");
+	assert_null(held);
+
+	/* one never answered is freed with the core (teardown, under ASan) */
+	assert_non_null(core_command_run(t.core, "later forgotten", got_cb, &g));
+	held = NULL;
 }
 
 static void test_show_empty(void **state)
@@ -252,12 +338,6 @@ static void park_route_cb(void *arg, struct channel *ch)
 	channel_park(ch);
 }
 
-static void spin(void)
-{
-	for (int i = 0; i < 20; i++)
-		uv_run(&t.loop, UV_RUN_NOWAIT);
-}
-
 static void test_channel_events_and_commands(void **state)
 {
 	struct names n = {0};
@@ -379,6 +459,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_help_unknown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_register, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_show_empty, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_command_run_sync_async, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_uuid_commands_no_channel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_uuid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_globals, setup, teardown),

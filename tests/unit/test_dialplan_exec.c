@@ -59,12 +59,166 @@ static int start(struct channel *ch, channel_done_cb cb, void *arg)
 	return 0;
 }
 
-/* The commands the dialplan registers, and the one channel they find. */
+/* The commands the dialplan registers, and the channels they find. */
 static struct {
 	const char *name;
 	core_command_fn fn;
 } commands[4];
-static struct fake_chan *live;
+static struct {
+	const char *name;
+	core_command_async_fn fn;
+} async_commands[2];
+static struct fake_chan *live, *live2;
+
+int core_command_register_async(struct core *core, const char *name, const char *usage,
+				const char *description, core_command_async_fn fn)
+{
+	for (size_t i = 0; i < ARRAY_LEN(async_commands); i++)
+		if (!async_commands[i].name || strcmp(async_commands[i].name, name) == 0) {
+			async_commands[i].name = name;
+			async_commands[i].fn = fn;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+/* A pending reply: its text and whether the command said it is done. */
+struct core_reply {
+	struct buf out;
+	bool done;
+};
+
+struct buf *core_reply_buf(struct core_reply *r)
+{
+	return &r->out;
+}
+
+void core_reply_done(struct core_reply *r)
+{
+	assert_false(r->done);
+	r->done = true;
+}
+
+/* Starts an asynchronous command; the test reads r->out once r->done. */
+static void command_async(const char *name, const char *args, struct core_reply *r)
+{
+	buf_init(&r->out);
+	r->done = false;
+	for (size_t i = 0; i < ARRAY_LEN(async_commands); i++)
+		if (async_commands[i].name && strcmp(async_commands[i].name, name) == 0)
+			async_commands[i].fn(FAKE_CORE, args, r);
+}
+
+static const char *reply_text(struct core_reply *r)
+{
+	buf_append(&r->out, "", 1);
+	r->out.len--;
+	return r->out.p;
+}
+
+/* The originate the bridge application and the originate command start:
+ * the test plays its progress and its end. */
+static struct {
+	char dial[512];
+	struct channel *a_leg;
+	struct core_originate_cbs cbs;
+	bool running;
+	enum core_cause cancelled;
+} orig;
+
+int core_originate(struct core_originate **out, struct core *core, const char *dial_string,
+		   struct channel *a_leg, const struct core_originate_cbs *cbs, char *err,
+		   size_t err_size)
+{
+	if (strncmp(dial_string, "bad", 3) == 0) {
+		snprintf(err, err_size, "no such endpoint");
+		return -EINVAL;
+	}
+	assert_false(orig.running);
+	snprintf(orig.dial, sizeof(orig.dial), "%s", dial_string);
+	orig.a_leg = a_leg;
+	orig.cbs = *cbs;
+	orig.running = true;
+	orig.cancelled = CAUSE_NONE;
+	*out = (struct core_originate *)&orig;
+	return 0;
+}
+
+void core_originate_cancel(struct core_originate *o, enum core_cause cause)
+{
+	assert_ptr_equal(o, &orig);
+	assert_true(orig.running);
+	orig.running = false;
+	orig.cancelled = cause;
+}
+
+/* The end of the originate, as core reports it (then it is freed). */
+static void orig_done(struct channel *b, enum core_cause cause)
+{
+	assert_true(orig.running);
+	orig.running = false;
+	orig.cbs.done_cb(orig.cbs.arg, b, cause);
+}
+
+/* Its operation's end comes later (-ECANCELED), as the core's. */
+static void op_replaced(struct fake_chan *f)
+{
+	if (f->cb) {
+		f->stopped_cb = f->cb;
+		f->stopped_arg = f->cb_arg;
+		f->cb = NULL;
+	}
+}
+
+int channel_bridge(struct channel *a, struct channel *b, channel_done_cb cb, void *arg)
+{
+	called(a, "bridge(%s)", b->destination_number);
+	if (a->bridged || b->bridged || !fc(b)->up)
+		return -EINVAL;
+	op_replaced(fc(a));
+	op_replaced(fc(b));
+	fc(a)->cb = cb;
+	fc(a)->cb_arg = arg;
+	a->bridged = b;
+	b->bridged = a;
+	return 0;
+}
+
+void channel_unbridge(struct channel *ch)
+{
+	struct channel *o = ch->bridged;
+	if (!o)
+		return;
+	called(ch, "unbridge");
+	o->bridged = NULL;
+	ch->bridged = NULL;
+	op_replaced(fc(ch));
+	op_replaced(fc(o));
+}
+
+struct channel *channel_bridged(const struct channel *ch)
+{
+	return ch->bridged;
+}
+
+int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_ms)
+{
+	called(ch, "dtmf(%s,%u)", digits, duration_ms);
+	return 0;
+}
+
+static void finish(struct fake_chan *f, int status);
+
+/* B hung up while bridged, as the core ends it: the bridge completes with 0
+ * and B's cause is left on A. */
+static void b_hangs_up(struct fake_chan *a, struct fake_chan *b, enum core_cause cause)
+{
+	channel_hangup(&b->ch, cause);
+	a->ch.bridged = NULL;
+	b->ch.bridged = NULL;
+	channel_var_set(&a->ch, "bridge_hangup_cause", core_cause_name(cause));
+	finish(a, 0);
+}
 
 int core_command_register(struct core *core, const char *name, const char *usage,
 			  const char *description, core_command_fn fn)
@@ -94,7 +248,9 @@ static const char *command(const char *name, const char *args)
 
 struct channel *core_channel_find(struct core *core, const char *uuid)
 {
-	return live && strcmp(live->ch.uuid, uuid) == 0 ? &live->ch : NULL;
+	if (live && strcmp(live->ch.uuid, uuid) == 0)
+		return &live->ch;
+	return live2 && strcmp(live2->ch.uuid, uuid) == 0 ? &live2->ch : NULL;
 }
 
 /* As the core: the operation's callback comes later, with -ECANCELED. */
@@ -160,6 +316,11 @@ int channel_answer(struct channel *ch)
 		channel_hangup(ch, CAUSE_INCOMPATIBLE_DESTINATION);
 	fc(ch)->answered = fc(ch)->answer_rc == 0;
 	return fc(ch)->answer_rc;
+}
+
+bool channel_answered(const struct channel *ch)
+{
+	return fc(ch)->answered;
 }
 
 int channel_pre_answer(struct channel *ch)
@@ -528,7 +689,7 @@ static void test_execute_one(void **state)
 	assert_int_equal(dialplan_app_execute(dp, &f.ch, "set", "a=$1 ${domain}", NULL, NULL),
 			 DIALPLAN_APP_DONE);
 	assert_string_equal(fake_get(&f.vars, "a"), "$1 example.org");
-	assert_int_equal(dialplan_app_execute(dp, &f.ch, "bridge", "user/1000", NULL, NULL),
+	assert_int_equal(dialplan_app_execute(dp, &f.ch, "conference", "room", NULL, NULL),
 			 -ENOENT);
 	assert_int_equal(dialplan_app_execute(dp, &f.ch, "sleep", "soon", NULL, NULL), -EINVAL);
 	assert_int_equal(dialplan_app_execute(dp, &f.ch, "respond", "200", NULL, NULL), -EINVAL);
@@ -687,6 +848,433 @@ static void test_app_register(void **state)
 	dialplan_destroy(dp);
 }
 
+/* ---- bridge, send_dtmf, uuid_bridge, originate ---- */
+
+static const char bridge_plan[] =
+    "<include><context name=\"default\">\n"
+    "<extension name=\"plain\"><condition field=\"destination_number\" expression=\"^300$\">\n"
+    "  <action application=\"bridge\" data=\"sofia/internal/1000@127.0.0.1:5099\"/>\n"
+    "  <action application=\"playback\" data=\"after-${DIALSTATUS}.wav\"/>\n"
+    "</condition></extension>\n"
+    "<extension name=\"hab\"><condition field=\"destination_number\" expression=\"^301$\">\n"
+    "  <action application=\"set\" data=\"hangup_after_bridge=true\"/>\n"
+    "  <action application=\"set\" data=\"ignore_early_media=true\"/>\n"
+    "  <action application=\"bridge\" data=\"{x=1}sofia/internal/${destination_number}@h\"/>\n"
+    "  <action application=\"playback\" data=\"never.wav\"/>\n"
+    "</condition></extension>\n"
+    "<extension name=\"cof\"><condition field=\"destination_number\" expression=\"^302$\">\n"
+    "  <action application=\"set\" data=\"continue_on_fail=NO_ANSWER, 17\"/>\n"
+    "  <action application=\"bridge\" data=\"sofia/internal/1@h\"/>\n"
+    "  <action application=\"playback\" data=\"failed-${originate_disposition}-${DIALSTATUS}"
+    ".wav\"/>\n"
+    "</condition></extension>\n"
+    "<extension name=\"dtmf\"><condition field=\"destination_number\" expression=\"^303$\">\n"
+    "  <action application=\"send_dtmf\" data=\"12#@200\"/>\n"
+    "  <action application=\"bridge\" data=\"bad/x\"/>\n"
+    "  <action application=\"playback\" data=\"never.wav\"/>\n"
+    "</condition></extension>\n"
+    "<extension name=\"hold\"><condition field=\"destination_number\" expression=\"^310$\">\n"
+    "  <action application=\"answer\"/>\n"
+    "  <action application=\"playback\" data=\"hold.wav\"/>\n"
+    "</condition></extension>\n"
+    "</context></include>\n";
+
+static void chan_init_b(struct fake_chan *b, const char *dest)
+{
+	chan_init(b, "default", dest);
+	snprintf(b->ch.uuid, sizeof(b->ch.uuid), "0a0b0c0d-0000-4000-8000-00000000000b");
+}
+
+static const char *a_calls_after(struct fake_chan *f, size_t mark)
+{
+	return calls(f) + mark;
+}
+
+/* Early media bridged before A answers, kept when that leg answers; B's
+ * hangup lets A's dialplan go on. */
+static void test_bridge_app_early_then_answer(void **state)
+{
+	struct dialplan *dp = create(bridge_plan);
+	struct fake_chan a, b;
+	chan_init(&a, "default", "300");
+	chan_init_b(&b, "1000");
+	memset(&orig, 0, sizeof(orig));
+	router.route_cb(router.arg, &a.ch);
+	assert_string_equal(calls(&a), "sleep(4294967295);");
+	assert_string_equal(orig.dial, "sofia/internal/1000@127.0.0.1:5099");
+	assert_ptr_equal(orig.a_leg, &a.ch);
+
+	orig.cbs.progress_cb(orig.cbs.arg, &b.ch, false);
+	assert_string_equal(calls(&a), "sleep(4294967295);ring_ready;");
+	orig.cbs.progress_cb(orig.cbs.arg, &b.ch, true);
+	assert_string_equal(calls(&a), "sleep(4294967295);ring_ready;pre_answer;bridge(1000);");
+	assert_ptr_equal(a.ch.bridged, &b.ch);
+	/* the wait the bridge replaced ends later: nothing moves */
+	size_t mark = strlen(calls(&a));
+	a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
+	assert_string_equal(a_calls_after(&a, mark), "");
+
+	orig_done(&b.ch, CAUSE_NONE);
+	assert_string_equal(a_calls_after(&a, mark), "answer;"); /* the early bridge stays */
+	assert_string_equal(fake_get(&a.vars, "originate_disposition"), "SUCCESS");
+	assert_true(a.up);
+	assert_false(a.done);
+
+	b_hangs_up(&a, &b, CAUSE_NORMAL_CLEARING);
+	assert_true(a.up);
+	assert_string_equal(a_calls_after(&a, mark), "answer;play(after-SUCCESS.wav);");
+	finish(&a, 0);
+	assert_true(a.done);
+	chan_fini(&a);
+	chan_fini(&b);
+	dialplan_destroy(dp);
+}
+
+/* ignore_early_media: A only hears ringing; hangup_after_bridge: A follows
+ * B with B's cause. */
+static void test_bridge_app_hangup_after(void **state)
+{
+	struct dialplan *dp = create(bridge_plan);
+	struct fake_chan a, b;
+	chan_init(&a, "default", "301");
+	chan_init_b(&b, "301");
+	memset(&orig, 0, sizeof(orig));
+	router.route_cb(router.arg, &a.ch);
+	assert_string_equal(orig.dial, "{x=1}sofia/internal/301@h");
+	orig.cbs.progress_cb(orig.cbs.arg, &b.ch, true);
+	assert_string_equal(calls(&a), "sleep(4294967295);ring_ready;");
+	assert_null(a.ch.bridged);
+	b.answered = true;
+	orig_done(&b.ch, CAUSE_NONE);
+	assert_string_equal(calls(&a), "sleep(4294967295);ring_ready;answer;bridge(301);");
+	a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED); /* the wait: stale */
+	b_hangs_up(&a, &b, CAUSE_USER_BUSY);
+	assert_string_equal(calls(&a),
+			    "sleep(4294967295);ring_ready;answer;bridge(301);hangup(USER_BUSY);");
+	assert_false(a.up);
+	assert_false(a.done);
+	chan_fini(&a);
+	chan_fini(&b);
+	dialplan_destroy(dp);
+}
+
+/* Failures: DIALSTATUS and originate_disposition; continue_on_fail by name
+ * or Q.850 number, otherwise A hangs up with the cause. */
+static void test_bridge_app_failures(void **state)
+{
+	struct dialplan *dp = create(bridge_plan);
+	static const struct {
+		enum core_cause cause;
+		const char *want;
+	} v[] = {
+	    {CAUSE_NO_ANSWER, "sleep(4294967295);stop;play(failed-NO_ANSWER-NOANSWER.wav);"},
+	    {CAUSE_USER_BUSY, "sleep(4294967295);stop;play(failed-USER_BUSY-BUSY.wav);"},
+	    {CAUSE_CALL_REJECTED, "sleep(4294967295);stop;hangup(CALL_REJECTED);"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(v); i++) {
+		struct fake_chan a;
+		chan_init(&a, "default", "302");
+		memset(&orig, 0, sizeof(orig));
+		router.route_cb(router.arg, &a.ch);
+		orig_done(NULL, v[i].cause);
+		assert_string_equal(calls(&a), v[i].want);
+		assert_string_equal(fake_get(&a.vars, "originate_disposition"),
+				    core_cause_name(v[i].cause));
+		a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED); /* the wait: stale */
+		assert_string_equal(calls(&a), v[i].want);
+		chan_fini(&a);
+	}
+	dialplan_destroy(dp);
+}
+
+/* A hangs up while B rings: the originate is cancelled ORIGINATOR_CANCEL. */
+static void test_bridge_app_caller_gone(void **state)
+{
+	struct dialplan *dp = create(bridge_plan);
+	struct fake_chan a, b;
+	chan_init(&a, "default", "300");
+	chan_init_b(&b, "1000");
+	memset(&orig, 0, sizeof(orig));
+	router.route_cb(router.arg, &a.ch);
+	channel_hangup(&a.ch, CAUSE_NORMAL_CLEARING);
+	finish(&a, -ECANCELED); /* the wait ends with the hangup */
+	assert_false(orig.running);
+	assert_int_equal(orig.cancelled, CAUSE_ORIGINATOR_CANCEL);
+	assert_false(a.done);
+
+	/* While the early media is bridged too. */
+	chan_fini(&a);
+	chan_init(&a, "default", "300");
+	memset(&orig, 0, sizeof(orig));
+	router.route_cb(router.arg, &a.ch);
+	orig.cbs.progress_cb(orig.cbs.arg, &b.ch, true);
+	assert_ptr_equal(a.ch.bridged, &b.ch);
+	channel_hangup(&a.ch, CAUSE_NORMAL_CLEARING);
+	a.ch.bridged = b.ch.bridged = NULL;
+	finish(&a, -ECANCELED);
+	assert_int_equal(orig.cancelled, CAUSE_ORIGINATOR_CANCEL);
+	chan_fini(&a);
+	chan_fini(&b);
+	dialplan_destroy(dp);
+}
+
+static void test_send_dtmf_and_bad_dial(void **state)
+{
+	struct dialplan *dp = create(bridge_plan);
+	struct fake_chan a;
+	chan_init(&a, "default", "303");
+	memset(&orig, 0, sizeof(orig));
+	router.route_cb(router.arg, &a.ch);
+	/* a dial string that does not parse fails at once, as any failure */
+	assert_string_equal(calls(&a), "dtmf(12#,200);sleep(4294967295);stop;hangup(INVALID_URL);");
+	assert_string_equal(fake_get(&a.vars, "DIALSTATUS"), "INVALIDARGS");
+	assert_false(orig.running);
+	chan_fini(&a);
+	dialplan_destroy(dp);
+
+	/* send_dtmf's literal data is checked when the dialplan loads */
+	struct dialplan_xml *x;
+	char err[512], *dir;
+	static const char *const bad[] = {"12x", "", "1@5", "1@abc", "@100"};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		char plan[512];
+		snprintf(plan, sizeof(plan),
+			 "<include><context name=\"default\"><extension name=\"d\"><condition>"
+			 "<action application=\"send_dtmf\" data=\"%s\"/></condition></extension>"
+			 "</context></include>",
+			 bad[i]);
+		struct config *cfg = config_of(plan, &dir);
+		assert_int_equal(dialplan_xml_create(&x, cfg, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "send_dtmf"));
+		config_free(cfg);
+		tree_remove(dir);
+	}
+}
+
+static void test_uuid_bridge(void **state)
+{
+	struct dialplan *dp = create(bridge_plan);
+	struct fake_chan a, b;
+	char args[128], want[128];
+	for (int round = 0; round < 2; round++) {
+		chan_init(&a, "default", "310");
+		chan_init_b(&b, "310");
+		live = &a;
+		live2 = &b;
+		router.route_cb(router.arg, &a.ch);
+		router.route_cb(router.arg, &b.ch);
+		assert_string_equal(calls(&a), "answer;play(hold.wav);");
+		if (round == 1)
+			fake_set(&a.vars, "park_after_bridge", "true");
+		snprintf(args, sizeof(args), "%s %s", a.ch.uuid, b.ch.uuid);
+		snprintf(want, sizeof(want), "+OK %s\n", b.ch.uuid);
+		assert_string_equal(command("uuid_bridge", args), want);
+		assert_string_equal(calls(&a), "answer;play(hold.wav);bridge(310);");
+		/* what they ran ends, and their dialplans do not go on */
+		a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
+		b.stopped_cb(&b.ch, b.stopped_arg, -ECANCELED);
+		assert_string_equal(calls(&b), "answer;play(hold.wav);");
+		assert_false(a.done);
+		assert_false(b.done);
+		b_hangs_up(&a, &b, CAUSE_NORMAL_CLEARING);
+		assert_string_equal(calls(&a), round == 0 ? "answer;play(hold.wav);bridge(310);"
+							    "hangup(NORMAL_CLEARING);"
+							  : "answer;play(hold.wav);bridge(310);park;");
+		live = live2 = NULL;
+		chan_fini(&a);
+		chan_fini(&b);
+	}
+	chan_init(&a, "default", "310");
+	live = &a;
+	assert_string_equal(command("uuid_bridge", ""), "-USAGE: <uuid> <other_uuid>\n");
+	snprintf(args, sizeof(args), "%s nosuch", a.ch.uuid);
+	assert_string_equal(command("uuid_bridge", args), "-ERR Invalid uuid\n");
+	snprintf(args, sizeof(args), "%s %s", a.ch.uuid, a.ch.uuid);
+	assert_string_equal(command("uuid_bridge", args), "-ERR Invalid uuid\n");
+	live = NULL;
+	chan_fini(&a);
+	dialplan_destroy(dp);
+}
+
+/* A bridge that ends while both legs are up (A unbridged, transferred):
+ * B, with nothing left to do, hangs up — unless routed again meanwhile. */
+static void test_bridge_left_b(void **state)
+{
+	struct dialplan *dp = create(bridge_plan);
+	struct fake_chan a, b;
+	char args[128];
+	for (int round = 0; round < 3; round++) {
+		chan_init(&a, "default", "310");
+		chan_init_b(&b, "310");
+		live = &a;
+		live2 = &b;
+		router.route_cb(router.arg, &a.ch);
+		router.route_cb(router.arg, &b.ch);
+		if (round == 2)
+			fake_set(&b.vars, "park_after_bridge", "true");
+		snprintf(args, sizeof(args), "%s %s", a.ch.uuid, b.ch.uuid);
+		assert_non_null(strstr(command("uuid_bridge", args), "+OK"));
+		a.stopped_cb = NULL;
+		if (round == 1) /* B goes back to a dialplan before the bridge's end comes */
+			assert_int_equal(dialplan_transfer(dp, &b.ch, "310", NULL), 0);
+		size_t mark = strlen(calls(&b));
+		channel_unbridge(&a.ch); /* as uuid_break or a transfer of A does */
+		a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
+		assert_string_equal(a_calls_after(&b, mark),
+				    round == 0 ? "hangup(NORMAL_CLEARING);"
+				    : round == 1 ? ""
+						 : "park;");
+		/* A, out of its dialplan too, has nothing left either */
+		assert_false(a.up);
+		assert_int_equal(a.ch.cause, CAUSE_NORMAL_CLEARING);
+		live = live2 = NULL;
+		chan_fini(&a);
+		chan_fini(&b);
+	}
+
+	/* uuid_transfer -bleg moves the other leg out of the bridge, -both both. */
+	for (int both = 0; both < 2; both++) {
+		chan_init(&a, "default", "310");
+		chan_init_b(&b, "310");
+		live = &a;
+		live2 = &b;
+		router.route_cb(router.arg, &a.ch);
+		router.route_cb(router.arg, &b.ch);
+		snprintf(args, sizeof(args), "%s %s", a.ch.uuid, b.ch.uuid);
+		assert_non_null(strstr(command("uuid_bridge", args), "+OK"));
+		snprintf(args, sizeof(args), "%s %s 310", a.ch.uuid, both ? "-both" : "-bleg");
+		size_t ma = strlen(calls(&a)), mb = strlen(calls(&b));
+		assert_string_equal(command("uuid_transfer", args), "+OK\n");
+		assert_null(a.ch.bridged);
+		assert_null(b.ch.bridged);
+		/* B runs extension 310 again; A only with -both */
+		assert_non_null(strstr(a_calls_after(&b, mb), "play(hold.wav);"));
+		assert_int_equal(strstr(a_calls_after(&a, ma), "play(hold.wav);") != NULL, both);
+		/* -bleg: the end of the bridge reaches A, left with nothing to run */
+		if (a.stopped_cb)
+			a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
+		assert_int_equal(a.up, both);
+		assert_true(b.up);
+		live = live2 = NULL;
+		chan_fini(&a);
+		chan_fini(&b);
+	}
+	chan_init(&a, "default", "310");
+	live = &a;
+	router.route_cb(router.arg, &a.ch);
+	snprintf(args, sizeof(args), "%s -bleg 300", a.ch.uuid);
+	assert_string_equal(command("uuid_transfer", args), "-ERR no B-leg to transfer\n");
+	live = NULL;
+	chan_fini(&a);
+
+	/* The bridge application's B the same way. */
+	chan_init(&a, "default", "300");
+	chan_init_b(&b, "1000");
+	live2 = &b;
+	memset(&orig, 0, sizeof(orig));
+	router.route_cb(router.arg, &a.ch);
+	orig_done(&b.ch, CAUSE_NONE);
+	assert_ptr_equal(a.ch.bridged, &b.ch);
+	a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED); /* the wait: stale */
+	channel_unbridge(&a.ch);
+	a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
+	assert_string_equal(calls(&b), "hangup(NORMAL_CLEARING);");
+	assert_true(a.up);
+	/* and A's dialplan goes on */
+	assert_non_null(strstr(calls(&a), "play(after-SUCCESS.wav);"));
+	live2 = NULL;
+	chan_fini(&a);
+	chan_fini(&b);
+	dialplan_destroy(dp);
+}
+
+static void test_originate(void **state)
+{
+	struct dialplan *dp = create(bridge_plan);
+	struct fake_chan b;
+	struct core_reply r;
+	char want[128];
+
+	/* &app: the one application, then the leg hangs up */
+	chan_init_b(&b, "1000");
+	memset(&orig, 0, sizeof(orig));
+	command_async("originate", "sofia/internal/1000@127.0.0.1:5099 &echo", &r);
+	assert_false(r.done);
+	assert_string_equal(orig.dial, "sofia/internal/1000@127.0.0.1:5099");
+	assert_null(orig.a_leg);
+	orig_done(&b.ch, CAUSE_NONE);
+	assert_true(r.done);
+	snprintf(want, sizeof(want), "+OK %s\n", b.ch.uuid);
+	assert_string_equal(reply_text(&r), want);
+	assert_string_equal(calls(&b), "echo;");
+	finish(&b, -ECANCELED);
+	assert_string_equal(calls(&b), "echo;hangup(NORMAL_CLEARING);");
+	buf_fini(&r.out);
+	chan_fini(&b);
+
+	/* caller ID and timeout into the dial string; app arguments with blanks */
+	chan_init_b(&b, "1000");
+	memset(&orig, 0, sizeof(orig));
+	command_async("originate",
+		      "{a=1}sofia/x/1@h &playback(/tmp/a b.wav) undef undef 'Bob, Jr' 1000 30", &r);
+	assert_string_equal(orig.dial, "{origination_caller_id_name=Bob\\, Jr,"
+				       "origination_caller_id_number=1000,originate_timeout=30,"
+				       "a=1}sofia/x/1@h");
+	orig_done(&b.ch, CAUSE_NONE);
+	assert_string_equal(calls(&b), "play(/tmp/a b.wav);");
+	buf_fini(&r.out);
+	chan_fini(&b);
+
+	/* failure: the cause */
+	memset(&orig, 0, sizeof(orig));
+	command_async("originate", "sofia/x/1@h &park() undef undef undef 5551234", &r);
+	assert_string_equal(orig.dial, "{origination_caller_id_number=5551234}sofia/x/1@h");
+	orig_done(NULL, CAUSE_NO_ANSWER);
+	assert_string_equal(reply_text(&r), "-ERR NO_ANSWER\n");
+	buf_fini(&r.out);
+
+	/* an extension: the answered leg goes through the dialplan */
+	chan_init_b(&b, "1000");
+	memset(&orig, 0, sizeof(orig));
+	command_async("originate", "sofia/x/1@h 310 XML default", &r);
+	orig_done(&b.ch, CAUSE_NONE);
+	assert_true(r.done);
+	assert_string_equal(calls(&b), "stop;answer;play(hold.wav);");
+	assert_string_equal(b.ch.destination_number, "310");
+	assert_true(b.executing);
+	buf_fini(&r.out);
+	chan_fini(&b);
+
+	/* replies at once */
+	static const struct {
+		const char *args, *want;
+	} v[] = {
+	    {"", "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] "
+		 "[<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"},
+	    {"sofia/x/1@h", "-USAGE: <call url> <exten>|&<application_name>(<app_args>) "
+			    "[<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"},
+	    {"sofia/x/1@h &nope", "-ERR no such application nope\n"},
+	    {"sofia/x/1@h &(x)", "-ERR invalid application (&app(args))\n"},
+	    {"bad/x &echo", "-ERR INVALID_URL\n"},
+	    /* a ^^X separator that would split the caller ID's names */
+	    {"{^^a:x=1}sofia/x/1@h &echo undef undef Bob", "-ERR INVALID_URL\n"},
+	    {"sofia/x/1@h &echo undef undef undef undef soon", "-ERR invalid timeout 'soon'\n"},
+	    {"sofia/x/1@h 100 LUA default", "-ERR dialplan LUA is not supported (XML only)\n"},
+	    {"sofia/x/1@h 'open", "-USAGE: <call url> <exten>|&<application_name>(<app_args>) "
+				  "[<dialplan>] [<context>] [<cid_name>] [<cid_num>] "
+				  "[<timeout_sec>]\n"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(v); i++) {
+		memset(&orig, 0, sizeof(orig));
+		command_async("originate", v[i].args, &r);
+		assert_true(r.done);
+		assert_string_equal(reply_text(&r), v[i].want);
+		assert_false(orig.running);
+		buf_fini(&r.out);
+	}
+	dialplan_destroy(dp);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARNING);
@@ -702,6 +1290,14 @@ int main(void)
 	    cmocka_unit_test(test_transfer_parked),
 	    cmocka_unit_test(test_eval),
 	    cmocka_unit_test(test_app_register),
+	    cmocka_unit_test(test_bridge_app_early_then_answer),
+	    cmocka_unit_test(test_bridge_app_hangup_after),
+	    cmocka_unit_test(test_bridge_app_failures),
+	    cmocka_unit_test(test_bridge_app_caller_gone),
+	    cmocka_unit_test(test_send_dtmf_and_bad_dial),
+	    cmocka_unit_test(test_uuid_bridge),
+	    cmocka_unit_test(test_bridge_left_b),
+	    cmocka_unit_test(test_originate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -182,8 +182,8 @@ static void test_warnings(void **state)
 static void test_registry(void **state)
 {
 	static const char *const names[] = {
-	    "answer",	  "echo",    "export",	   "hangup", "log",   "park",  "playback",
-	    "pre_answer", "respond", "ring_ready", "set",    "sleep", "speak", "unset",
+	    "answer",	  "bridge",  "echo",	   "export",	"hangup", "log",   "park",  "playback",
+	    "pre_answer", "respond", "ring_ready", "send_dtmf", "set",	  "sleep", "speak", "unset",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
 		const struct dialplan_app *a = dialplan_app_find(names[i]);
@@ -195,7 +195,7 @@ static void test_registry(void **state)
 		assert_int_equal(!!(a->flags & DIALPLAN_APP_INLINE), inl);
 	}
 	assert_null(dialplan_app_find("Answer"));
-	assert_null(dialplan_app_find("bridge"));
+	assert_null(dialplan_app_find("conference"));
 	assert_null(dialplan_app_find(NULL));
 }
 

@@ -184,7 +184,11 @@ let callCount = 0;
 
 // Places a call from SIPp to irisx's external profile for number `dest`,
 // with rtp_peer.py as the caller's media. SIPp waits for irisx's BYE (the
-// scenario answers it 200). Returns { name, done } where done resolves to
+// scenario answers it 200), or with opts.byeAfterMs hangs up itself that
+// long after its ACK; opts.scenario names another scenario of ESL_SIPP_DIR
+// (opts.pauseMs: its -d pause).
+// opts.peerArgs go to rtp_peer.py run (--send-wav …).
+// Returns { name, done } where done resolves to
 // { sipp: exit status, trace: SIPp's message trace, peer: recording path }
 // once the call is over and the peer has written its recording.
 async function startCall(dest, opts = {})
@@ -194,7 +198,11 @@ async function startCall(dest, opts = {})
 	const base = path.join(dir, name);
 	const peerArgs = [env('ESL_RTP_PEER'), 'run', '--port-file', `${base}.port`, '--out',
 			  `${base}.json`, '--remote-file', `${base}.remote`, '--duration',
-			  String(opts.peerSeconds || 40)];
+			  String(opts.peerSeconds || 40), ...(opts.peerArgs || [])];
+	const scenario = opts.scenario ||
+		(opts.byeAfterMs ? 'media_call_out_bye.xml' : 'media_call_in_bye.xml');
+	const pauseMs = opts.byeAfterMs || opts.pauseMs;
+	const pause = pauseMs ? ['-d', String(pauseMs)] : [];
 	const peer = spawn('python3', peerArgs, { stdio: ['ignore', 'ignore', 'inherit'] });
 	const peerPort = (await waitFile(`${base}.port`, 5000, peer)).trim();
 	const lport = await freePort(false);
@@ -202,7 +210,7 @@ async function startCall(dest, opts = {})
 	const mport = await freePort(true);
 	const target = `${env('IRISX_IP')}:${env('IRISX_EXT_PORT')}`;
 	const sipp = spawn('timeout', ['-k', '5', String(opts.sippSeconds || 45), 'sipp', target,
-		'-sf', path.join(env('ESL_SIPP_DIR'), 'media_call_in_bye.xml'), '-s', dest, '-m', '1',
+		'-sf', path.join(env('ESL_SIPP_DIR'), scenario), ...pause, '-s', dest, '-m', '1',
 		'-timeout', `${opts.sippSeconds || 40}s`, '-timeout_error', '-nostdin', '-skip_rlimit',
 		'-i', '127.0.0.1', '-p', String(lport), '-cp', String(cport), '-mp', String(mport),
 		'-set', 'peer_port', peerPort, '-set', 'offer', '0 8 101', '-set', 'remote_file',
@@ -284,4 +292,5 @@ async function answeredUuid(rec, dest)
 module.exports = {
 	HOST, eslPort, env, withTimeout, connect, close, api, command, recorder, name, seq,
 	sendCustom, startCall, traceMessages, byeHeader, analyze, parkNumber, answeredUuid,
+	freePort, waitExit, waitFile,
 };
