@@ -15,7 +15,10 @@
 #      leaves it out;
 #   5. the Event Socket: bench/run_esl.sh, with its own irisx (events/s to
 #      one modesl client, 100 clients on ALL while 500 calls run);
-#      BENCH_ESL=0 leaves it out.
+#      BENCH_ESL=0 leaves it out;
+#   6. bridged calls: bench/run_bridge.sh, with its own irisx and two SIPps
+#      (INVITE-in to INVITE-out delay at 100 calls/s, 500 bridged calls with
+#      RTP both ways); BENCH_BRIDGE=0 leaves it out.
 # During each load it reads irisx's CPU time (utime + stime in /proc/PID/stat)
 # and memory (VmRSS, VmHWM in /proc/PID/status). It prints a table ending in
 # "key: value" lines and writes the same to bench/out/latest.txt. About a
@@ -314,6 +317,19 @@ if [ "${BENCH_ESL:-1}" != 0 ]; then
 	{
 		printf '\n'
 		cat "$T_DIR/esl.txt"
+	} >>"$T_DIR/table.txt"
+fi
+
+# --- 6. bridged calls ------------------------------------------------------------------
+if [ "${BENCH_BRIDGE:-1}" != 0 ]; then
+	t_log "bridged calls: bench/run_bridge.sh"
+	bash "$src/bench/run_bridge.sh" "$build" >"$T_DIR/bridge.txt" || {
+		t_fail "bench/run_bridge.sh failed"
+		bench_ok=0
+	}
+	{
+		printf '\n'
+		cat "$T_DIR/bridge.txt"
 	} >>"$T_DIR/table.txt"
 fi
 
