@@ -18,7 +18,10 @@
 #      BENCH_ESL=0 leaves it out;
 #   6. bridged calls: bench_bridge, if it was built (500 calls with RTP both
 #      ways, relayed then transcoded PCMU<->PCMA, 5 s each; the engine alone,
-#      no SIP); BENCH_BRIDGE=0 leaves it out.
+#      no SIP),
+#      then bench/run_bridge.sh, with its own irisx and two SIPps
+#      (INVITE-in to INVITE-out delay at 100 calls/s, 500 bridged calls with
+#      RTP both ways); BENCH_BRIDGE=0 leaves both out.
 # During each load it reads irisx's CPU time (utime + stime in /proc/PID/stat)
 # and memory (VmRSS, VmHWM in /proc/PID/status). It prints a table ending in
 # "key: value" lines and writes the same to bench/out/latest.txt. About a
@@ -332,6 +335,17 @@ if [ "${BENCH_BRIDGE:-1}" != 0 ] && [ -x "$build/bench/bench_bridge" ]; then
 		t_fail "bench_bridge exited $?"
 		bench_ok=0
 	fi
+fi
+if [ "${BENCH_BRIDGE:-1}" != 0 ]; then
+	t_log "bridged calls: bench/run_bridge.sh"
+	bash "$src/bench/run_bridge.sh" "$build" >"$T_DIR/bridge.txt" || {
+		t_fail "bench/run_bridge.sh failed"
+		bench_ok=0
+	}
+	{
+		printf '\n'
+		cat "$T_DIR/bridge.txt"
+	} >>"$T_DIR/table.txt"
 fi
 
 mkdir -p "$src/bench/out"

@@ -989,3 +989,46 @@ while time.time() < end:
 sys.exit("no auth/request from 127.0.0.1:%s within 5 s" % sys.argv[1])
 PY
 }
+
+# esl_api COMMAND...: run an api command on irisx's Event Socket (ESL_PORT,
+# ESL_PASSWORD from esl_conf) and print its reply.
+esl_api()
+{
+	python3 "$(dirname "${BASH_SOURCE[0]}")/esl_tool.py" api --port "$ESL_PORT" \
+		--password "$ESL_PASSWORD" "$@"
+}
+
+# esl_watch_start NAME: record every event into $T_DIR/NAME.events (JSON lines)
+# from now on; returns once subscribed. esl_watch_stop NAME ends it.
+declare -A T_WATCH_PID
+esl_watch_start()
+{
+	local name=$1 i
+	rm -f "$T_DIR/$name.events" "$T_DIR/$name.ready"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/esl_tool.py" watch --port "$ESL_PORT" \
+		--password "$ESL_PASSWORD" --out "$T_DIR/$name.events" \
+		--ready "$T_DIR/$name.ready" >"$T_DIR/$name.watch.log" 2>&1 &
+	T_WATCH_PID[$name]=$!
+	T_PIDS+=("$!")
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$T_DIR/$name.ready" ] && return 0
+		sleep 0.05
+	done
+	t_dump "esl watch $name" "$T_DIR/$name.watch.log"
+	t_die "esl watch $name did not subscribe within 5 s"
+}
+
+esl_watch_stop()
+{
+	local pid=${T_WATCH_PID[$1]}
+	kill -TERM "$pid" 2>/dev/null
+	t_wait_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null
+}
+
+# esl_find NAME [esl_tool.py find options]: the recorded events of NAME that match.
+esl_find()
+{
+	local name=$1
+	shift
+	python3 "$(dirname "${BASH_SOURCE[0]}")/esl_tool.py" find "$T_DIR/$name.events" "$@"
+}
