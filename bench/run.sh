@@ -338,13 +338,13 @@ if [ "${BENCH_BRIDGE:-1}" != 0 ] && [ -x "$build/bench/bench_bridge" ]; then
 fi
 if [ "${BENCH_BRIDGE:-1}" != 0 ]; then
 	t_log "bridged calls: bench/run_bridge.sh"
-	bash "$src/bench/run_bridge.sh" "$build" >"$T_DIR/bridge.txt" || {
+	bash "$src/bench/run_bridge.sh" "$build" >"$T_DIR/bridge-sip.txt" || {
 		t_fail "bench/run_bridge.sh failed"
 		bench_ok=0
 	}
 	{
 		printf '\n'
-		cat "$T_DIR/bridge.txt"
+		cat "$T_DIR/bridge-sip.txt"
 	} >>"$T_DIR/table.txt"
 fi
 
