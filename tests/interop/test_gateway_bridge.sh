@@ -9,8 +9,8 @@
 #     side sends speech: what one sends must reach the other through irisx.
 #     The carrier's UAS hangs up: its BYE ends B, and irisx's BYE ends A.
 #  2. The same call, ended by the caller: A's BYE ends B.
-#  3. originate to the gateway with a caller ID: From and P-Asserted-Identity
-#     carry it; +OK <uuid>.
+#  3. originate to the gateway with a caller ID: From (caller-id-in-from, as
+#     a Twilio trunk wants) and P-Asserted-Identity carry it; +OK <uuid>.
 #  4. Failures: 486 → USER_BUSY, 404 → UNALLOCATED_NUMBER, 480 →
 #     NO_USER_RESPONSE, 503 → NORMAL_TEMPORARY_FAILURE, no answer within
 #     originate_timeout → NO_ANSWER (the carrier sees CANCEL).
@@ -43,6 +43,7 @@ irisx_conf_edit()
   <param name="password" value="s3cret-pw"/>
   <param name="from-domain" value="irisx.test"/>
   <param name="register" value="false"/>
+  <param name="caller-id-in-from" value="true"/>
 </gateway>
 EOF
 	media_conf_extension "$1" public '<extension name="to_carrier">
@@ -184,7 +185,9 @@ digest_check orig-b "$n"
 # ---- 4. failures and their causes --------------------------------------------
 for st in 486:USER_BUSY 404:UNALLOCATED_NUMBER 480:NO_USER_RESPONSE 503:NORMAL_TEMPORARY_FAILURE; do
 	code=${st%%:*} cause=${st#*:}
-	sipp_start "st$code" carrier_uas_status.xml 127.0.0.1 -p "$CARRIER_PORT" -set status "$code"
+	sed "s|SIP/2.0 486 Busy Here|SIP/2.0 $code Refused|" "$T_SCEN_DIR/carrier_uas_status.xml" \
+		>"$T_DIR/carrier_uas_$code.xml"
+	T_SCEN_DIR=$T_DIR sipp_start "st$code" "carrier_uas_$code.xml" 127.0.0.1 -p "$CARRIER_PORT"
 	reply=$(esl_api "originate sofia/gateway/carrier/1555000$code &echo()")
 	[ "$reply" = "-ERR $cause" ] && t_ok "$code: $reply" || t_fail "$code: '$reply', expected -ERR $cause"
 	sipp_wait "st$code"
