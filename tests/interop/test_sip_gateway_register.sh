@@ -16,7 +16,6 @@ set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 t_begin
-ESL_CLIENT=$T_LIB_DIR/esl_client.py
 
 ports=$(ports_pick 127.0.0.1 3) || t_die "no free ports for the trunk"
 read -r REG_PORT PING_PORT DEAD_PORT <<<"$ports"
@@ -51,7 +50,7 @@ irisx_conf_edit()
 # api COMMAND...: the reply of an Event Socket api command.
 api()
 {
-	timeout 10 python3 "$ESL_CLIENT" api "$ESL_PORT" "$ESL_PASSWORD" "$@"
+	esl_api --timeout 10 "$@"
 }
 
 # gw_field GATEWAY FIELD: FIELD of `sofia status gateway GATEWAY`.
@@ -93,29 +92,23 @@ sipp_stop()
 	t_wait_exit "$1" 5 || { kill -KILL "$1" 2>/dev/null; t_wait_exit "$1" 2; }
 }
 
-# event_seen WHAT PY-CONDITION: an event in the ESL client's file matches.
+# event_seen WHAT HEADER=VALUE...: a sofia::gateway_state event with those
+# headers reached the Event Socket client.
 event_seen()
 {
-	local what=$1 cond=$2
-	if python3 - "$T_DIR/events.txt" "$cond" <<'PY'; then
-import sys
-path, cond = sys.argv[1], sys.argv[2]
-blocks = open(path).read().split("\n\n")
-for b in blocks:
-    e = {}
-    for line in b.split("\n"):
-        k, sep, v = line.partition(": ")
-        if sep:
-            e.setdefault(k, v)
-    if e and eval(cond, {}, {"e": e}):
-        sys.exit(0)
-sys.exit(1)
-PY
+	local what=$1 kv n
+	shift
+	local args=(--name sofia::gateway_state --where Event-Name=CUSTOM)
+	for kv in "$@"; do
+		args+=(--where "$kv")
+	done
+	n=$(esl_find gw "${args[@]}" --count)
+	if [ "${n:-0}" -ge 1 ]; then
 		t_ok "event: $what"
 		return 0
 	fi
 	t_fail "no sofia::gateway_state event: $what"
-	t_dump "events" "$T_DIR/events.txt" 80
+	t_dump "events" "$T_DIR/gw.events" 80
 	return 1
 }
 
@@ -126,10 +119,7 @@ PING_PID=$TRUNK_PID
 
 irisx_start
 esl_wait_listen || t_die "irisx does not accept Event Socket connections"
-: >"$T_DIR/events.txt"
-python3 "$ESL_CLIENT" events "$ESL_PORT" "$ESL_PASSWORD" "$T_DIR/events.txt" \
-	CUSTOM sofia::gateway_state >"$T_DIR/events.err" 2>&1 &
-T_PIDS+=("$!")
+esl_watch_start gw
 
 # ---- registration ----
 wait_field gw_reg State '^REGED$' 5
@@ -195,12 +185,11 @@ wait_field gw_ping Status '^DOWN \(ping\)$' 8
 
 # ---- events ----
 sleep 0.3
-event_seen "gw_reg FAIL_WAIT with Status 408" \
-	'e.get("Event-Subclass") == "sofia::gateway_state" and e.get("Event-Name") == "CUSTOM" and e.get("Gateway") == "gw_reg" and e.get("State") == "FAIL_WAIT" and e.get("Status") == "408" and e.get("Phrase") == "Request Timeout" and e.get("Ping-Status") == "DOWN"'
-event_seen "gw_reg REGED again from 127.0.0.1:$REG_PORT" \
-	'e.get("Gateway") == "gw_reg" and e.get("State") == "REGED" and e.get("Ping-Status") == "UP" and e.get("Register-Network-IP") == "127.0.0.1" and e.get("Register-Network-Port") == "'"$REG_PORT"'"'
-event_seen "gw_ping DOWN" \
-	'e.get("Gateway") == "gw_ping" and e.get("State") == "NOREG" and e.get("Ping-Status") == "DOWN"'
+event_seen "gw_reg FAIL_WAIT with Status 408" Gateway=gw_reg State=FAIL_WAIT Status=408 \
+	"Phrase=Request Timeout" Ping-Status=DOWN
+event_seen "gw_reg REGED again from 127.0.0.1:$REG_PORT" Gateway=gw_reg State=REGED \
+	Ping-Status=UP Register-Network-IP=127.0.0.1 "Register-Network-Port=$REG_PORT"
+event_seen "gw_ping DOWN" Gateway=gw_ping State=NOREG Ping-Status=DOWN
 
 # ---- shutdown unregisters: REGISTER with Expires: 0 on the same Call-ID ----
 irisx_alive "after the gateway checks" && irisx_stop
