@@ -37,51 +37,16 @@ static bool media_running(const struct channel *ch)
 	return ch->media && ch->media->stream && ch->media->started;
 }
 
-static const char *nz(const char *s)
-{
-	return s ? s : "";
-}
-
-/* FreeSWITCH's channel name: sofia/<profile>/<user>@<host> unless one was given. */
-static const char *channel_name(const struct channel *ch, char *buf, size_t size)
-{
-	const char *given = channel_var(ch, "channel_name");
-	if (given)
-		return given;
-	snprintf(buf, size, "sofia/%s/%s@%s", nz(ch->profile), nz(ch->caller_id_number),
-		 nz(ch->network_addr));
-	return buf;
-}
-
 void core__bridge_event_headers(const struct channel *ch, struct core_event *ev)
 {
 	const struct channel *o = ch->bridged;
 	if (!o)
 		return;
 	char name[512];
-	const char *dir = o->direction == CHANNEL_INBOUND ? "inbound" : "outbound";
+	struct channel_peer peer;
+	core__channel_peer_of(&peer, o, name, sizeof(name));
 	/* From A's side B is the originatee; from B's, A the originator. */
-	core_event_add_header(ev, "Other-Type", "%s",
-			      bridge_is_a(ch) ? "originatee" : "originator");
-	core_event_add_header(ev, "Other-Leg-Direction", "%s", dir);
-	core_event_add_header(ev, "Other-Leg-Logical-Direction", "%s", dir);
-	core_event_add_header(ev, "Other-Leg-Dialplan", "%s", nz(o->dialplan));
-	core_event_add_header(ev, "Other-Leg-Caller-ID-Name", "%s", nz(o->caller_id_name));
-	core_event_add_header(ev, "Other-Leg-Caller-ID-Number", "%s", nz(o->caller_id_number));
-	core_event_add_header(ev, "Other-Leg-Orig-Caller-ID-Name", "%s", nz(o->caller_id_name));
-	core_event_add_header(ev, "Other-Leg-Orig-Caller-ID-Number", "%s", nz(o->caller_id_number));
-	core_event_add_header(ev, "Other-Leg-Network-Addr", "%s", nz(o->network_addr));
-	core_event_add_header(ev, "Other-Leg-ANI", "%s", nz(o->caller_id_number));
-	core_event_add_header(ev, "Other-Leg-Destination-Number", "%s", nz(o->destination_number));
-	core_event_add_header(ev, "Other-Leg-Unique-ID", "%s", o->uuid);
-	core_event_add_header(ev, "Other-Leg-Source", "mod_sofia");
-	core_event_add_header(ev, "Other-Leg-Context", "%s", nz(o->context));
-	core_event_add_header(ev, "Other-Leg-Channel-Name", "%s",
-			      channel_name(o, name, sizeof(name)));
-	core_event_add_header(ev, "Other-Leg-Profile-Created-Time", "%llu",
-			      (unsigned long long)o->created_us);
-	core_event_add_header(ev, "Other-Leg-Channel-Created-Time", "%llu",
-			      (unsigned long long)o->created_us);
+	core__other_leg_headers(ev, bridge_is_a(ch) ? "originatee" : "originator", &peer);
 	core_event_add_header(ev, "Other-Leg-Channel-Answered-Time", "%llu",
 			      (unsigned long long)o->answered_us);
 	core_event_add_header(ev, "Other-Leg-Channel-Hangup-Time", "%llu",
@@ -103,7 +68,7 @@ static void bridge_vars_set(struct channel *ch, const struct channel *other)
 	channel_var_set(ch, "last_bridge_to", other->uuid);
 	channel_var_set(ch, "signal_bond", other->uuid);
 	channel_var_set(ch, "bridge_uuid", other->uuid);
-	channel_var_set(ch, "bridge_channel", channel_name(other, name, sizeof(name)));
+	channel_var_set(ch, "bridge_channel", core__channel_name(other, name, sizeof(name)));
 }
 
 int channel_bridge(struct channel *a, struct channel *b, channel_done_cb cb, void *arg)

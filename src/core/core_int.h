@@ -187,6 +187,18 @@ struct channel_peer {
 	uint64_t created_us;
 };
 
+/* event_channel.c */
+/* FreeSWITCH's channel name: the channel_name variable, else
+ * sofia/<profile>/<user>@<host> written into buf. */
+const char *core__channel_name(const struct channel *ch, char *buf, size_t size);
+/* A snapshot of ch for Other-Leg-* headers: strings borrowed from ch (the
+ * name possibly in name_buf), valid while ch and name_buf are. */
+void core__channel_peer_of(struct channel_peer *p, const struct channel *ch, char *name_buf,
+			   size_t size);
+/* The Other-Leg-* headers about `o`, with Other-Type `type` (originator, originatee). */
+void core__other_leg_headers(struct core_event *ev, const char *type,
+			     const struct channel_peer *o);
+
 /* channel.c */
 struct channel *core__channel_create(struct core *core, enum channel_direction dir);
 void core__channel_schedule(struct channel *ch);

@@ -47,10 +47,38 @@ static const char *nz(const char *s)
 
 /* The channel an outbound leg was placed for, as FreeSWITCH describes it on
  * the leg's events (its originator caller profile). */
-static void originator_headers(const struct channel_peer *o, struct core_event *ev)
+const char *core__channel_name(const struct channel *ch, char *buf, size_t size)
+{
+	const char *given = channel_var(ch, "channel_name");
+	if (given)
+		return given;
+	snprintf(buf, size, "sofia/%s/%s@%s", nz(ch->profile), nz(ch->caller_id_number),
+		 nz(ch->network_addr));
+	return buf;
+}
+
+void core__channel_peer_of(struct channel_peer *p, const struct channel *ch, char *name_buf,
+			   size_t size)
+{
+	*p = (struct channel_peer){
+	    .direction = ch->direction,
+	    .caller_id_name = ch->caller_id_name,
+	    .caller_id_number = ch->caller_id_number,
+	    .destination_number = ch->destination_number,
+	    .network_addr = ch->network_addr,
+	    .context = ch->context,
+	    .dialplan = ch->dialplan,
+	    .channel_name = core__channel_name(ch, name_buf, size),
+	    .created_us = ch->created_us,
+	};
+	memcpy(p->uuid, ch->uuid, UUID_STRLEN);
+}
+
+void core__other_leg_headers(struct core_event *ev, const char *type,
+			     const struct channel_peer *o)
 {
 	const char *dir = o->direction == CHANNEL_INBOUND ? "inbound" : "outbound";
-	core_event_add_header(ev, "Other-Type", "originator");
+	core_event_add_header(ev, "Other-Type", "%s", type);
 	core_event_add_header(ev, "Other-Leg-Direction", "%s", dir);
 	core_event_add_header(ev, "Other-Leg-Logical-Direction", "%s", dir);
 	core_event_add_header(ev, "Other-Leg-Dialplan", "%s", nz(o->dialplan));
@@ -75,15 +103,12 @@ static void originator_headers(const struct channel_peer *o, struct core_event *
 static void channel_headers(struct channel *ch, struct core_event *ev)
 {
 	const char *dir = ch->direction == CHANNEL_INBOUND ? "inbound" : "outbound";
-	const char *cname = channel_var(ch, "channel_name");
+	char cname[512];
 	core_event_add_header(ev, "Channel-State", "%s", channel_state_name(ch->state));
 	core_event_add_header(ev, "Channel-Call-State", "%s", channel_callstate(ch));
 	core_event_add_header(ev, "Channel-State-Number", "%d", (int)ch->state);
-	if (cname)
-		core_event_add_header(ev, "Channel-Name", "%s", cname);
-	else
-		core_event_add_header(ev, "Channel-Name", "sofia/%s/%s@%s", nz(ch->profile),
-				      nz(ch->caller_id_number), nz(ch->network_addr));
+	core_event_add_header(ev, "Channel-Name", "%s",
+			      core__channel_name(ch, cname, sizeof(cname)));
 	core_event_add_header(ev, "Unique-ID", "%s", ch->uuid);
 	core_event_add_header(ev, "Call-Direction", "%s", dir);
 	core_event_add_header(ev, "Presence-Call-Direction", "%s", dir);
@@ -127,7 +152,7 @@ static void channel_headers(struct channel *ch, struct core_event *ev)
 			      (unsigned long long)ch->hangup_us);
 	/* Bridged, the other leg is the one described (core__bridge_event_headers). */
 	if (ch->originator && !ch->bridged)
-		originator_headers(ch->originator, ev);
+		core__other_leg_headers(ev, "originator", ch->originator);
 	if (ch->sip_call_id)
 		core_event_add_header(ev, "variable_sip_call_id", "%s", ch->sip_call_id);
 	if (ch->profile)

@@ -648,25 +648,9 @@ static void originate_timer_cb(uv_timer_t *t)
 static int a_leg_copy(struct core_originate *o, struct channel *a)
 {
 	struct arena *ar = &o->arena;
-	struct channel_peer p = {
-	    .direction = a->direction,
-	    .caller_id_name = a->caller_id_name,
-	    .caller_id_number = a->caller_id_number,
-	    .destination_number = a->destination_number,
-	    .network_addr = a->network_addr,
-	    .context = a->context,
-	    .dialplan = a->dialplan,
-	    .channel_name = channel_var(a, "channel_name"),
-	    .created_us = a->created_us,
-	};
-	memcpy(p.uuid, a->uuid, UUID_STRLEN);
+	struct channel_peer p;
 	char name[256];
-	if (!p.channel_name) {
-		snprintf(name, sizeof(name), "sofia/%s/%s@%s", a->profile ? a->profile : "",
-			 a->caller_id_number ? a->caller_id_number : "",
-			 a->network_addr ? a->network_addr : "");
-		p.channel_name = name;
-	}
+	core__channel_peer_of(&p, a, name, sizeof(name));
 	o->a_leg = peer_copy(ar, &p);
 	if (!o->a_leg)
 		return -ENOMEM;
