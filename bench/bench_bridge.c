@@ -28,6 +28,8 @@
  *                     [-P FIRST_PORT]
  * Loopback only; bounded in calls (≤ 5000) and time (≤ 60 s per mode).
  */
+#include "bench_util.h"
+
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -211,41 +213,6 @@ static void peers_close(struct peers *p)
 
 /* ---- the engine side ----------------------------------------------------------- */
 
-static double cpu_seconds(int who)
-{
-	struct rusage ru;
-	getrusage(who, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       ru.ru_stime.tv_usec / 1e6;
-}
-
-static double cpu_user_seconds(int who)
-{
-	struct rusage ru;
-	getrusage(who, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-}
-
-static void stop_cb(uv_timer_t *t)
-{
-	uv_stop(t->loop);
-}
-
-static void run_for(uv_loop_t *loop, uint64_t ms)
-{
-	uv_timer_t t;
-	uv_timer_init(loop, &t);
-	uv_timer_start(&t, stop_cb, ms, 0);
-	uv_run(loop, UV_RUN_DEFAULT);
-	uv_close((uv_handle_t *)&t, NULL);
-	uv_run(loop, UV_RUN_NOWAIT);
-}
-
-static void engine_done(void *arg)
-{
-	*(int *)arg = 1;
-}
-
 struct totals {
 	uint64_t in, out, relayed;
 };
@@ -318,16 +285,16 @@ static int run_mode(uv_loop_t *loop, size_t calls, unsigned long secs, bool tran
 		return 1;
 	}
 
-	run_for(loop, 1000); /* warm-up */
+	bench_run_for(loop, 1000); /* warm-up */
 	struct totals t0 = totals_of(s, n);
 	uint64_t rx0 = atomic_load(&peers.received), tx0 = atomic_load(&peers.sent);
-	double cpu0 = cpu_seconds(RUSAGE_SELF), eng0 = cpu_seconds(RUSAGE_THREAD);
-	double user0 = cpu_user_seconds(RUSAGE_THREAD);
+	double cpu0 = bench_cpu_seconds(RUSAGE_SELF), eng0 = bench_cpu_seconds(RUSAGE_THREAD);
+	double user0 = bench_cpu_user_seconds(RUSAGE_THREAD);
 	uint64_t w0 = uv_hrtime();
-	run_for(loop, secs * 1000);
+	bench_run_for(loop, secs * 1000);
 	double wall = (double)(uv_hrtime() - w0) / 1e9;
-	double cpu = cpu_seconds(RUSAGE_SELF) - cpu0, engc = cpu_seconds(RUSAGE_THREAD) - eng0;
-	double user = cpu_user_seconds(RUSAGE_THREAD) - user0;
+	double cpu = bench_cpu_seconds(RUSAGE_SELF) - cpu0, engc = bench_cpu_seconds(RUSAGE_THREAD) - eng0;
+	double user = bench_cpu_user_seconds(RUSAGE_THREAD) - user0;
 	struct totals t1 = totals_of(s, n);
 	uint64_t rx1 = atomic_load(&peers.received), tx1 = atomic_load(&peers.sent);
 	peers_close(&peers);
@@ -352,22 +319,11 @@ static int run_mode(uv_loop_t *loop, size_t calls, unsigned long secs, bool tran
 	for (size_t i = 0; i < n; i++)
 		media_stream_destroy(s[i]);
 	int done = 0;
-	media_engine_destroy(eng, engine_done, &done);
+	media_engine_destroy(eng, bench_flag_set, &done);
 	while (!done && uv_run(loop, UV_RUN_NOWAIT))
 		;
 	free(s);
 	return done ? 0 : 1;
-}
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -379,13 +335,13 @@ int main(int argc, char **argv)
 		int r = 0;
 		switch (opt) {
 		case 'n':
-			r = parse_uint(optarg, 5000, &calls);
+			r = bench_parse_uint(optarg, 5000, &calls);
 			break;
 		case 't':
-			r = parse_uint(optarg, 60, &secs);
+			r = bench_parse_uint(optarg, 60, &secs);
 			break;
 		case 'P':
-			r = parse_uint(optarg, 65000, &first_port);
+			r = bench_parse_uint(optarg, 65000, &first_port);
 			break;
 		case 'm':
 			relay = !strcmp(optarg, "relay") || !strcmp(optarg, "both");

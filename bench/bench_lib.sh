@@ -6,6 +6,8 @@
 
 clk_tck=$(getconf CLK_TCK)
 
+# proc_ticks PID: CPU time the process has used, in clock ticks. Fields after
+# "pid (comm) ": utime and stime are the 12th and 13th (proc(5) numbers them 14, 15).
 proc_ticks()
 {
 	local f
@@ -15,6 +17,7 @@ proc_ticks()
 	echo $((${12} + ${13}))
 }
 
+# proc_kb PID FIELD: a VmXXX line of /proc/PID/status, in kB.
 proc_kb()
 {
 	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null

@@ -29,6 +29,8 @@
  *                    [-p PTIME_MS] [-P FIRST_PORT] [-x]
  * Loopback only; bounded in streams (≤ 20000) and time (≤ 120 s).
  */
+#include "bench_util.h"
+
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -273,29 +275,6 @@ static long rss_kb(void)
 	return kb;
 }
 
-static double cpu_seconds(int who)
-{
-	struct rusage ru;
-	getrusage(who, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       ru.ru_stime.tv_usec / 1e6;
-}
-
-static void stop_cb(uv_timer_t *t)
-{
-	uv_stop(t->loop);
-}
-
-static void run_for(uv_loop_t *loop, uint64_t ms)
-{
-	uv_timer_t t;
-	uv_timer_init(loop, &t);
-	uv_timer_start(&t, stop_cb, ms, 0);
-	uv_run(loop, UV_RUN_DEFAULT);
-	uv_close((uv_handle_t *)&t, NULL);
-	uv_run(loop, UV_RUN_NOWAIT);
-}
-
 static void totals(const struct bench *b, uint64_t *out, uint64_t *in, uint64_t *lost)
 {
 	*out = *in = *lost = 0;
@@ -308,22 +287,6 @@ static void totals(const struct bench *b, uint64_t *out, uint64_t *in, uint64_t 
 	}
 }
 
-static void engine_done(void *arg)
-{
-	*(int *)arg = 1;
-}
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long n = 1000, secs = 10, ptime = 20, first_port = 20000;
@@ -334,16 +297,16 @@ int main(int argc, char **argv)
 		int r = 0;
 		switch (opt) {
 		case 'n':
-			r = parse_uint(optarg, 20000, &n);
+			r = bench_parse_uint(optarg, 20000, &n);
 			break;
 		case 't':
-			r = parse_uint(optarg, 120, &secs);
+			r = bench_parse_uint(optarg, 120, &secs);
 			break;
 		case 'p':
-			r = parse_uint(optarg, 120, &ptime);
+			r = bench_parse_uint(optarg, 120, &ptime);
 			break;
 		case 'P':
-			r = parse_uint(optarg, 65000, &first_port);
+			r = bench_parse_uint(optarg, 65000, &first_port);
 			break;
 		case 'c':
 			r = media_codec_find(str_from_cstr(optarg), &codec);
@@ -435,18 +398,18 @@ int main(int argc, char **argv)
 		}
 	}
 
-	run_for(b.loop, 1000); /* warm-up */
+	bench_run_for(b.loop, 1000); /* warm-up */
 	uint64_t out0, in0, lost0;
 	totals(&b, &out0, &in0, &lost0);
-	double cpu0 = cpu_seconds(RUSAGE_SELF), eng0 = cpu_seconds(RUSAGE_THREAD);
+	double cpu0 = bench_cpu_seconds(RUSAGE_SELF), eng0 = bench_cpu_seconds(RUSAGE_THREAD);
 	uint64_t t0 = uv_hrtime();
 	b.measuring = true;
 	atomic_store(&peer.measuring, true);
-	run_for(b.loop, secs * 1000);
+	bench_run_for(b.loop, secs * 1000);
 	atomic_store(&peer.measuring, false);
 	b.measuring = false;
 	double wall = (double)(uv_hrtime() - t0) / 1e9;
-	double cpu = cpu_seconds(RUSAGE_SELF) - cpu0, eng = cpu_seconds(RUSAGE_THREAD) - eng0;
+	double cpu = bench_cpu_seconds(RUSAGE_SELF) - cpu0, eng = bench_cpu_seconds(RUSAGE_THREAD) - eng0;
 	uint64_t out1, in1, lost1;
 	totals(&b, &out1, &in1, &lost1);
 	long rss1 = rss_kb();
@@ -474,7 +437,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		media_stream_destroy(b.legs[i].s);
 	int done = 0;
-	media_engine_destroy(b.eng, engine_done, &done);
+	media_engine_destroy(b.eng, bench_flag_set, &done);
 	while (!done && uv_run(b.loop, UV_RUN_NOWAIT))
 		;
 	free(b.legs);

@@ -41,6 +41,8 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 export IRISX_BIN=$build/irisx IRISX_SOURCE_DIR=${IRISX_SOURCE_DIR:-$src}
 # shellcheck source=../tests/interop/lib.sh
 . "$src/tests/interop/lib.sh"
+# shellcheck source=bench_lib.sh
+. "$src/bench/bench_lib.sh"
 T_NAME=bench
 
 opt_secs=${BENCH_OPTIONS_SECONDS:-10}
@@ -78,25 +80,6 @@ irisx_conf_edit()
 
 t_begin
 irisx_start
-
-clk_tck=$(getconf CLK_TCK)
-
-# CPU time irisx has used so far, in clock ticks. Fields after "pid (comm) ":
-# utime and stime are the 12th and 13th (proc(5) numbers them 14 and 15).
-proc_ticks()
-{
-	local f
-	f=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-	# shellcheck disable=SC2086
-	set -- $f
-	echo $((${12} + ${13}))
-}
-
-# proc_kb PID FIELD: a VmXXX line of /proc/PID/status, in kB.
-proc_kb()
-{
-	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null
-}
 
 measure_begin()
 {

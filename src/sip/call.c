@@ -149,24 +149,13 @@ static void call_record_route_print(struct buf *out, const struct sip_msg *invit
 	}
 }
 
-/*
- * The first time the call gets a body-carrying response: this side's Contact,
- * the headers every such response repeats, and a copy of the body (kept for
- * re-INVITEs when the owner has no offer_cb).
- */
-static int call_local_set(struct sip_call *call, const char *content_type, struct str body)
+int sip__call_keep_local(struct sip_call *call, const char *prefix, const char *contact,
+			 const char *content_type, struct str body)
 {
-	struct sip_ua *ua = call->ua;
-	const struct sip_peer *peer = &call->invite->src;
-	char contact[320];
 	struct buf extra;
-
-	const char *sent_by =
-	    sip_transport_sent_by(ua->ts, peer->transport, net_addr_family(&peer->local));
-	snprintf(contact, sizeof(contact), "sip:irisx@%s%s", sent_by,
-		 ua_contact_params(peer->transport));
 	buf_init(&extra);
-	call_record_route_print(&extra, call->invite);
+	if (prefix)
+		buf_append_cstr(&extra, prefix);
 	buf_printf(&extra, "Contact: <%s>\r\nAllow: " UA_ALLOW "\r\nContent-Type: %s\r\n", contact,
 		   content_type);
 	char *lines = buf_steal(&extra, NULL);
@@ -183,6 +172,31 @@ static int call_local_set(struct sip_call *call, const char *content_type, struc
 	call->local_extra = lines;
 	call->local_body = copy;
 	call->local_body_len = body.len;
+	return 0;
+}
+
+/*
+ * The first time the call gets a body-carrying response: this side's Contact,
+ * the headers every such response repeats, and a copy of the body (kept for
+ * re-INVITEs when the owner has no offer_cb).
+ */
+static int call_local_set(struct sip_call *call, const char *content_type, struct str body)
+{
+	struct sip_ua *ua = call->ua;
+	const struct sip_peer *peer = &call->invite->src;
+	char contact[320];
+	struct buf rr;
+
+	const char *sent_by =
+	    sip_transport_sent_by(ua->ts, peer->transport, net_addr_family(&peer->local));
+	snprintf(contact, sizeof(contact), "sip:irisx@%s%s", sent_by,
+		 ua_contact_params(peer->transport));
+	buf_init(&rr);
+	call_record_route_print(&rr, call->invite);
+	int err = sip__call_keep_local(call, rr.failed ? NULL : rr.p, contact, content_type, body);
+	buf_fini(&rr);
+	if (err)
+		return err;
 	if (!call->dialog)
 		return sip_dialog_create_uas(&call->dialog, call->invite, call->to_tag, contact);
 	return 0;

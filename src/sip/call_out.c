@@ -335,25 +335,8 @@ static void out_late_answer(struct sip_call *call, const struct sip_msg *resp, s
 static int out_local_set(struct sip_call *call, struct str body)
 {
 	char contact[384];
-	struct buf extra;
-
 	out_contact(call, contact, sizeof(contact));
-	buf_init(&extra);
-	buf_printf(&extra, "Contact: <%s>\r\nAllow: " UA_ALLOW "\r\nContent-Type: %s\r\n", contact,
-		   call->uac->content_type);
-	char *lines = buf_steal(&extra, NULL);
-	char *copy = malloc(body.len + 1);
-	if (!lines || !copy) {
-		free(lines);
-		free(copy);
-		return -ENOMEM;
-	}
-	if (body.len)
-		memcpy(copy, body.p, body.len);
-	call->local_extra = lines;
-	call->local_body = copy;
-	call->local_body_len = body.len;
-	return 0;
+	return sip__call_keep_local(call, NULL, contact, call->uac->content_type, body);
 }
 
 static void out_answered(struct sip_call *call, const struct sip_msg *resp)

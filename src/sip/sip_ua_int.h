@@ -154,6 +154,11 @@ void sip__ua_log_peer(const char *what, const struct sip_peer *src, const char *
 void sip__ua_refuse_method(struct sip_txn *stx, const struct sip_msg *req);
 
 /* call.c */
+/* Keeps what re-INVITEs are answered with (the call's local_extra and
+ * local_body): `prefix` lines (Record-Route, or NULL), Contact <contact>,
+ * Allow and Content-Type, and a copy of `body`. 0 or -ENOMEM (unchanged). */
+int sip__call_keep_local(struct sip_call *call, const char *prefix, const char *contact,
+			 const char *content_type, struct str body);
 /* Links a new call into the UA's list and Call-ID index. */
 void sip__call_link(struct sip_ua *ua, struct sip_call *call, struct str call_id);
 void sip__call_free(struct sip_call *call);
