@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "test_sip_util.h"
 #include <uv.h>
 
 #include "core/core.h"
@@ -148,17 +150,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static void closed_cb(void *arg)
-{
-	*(int *)arg = 1;
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	int done = 0;
+	bool done = false;
 	core_unsubscribe(f->sub);
-	core_shutdown(f->core, 200, closed_cb, &done);
+	core_shutdown(f->core, 200, test_flag_set, &done);
 	for (int i = 0; i < 5000 && !done; i++)
 		uv_run(&f->loop, UV_RUN_ONCE);
 	assert_true(done);
@@ -175,11 +172,7 @@ static int teardown(void **state)
 
 static void run_for(struct fixture *f, int ms)
 {
-	uint64_t end = clock_now_ms() + (uint64_t)ms;
-	while (clock_now_ms() < end) {
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-		usleep(1000);
-	}
+	test_loop_run_for(&f->loop, ms);
 }
 
 /* Runs the loop until done_cb ran (or `ms` passed). */

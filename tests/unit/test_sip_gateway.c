@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "test_sip_util.h"
 #include <uv.h>
 
 #include "sip/sip.h"
@@ -87,18 +89,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static void closed_cb(void *arg)
-{
-	*(bool *)arg = true;
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	bool closed = false;
 	if (f->gw)
 		sip_gateway_destroy(f->gw);
-	sip_ua_destroy(f->ua, closed_cb, &closed);
+	sip_ua_destroy(f->ua, test_flag_set, &closed);
 	while (!closed)
 		uv_run(&f->loop, UV_RUN_ONCE);
 	uv_run(&f->loop, UV_RUN_NOWAIT);
@@ -110,11 +107,7 @@ static int teardown(void **state)
 
 static void run_for(struct fixture *f, int ms)
 {
-	uint64_t end = clock_now_ms() + (uint64_t)ms;
-	while (clock_now_ms() < end) {
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-		usleep(1000);
-	}
+	test_loop_run_for(&f->loop, ms);
 }
 
 /* Runs the loop until the gateway has told `n` changes in all, or fails after `ms`. */

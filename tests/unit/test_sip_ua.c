@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "test_sip_util.h"
 #include <uv.h>
 
 #include "sip/sip.h"
@@ -93,18 +95,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static void closed_cb(void *arg)
-{
-	*(bool *)arg = true;
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	bool closed = false;
 	if (f->call)
 		sip_call_release(f->call);
-	sip_ua_destroy(f->ua, closed_cb, &closed);
+	sip_ua_destroy(f->ua, test_flag_set, &closed);
 	while (!closed)
 		uv_run(&f->loop, UV_RUN_ONCE);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
@@ -116,41 +113,24 @@ static int teardown(void **state)
 /* Runs the loop for up to `ms` or until `done` says so. */
 static void run_for(struct fixture *f, int ms)
 {
-	uint64_t end = clock_now_ms() + (uint64_t)ms;
-	while (clock_now_ms() < end) {
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-		usleep(1000);
-	}
+	test_loop_run_for(&f->loop, ms);
 }
 
-static void send_udp(struct fixture *f, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) send_udp(struct fixture *f, const char *fmt, ...)
 {
 	char msg[4096];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_port = htons(f->port),
-				 .sin_addr.s_addr = htonl(0x7f000001)};
-	assert_int_equal(sendto(f->udp, msg, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to)), n);
+	assert_true(n > 0 && (size_t)n < sizeof(msg));
+	test_udp_send(f->udp, f->port, msg, (size_t)n);
 }
 
 /* The next datagram the far end receives, parsed; NULL after `ms` without one. */
 static struct sip_msg *recv_udp(struct fixture *f, int ms)
 {
-	uint64_t end = clock_now_ms() + (uint64_t)ms;
-	while (clock_now_ms() < end) {
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-		ssize_t n = recv(f->udp, f->rbuf, sizeof(f->rbuf), 0);
-		if (n > 0) {
-			struct sip_msg *m = NULL;
-			assert_int_equal(sip_msg_parse(&m, f->rbuf, (size_t)n), 0);
-			return m;
-		}
-		usleep(500);
-	}
-	return NULL;
+	return test_udp_recv_msg(&f->loop, f->udp, f->rbuf, sizeof(f->rbuf), ms);
 }
 
 static struct sip_msg *expect_status(struct fixture *f, uint16_t status)

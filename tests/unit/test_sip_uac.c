@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "test_sip_util.h"
 #include <openssl/evp.h>
 #include <uv.h>
 
@@ -158,6 +160,7 @@ static int setup(void **state)
 	return 0;
 }
 
+/* Counts the UAs closed (two when the far end is a UA too). */
 static void closed_cb(void *arg)
 {
 	(*(int *)arg)++;
@@ -186,11 +189,7 @@ static int teardown(void **state)
 
 static void run_for(struct fixture *f, int ms)
 {
-	uint64_t end = clock_now_ms() + (uint64_t)ms;
-	while (clock_now_ms() < end) {
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-		usleep(1000);
-	}
+	test_loop_run_for(&f->loop, ms);
 }
 
 /* Runs the loop until *counter reaches `want` (or fails after `ms`). */
@@ -206,11 +205,7 @@ static void run_until(struct fixture *f, const int *counter, int want, int ms)
 
 static void send_raw(struct fixture *f, const char *data, size_t len)
 {
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_port = htons(f->a.port),
-				 .sin_addr.s_addr = htonl(0x7f000001)};
-	assert_int_equal(sendto(f->udp, data, len, 0, (struct sockaddr *)&to, sizeof(to)),
-			 (ssize_t)len);
+	test_udp_send(f->udp, f->a.port, data, len);
 }
 
 /* A response to `req` from the far end, with its To tag, extra lines and body. */
@@ -227,18 +222,7 @@ static void respond(struct fixture *f, const struct sip_msg *req, uint16_t statu
 /* The next message socket `fd` receives, parsed; NULL after `ms` without one. */
 static struct sip_msg *recv_on(struct fixture *f, int fd, int ms)
 {
-	uint64_t end = clock_now_ms() + (uint64_t)ms;
-	while (clock_now_ms() < end) {
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-		ssize_t n = recv(fd, f->rbuf, sizeof(f->rbuf), 0);
-		if (n > 0) {
-			struct sip_msg *m = NULL;
-			assert_int_equal(sip_msg_parse(&m, f->rbuf, (size_t)n), 0);
-			return m;
-		}
-		usleep(500);
-	}
-	return NULL;
+	return test_udp_recv_msg(&f->loop, fd, f->rbuf, sizeof(f->rbuf), ms);
 }
 
 static struct sip_msg *recv_any(struct fixture *f, int ms)
