@@ -160,7 +160,8 @@ static void signal_cb(uv_signal_t *s, int signum)
 		if (app->log_file) {
 			int e = log_file_open(app->log_file);
 			if (e)
-				log_err("cannot reopen log file %s: %s", app->log_file, strerror(-e));
+				log_err("cannot reopen log file %s: %s", app->log_file,
+					strerror(-e));
 		}
 		log_notice("SIGHUP: reloading");
 		core_reload(app->core);

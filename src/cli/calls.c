@@ -197,7 +197,8 @@ struct layout {
 
 static struct layout layout_for(unsigned width)
 {
-	struct layout l = {.uuid = width >= 120 ? 36 : 8, .dir = 4, .state = 11, .dur = 8, .codec = 6};
+	struct layout l = {
+	    .uuid = width >= 120 ? 36 : 8, .dir = 4, .state = 11, .dur = 8, .codec = 6};
 	size_t fixed = l.uuid + l.dir + l.state + l.dur + l.codec + 6; /* six separators */
 	size_t left = width > fixed ? width - fixed : 0;
 	l.party = left / 2;
@@ -226,7 +227,7 @@ static void put_line(struct buf *out, const struct layout *l, const char *const 
 void cli_calls_print(const struct cli_calls *c, uint64_t now_us, unsigned width, struct buf *out)
 {
 	struct layout l = layout_for(width);
-	static const char *const heading[7] = {"UUID",	 "DIR",	     "CALLER", "CALLEE",
+	static const char *const heading[7] = {"UUID",	"DIR",	    "CALLER", "CALLEE",
 					       "STATE", "DURATION", "CODEC"};
 	put_line(out, &l, heading);
 	for (size_t i = 0; i < c->count; i++) {

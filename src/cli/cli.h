@@ -23,7 +23,7 @@
 
 enum {
 	CLI_FRAME_MAX_HEADERS = 128,
-	CLI_FRAME_MAX_HEAD = 64 * 1024,	  /* headers and their blank line */
+	CLI_FRAME_MAX_HEAD = 64 * 1024,	       /* headers and their blank line */
 	CLI_FRAME_MAX_BODY = 16 * 1024 * 1024, /* Content-Length cap */
 };
 

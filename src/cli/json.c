@@ -180,7 +180,8 @@ static int read_scalar(struct json_rd *r, struct buf *out)
 {
 	const char *start = r->p;
 	buf_reset(out);
-	while (r->p < r->end && *r->p && (strchr("+-.0123456789E", *r->p) || (*r->p >= 'a' && *r->p <= 'z')))
+	while (r->p < r->end && *r->p &&
+	       (strchr("+-.0123456789E", *r->p) || (*r->p >= 'a' && *r->p <= 'z')))
 		r->p++;
 	size_t n = (size_t)(r->p - start);
 	if (n == 0)

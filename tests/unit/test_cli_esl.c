@@ -80,8 +80,7 @@ static void test_frame_malformed(void **state)
 	assert_int_equal(parse(&f, ": no name\n\n", &used), -EBADMSG);
 	assert_int_equal(parse(&f, "Content-Length: 12x\n\n", &used), -EBADMSG);
 	assert_int_equal(parse(&f, "Content-Length: -1\n\n", &used), -EBADMSG);
-	assert_int_equal(parse(&f, "Content-Length: 99999999999999999999999\n\n", &used),
-			 -EBADMSG);
+	assert_int_equal(parse(&f, "Content-Length: 99999999999999999999999\n\n", &used), -EBADMSG);
 	assert_int_equal(parse(&f, "Content-Length: 16777217\n\n", &used), -EBADMSG);
 
 	/* More headers than the cap. */
@@ -158,11 +157,13 @@ static void test_json_rows(void **state)
 	struct rows r;
 	assert_int_equal(walk("{\"row_count\":0}", &r), 0);
 	assert_int_equal(r.ends, 0);
-	assert_int_equal(walk(" { \"row_count\" : 2 , \"rows\" : [ {\"uuid\":\"a\\\"b\",\"n\":-1.5e3},"
-			      "{\"x\":\"\\u00e9\\ud83d\\ude00\\n\",\"t\":true,\"z\":null}, {} ] } ",
-			      &r),
-			 0);
-	assert_string_equal(r.text, "0:uuid=a\"b;0:n=-1.5e3;|1:x=\xc3\xa9\xf0\x9f\x98\x80\n;1:t=true;1:z=null;||");
+	assert_int_equal(
+	    walk(" { \"row_count\" : 2 , \"rows\" : [ {\"uuid\":\"a\\\"b\",\"n\":-1.5e3},"
+		 "{\"x\":\"\\u00e9\\ud83d\\ude00\\n\",\"t\":true,\"z\":null}, {} ] } ",
+		 &r),
+	    0);
+	assert_string_equal(
+	    r.text, "0:uuid=a\"b;0:n=-1.5e3;|1:x=\xc3\xa9\xf0\x9f\x98\x80\n;1:t=true;1:z=null;||");
 	assert_int_equal(r.ends, 3);
 }
 
@@ -241,9 +242,10 @@ static void test_calls_events(void **state)
 	struct buf out;
 	buf_init(&out);
 	cli_calls_print(&c, 1000000000 + 3723 * 1000000ull, 80, &out);
-	const char *want = "UUID     DIR  CALLER             CALLEE             STATE       DURATION CODEC\n"
-			   "11111111 in   1000               5551234*9          ACTIVE      1:02:03  PCMA\n"
-			   "66666666 out                                        EARLY       -\n";
+	const char *want =
+	    "UUID     DIR  CALLER             CALLEE             STATE       DURATION CODEC\n"
+	    "11111111 in   1000               5551234*9          ACTIVE      1:02:03  PCMA\n"
+	    "66666666 out                                        EARLY       -\n";
 	assert_string_equal(out.p, want);
 	/* Every line fits 80 columns. */
 	for (const char *line = out.p; *line;) {
@@ -298,9 +300,10 @@ static void test_calls_full_and_wide(void **state)
 static void test_calls_json(void **state)
 {
 	static struct cli_calls c;
-	const char *json = "{\"row_count\":2,\"rows\":[{\"uuid\":\"" UUID1 "\",\"direction\":\"inbound\","
-			   "\"created_epoch\":\"1700000000\",\"cid_num\":\"sipp\",\"dest\":\"7101\","
-			   "\"callstate\":\"ACTIVE\",\"read_codec\":\"PCMU\"},{\"uuid\":\"\"}]}";
+	const char *json =
+	    "{\"row_count\":2,\"rows\":[{\"uuid\":\"" UUID1 "\",\"direction\":\"inbound\","
+	    "\"created_epoch\":\"1700000000\",\"cid_num\":\"sipp\",\"dest\":\"7101\","
+	    "\"callstate\":\"ACTIVE\",\"read_codec\":\"PCMU\"},{\"uuid\":\"\"}]}";
 	assert_int_equal(cli_calls_load_json(&c, str_from_cstr(json)), 0);
 	assert_int_equal(c.count, 1); /* the row without a uuid is skipped */
 	assert_string_equal(c.rows[0].caller, "sipp");

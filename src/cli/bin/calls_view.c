@@ -68,7 +68,8 @@ static void draw(const struct cli_calls *calls, bool tty, const struct cli_opts 
 	buf_printf(&out, "%zu channel%s%s", calls->count, calls->count == 1 ? "" : "s",
 		   tty ? " - q to quit" : "");
 	if (calls->dropped)
-		buf_printf(&out, " (%llu not shown: table full)", (unsigned long long)calls->dropped);
+		buf_printf(&out, " (%llu not shown: table full)",
+			   (unsigned long long)calls->dropped);
 	buf_append_cstr(&out, tty ? "\n" : "\n\n");
 	if (!out.failed)
 		fwrite(out.p, 1, out.len, stdout);

@@ -12,9 +12,9 @@
 #include <stddef.h>
 
 struct cli_opts {
-	const char *host;     /* -H, default 127.0.0.1 */
-	const char *port;     /* -P, default 8021 */
-	const char *password; /* -p, IRISX_ESL_PASSWORD, <state>/esl_password, ClueCon */
+	const char *host;      /* -H, default 127.0.0.1 */
+	const char *port;      /* -P, default 8021 */
+	const char *password;  /* -p, IRISX_ESL_PASSWORD, <state>/esl_password, ClueCon */
 	const char *state_dir; /* -s */
 	const char *exec;      /* -x */
 	const char *log_level; /* -l, default "info" in the console */

@@ -33,9 +33,9 @@ struct console {
 	const struct cli_opts *o;
 	bool done;
 	int status;
-	bool editing;	   /* libedit owns the terminal line */
+	bool editing;	    /* libedit owns the terminal line */
 	char history[4096]; /* empty: no history file */
-	char **names;	   /* command names from `help`, owned */
+	char **names;	    /* command names from `help`, owned */
 	size_t name_count;
 	char **candidates; /* the current completion's words, owned */
 	size_t candidate_count;
@@ -197,8 +197,7 @@ static void run_line(struct console *con, const char *raw)
 		con->done = true;
 	} else if (!strcmp(line, "/help")) {
 		console_help();
-	} else if (!strcmp(line, "/event") || !strcmp(line, "/nixevent") ||
-		   !strcmp(line, "/log")) {
+	} else if (!strcmp(line, "/event") || !strcmp(line, "/nixevent") || !strcmp(line, "/log")) {
 		snprintf(cmd, sizeof(cmd), "%s%s%s", line + 1, *rest ? " " : "", rest);
 		request_print(con, cmd);
 	} else if (!strcmp(line, "/noevents") || !strcmp(line, "/nolog")) {
@@ -301,8 +300,8 @@ int cli_console_run(struct cli_conn *c, const struct cli_opts *o)
 	}
 	bool tty = isatty(STDIN_FILENO);
 	if (tty && !con->done) {
-		printf("irisx-cli %s connected to %s port %s. Type /help for help.\n", IRISX_VERSION,
-		       o->host, o->port);
+		printf("irisx-cli %s connected to %s port %s. Type /help for help.\n",
+		       IRISX_VERSION, o->host, o->port);
 		snprintf(prompt, sizeof(prompt), "irisx@%s> ", o->host);
 		setup_history(con);
 		rl_readline_name = "irisx-cli";

@@ -22,25 +22,24 @@ enum { RETRY_ATTEMPTS = 30, RETRY_DELAY_S = 1 };
 
 static void usage(FILE *to)
 {
-	fprintf(to,
-		"usage: irisx-cli [options] [calls]\n"
-		"  -H HOST     Event Socket host (default 127.0.0.1)\n"
-		"  -P PORT     Event Socket port (default 8021)\n"
-		"  -p PASS     password (default: $IRISX_ESL_PASSWORD, else the esl_password\n"
-		"              file of the state directory, else ClueCon)\n"
-		"  -s DIR      irisx's state directory to read esl_password from (default:\n"
-		"              var, then /var/lib/irisx)\n"
-		"  -x CMD      run one api command, print its reply, exit 1 if it starts\n"
-		"              with -ERR\n"
-		"  -t MS       with -x, give up waiting for the reply after MS milliseconds\n"
-		"  -l LEVEL    log level the console subscribes to (debug, info, notice,\n"
-		"              warning, err or 0-7; default info)\n"
-		"  -r          retry connecting (every second, for 30 s)\n"
-		"  -q          quiet: no log lines in the console\n"
-		"  -b          batch mode: no colour\n"
-		"  -h          this help\n"
-		"  -v          print the version\n"
-		"  calls       a live list of the channels, refreshed from events\n");
+	fprintf(to, "usage: irisx-cli [options] [calls]\n"
+		    "  -H HOST     Event Socket host (default 127.0.0.1)\n"
+		    "  -P PORT     Event Socket port (default 8021)\n"
+		    "  -p PASS     password (default: $IRISX_ESL_PASSWORD, else the esl_password\n"
+		    "              file of the state directory, else ClueCon)\n"
+		    "  -s DIR      irisx's state directory to read esl_password from (default:\n"
+		    "              var, then /var/lib/irisx)\n"
+		    "  -x CMD      run one api command, print its reply, exit 1 if it starts\n"
+		    "              with -ERR\n"
+		    "  -t MS       with -x, give up waiting for the reply after MS milliseconds\n"
+		    "  -l LEVEL    log level the console subscribes to (debug, info, notice,\n"
+		    "              warning, err or 0-7; default info)\n"
+		    "  -r          retry connecting (every second, for 30 s)\n"
+		    "  -q          quiet: no log lines in the console\n"
+		    "  -b          batch mode: no colour\n"
+		    "  -h          this help\n"
+		    "  -v          print the version\n"
+		    "  calls       a live list of the channels, refreshed from events\n");
 }
 
 /* The first line of a password file, without its line break. */
