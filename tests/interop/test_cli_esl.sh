@@ -7,9 +7,10 @@
 #  - during a SIPp call to an extension that answers and parks: -x "show
 #    channels as json" lists it, `irisx-cli calls` (not a terminal: a table
 #    per change) shows it with its callee and then without it, and the
-#    interactive console on a pseudo-terminal, after /event plain ALL, prints
-#    the call's CHANNEL_CREATE; tab completes "stat" to status; the history
-#    file gets the lines typed. The call ends with -x "uuid_kill <uuid>".
+#    interactive console on a pseudo-terminal, after /event plain ALL and
+#    /log info, prints the call's CHANNEL_CREATE and its log line in the
+#    level's colour; tab completes "stat" to status; /nolog and /exit answer;
+#    the history file gets the lines typed. The call ends with -x "uuid_kill <uuid>".
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -97,31 +98,51 @@ expect_rc "nothing listening" 2 && expect_in "says it cannot connect" "$T_DIR/er
 # The console on a pseudo-terminal; it reports through files in $T_DIR:
 # console.ready once events are on, console.out all it printed.
 python3 - "$CLI" "$ESL_PORT" "$ESL_PASSWORD" "$T_DIR" >"$T_DIR/console.log" 2>&1 <<'PY' &
-import os, pty, select, sys, time
+import os, pty, re, select, sys, time
 cli, port, password, tdir = sys.argv[1:5]
 env = dict(os.environ, HOME=tdir, TERM="xterm")
 pid, fd = pty.fork()
 if pid == 0:
     os.execve(cli, [cli, "-P", port, "-p", password, "-q"], env)
 out = open(os.path.join(tdir, "console.out"), "wb")
-seen = b""
+seen = b""  # what read_until has not matched yet
+everything = b""
+
+def pump(secs):
+    global seen, everything
+    r, _, _ = select.select([fd], [], [], secs)
+    if not r:
+        return True
+    try:
+        data = os.read(fd, 65536)
+    except OSError:
+        return False
+    out.write(data)
+    out.flush()
+    seen += data
+    everything += data
+    return True
 
 def read_until(needle, secs):
     global seen
     end = time.time() + secs
     while time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:
-                return False
-            out.write(data)
-            out.flush()
-            seen += data
         if needle in seen:
             seen = seen[seen.index(needle) + len(needle):]
             return True
+        if not pump(0.2):
+            return False
+    print("missed", needle)
+    return False
+
+def search_all(pattern, secs):
+    end = time.time() + secs
+    while time.time() < end:
+        if re.search(pattern, everything):
+            return True
+        if not pump(0.2):
+            break
+    print("missed", pattern)
     return False
 
 ok = read_until(b"irisx@", 10)
@@ -129,18 +150,19 @@ os.write(fd, b"stat\t\n")
 ok = ok and read_until(b"UP ", 10)
 os.write(fd, b"/event plain ALL\n")
 ok = ok and read_until(b"+OK event listener enabled plain", 10)
+os.write(fd, b"/log info\n")
+ok = ok and read_until(b"+OK log level", 10)
 open(os.path.join(tdir, "console.ready"), "w").write("1" if ok else "0")
 ok = ok and read_until(b"Event-Name: CHANNEL_CREATE", 20)
+# The call's log line, coloured by its level (info: green) on a terminal.
+ok = ok and search_all(rb"\x1b\[32m[^\n]*new inbound call", 10)
+os.write(fd, b"/nolog\n")
+ok = ok and read_until(b"+OK no longer logging", 10)
 os.write(fd, b"/exit\n")
 end = time.time() + 5
 status = None
 while time.time() < end:
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if r:
-        try:
-            out.write(os.read(fd, 65536))
-        except OSError:
-            pass
+    pump(0.2)
     done, st = os.waitpid(pid, os.WNOHANG)
     if done:
         status = os.waitstatus_to_exitcode(st)
@@ -197,7 +219,7 @@ expect_in "irisx-cli calls shows the answered call" "$T_DIR/calls.out" \
 
 if t_wait_exit "$CONSOLE_PID" 25; then
 	if [ "$T_RC" -eq 0 ]; then
-		t_ok "the console printed the call's CHANNEL_CREATE and left on /exit with status 0"
+		t_ok "the console printed the call's CHANNEL_CREATE and coloured log line, left on /exit with status 0"
 	else
 		t_fail "the console: $(cat "$T_DIR/console.log")"
 		t_dump "console output" "$T_DIR/console.out" 60
@@ -208,6 +230,8 @@ fi
 # libedit's history file encodes blanks (\040); "stat" plus a tab became "status ".
 expect_in "tab completed 'stat' to status (the history file has it)" \
 	"$T_DIR/.irisx_cli_history" '^status(\\040| )?$'
+expect_in "the history file has the /event line" "$T_DIR/.irisx_cli_history" \
+	'^/event(\\040| )plain(\\040| )ALL$'
 
 if [ -n "$uuid" ]; then
 	cli -p "$ESL_PASSWORD" -x "uuid_kill $uuid"
