@@ -9,7 +9,8 @@
 #    per change) shows it with its callee and then without it, and the
 #    interactive console on a pseudo-terminal, after /event plain ALL and
 #    /log info, prints the call's CHANNEL_CREATE and its log line in the
-#    level's colour; tab completes "stat" to status; /nolog and /exit answer;
+#    level's colour; tab completes "stat" to status; Ctrl-C drops a
+#    half-typed line; /nolog and /exit answer;
 #    the history file gets the lines typed. The call ends with -x "uuid_kill <uuid>".
 set -u
 # shellcheck source=lib.sh
@@ -147,6 +148,13 @@ def search_all(pattern, secs):
 
 ok = read_until(b"irisx@", 10)
 os.write(fd, b"stat\t\n")
+ok = ok and read_until(b"UP ", 10)
+# Ctrl-C drops a half-typed line: what follows is a command of its own.
+os.write(fd, b"no_such_thing ")
+pump(0.3)
+os.write(fd, b"\x03")
+ok = ok and read_until(b"irisx@", 5)
+os.write(fd, b"status\n")
 ok = ok and read_until(b"UP ", 10)
 os.write(fd, b"/event plain ALL\n")
 ok = ok and read_until(b"+OK event listener enabled plain", 10)

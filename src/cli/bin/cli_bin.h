@@ -30,6 +30,9 @@ struct cli_conn {
 	char *in; /* owned; bytes received and not yet consumed */
 	size_t in_len, in_cap;
 	size_t consumed; /* the last frame handed out, dropped at the next read */
+	/* Replies still due to requests given up on (Ctrl-C while waiting):
+	 * replies come in order, so the next ones are theirs and are skipped. */
+	size_t abandoned;
 	struct cli_frame frame;
 };
 
@@ -56,10 +59,15 @@ typedef void (*cli_frame_cb)(void *arg, const struct cli_frame *f);
 /*
  * Sends `line` and waits for its reply (command/reply or api/response),
  * handing every other frame to other_cb (may be NULL). Returns 0 with *out
- * set, or as cli_conn_next.
+ * set, or as cli_conn_next. On -EINTR (a signal while waiting) or
+ * -ETIMEDOUT the request is counted in c->abandoned, so that its late reply
+ * is not taken for the next request's.
  */
 int cli_conn_request(struct cli_conn *c, const char *line, int timeout_ms, cli_frame_cb other_cb,
 		     void *arg, struct cli_frame **out);
+
+/* Whether a frame is a reply to a command (command/reply, api/response). */
+bool cli_frame_is_reply(const struct cli_frame *f);
 
 /* A reply's text: the body of an api/response, else its Reply-Text. */
 struct str cli_reply_text(const struct cli_frame *f);

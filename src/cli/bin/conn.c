@@ -205,7 +205,7 @@ int cli_conn_next(struct cli_conn *c, int timeout_ms, struct cli_frame **out)
 	}
 }
 
-static bool is_reply(const struct cli_frame *f)
+bool cli_frame_is_reply(const struct cli_frame *f)
 {
 	struct str type = cli_frame_header(f, "Content-Type");
 	return str_ieq_cstr(type, "command/reply") || str_ieq_cstr(type, "api/response");
@@ -220,9 +220,15 @@ int cli_conn_request(struct cli_conn *c, const char *line, int timeout_ms, cli_f
 	for (;;) {
 		struct cli_frame *f;
 		e = cli_conn_next(c, timeout_ms, &f);
+		if (e == -EINTR || e == -ETIMEDOUT)
+			c->abandoned++; /* its reply may still come */
 		if (e)
 			return e;
-		if (is_reply(f)) {
+		if (cli_frame_is_reply(f) && c->abandoned) {
+			c->abandoned--;
+			continue;
+		}
+		if (cli_frame_is_reply(f)) {
 			*out = f;
 			return 0;
 		}

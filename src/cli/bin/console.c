@@ -9,6 +9,9 @@
  * json`. When stdin is not a terminal the same commands are read as plain
  * lines, without libedit.
  *
+ * Ctrl-C clears the line being typed, or gives up waiting for a reply (a
+ * long originate); Ctrl-D or /exit leaves.
+ *
  * readline's callbacks take no argument, so the console's state is one
  * file-scope struct, set up and torn down by cli_console_run.
  */
@@ -17,6 +20,7 @@
 #include <editline/readline.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +46,13 @@ struct console {
 };
 
 static struct console g_console;
+/* Set by SIGINT; the loop (or a request's poll, interrupted) acts on it. */
+static volatile sig_atomic_t g_interrupted;
+
+static void on_sigint(int sig)
+{
+	g_interrupted = 1;
+}
 
 /* Prints a frame above the prompt and puts the prompt and the line back. */
 static void print_above_prompt(void *arg, const struct cli_frame *f)
@@ -159,6 +170,13 @@ static void request_print(struct console *con, const char *line)
 {
 	struct cli_frame *f;
 	int e = cli_conn_request(con->c, line, -1, print_above_prompt, con, &f);
+	if (e == -EINTR) {
+		if (con->editing) {
+			g_interrupted = 0;
+			fprintf(stderr, "irisx-cli: interrupted; the reply will not be shown\n");
+		}
+		return; /* without a terminal, the loop ends on the flag */
+	}
 	if (e) {
 		fprintf(stderr, "irisx-cli: %s\n",
 			e == -EPIPE ? "the server closed the connection" : strerror(-e));
@@ -216,6 +234,9 @@ static void line_cb(char *line)
 		con->done = true;
 		return;
 	}
+	/* libedit has already drawn the next prompt: what the line prints
+	 * replaces it, and the prompt comes back after. */
+	fputs("\r\033[K", stdout);
 	if (*line) {
 		add_history(line);
 		if (con->history[0])
@@ -225,16 +246,39 @@ static void line_cb(char *line)
 	free(line);
 }
 
+/* Ctrl-C at the prompt: as a shell, drop the line and show a fresh prompt.
+ * Without a terminal (commands piped in) it ends the console. */
+static void handle_interrupt(struct console *con)
+{
+	if (!g_interrupted)
+		return;
+	g_interrupted = 0;
+	if (!con->editing) {
+		con->done = true;
+		con->status = 130;
+		return;
+	}
+	fputs("\n", stdout); /* the terminal has echoed the ^C */
+	rl_replace_line("", 0);
+	rl_forced_update_display();
+}
+
 /* Frames already read (behind a reply) and whatever the socket holds now. */
 static int drain_socket(struct console *con)
 {
 	for (;;) {
 		struct cli_frame *f;
 		int e = cli_conn_next(con->c, 0, &f);
-		if (e == -ETIMEDOUT)
-			return 0;
+		if (e == -ETIMEDOUT || e == -EINTR)
+			return 0; /* an interrupt is seen by the loop */
 		if (e)
 			return e;
+		if (cli_frame_is_reply(f)) {
+			/* The late reply of a request given up on. */
+			if (con->c->abandoned)
+				con->c->abandoned--;
+			continue;
+		}
 		print_above_prompt(con, f);
 		if (str_ieq_cstr(cli_frame_header(f, "Content-Type"), "text/disconnect-notice"))
 			return -EPIPE;
@@ -292,6 +336,11 @@ int cli_console_run(struct cli_conn *c, const struct cli_opts *o)
 	con->c = c;
 	con->o = o;
 	buf_init(&pending);
+	/* No SA_RESTART: a Ctrl-C must end a poll() that waits for a reply. */
+	struct sigaction sa = {.sa_handler = on_sigint}, old_int;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	g_interrupted = 0;
 	load_command_names(con);
 	if (!o->quiet) {
 		char cmd[64];
@@ -305,6 +354,7 @@ int cli_console_run(struct cli_conn *c, const struct cli_opts *o)
 		snprintf(prompt, sizeof(prompt), "irisx@%s> ", o->host);
 		setup_history(con);
 		rl_readline_name = "irisx-cli";
+		rl_catch_signals = 0; /* Ctrl-C is ours, see on_sigint */
 		rl_attempted_completion_function = complete;
 		rl_callback_handler_install(prompt, line_cb);
 		con->editing = true;
@@ -321,9 +371,11 @@ int cli_console_run(struct cli_conn *c, const struct cli_opts *o)
 		}
 		struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
 				      {.fd = c->fd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
+		if (g_interrupted || poll(p, 2, -1) < 0) {
+			if (g_interrupted || errno == EINTR) {
+				handle_interrupt(con);
 				continue;
+			}
 			con->status = 2;
 			break;
 		}
@@ -339,6 +391,7 @@ int cli_console_run(struct cli_conn *c, const struct cli_opts *o)
 		if (con->history[0])
 			write_history(con->history);
 	}
+	sigaction(SIGINT, &old_int, NULL);
 	buf_fini(&pending);
 	free_words(&con->names, &con->name_count);
 	free_words(&con->candidates, &con->candidate_count);
