@@ -94,6 +94,15 @@ expect_rc "password from -s DIR/esl_password" 0
 cli -p "$ESL_PASSWORD" -H 127.0.0.1 -P 1 -x status
 expect_rc "nothing listening" 2 && expect_in "says it cannot connect" "$T_DIR/err" 'cannot connect'
 
+# -r keeps trying while nothing listens (here until timeout stops it).
+rc=0
+timeout 3 "$CLI" -r -P 1 -p x -x status >/dev/null 2>"$T_DIR/retry.err" || rc=$?
+if [ "$rc" -eq 124 ] && [ "$(grep -c 'retrying' "$T_DIR/retry.err")" -ge 2 ]; then
+	t_ok "-r retries connecting"
+else
+	t_fail "-r: exit $rc, $(cat "$T_DIR/retry.err")"
+fi
+
 # ---- during a call -----------------------------------------------------------
 
 # The console on a pseudo-terminal; it reports through files in $T_DIR:
@@ -224,6 +233,43 @@ for ((i = 0; i < 100; i++)); do
 done
 expect_in "irisx-cli calls shows the answered call" "$T_DIR/calls.out" \
 	"^${uuid:0:8} +in +sipp +7101 +ACTIVE +[0-9]+:[0-9]{2}:[0-9]{2} +PCMU"
+
+# The same view on an 80-column terminal: drawn in place, 'q' leaves.
+if python3 - "$CLI" "$ESL_PORT" "$ESL_PASSWORD" "${uuid:0:8}" >"$T_DIR/calls_tty.log" 2>&1 <<'PY'; then
+import fcntl, os, pty, re, select, struct, sys, termios, time
+cli, port, password, short = sys.argv[1:5]
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    os.execv(cli, [cli, "-P", port, "-p", password, "calls"])
+seen = b""
+end = time.time() + 10
+want = re.compile((r"\x1b\[H\x1b\[2J.*\n" + short + r" +in +sipp +7101 +ACTIVE").encode(), re.S)
+while time.time() < end and not want.search(seen):
+    if select.select([fd], [], [], 0.2)[0]:
+        seen += os.read(fd, 65536)
+if not want.search(seen):
+    sys.exit("no in-place table with the call: %r" % seen[-600:])
+lines = seen.decode(errors="replace").split("\r\n")
+if any(len(re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", l)) > 80 for l in lines):
+    sys.exit("a line is longer than 80 columns")
+os.write(fd, b"q")
+end = time.time() + 5
+while time.time() < end:
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        sys.exit(0 if os.waitstatus_to_exitcode(st) == 0 else "exit status %d" % os.waitstatus_to_exitcode(st))
+    if select.select([fd], [], [], 0.2)[0]:
+        try:
+            os.read(fd, 65536)
+        except OSError:
+            pass
+sys.exit("q did not end irisx-cli calls")
+PY
+	t_ok "irisx-cli calls on an 80-column terminal: the call in place, q leaves with status 0"
+else
+	t_fail "irisx-cli calls on a terminal: $(cat "$T_DIR/calls_tty.log")"
+fi
 
 if t_wait_exit "$CONSOLE_PID" 25; then
 	if [ "$T_RC" -eq 0 ]; then
