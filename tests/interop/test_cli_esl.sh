@@ -3,10 +3,12 @@
 #  - -x status / sofia status gateway gw_cli (a gateway of the conf copy) /
 #    an unknown command: exit 0, 0, 1 (a reply starting with -ERR);
 #  - a wrong password: exit 2 and "authentication failed" on stderr; the
-#    password from IRISX_ESL_PASSWORD and from -s DIR/esl_password;
+#    password from IRISX_ESL_PASSWORD and from -s DIR/esl_password; nothing
+#    listening: exit 2, and -r keeps retrying;
 #  - during a SIPp call to an extension that answers and parks: -x "show
 #    channels as json" lists it, `irisx-cli calls` (not a terminal: a table
-#    per change) shows it with its callee and then without it, and the
+#    per change) shows it with its callee and then without it, as does the
+#    same view on an 80-column pseudo-terminal (drawn in place, q leaves); the
 #    interactive console on a pseudo-terminal, after /event plain ALL and
 #    /log info, prints the call's CHANNEL_CREATE and its log line in the
 #    level's colour; tab completes "stat" to status; Ctrl-C drops a
