@@ -7,8 +7,8 @@
 #    listening: exit 2, and -r keeps retrying;
 #  - during a SIPp call to an extension that answers and parks: -x "show
 #    channels as json" lists it, `irisx-cli calls` (not a terminal: a table
-#    per change) shows it with its callee and then without it, as does the
-#    same view on an 80-column pseudo-terminal (drawn in place, q leaves); the
+#    per change) shows it with its callee and then without it; on an
+#    80-column pseudo-terminal it draws the call in place and q leaves; the
 #    interactive console on a pseudo-terminal, after /event plain ALL and
 #    /log info, prints the call's CHANNEL_CREATE and its log line in the
 #    level's colour; tab completes "stat" to status; Ctrl-C drops a
