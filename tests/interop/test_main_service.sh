@@ -33,6 +33,7 @@ log=$T_DIR/irisx.log
 NOTIFY_SOCKET=$sock "$IRISX_BIN" -c "$T_DIR/conf" -s "$T_DIR/state" -L "$log" \
 	>"$T_DIR/stdout" 2>"$T_DIR/stderr" &
 IRISX_PID=$!
+# shellcheck disable=SC2034 # read by irisx_stop (lib.sh)
 IRISX_LOG=$log
 T_PIDS+=("$IRISX_PID")
 for ((i = 0; i < 200; i++)); do
