@@ -1,5 +1,6 @@
 # A thin front door over CMake. `make` builds build/irisx; `make run` starts it
-# on conf/; `make test` runs every test through ctest.
+# on conf/; `make test` runs every test through ctest; `make install` installs
+# under PREFIX (default /usr/local), with DESTDIR for a staging root.
 BUILD      ?= build
 SAN_BUILD  ?= build-san
 GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
@@ -7,8 +8,10 @@ CMAKE_OPTS ?=
 WERROR     := $(if $(filter true,$(CI)),ON,OFF)
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
-.PHONY: all deps build run test bench fuzz clean format
+.PHONY: all deps build install run test bench fuzz clean format
 
 all: build
 
@@ -19,6 +22,14 @@ deps:
 build:
 	@cmake -S . -B $(BUILD) $(GENERATOR) $(CMAKE_OPTS) -DIRISX_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# The prefix is compiled in (irisx's fallback prompts directory), hence the
+# configure step with it before building.
+install:
+	@cmake -S . -B $(BUILD) $(GENERATOR) $(CMAKE_OPTS) -DIRISX_WERROR=$(WERROR) \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 run: deps build
 	$(BUILD)/irisx -c conf -s var

@@ -1,9 +1,12 @@
 /*
  * irisx: command line, start-up, signals and shutdown.
  *
- *   irisx [-c CONFDIR] [-s STATEDIR] [-l LEVEL] [-t] [-h] [-v]
+ *   irisx [-c CONFDIR] [-s STATEDIR] [-l LEVEL] [-L LOGFILE] [-t] [-h] [-v]
  *
- * SIGTERM and SIGINT drain the calls and exit; SIGHUP reloads the ACLs.
+ * SIGTERM and SIGINT drain the calls and exit; SIGHUP reloads the ACLs and
+ * reopens the log file (-L) for logrotate. Under systemd (Type=notify) it
+ * tells the service manager READY=1 once "irisx ready" is logged and
+ * STOPPING=1 when it starts to shut down.
  */
 #define LOG_MODULE "main"
 #include "config/config.h"
@@ -12,12 +15,15 @@
 #include "dialplan/dialplan.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -26,6 +32,7 @@ enum { SHUTDOWN_GRACE_MS = 5000 };
 struct options {
 	const char *conf_dir;
 	const char *state_dir;
+	const char *log_file; /* NULL: stderr */
 	bool check_only;
 };
 
@@ -35,18 +42,20 @@ struct app {
 	struct dialplan *dialplan;
 	struct esl *esl;
 	uv_signal_t sig_term, sig_int, sig_hup;
+	const char *log_file;
 	bool stopping;
 };
 
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"usage: irisx [-c CONFDIR] [-s STATEDIR] [-l LEVEL] [-t] [-h] [-v]\n"
+		"usage: irisx [-c CONFDIR] [-s STATEDIR] [-l LEVEL] [-L LOGFILE] [-t] [-h] [-v]\n"
 		"  -c DIR    configuration directory holding freeswitch.xml (default: conf if\n"
 		"            present, else /etc/irisx)\n"
 		"  -s DIR    state directory for generated secrets, CDRs, recordings (default:\n"
 		"            var if -c was not given, else /var/lib/irisx)\n"
 		"  -l LEVEL  log level: err, warning, notice, info, debug (default: info)\n"
+		"  -L FILE   log to FILE (appended, reopened on SIGHUP) instead of stderr\n"
 		"  -t        check the configuration and exit\n"
 		"  -h        this help\n"
 		"  -v        print the version\n");
@@ -70,6 +79,49 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/*
+ * systemd's readiness protocol (sd_notify(3)), without libsystemd: one
+ * datagram such as "READY=1" to the AF_UNIX socket named by $NOTIFY_SOCKET
+ * ('@' at its start means the abstract namespace). Nothing happens when the
+ * variable is unset, i.e. when not started by a Type=notify unit.
+ */
+static void notify_service_manager(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	size_t len = path ? strlen(path) : 0;
+
+	if (len == 0 || len >= sizeof(sun.sun_path) || (path[0] != '/' && path[0] != '@'))
+		return;
+	memcpy(sun.sun_path, path, len);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
+		return;
+	}
+	socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, alen) < 0)
+		log_warn("NOTIFY_SOCKET %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/*
+ * -L: the log goes to a file by putting it on stderr, where every log line
+ * is written. Called again on SIGHUP, so that logrotate can move the file
+ * away and the next lines go to a new one at the same path.
+ */
+static int log_file_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	int e = dup2(fd, STDERR_FILENO) < 0 ? -errno : 0;
+	close(fd);
+	return e;
+}
+
 static void on_closed_all(uv_handle_t *h, void *arg)
 {
 	if (!uv_is_closing(h))
@@ -88,6 +140,7 @@ static void app_stop(struct app *app, const char *why)
 	if (app->stopping)
 		return;
 	app->stopping = true;
+	notify_service_manager("STOPPING=1");
 	log_notice("%s: stopping", why);
 	esl_destroy(app->esl); /* its handles close while the core drains */
 	app->esl = NULL;
@@ -104,6 +157,12 @@ static void signal_cb(uv_signal_t *s, int signum)
 {
 	struct app *app = s->data;
 	if (signum == SIGHUP) {
+		if (app->log_file) {
+			int e = log_file_open(app->log_file);
+			if (e)
+				log_err("cannot reopen log file %s: %s", app->log_file,
+					strerror(-e));
+		}
 		log_notice("SIGHUP: reloading");
 		core_reload(app->core);
 		return;
@@ -123,7 +182,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 	enum log_level level;
 
-	while ((c = getopt(argc, argv, "c:s:l:thv")) != -1) {
+	while ((c = getopt(argc, argv, "c:s:l:L:thv")) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf_dir = optarg;
@@ -137,6 +196,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return 2;
 			}
 			log_set_level(level);
+			break;
+		case 'L':
+			o->log_file = optarg;
 			break;
 		case 't':
 			o->check_only = true;
@@ -167,7 +229,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 /*
  * Prompts live next to the executable in a build tree (build/sounds, made by
- * the build) and under /usr/share/irisx/sounds when installed.
+ * the build) and where `make install` puts them when installed
+ * (<prefix>/share/irisx/sounds, IRISX_SOUNDS_INSTALL_DIR from CMake), else
+ * in /usr/share/irisx/sounds, where a distribution package puts them.
  */
 static void sounds_dir_default(char *out, size_t size)
 {
@@ -186,6 +250,12 @@ static void sounds_dir_default(char *out, size_t size)
 				return;
 		}
 	}
+#ifdef IRISX_SOUNDS_INSTALL_DIR
+	if (stat(IRISX_SOUNDS_INSTALL_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(out, size, "%s", IRISX_SOUNDS_INSTALL_DIR);
+		return;
+	}
+#endif
 	snprintf(out, size, "/usr/share/irisx/sounds");
 }
 
@@ -196,10 +266,19 @@ int main(int argc, char **argv)
 	char err[1024];
 	char preset[4096];
 
-	log_set_color(isatty(STDERR_FILENO));
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
+	if (o.log_file && !o.check_only) {
+		int e = log_file_open(o.log_file);
+		if (e) {
+			fprintf(stderr, "irisx: cannot open log file %s: %s\n", o.log_file,
+				strerror(-e));
+			return 1;
+		}
+	}
+	/* Colour only for a terminal: never into a file or the journal. */
+	log_set_color(isatty(STDERR_FILENO));
 
 	char sounds[4096], sounds_preset[4200];
 	snprintf(preset, sizeof(preset), "state_dir=%s", o.state_dir);
@@ -237,7 +316,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
-	struct app app = {.loop = uv_default_loop()};
+	struct app app = {.loop = uv_default_loop(), .log_file = o.log_file};
 	e = core_create(&app.core, app.loop, cfg);
 	if (e) {
 		fprintf(stderr, "irisx: %s\n", strerror(-e));
@@ -265,6 +344,8 @@ int main(int argc, char **argv)
 	if (!dialplan_ok || !esl_ok || core_start(app.core) != 0) {
 		status = 1;
 		app_stop(&app, "start-up failed");
+	} else {
+		notify_service_manager("READY=1"); /* core_start logged "irisx ready" */
 	}
 	uv_run(app.loop, UV_RUN_DEFAULT);
 	core_destroy(app.core);
