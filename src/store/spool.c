@@ -492,6 +492,7 @@ static int reader_fill(struct cdr_store *st, struct reader *r, struct spool_pos 
 		if (want < 65536)
 			want = 65536;
 		ssize_t n;
+		size_t len;
 		for (;;) {
 			if (r->cap < want) {
 				char *nb = realloc(r->buf, want);
@@ -502,7 +503,7 @@ static int reader_fill(struct cdr_store *st, struct reader *r, struct spool_pos 
 				r->buf = nb;
 				r->cap = want;
 			}
-			size_t len = want;
+			len = want;
 			if (limit != UINT64_MAX && limit - pos.off < len)
 				len = (size_t)(limit - pos.off);
 			n = pread(fd, r->buf, len, (off_t)pos.off);
@@ -555,6 +556,10 @@ static int reader_fill(struct cdr_store *st, struct reader *r, struct spool_pos 
 		}
 		next->seg = pos.seg;
 		next->off = pos.off + (uint64_t)(p - r->buf);
+		/* All of a finished segment read: the cursor moves past it now,
+		 * so that it can be deleted without another round. */
+		if (p == end && (size_t)n < len && pos.seg < durable.seg)
+			*next = (struct spool_pos){pos.seg + 1, 0};
 		b->recs = r->recs;
 		return 0;
 	}
@@ -581,10 +586,14 @@ static void sink_fail(struct sink *k, const char *what, const char *err)
 	bool was_up = k->up;
 	k->up = false;
 	k->failures++;
-	snprintf(k->error, sizeof(k->error), "%s: %s", what, err);
+	if (what)
+		snprintf(k->error, sizeof(k->error), "%s: %s", what, err);
+	else
+		snprintf(k->error, sizeof(k->error), "%s", err);
 	pthread_mutex_unlock(&st->lock);
+	/* Once per outage, not once per retry. */
 	if (was_up || k->failures == 1)
-		log_err("cdr %s: %s: %s", k->ops->name, what, err);
+		log_err("cdr %s: %s", k->ops->name, k->error);
 }
 
 static void *sink_main(void *arg)
@@ -606,7 +615,7 @@ static void *sink_main(void *arg)
 		if (!open) {
 			err[0] = '\0';
 			if (k->ops->open(k->impl, err, sizeof(err)) != 0) {
-				sink_fail(k, "connecting", err);
+				sink_fail(k, NULL, err);
 				sink_sleep(st, backoff);
 				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 				continue;
