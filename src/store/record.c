@@ -304,7 +304,7 @@ static const struct cdr_field *field_find(const char *name)
 static int field_value(struct jp *j, struct cdr *c, const struct cdr_field *f)
 {
 	char *base = (char *)c + f->offset;
-	char num[64], *end;
+	char num[512], *end; /* a double printed %.3f takes up to ~320 */
 	int e;
 	switch (f->kind) {
 	case CDR_STR:
@@ -391,7 +391,7 @@ static void csv_field(struct buf *out, const struct cdr *c, const char *name, si
 	memcpy(key, name, len);
 	key[len] = '\0';
 	const struct cdr_field *f = field_find(key);
-	char num[64];
+	char num[512];
 	if (!f) {
 		/* An extra variable by its name. */
 		for (size_t i = 0; i < c->var_count; i++)

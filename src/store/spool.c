@@ -572,8 +572,10 @@ static bool sink_sleep(struct cdr_store *st, uint32_t ms)
 	struct timespec ts;
 	timespec_after_ms(&ts, ms);
 	pthread_mutex_lock(&st->lock);
-	if (!st->stopping)
-		pthread_cond_timedwait(&st->cond, &st->lock, &ts);
+	/* The condition is broadcast at every spool commit: a back-off must
+	 * not end early because records keep arriving. */
+	while (!st->stopping && pthread_cond_timedwait(&st->cond, &st->lock, &ts) != ETIMEDOUT)
+		;
 	bool stop = st->stopping;
 	pthread_mutex_unlock(&st->lock);
 	return !stop;
