@@ -114,19 +114,36 @@ int main(int argc, char **argv)
 		snprintf(other, sizeof(other), "%s-0000-4000-9000-%012lu", tag, i);
 		snprintf(cid, sizeof(cid), "%lu-bench@127.0.0.1", i);
 		uint64_t created = 1700000000000000ULL + i * 1000;
-		struct cdr r = {
-		    .uuid = uuid, .other_uuid = other, .direction = i % 2 ? "outbound" : "inbound",
-		    .caller_id_name = "Bench Caller", .caller_id_number = "+15551230000",
-		    .destination_number = "+15559870000", .context = "public",
-		    .gateway = i % 2 ? "carrier" : NULL, .sip_call_id = cid,
-		    .remote_addr = "127.0.0.1", .created_us = created,
-		    .answered_us = created + 2000000, .bridged_us = created + 2000000,
-		    .ended_us = created + 62000000, .duration = 62, .billsec = 60, .progresssec = 1,
-		    .hangup_cause = "NORMAL_CLEARING", .q850 = 16, .hangup_disposition = "recv_bye",
-		    .read_codec = "PCMU", .write_codec = "PCMU", .rtp_packets_in = 3000,
-		    .rtp_packets_out = 3000, .rtp_lost = 3, .jitter_ms = 1.5,
-		    .mos = cdr_mos(3000, 3, 1.5), .recording_path = "/var/lib/irisx/rec/x.wav",
-		    .vars = {{"account", "acme"}, {"campaign", "spring"}}, .var_count = 2};
+		struct cdr r = {.uuid = uuid,
+				.other_uuid = other,
+				.direction = i % 2 ? "outbound" : "inbound",
+				.caller_id_name = "Bench Caller",
+				.caller_id_number = "+15551230000",
+				.destination_number = "+15559870000",
+				.context = "public",
+				.gateway = i % 2 ? "carrier" : NULL,
+				.sip_call_id = cid,
+				.remote_addr = "127.0.0.1",
+				.created_us = created,
+				.answered_us = created + 2000000,
+				.bridged_us = created + 2000000,
+				.ended_us = created + 62000000,
+				.duration = 62,
+				.billsec = 60,
+				.progresssec = 1,
+				.hangup_cause = "NORMAL_CLEARING",
+				.q850 = 16,
+				.hangup_disposition = "recv_bye",
+				.read_codec = "PCMU",
+				.write_codec = "PCMU",
+				.rtp_packets_in = 3000,
+				.rtp_packets_out = 3000,
+				.rtp_lost = 3,
+				.jitter_ms = 1.5,
+				.mos = cdr_mos(3000, 3, 1.5),
+				.recording_path = "/var/lib/irisx/rec/x.wav",
+				.vars = {{"account", "acme"}, {"campaign", "spring"}},
+				.var_count = 2};
 		uint64_t a = now_us();
 		if ((e = cdr_store_submit(st, &r))) {
 			fprintf(stderr, "bench_cdr: submit: %s\n", strerror(-e));

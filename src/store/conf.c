@@ -39,7 +39,7 @@ void cdr_conf_default(struct cdr_conf *out, const char *state_dir)
 }
 
 static int conf_err(const struct config_node *n, char *err, size_t err_size, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int conf_err(const struct config_node *n, char *err, size_t err_size, const char *fmt, ...)
 {
@@ -77,8 +77,7 @@ static int parse_extra(struct cdr_conf *c, const char *value, const struct confi
 						"extra-variables: at most %d variables",
 						CDR_EXTRA_MAX);
 			if (name.len >= sizeof(c->extra_names[0]))
-				return conf_err(p, err, err_size,
-						"extra-variables: name too long");
+				return conf_err(p, err, err_size, "extra-variables: name too long");
 			for (size_t i = 0; i < name.len; i++) {
 				char ch = name.p[i];
 				if (!(ch == '_' || ch == '-' || ch == '.' ||
@@ -99,8 +98,8 @@ static int parse_extra(struct cdr_conf *c, const char *value, const struct confi
 	return 0;
 }
 
-int cdr_conf_load(struct cdr_conf *out, const struct config *cfg, const char *state_dir,
-		  char *err, size_t err_size)
+int cdr_conf_load(struct cdr_conf *out, const struct config *cfg, const char *state_dir, char *err,
+		  size_t err_size)
 {
 	struct cdr_conf c;
 	cdr_conf_default(&c, state_dir);

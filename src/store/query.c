@@ -176,8 +176,7 @@ static void export_cb(void *arg, const struct cdr *c)
 	fwrite(x->line.p, 1, x->line.len, x->out);
 }
 
-int cdr_export(const char *sqlite_path, bool json, uint64_t since_us, uint64_t until_us,
-	       FILE *out)
+int cdr_export(const char *sqlite_path, bool json, uint64_t since_us, uint64_t until_us, FILE *out)
 {
 	struct export_ctx x = {.json = json, .out = out};
 	buf_init(&x.line);
@@ -196,8 +195,10 @@ int cdr_export(const char *sqlite_path, bool json, uint64_t since_us, uint64_t u
 	char cursor[128] = "", next[128];
 	int e;
 	do {
-		struct cdr_query q = {.since_us = since_us, .until_us = until_us,
-				      .cursor = cursor, .limit = LIMIT_MAX};
+		struct cdr_query q = {.since_us = since_us,
+				      .until_us = until_us,
+				      .cursor = cursor,
+				      .limit = LIMIT_MAX};
 		e = cdr_query_run(sqlite_path, &q, export_cb, &x, next, sizeof(next));
 		memcpy(cursor, next, sizeof(cursor));
 	} while (!e && cursor[0]);

@@ -31,10 +31,10 @@ enum {
 #define X_S(n) #n " text NOT NULL DEFAULT '',"
 #define X_U(n) #n " bigint NOT NULL DEFAULT 0,"
 #define X_F(n) #n " double precision NOT NULL DEFAULT 0,"
-static const char migration_1[] =
-    "CREATE TABLE IF NOT EXISTS cdr (" CDR_FIELDS(X_S, X_U, X_F) "variables jsonb NOT NULL "
-    "DEFAULT '{}', PRIMARY KEY (uuid));"
-    "CREATE INDEX IF NOT EXISTS cdr_created ON cdr (created_us, uuid);";
+static const char migration_1[] = "CREATE TABLE IF NOT EXISTS cdr (" CDR_FIELDS(
+    X_S, X_U, X_F) "variables jsonb NOT NULL "
+		   "DEFAULT '{}', PRIMARY KEY (uuid));"
+		   "CREATE INDEX IF NOT EXISTS cdr_created ON cdr (created_us, uuid);";
 #undef X_S
 #undef X_U
 #undef X_F
@@ -158,7 +158,8 @@ static int pg_migrate(struct pg_sink *s, char *err, size_t err_size)
 		return e;
 	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d)", PG_LOCK_KEY);
 	if ((e = pg_exec(s, sql, 0, NULL, err, err_size)) ||
-	    (e = pg_exec(s, "CREATE TABLE IF NOT EXISTS cdr_schema_version (version integer NOT NULL)",
+	    (e = pg_exec(s,
+			 "CREATE TABLE IF NOT EXISTS cdr_schema_version (version integer NOT NULL)",
 			 0, NULL, err, err_size)))
 		goto rollback;
 	/* The version, read synchronously enough: one tiny query. */
@@ -294,7 +295,8 @@ static int insert_rows(struct pg_sink *s, const struct cdr_batch *b, size_t from
 					buf_append_cstr(&s->text, v ? v : "");
 				} else if (f->kind == CDR_U64) {
 					buf_printf(&s->text, "%llu",
-						   (unsigned long long)*(const uint64_t *)(const void *)base);
+						   (unsigned long long)*(
+						       const uint64_t *)(const void *)base);
 				} else {
 					buf_printf(&s->text, "%.6f",
 						   *(const double *)(const void *)base);

@@ -15,10 +15,10 @@
 #define X_S(n) #n " TEXT NOT NULL DEFAULT '',"
 #define X_U(n) #n " INTEGER NOT NULL DEFAULT 0,"
 #define X_F(n) #n " REAL NOT NULL DEFAULT 0,"
-const char cdr__sqlite_schema[] =
-    "CREATE TABLE IF NOT EXISTS cdr (" CDR_FIELDS(X_S, X_U, X_F) "variables TEXT NOT NULL "
-    "DEFAULT '{}', PRIMARY KEY (uuid));"
-    "CREATE INDEX IF NOT EXISTS cdr_created ON cdr (created_us, uuid);";
+const char cdr__sqlite_schema[] = "CREATE TABLE IF NOT EXISTS cdr (" CDR_FIELDS(
+    X_S, X_U, X_F) "variables TEXT NOT NULL "
+		   "DEFAULT '{}', PRIMARY KEY (uuid));"
+		   "CREATE INDEX IF NOT EXISTS cdr_created ON cdr (created_us, uuid);";
 #undef X_S
 #undef X_U
 #undef X_F
@@ -69,8 +69,7 @@ static int sqlite_open(void *impl, char *err, size_t err_size)
 		return e;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (sqlite3_exec(s->db,
-			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
 			 NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, cdr__sqlite_schema, NULL, NULL, NULL) != SQLITE_OK) {
 		int e = fail(s, "creating the schema", err, err_size);
@@ -109,8 +108,8 @@ static int bind_record(struct sqlite_sink *s, const struct cdr *c)
 			break;
 		}
 		case CDR_U64:
-			rc = sqlite3_bind_int64(st, col,
-						(sqlite3_int64) * (const uint64_t *)(const void *)base);
+			rc = sqlite3_bind_int64(
+			    st, col, (sqlite3_int64) * (const uint64_t *)(const void *)base);
 			break;
 		case CDR_F64:
 			rc = sqlite3_bind_double(st, col, *(const double *)(const void *)base);

@@ -619,7 +619,8 @@ static void *sink_main(void *arg)
 			if (k->ops->open(k->impl, err, sizeof(err)) != 0) {
 				sink_fail(k, NULL, err);
 				sink_sleep(st, backoff);
-				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+				backoff =
+				    backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 				continue;
 			}
 			open = true;
@@ -655,7 +656,8 @@ static void *sink_main(void *arg)
 				k->ops->close(k->impl);
 				open = false;
 				sink_sleep(st, backoff);
-				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+				backoff =
+				    backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 				continue;
 			}
 		}
@@ -669,7 +671,7 @@ static void *sink_main(void *arg)
 			continue;
 		}
 		pthread_mutex_lock(&st->lock);
-			k->cursor = next;
+		k->cursor = next;
 		k->stored += b.count;
 		k->up = true;
 		k->error[0] = '\0';

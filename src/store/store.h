@@ -110,8 +110,8 @@ struct cdr_conf {
  * Reads cdr.conf.xml's <settings> (no section: SQLite only, defaults).
  * Errors are "file:line: what" in err and -EINVAL.
  */
-int cdr_conf_load(struct cdr_conf *out, const struct config *cfg, const char *state_dir,
-		  char *err, size_t err_size);
+int cdr_conf_load(struct cdr_conf *out, const struct config *cfg, const char *state_dir, char *err,
+		  size_t err_size);
 /* The defaults: SQLite in state_dir. */
 void cdr_conf_default(struct cdr_conf *out, const char *state_dir);
 /* The CSV column template used when none is configured. */
@@ -150,7 +150,7 @@ void cdr_store_destroy(struct cdr_store *st);
 struct cdr_sink_stats {
 	const char *name; /* "sqlite", "postgres", "csv" */
 	bool up;
-	char error[256]; /* the last error while down, "" otherwise */
+	char error[256];  /* the last error while down, "" otherwise */
 	uint64_t backlog; /* records spooled but not yet stored by this sink */
 	uint64_t stored;  /* records stored since start (replays included) */
 	uint64_t failures;
@@ -193,7 +193,6 @@ int cdr_query_run(const char *sqlite_path, const struct cdr_query *q,
 
 /* `irisx cdr export`: every record in [since, until) as CSV (a header and
  * the default template's columns) or JSON lines, to `out`. */
-int cdr_export(const char *sqlite_path, bool json, uint64_t since_us, uint64_t until_us,
-	       FILE *out);
+int cdr_export(const char *sqlite_path, bool json, uint64_t since_us, uint64_t until_us, FILE *out);
 
 #endif

@@ -89,22 +89,22 @@ static void test_malformed(void **state)
 	    "",
 	    "{",
 	    "}",
-	    "{}",					   /* no uuid */
-	    "{\"uuid\":\"\"}",				   /* empty uuid */
-	    "{\"uuid\":\"a\"",				   /* torn */
-	    "{\"uuid\":\"a",				   /* torn inside a string */
-	    "{\"uuid\":\"a\",}",			   /* trailing comma */
-	    "{\"uuid\":\"a\",\"nosuch\":\"x\"}",	   /* a field we never write */
-	    "{\"uuid\":\"a\",\"q850\":\"16\"}",		   /* a string for a number */
-	    "{\"uuid\":\"a\",\"q850\":-1}",		   /* negative */
-	    "{\"uuid\":\"a\",\"q850\":1x}",		   /* junk in a number */
-	    "{\"uuid\":\"a\",\"mos\":1e999}",		   /* not finite */
-	    "{\"uuid\":\"a\\q\"}",			   /* unknown escape */
-	    "{\"uuid\":\"a\\u0000\"}",			   /* NUL */
-	    "{\"uuid\":\"a\\u00\"}",			   /* short \u */
-	    "{\"uuid\":\"a\"} x",			   /* trailing junk */
-	    "{\"uuid\":\"a\",\"variables\":{\"x\":1}}",	   /* a number as a variable */
-	    "{\"uuid\":\"a\",\"variables\":[]}",	   /* not an object */
+	    "{}",					    /* no uuid */
+	    "{\"uuid\":\"\"}",				    /* empty uuid */
+	    "{\"uuid\":\"a\"",				    /* torn */
+	    "{\"uuid\":\"a",				    /* torn inside a string */
+	    "{\"uuid\":\"a\",}",			    /* trailing comma */
+	    "{\"uuid\":\"a\",\"nosuch\":\"x\"}",	    /* a field we never write */
+	    "{\"uuid\":\"a\",\"q850\":\"16\"}",		    /* a string for a number */
+	    "{\"uuid\":\"a\",\"q850\":-1}",		    /* negative */
+	    "{\"uuid\":\"a\",\"q850\":1x}",		    /* junk in a number */
+	    "{\"uuid\":\"a\",\"mos\":1e999}",		    /* not finite */
+	    "{\"uuid\":\"a\\q\"}",			    /* unknown escape */
+	    "{\"uuid\":\"a\\u0000\"}",			    /* NUL */
+	    "{\"uuid\":\"a\\u00\"}",			    /* short \u */
+	    "{\"uuid\":\"a\"} x",			    /* trailing junk */
+	    "{\"uuid\":\"a\",\"variables\":{\"x\":1}}",	    /* a number as a variable */
+	    "{\"uuid\":\"a\",\"variables\":[]}",	    /* not an object */
 	    "{\"uuid\":\"a\",\"caller_id_name\":\"\x01\"}", /* raw control character */
 	    "[\"uuid\"]",
 	};
@@ -174,7 +174,7 @@ static void test_mos(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip), cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_too_many_vars), cmocka_unit_test(test_csv),
 	    cmocka_unit_test(test_mos),
 	};

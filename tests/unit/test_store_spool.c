@@ -58,9 +58,11 @@ static void submit_n(struct cdr_store *st, int from, int n)
 	for (int i = from; i < from + n; i++) {
 		char uuid[64];
 		snprintf(uuid, sizeof(uuid), "uuid-%06d", i);
-		struct cdr c = {.uuid = uuid, .direction = i % 2 ? "outbound" : "inbound",
+		struct cdr c = {.uuid = uuid,
+				.direction = i % 2 ? "outbound" : "inbound",
 				.hangup_cause = i % 3 ? "NORMAL_CLEARING" : "USER_BUSY",
-				.created_us = 1000000 + (uint64_t)i, .q850 = 16};
+				.created_us = 1000000 + (uint64_t)i,
+				.q850 = 16};
 		assert_int_equal(cdr_store_submit(st, &c), 0);
 	}
 }
@@ -198,9 +200,8 @@ static int sqlite_rows(struct fx *f)
 	do {
 		n = 0;
 		struct cdr_query q = {.cursor = cursor, .limit = 1000};
-		assert_int_equal(cdr_query_run(f->conf.sqlite_path, &q, count_cb, &n, next,
-					       sizeof(next)),
-				 0);
+		assert_int_equal(
+		    cdr_query_run(f->conf.sqlite_path, &q, count_cb, &n, next, sizeof(next)), 0);
 		total += n;
 		memcpy(cursor, next, sizeof(cursor));
 	} while (cursor[0]);
@@ -283,26 +284,26 @@ static void test_query(void **state)
 	/* Filters: direction, cause, time range, one uuid. */
 	struct cdr_query q2 = {.direction = "outbound", .cause = "USER_BUSY", .limit = 100};
 	x.n = 0;
-	assert_int_equal(cdr_query_run(f->conf.sqlite_path, &q2, collect_cb, &x, next, sizeof(next)),
-			 0);
+	assert_int_equal(
+	    cdr_query_run(f->conf.sqlite_path, &q2, collect_cb, &x, next, sizeof(next)), 0);
 	assert_int_equal(x.n, 4); /* odd multiples of 3 below 25: 3, 9, 15, 21 */
 	struct cdr_query q3 = {.since_us = 1000005, .until_us = 1000008};
 	x.n = 0;
-	assert_int_equal(cdr_query_run(f->conf.sqlite_path, &q3, collect_cb, &x, next, sizeof(next)),
-			 0);
+	assert_int_equal(
+	    cdr_query_run(f->conf.sqlite_path, &q3, collect_cb, &x, next, sizeof(next)), 0);
 	assert_int_equal(x.n, 3);
 	struct cdr_query q4 = {.uuid = "uuid-000007"};
 	x.n = 0;
-	assert_int_equal(cdr_query_run(f->conf.sqlite_path, &q4, collect_cb, &x, next, sizeof(next)),
-			 0);
+	assert_int_equal(
+	    cdr_query_run(f->conf.sqlite_path, &q4, collect_cb, &x, next, sizeof(next)), 0);
 	assert_int_equal(x.n, 1);
 	/* Bad cursors. */
 	struct cdr_query q5 = {.cursor = "nodot"};
-	assert_int_equal(cdr_query_run(f->conf.sqlite_path, &q5, collect_cb, &x, next, sizeof(next)),
-			 -EINVAL);
+	assert_int_equal(
+	    cdr_query_run(f->conf.sqlite_path, &q5, collect_cb, &x, next, sizeof(next)), -EINVAL);
 	q5.cursor = "12x.uuid";
-	assert_int_equal(cdr_query_run(f->conf.sqlite_path, &q5, collect_cb, &x, next, sizeof(next)),
-			 -EINVAL);
+	assert_int_equal(
+	    cdr_query_run(f->conf.sqlite_path, &q5, collect_cb, &x, next, sizeof(next)), -EINVAL);
 
 	/* The export: a header and 25 lines. */
 	char out[PATH_MAX];
