@@ -74,10 +74,11 @@ struct cdr_store {
 	struct buf queue;
 	uint64_t queue_count;
 	uint64_t submitted;
-	bool stopping;
+	bool closing; /* no more submissions; the spool thread drains and ends */
 	/* Everything else (lock). */
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* durable end moved, a sink stored, or stopping */
+	bool stopping;	     /* the sinks' threads end */
 	struct spool_pos durable;
 	uint64_t spooled;     /* records durably spooled, counted from the oldest segment */
 	uint64_t spooled_run; /* of which appended since start */
@@ -380,12 +381,12 @@ static void *spool_main(void *arg)
 	buf_init(&batch);
 	for (;;) {
 		pthread_mutex_lock(&st->qlock);
-		while (st->queue.len == 0 && !st->stopping) {
+		while (st->queue.len == 0 && !st->closing) {
 			struct timespec ts;
 			timespec_after_ms(&ts, IDLE_WAIT_MS);
 			pthread_cond_timedwait(&st->qcond, &st->qlock, &ts);
 		}
-		if (st->queue.len == 0 && st->stopping) {
+		if (st->queue.len == 0 && st->closing) {
 			pthread_mutex_unlock(&st->qlock);
 			break;
 		}
@@ -755,7 +756,7 @@ int cdr_store_submit(struct cdr_store *st, const struct cdr *c)
 	if (!st || !c || !c->uuid || !*c->uuid)
 		return -EINVAL;
 	pthread_mutex_lock(&st->qlock);
-	if (st->stopping) {
+	if (st->closing) {
 		pthread_mutex_unlock(&st->qlock);
 		return -ESHUTDOWN;
 	}
@@ -815,7 +816,7 @@ void cdr_store_destroy(struct cdr_store *st)
 	if (!st)
 		return;
 	pthread_mutex_lock(&st->qlock);
-	st->stopping = true;
+	st->closing = true;
 	pthread_cond_broadcast(&st->qcond);
 	pthread_mutex_unlock(&st->qlock);
 	/* The spool thread writes what is queued before it ends. */
