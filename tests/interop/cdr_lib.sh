@@ -63,9 +63,9 @@ for stamp, block in zip(parts[1::2], parts[2::2]):
 PY
 }
 
-# pg_require: skip the test (exit 77 is ctest's "not run"... but the suite
-# counts it as failed without SKIP_RETURN_CODE) unless PostgreSQL's server
-# binaries are installed; they are in scripts/install-deps.sh.
+# pg_require: find PostgreSQL's server binaries (scripts/install-deps.sh
+# installs them; the test fails without them, it does not skip). As root,
+# the server runs as postgres (or nobody): initdb refuses root.
 pg_require()
 {
 	local d
@@ -73,8 +73,7 @@ pg_require()
 		[ -x "$d/initdb" ] && PG_BIN=$d
 	done
 	[ -n "$PG_BIN" ] || t_die "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (scripts/install-deps.sh)"
-	# The server refuses to run as root: as root, run it as postgres (or
-	# nobody), which must be able to reach $T_DIR.
+	# That user must be able to reach $T_DIR.
 	PG_USER_RUN=()
 	if [ "$(id -u)" -eq 0 ]; then
 		local u=postgres
