@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-enum { SHUTDOWN_GRACE_MS = 5000 };
+enum { SHUTDOWN_GRACE_MS = 5000, CDR_FLUSH_GRACE_MS = 1000 };
 
 struct options {
 	const char *conf_dir;
@@ -382,7 +382,11 @@ int main(int argc, char **argv)
 	core_destroy(app.core);
 	if (app.dialplan)
 		dialplan_destroy(app.dialplan);
-	/* After the last channel: the spool gets every CDR queued so far. */
+	/* After the last channel: the spool gets every CDR queued so far, and
+	 * the stores a moment to catch up (what they miss waits in the spool
+	 * for the next start). */
+	if (cdr_store_flush(cdrs, CDR_FLUSH_GRACE_MS) != 0)
+		log_warn("CDRs not yet in every store stay in the spool for the next start");
 	cdr_store_destroy(cdrs);
 	if (uv_loop_close(app.loop) != 0)
 		log_warn("loop closed with handles still open");
