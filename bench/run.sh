@@ -21,7 +21,9 @@
 #      no SIP),
 #      then bench/run_bridge.sh, with its own irisx and two SIPps
 #      (INVITE-in to INVITE-out delay at 100 calls/s, 500 bridged calls with
-#      RTP both ways); BENCH_BRIDGE=0 leaves both out.
+#      RTP both ways); BENCH_BRIDGE=0 leaves both out;
+#   7. CDRs: bench/run_cdr.sh (bench_cdr through the spool into SQLite and
+#      into a PostgreSQL it starts, CDRs/s); BENCH_CDR=0 leaves it out.
 # During each load it reads irisx's CPU time (utime + stime in /proc/PID/stat)
 # and memory (VmRSS, VmHWM in /proc/PID/status). It prints a table ending in
 # "key: value" lines and writes the same to bench/out/latest.txt. About a
@@ -328,6 +330,19 @@ if [ "${BENCH_BRIDGE:-1}" != 0 ]; then
 	{
 		printf '\n'
 		cat "$T_DIR/bridge-sip.txt"
+	} >>"$T_DIR/table.txt"
+fi
+
+# --- 7. CDRs ------------------------------------------------------------------------
+if [ "${BENCH_CDR:-1}" != 0 ]; then
+	t_log "CDRs: bench/run_cdr.sh"
+	bash "$src/bench/run_cdr.sh" "$build" >"$T_DIR/cdr.txt" || {
+		t_fail "bench/run_cdr.sh failed"
+		bench_ok=0
+	}
+	{
+		printf '\n'
+		cat "$T_DIR/cdr.txt"
 	} >>"$T_DIR/table.txt"
 fi
 

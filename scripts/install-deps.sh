@@ -8,7 +8,10 @@ packages=(
 	libuv1-dev libxml2-dev libcmocka-dev libpcre2-dev libssl-dev
 	libsndfile1-dev libspeexdsp-dev libopus-dev libspandsp-dev libespeak-ng-dev espeak-ng
 	libedit-dev sip-tester baresip tshark sox python3 procps iproute2
+	libsqlite3-dev libpq-dev sqlite3 postgresql
 )
+# postgresql: the CDR tests start a server of their own (initdb, pg_ctl from
+# /usr/lib/postgresql/*/bin); Debian's cluster it creates is not used.
 
 # Node.js and npm for the Event Socket tests (npm's modesl): Debian's packages,
 # unless a Node.js that brings its own npm is installed already (its package

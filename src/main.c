@@ -2,6 +2,7 @@
  * irisx: command line, start-up, signals and shutdown.
  *
  *   irisx [-c CONFDIR] [-s STATEDIR] [-l LEVEL] [-L LOGFILE] [-t] [-h] [-v]
+ *   irisx [-c CONFDIR] [-s STATEDIR] cdr export --format csv|json [--since T] [--until T]
  *
  * SIGTERM and SIGINT drain the calls and exit; SIGHUP reloads the ACLs and
  * reopens the log file (-L) for logrotate. Under systemd (Type=notify) it
@@ -13,6 +14,7 @@
 #include "control/control.h"
 #include "core/core.h"
 #include "dialplan/dialplan.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,16 +26,18 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
-enum { SHUTDOWN_GRACE_MS = 5000 };
+enum { SHUTDOWN_GRACE_MS = 5000, CDR_FLUSH_GRACE_MS = 1000 };
 
 struct options {
 	const char *conf_dir;
 	const char *state_dir;
 	const char *log_file; /* NULL: stderr */
 	bool check_only;
+	char **command; /* what follows the options (cdr export …), NULL-terminated */
 };
 
 struct app {
@@ -50,6 +54,9 @@ static void usage(FILE *to)
 {
 	fprintf(to,
 		"usage: irisx [-c CONFDIR] [-s STATEDIR] [-l LEVEL] [-L LOGFILE] [-t] [-h] [-v]\n"
+		"       irisx [-c CONFDIR] [-s STATEDIR] cdr export --format csv|json\n"
+		"             [--since T] [--until T]   (T: epoch seconds or\n"
+		"             YYYY-MM-DDTHH:MM:SSZ, UTC; reads the SQLite CDR store)\n"
 		"  -c DIR    configuration directory holding freeswitch.xml (default: conf if\n"
 		"            present, else /etc/irisx)\n"
 		"  -s DIR    state directory for generated secrets, CDRs, recordings (default:\n"
@@ -182,7 +189,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 	enum log_level level;
 
-	while ((c = getopt(argc, argv, "c:s:l:L:thv")) != -1) {
+	/* "+": options stop at the first word, the subcommand's. */
+	while ((c = getopt(argc, argv, "+c:s:l:L:thv")) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf_dir = optarg;
@@ -215,8 +223,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
-		return 2;
+		if (strcmp(argv[optind], "cdr") != 0) {
+			usage(stderr);
+			return 2;
+		}
+		o->command = argv + optind;
 	}
 	if (!o->conf_dir) {
 		struct stat st;
@@ -259,6 +270,81 @@ static void sounds_dir_default(char *out, size_t size)
 	snprintf(out, size, "/usr/share/irisx/sounds");
 }
 
+/* Epoch seconds or an ISO 8601 UTC time, to µs. */
+static int time_parse(const char *s, uint64_t *out)
+{
+	uint64_t secs;
+	if (str_to_u64(str_from_cstr(s), &secs) == 0) {
+		*out = secs * 1000000;
+		return 0;
+	}
+	struct tm tm = {0};
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || (*end && strcmp(end, "Z") != 0))
+		return -EINVAL;
+	time_t t = timegm(&tm);
+	if (t < 0)
+		return -EINVAL;
+	*out = (uint64_t)t * 1000000;
+	return 0;
+}
+
+/* irisx cdr export --format csv|json [--since T] [--until T] */
+static int cdr_command(char **argv, const struct config *cfg, const char *state_dir)
+{
+	bool json = false, format = false;
+	uint64_t since = 0, until = 0;
+	if (!argv[1] || strcmp(argv[1], "export") != 0) {
+		fprintf(stderr, "irisx: cdr: the command is export\n");
+		return 2;
+	}
+	for (char **a = argv + 2; *a; a++) {
+		const char *v = a[1];
+		if (!v) {
+			fprintf(stderr, "irisx: cdr export: %s needs a value\n", *a);
+			return 2;
+		}
+		if (strcmp(*a, "--format") == 0) {
+			if (strcmp(v, "json") != 0 && strcmp(v, "csv") != 0) {
+				fprintf(stderr, "irisx: cdr export: format csv or json\n");
+				return 2;
+			}
+			json = strcmp(v, "json") == 0;
+			format = true;
+		} else if (strcmp(*a, "--since") == 0 || strcmp(*a, "--until") == 0) {
+			if (time_parse(v, strcmp(*a, "--since") == 0 ? &since : &until) != 0) {
+				fprintf(stderr, "irisx: cdr export: bad time '%s'\n", v);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "irisx: cdr export: unknown argument %s\n", *a);
+			return 2;
+		}
+		a++;
+	}
+	if (!format) {
+		fprintf(stderr, "irisx: cdr export: --format csv|json is required\n");
+		return 2;
+	}
+	struct cdr_conf conf;
+	char err[1024];
+	if (cdr_conf_load(&conf, cfg, state_dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	int e = cdr_export(conf.sqlite_path, json, since, until, stdout);
+	if (fflush(stdout) != 0 && !e)
+		e = -EIO;
+	if (e) {
+		fprintf(stderr, "irisx: cdr export from %s: %s\n", conf.sqlite_path,
+			e == -ENOENT ? "no CDR database" : strerror(-e));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -293,6 +379,19 @@ int main(int argc, char **argv)
 			fprintf(stderr, "irisx: configuration in %s is NOT ok\n", o.conf_dir);
 		return 1;
 	}
+	if (o.command) {
+		rc = cdr_command(o.command, cfg, o.state_dir);
+		config_free(cfg);
+		return rc;
+	}
+	struct cdr_conf cdr_conf;
+	if (cdr_conf_load(&cdr_conf, cfg, o.state_dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		if (o.check_only)
+			fprintf(stderr, "irisx: configuration in %s is NOT ok\n", o.conf_dir);
+		config_free(cfg);
+		return 1;
+	}
 	if (o.check_only) {
 		/* The dialplan is checked too: it compiles without a running core. */
 		struct dialplan_xml *dp = NULL;
@@ -316,13 +415,26 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Before the core: a CDR store that cannot open its spool must stop
+	 * start-up, or calls would go unrecorded. */
+	struct cdr_store *cdrs = NULL;
+	e = cdr_store_create(&cdrs, &cdr_conf);
+	if (e) {
+		fprintf(stderr, "irisx: CDR store (spool %s): %s\n", cdr_conf.spool_dir,
+			strerror(-e));
+		config_free(cfg);
+		return 1;
+	}
+
 	struct app app = {.loop = uv_default_loop(), .log_file = o.log_file};
 	e = core_create(&app.core, app.loop, cfg);
 	if (e) {
 		fprintf(stderr, "irisx: %s\n", strerror(-e));
+		cdr_store_destroy(cdrs);
 		config_free(cfg);
 		return 1;
 	}
+	core_set_cdr_store(app.core, cdrs);
 	bool dialplan_ok = dialplan_create(&app.dialplan, app.core, cfg, err, sizeof(err)) == 0;
 	if (!dialplan_ok)
 		fprintf(stderr, "%s\n", err);
@@ -351,6 +463,12 @@ int main(int argc, char **argv)
 	core_destroy(app.core);
 	if (app.dialplan)
 		dialplan_destroy(app.dialplan);
+	/* After the last channel: the spool gets every CDR queued so far, and
+	 * the stores a moment to catch up (what they miss waits in the spool
+	 * for the next start). */
+	if (cdr_store_flush(cdrs, CDR_FLUSH_GRACE_MS) != 0)
+		log_warn("CDRs not yet in every store stay in the spool for the next start");
+	cdr_store_destroy(cdrs);
 	if (uv_loop_close(app.loop) != 0)
 		log_warn("loop closed with handles still open");
 	log_notice("irisx stopped");

@@ -69,6 +69,11 @@ static void bridge_vars_set(struct channel *ch, const struct channel *other)
 	channel_var_set(ch, "signal_bond", other->uuid);
 	channel_var_set(ch, "bridge_uuid", other->uuid);
 	channel_var_set(ch, "bridge_channel", core__channel_name(other, name, sizeof(name)));
+	/* The first bridge's time (FreeSWITCH's bridge_uepoch): the CDR's bridged_us. */
+	if (!channel_var(ch, "bridge_uepoch")) {
+		snprintf(name, sizeof(name), "%llu", (unsigned long long)clock_wall_us());
+		channel_var_set(ch, "bridge_uepoch", name);
+	}
 }
 
 int channel_bridge(struct channel *a, struct channel *b, channel_done_cb cb, void *arg)

@@ -226,6 +226,7 @@ static bool channel_step(struct channel *ch)
 		core__endpoint_hangup(ch);
 		channel_set_state(ch, CS_REPORTING);
 		channel_event_fire(ch, "CHANNEL_HANGUP_COMPLETE", hangup_complete_extra, ch);
+		core__cdr_write(ch);
 		return true;
 	case CS_REPORTING:
 		channel_set_state(ch, CS_DESTROY);

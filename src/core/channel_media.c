@@ -369,6 +369,8 @@ void core__media_hangup(struct channel *ch)
 	if (m && m->stream) {
 		struct media_stats st;
 		media_stream_stats(m->stream, &st);
+		m->final_stats = st;
+		m->have_final_stats = true;
 		log_info("[%s] media: %llu packets in, %llu out, %llu lost, jitter %.1f ms",
 			 ch->uuid, (unsigned long long)st.packets_in,
 			 (unsigned long long)st.packets_out, (unsigned long long)st.lost,

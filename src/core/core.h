@@ -210,6 +210,13 @@ void core_shutdown(struct core *core, uint32_t grace_ms, void (*done_cb)(void *a
 void core_destroy(struct core *core);
 
 size_t core_channel_count(const struct core *core);
+/*
+ * Every leg's CDR goes to `st` at CHANNEL_HANGUP_COMPLETE (NULL: none). The
+ * store is not owned and must outlive the core's last channel (destroy it
+ * after core_destroy()).
+ */
+struct cdr_store;
+void core_set_cdr_store(struct core *core, struct cdr_store *st);
 /* Ends a channel with `cause` (the far end is told, with the cause's SIP status). */
 void channel_hangup(struct channel *ch, enum core_cause cause);
 

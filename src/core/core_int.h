@@ -130,6 +130,7 @@ struct core {
 	struct core_global *globals;
 	void (*app_shutdown_cb)(void *arg); /* fsctl shutdown */
 	void *app_shutdown_arg;
+	struct cdr_store *cdr_store; /* not owned; NULL: no CDRs */
 };
 
 /* A channel variable set by an application (the built-ins are computed). */
@@ -171,6 +172,9 @@ struct channel_media {
 	uint64_t sdp_version;
 	const char *codec_name;
 	uint32_t audio_rate;
+	/* The stream's counters when it was destroyed at hangup (the CDR's). */
+	struct media_stats final_stats;
+	bool have_final_stats;
 };
 
 /*
@@ -198,6 +202,8 @@ void core__channel_peer_of(struct channel_peer *p, const struct channel *ch, cha
 /* The Other-Leg-* headers about `o`, with Other-Type `type` (originator, originatee). */
 void core__other_leg_headers(struct core_event *ev, const char *type,
 			     const struct channel_peer *o);
+/* cdr.c: the leg's CDR, at CHANNEL_HANGUP_COMPLETE */
+void core__cdr_write(struct channel *ch);
 
 /* channel.c */
 struct channel *core__channel_create(struct core *core, enum channel_direction dir);

@@ -117,6 +117,13 @@ static void endpoint_call_ended_cb(void *arg, struct sip_call *call, uint16_t st
 		snprintf(st, sizeof(st), "%u", status);
 		channel_var_set(ch, "sip_term_status", st);
 	}
+	/* Who ended it, as mod_sofia's sip_hangup_disposition says (the CDR's
+	 * hangup_disposition; a leg we end gets send_* in core/cdr.c). */
+	if (ch->state < CS_HANGUP)
+		channel_var_set(ch, "sip_hangup_disposition",
+				ch->answered			     ? "recv_bye"
+				: ch->direction == CHANNEL_INBOUND ? "recv_cancel"
+								     : "recv_refuse");
 	channel_hangup(ch, core_cause_from_sip(status));
 }
 

@@ -24,6 +24,7 @@
 
 #include "core/core.h"
 #include "sip/sip.h"
+#include "store/store.h"
 #include "test_config_util.h"
 
 struct far_msg {
@@ -795,6 +796,77 @@ static void test_cancel(void **state)
 	sip_msg_unref(inv.msg);
 }
 
+/*
+ * The CDRs of gateway legs (core/cdr.c): an answered leg we hang up and a
+ * busy one, read back from a CSV store: the gateway's name, the direction,
+ * the cause and who ended the leg, answered and billed only when answered.
+ */
+static void test_cdr_of_gateway_legs(void **state)
+{
+	struct fixture *f = *state;
+	struct cdr_conf conf;
+	char spool[1024];
+	snprintf(spool, sizeof(spool), "%s/state", f->dir);
+	cdr_conf_default(&conf, spool);
+	conf.sinks[CDR_SINK_SQLITE] = false;
+	conf.sinks[CDR_SINK_CSV] = true;
+	snprintf(conf.csv_template, sizeof(conf.csv_template),
+		 "${uuid}|${gateway}|${direction}|${hangup_cause}|${q850}|${hangup_disposition}|"
+		 "${destination_number}|${sip_call_id}|${read_codec}|${answered_us}");
+	struct cdr_store *st;
+	assert_int_equal(cdr_store_create(&st, &conf), 0);
+	core_set_cdr_store(f->core, st);
+
+	start(f, "sofia/gateway/far/15551234");
+	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	far_answer(f, &inv, "farA", "0 PCMU/8000");
+	run_until_done(f, 2000);
+	assert_non_null(f->won);
+	char answered_uuid[UUID_STRLEN];
+	memcpy(answered_uuid, f->won_uuid, UUID_STRLEN);
+	char call_id[256];
+	snprintf(call_id, sizeof(call_id), "%.*s", (int)inv.msg->call_id.len, inv.msg->call_id.p);
+	struct far_msg ack = far_expect(f, SIP_METHOD_ACK, 2000);
+	sip_msg_unref(ack.msg);
+	channel_hangup(f->won, CAUSE_NORMAL_CLEARING);
+	struct far_msg bye = far_expect(f, SIP_METHOD_BYE, 2000);
+	far_reply(f, &bye, 200, NULL, NULL);
+	sip_msg_unref(bye.msg);
+	sip_msg_unref(inv.msg);
+
+	start(f, "sofia/gateway/far/2000");
+	inv = far_expect(f, SIP_METHOD_INVITE, 2000);
+	far_reply(f, &inv, 486, "busy", NULL);
+	run_until_done(f, 2000);
+	ack = far_expect(f, SIP_METHOD_ACK, 2000);
+	sip_msg_unref(ack.msg);
+	sip_msg_unref(inv.msg);
+	run_for(f, 50);
+	assert_int_equal(core_channel_count(f->core), 0);
+
+	core_set_cdr_store(f->core, NULL);
+	assert_int_equal(cdr_store_flush(st, 5000), 0);
+	cdr_store_destroy(st);
+	FILE *fp = fopen(conf.csv_path, "r");
+	assert_non_null(fp);
+	char line[2][1024] = {"", ""};
+	assert_non_null(fgets(line[0], sizeof(line[0]), fp));
+	assert_non_null(fgets(line[1], sizeof(line[1]), fp));
+	assert_null(fgets(line[1] + 1000, 10, fp)); /* two legs, two records */
+	fclose(fp);
+	char want[1024];
+	snprintf(want, sizeof(want),
+		 "\"%s\"|\"far\"|\"outbound\"|\"NORMAL_CLEARING\"|\"16\"|\"send_bye\"|"
+		 "\"15551234\"|\"%s\"|\"PCMU\"|\"",
+		 answered_uuid, call_id);
+	if (strncmp(line[0], want, strlen(want)) != 0)
+		fail_msg("answered leg: %s\nexpected: %s", line[0], want);
+	assert_null(strstr(line[0], "|\"0\"\n")); /* answered_us set */
+	assert_non_null(strstr(line[1], "|\"far\"|\"outbound\"|\"USER_BUSY\"|\"17\"|"
+					"\"recv_refuse\"|\"2000\"|"));
+	assert_non_null(strstr(line[1], "|\"0\"\n")); /* never answered */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -810,6 +882,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_early_media_and_a_leg, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_incompatible_answer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cdr_of_gateway_legs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
