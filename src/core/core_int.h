@@ -92,6 +92,19 @@ struct core_reply {
 	bool done;     /* core_reply_done was called while starting */
 };
 
+/* The highest value seen since start, and per minute over the last five
+ * (status's "peak N, last 5min M"). */
+enum { CORE_PEAK_MINUTES = 5 };
+struct core_peak {
+	uint32_t all;
+	uint32_t minute_max[CORE_PEAK_MINUTES];
+	uint64_t minute[CORE_PEAK_MINUTES]; /* which minute since the epoch each slot holds */
+};
+/* Records value at now_ms. */
+void core__peak_note(struct core_peak *pk, uint32_t value, uint64_t now_ms);
+/* The highest value in the five minutes before now_ms. */
+uint32_t core__peak_recent(const struct core_peak *pk, uint64_t now_ms);
+
 struct core {
 	uv_loop_t *loop;
 	struct config *cfg;    /* owned */
@@ -114,6 +127,10 @@ struct core {
 	uint64_t sps_window_ms;
 	uint32_t sps_count;
 	uint64_t sessions_total; /* channels created since start */
+	/* status's "peak" and "last 5min" figures */
+	struct core_peak sessions_peak, sps_peak;
+	/* status's idle CPU: the previous /proc/stat sample */
+	uint64_t cpu_idle_prev, cpu_total_prev;
 
 	bool started;
 	bool shutting_down;
