@@ -631,15 +631,11 @@ static void cmd_global_setvar(struct core *core, const char *args, struct buf *o
 static void cmd_reloadacl(struct core *core, const char *args, struct buf *out)
 {
 	char err[512];
-	struct acl_set *acls = NULL;
-	if (config_reload_acls(core->cfg, &acls, err, sizeof(err)) != 0) {
+	if (core__acls_reload(core, err, sizeof(err)) != 0) {
 		buf_printf(out, "-ERR %s\n", err);
 		return;
 	}
-	if (core->acls_reloaded)
-		acl_set_free(core->acls);
-	core->acls = acls;
-	core->acls_reloaded = true;
+	log_notice("ACLs reloaded (reloadacl)");
 	buf_append_cstr(out, "+OK acl reloaded\n");
 }
 

@@ -201,6 +201,13 @@ int core_start(struct core *core);
  */
 int core_reload(struct core *core);
 /*
+ * The ACLs in force: the configuration's, or the set the last SIGHUP or
+ * `reloadacl` read. Borrowed: valid until the next reload, so a caller looks
+ * it up each time it checks an address (the Event Socket does, per accepted
+ * connection) rather than keeping it.
+ */
+const struct acl_set *core_acls(const struct core *core);
+/*
  * SIGTERM: stops taking calls (503), hangs up the live ones with
  * SYSTEM_SHUTDOWN, waits for them to clear (at most `grace_ms`), closes
  * every socket, then calls done_cb. The loop then has nothing left to run.

@@ -100,6 +100,10 @@ struct core_peak {
 	uint32_t minute_max[CORE_PEAK_MINUTES];
 	uint64_t minute[CORE_PEAK_MINUTES]; /* which minute since the epoch each slot holds */
 };
+/* Reads acl.conf again and makes it the set in force (the previous reloaded
+ * one is freed). 0, or config_reload_acls' error with err filled. */
+int core__acls_reload(struct core *core, char *err, size_t err_size);
+
 /* Records value at now_ms. */
 void core__peak_note(struct core_peak *pk, uint32_t value, uint64_t now_ms);
 /* The highest value in the five minutes before now_ms. */
