@@ -2,7 +2,7 @@
  * The built-in commands, with FreeSWITCH's names, arguments and replies
  * (mod_commands' wording, so ESL clients that parse them keep working):
  * status, version, uptime, help, show channels/calls, the uuid_* family
- * (uuid_send_dtmf included; uuid_bridge is the dialplan's: it takes
+ * (uuid_send_dtmf and uuid_record included; uuid_bridge is the dialplan's: it takes
  * channels out of their dialplan),
  * hupall, create_uuid, global_getvar/setvar, reloadacl, reloadxml, fsctl
  * shutdown and sofia status.
@@ -563,6 +563,54 @@ static void cmd_uuid_send_dtmf(struct core *core, const char *args, struct buf *
 		buf_append_cstr(out, "+OK Success\n");
 }
 
+/* uuid_record <uuid> start|stop|mask|unmask <path> [<limit_secs>] */
+static void cmd_uuid_record(struct core *core, const char *args, struct buf *out)
+{
+	char tmp[4200], *argv[4];
+	int n = split(args, tmp, sizeof(tmp), argv, 4);
+	if (n < 3) {
+		usage(core, "uuid_record", out);
+		return;
+	}
+	struct channel *ch = find_or_err(core, argv[0], out);
+	if (!ch)
+		return;
+	const char *action = argv[1], *path = argv[2];
+	int err;
+	if (strcasecmp(action, "start") == 0) {
+		uint32_t limit = 0;
+		if (n == 4) {
+			char *end;
+			unsigned long v = strtoul(argv[3], &end, 10);
+			if (*end || end == argv[3] || v > 86400 * 7) {
+				buf_printf(out, "-ERR invalid limit '%s'\n", argv[3]);
+				return;
+			}
+			limit = (uint32_t)v;
+		}
+		err = channel_record_start(ch, path, limit);
+	} else if (strcasecmp(action, "stop") == 0) {
+		err = channel_record_stop(ch, path);
+	} else if (strcasecmp(action, "mask") == 0 || strcasecmp(action, "unmask") == 0) {
+		err = channel_record_mask(ch, path, strcasecmp(action, "mask") == 0);
+	} else {
+		usage(core, "uuid_record", out);
+		return;
+	}
+	if (err == -EINVAL)
+		buf_printf(out, "-ERR invalid path '%s'\n", path);
+	else if (err == -ENOENT)
+		buf_printf(out, "-ERR no recording to %s\n", path);
+	else if (err == -EEXIST)
+		buf_printf(out, "-ERR already recording to %s\n", path);
+	else if (err == -ENOTSUP)
+		buf_append_cstr(out, "-ERR recording is not available\n");
+	else if (err)
+		buf_printf(out, "-ERR %s\n", strerror(-err));
+	else
+		buf_append_cstr(out, "+OK Success\n");
+}
+
 static void cmd_uuid_exists(struct core *core, const char *args, struct buf *out)
 {
 	buf_append_cstr(out, *args && core_channel_find(core, args) ? "true" : "false");
@@ -685,6 +733,8 @@ static const struct {
     {"uuid_exists", "<uuid>", "Check if a uuid exists", cmd_uuid_exists},
     {"uuid_getvar", "<uuid> <var>", "Get a variable from a channel", cmd_uuid_getvar},
     {"uuid_kill", "<uuid> [cause]", "Kill channel", cmd_uuid_kill},
+    {"uuid_record", "<uuid> [start|stop|mask|unmask] <path> [<limit>]", "Record session audio",
+     cmd_uuid_record},
     {"uuid_send_dtmf", "<uuid> <dtmf_data>", "Send dtmf digits", cmd_uuid_send_dtmf},
     {"uuid_setvar", "<uuid> <var> [value]", "Set a variable", cmd_uuid_setvar},
     {"version", "[short]", "Version", cmd_version},

@@ -133,6 +133,9 @@ struct core {
 	uint64_t sessions_total; /* channels created since start */
 	/* status's "peak" and "last 5min" figures */
 	struct core_peak sessions_peak, sps_peak;
+	/* recordings: the writer thread and <state dir>/recordings (NULL: off) */
+	struct media_record_writer *rec_writer;
+	char *recordings_dir;
 	/* status's idle CPU: the previous /proc/stat sample */
 	uint64_t cpu_idle_prev, cpu_total_prev;
 
@@ -280,6 +283,10 @@ void core__vars_free(struct channel *ch);
 /* channel_media.c */
 /* Media ends with the channel: stop what plays, close the stream. */
 void core__media_hangup(struct channel *ch);
+/* Pre-answers an unanswered inbound call: 0 once the channel has a stream. */
+int core__media_ready(struct channel *ch);
+/* Stops every recording of the channel (hangup, media going away). */
+void core__record_hangup(struct channel *ch);
 /* The stream callbacks a channel's media uses. */
 const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_stream_cbs *cbs);
 

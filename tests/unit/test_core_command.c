@@ -83,7 +83,9 @@ static void test_help_unknown(void **state)
 	const char *s = run("help");
 	assert_true(starts(s, "name,description,syntax,ikey\n"));
 	assert_non_null(strstr(s, "\nuuid_kill,Kill channel,<uuid> [cause],mod_commands\n"));
-	assert_true(ends(s, "\n22 total.\n"));
+	assert_true(ends(s, "\n23 total.\n"));
+	assert_non_null(strstr(s, "\nuuid_record,Record session audio,"
+				  "<uuid> [start|stop|mask|unmask] <path> [<limit>],mod_commands\n"));
 	assert_string_equal(run("nope"), "-ERR nope Command not found!\n");
 	assert_string_equal(run("  nope  a b "), "-ERR nope Command not found!\n");
 	assert_string_equal(run(""), "-ERR  Command not found!\n");
@@ -101,7 +103,7 @@ static void test_register(void **state)
 	assert_int_equal(core_command_register(t.core, "", "", "", echo_cmd), -EINVAL);
 	assert_string_equal(run("echo  a  b \r\n"), "[a  b]");
 	assert_string_equal(run("echo"), "[]");
-	assert_true(ends(run("help"), "\n23 total.\n"));
+	assert_true(ends(run("help"), "\n24 total.\n"));
 	assert_non_null(strstr(out.p, "\necho,Echo,<text>,mod_commands\n"));
 }
 
@@ -276,6 +278,29 @@ static void test_peaks(void **state)
 	(void)state;
 }
 
+static void test_record_path(void **state)
+{
+	char res[64];
+	assert_int_equal(core_record_path_resolve("/var/rec", "a/b.wav", res, sizeof(res)), 0);
+	assert_string_equal(res, "/var/rec/a/b.wav");
+	assert_int_equal(core_record_path_resolve("/var/rec", "/tmp/x.wav", res, sizeof(res)), 0);
+	assert_string_equal(res, "/tmp/x.wav");
+	assert_int_equal(core_record_path_resolve("/var/rec", "a..b/..c.wav", res, sizeof(res)), 0);
+	assert_string_equal(res, "/var/rec/a..b/..c.wav");
+	static const char *const bad[] = {"", "..", "../x.wav", "a/../../x.wav", "a/..",
+					  "/tmp/../etc/passwd", "a//..//b.wav"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(core_record_path_resolve("/var/rec", bad[i], res, sizeof(res)),
+				 -EINVAL);
+	assert_int_equal(core_record_path_resolve("/var/rec", NULL, res, sizeof(res)), -EINVAL);
+	assert_int_equal(core_record_path_resolve("/var/rec",
+						  "a-name-much-too-long-for-the-buffer-given-here"
+						  "-by-the-caller.wav",
+						  res, sizeof(res)),
+			 -ENAMETOOLONG);
+	(void)state;
+}
+
 static void test_reload(void **state)
 {
 	assert_string_equal(run("reloadacl"), "+OK acl reloaded\n");
@@ -427,6 +452,24 @@ static void test_channel_events_and_commands(void **state)
 	s = run("status");
 	assert_non_null(strstr(s, "\n1 session(s) since startup\n"));
 	assert_non_null(strstr(s, "\n1 session(s) - peak 1, last 5min 1 \n"));
+	/* uuid_record: arguments first, then what the channel can do (no
+	 * writer in this core: recording is off) */
+	snprintf(line, sizeof(line), "uuid_record %s start", uuid);
+	assert_true(starts(run(line), "-USAGE: "));
+	snprintf(line, sizeof(line), "uuid_record %s rewind x.wav", uuid);
+	assert_true(starts(run(line), "-USAGE: "));
+	snprintf(line, sizeof(line), "uuid_record %s start x.wav 10s", uuid);
+	assert_string_equal(run(line), "-ERR invalid limit '10s'\n");
+	snprintf(line, sizeof(line), "uuid_record %s start x.wav", uuid);
+	assert_string_equal(run(line), "-ERR recording is not available\n");
+	snprintf(line, sizeof(line), "uuid_record %s stop ../x.wav", uuid);
+	assert_string_equal(run(line), "-ERR invalid path '../x.wav'\n");
+	snprintf(line, sizeof(line), "uuid_record %s stop x.wav", uuid);
+	assert_string_equal(run(line), "-ERR no recording to x.wav\n");
+	snprintf(line, sizeof(line), "uuid_record %s mask all", uuid);
+	assert_string_equal(run(line), "-ERR no recording to all\n");
+	assert_string_equal(run("uuid_record 00000000-0000-0000-0000-000000000000 stop x.wav"),
+			    "-ERR No such channel!\n");
 
 	n.list[0] = '\0';
 	snprintf(line, sizeof(line), "uuid_kill %s USER_BUSY", uuid);
@@ -490,6 +533,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_status_version_uptime, setup, teardown),
 	    cmocka_unit_test(test_peaks),
+	    cmocka_unit_test(test_record_path),
 	    cmocka_unit_test_setup_teardown(test_help_unknown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_register, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_show_empty, setup, teardown),
