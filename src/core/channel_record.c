@@ -26,8 +26,7 @@ struct channel_recording {
 	uv_timer_t limit;
 };
 
-int core_record_path_resolve(const char *recordings_dir, const char *path, char *out,
-			     size_t size)
+int core_record_path_resolve(const char *recordings_dir, const char *path, char *out, size_t size)
 {
 	if (!path || !*path)
 		return -EINVAL;
@@ -41,9 +40,9 @@ int core_record_path_resolve(const char *recordings_dir, const char *path, char 
 		while (*p == '/')
 			p++;
 	}
-	int n = path[0] == '/' ? snprintf(out, size, "%s", path)
-			       : snprintf(out, size, "%s/%s", recordings_dir ? recordings_dir : ".",
-					  path);
+	int n = path[0] == '/'
+		    ? snprintf(out, size, "%s", path)
+		    : snprintf(out, size, "%s/%s", recordings_dir ? recordings_dir : ".", path);
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return 0;

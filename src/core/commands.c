@@ -107,8 +107,8 @@ static double cpu_idle_percent(struct core *core)
 	FILE *f = fopen("/proc/stat", "r");
 	if (!f)
 		return 100.0;
-	int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-		       &v[3], &v[4], &v[5], &v[6], &v[7]);
+	int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		       &v[4], &v[5], &v[6], &v[7]);
 	fclose(f);
 	if (n < 4)
 		return 100.0;

@@ -343,10 +343,8 @@ enum { MEDIA_RECORD_LAG_MS = 100 };
 
 int media_recorder_create(struct media_recorder **out, struct media_record_writer *w,
 			  const char *path, uint32_t rate, bool stereo);
-void media_recorder_rx(struct media_recorder *r, const int16_t *pcm, size_t samples,
-		       uint32_t rate);
-void media_recorder_tx(struct media_recorder *r, const int16_t *pcm, size_t samples,
-		       uint32_t rate);
+void media_recorder_rx(struct media_recorder *r, const int16_t *pcm, size_t samples, uint32_t rate);
+void media_recorder_tx(struct media_recorder *r, const int16_t *pcm, size_t samples, uint32_t rate);
 /* Masked, silence is written in place of the audio (the length goes on). */
 void media_recorder_mask(struct media_recorder *r, bool on);
 /* Sample frames handed to the writer so far (mixing waits count once out). */

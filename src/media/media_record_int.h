@@ -32,7 +32,7 @@ struct media__rec_msg {
 	struct media__rec_msg *next;
 	enum media__rec_kind kind;
 	struct media__rec_file *file;
-	size_t frames;	/* DATA: interleaved frames in pcm */
+	size_t frames; /* DATA: interleaved frames in pcm */
 	int16_t pcm[]; /* DATA */
 };
 

@@ -23,8 +23,8 @@ struct media_recorder {
 	int channels;
 	bool masked;
 	int16_t *fifo[2];
-	size_t len[2], cap; /* cap: samples per FIFO */
-	size_t lag;	    /* samples one side may wait for the other */
+	size_t len[2], cap;	      /* cap: samples per FIFO */
+	size_t lag;		      /* samples one side may wait for the other */
 	struct media__rec_msg *block; /* being filled */
 	size_t block_frames;	      /* per block */
 	uint64_t frames;
@@ -109,7 +109,8 @@ static void pair(struct media_recorder *r, bool all)
 	for (int d = DIR_RX; d <= DIR_TX; d++) {
 		if (r->len[d] > (all ? 0 : r->lag)) {
 			size_t n = r->len[d];
-			emit(r, d == DIR_RX ? r->fifo[d] : NULL, d == DIR_TX ? r->fifo[d] : NULL, n);
+			emit(r, d == DIR_RX ? r->fifo[d] : NULL, d == DIR_TX ? r->fifo[d] : NULL,
+			     n);
 			r->len[d] = 0;
 		}
 	}
@@ -153,14 +154,12 @@ static void push(struct media_recorder *r, int d, const int16_t *pcm, size_t n, 
 	pair(r, false);
 }
 
-void media_recorder_rx(struct media_recorder *r, const int16_t *pcm, size_t samples,
-		       uint32_t rate)
+void media_recorder_rx(struct media_recorder *r, const int16_t *pcm, size_t samples, uint32_t rate)
 {
 	push(r, DIR_RX, pcm, samples, rate);
 }
 
-void media_recorder_tx(struct media_recorder *r, const int16_t *pcm, size_t samples,
-		       uint32_t rate)
+void media_recorder_tx(struct media_recorder *r, const int16_t *pcm, size_t samples, uint32_t rate)
 {
 	push(r, DIR_TX, pcm, samples, rate);
 }
@@ -238,7 +237,8 @@ void media_recorder_destroy(struct media_recorder *r)
 		close->file = r->file;
 		media__rec_post(r->w, close);
 	} else {
-		log_err("recording %s: out of memory closing it; closed at shutdown", r->file->path);
+		log_err("recording %s: out of memory closing it; closed at shutdown",
+			r->file->path);
 	}
 	free(r->fifo[0]);
 	free(r->fifo[1]);

@@ -82,8 +82,9 @@ static int repair_fd(int fd)
 				return -EBADMSG;
 			uint64_t start = off + 8;
 			uint64_t have = (size - start) / block_align * block_align;
-			bool data_ok = len == have ||
-				       (len < have && chunks_to_end(fd, start + len + (len & 1), size));
+			bool data_ok =
+			    len == have ||
+			    (len < have && chunks_to_end(fd, start + len + (len & 1), size));
 			bool riff_ok = le32(h + 4) == size - 8;
 			if (data_ok && riff_ok)
 				return 0;

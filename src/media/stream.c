@@ -139,8 +139,7 @@ static const int16_t *frame_audio(struct media_stream *s, bool *src_ended)
  * decoded again; G.711 decodes without state, other codecs' echo taps as
  * silence rather than disturb the receive decoder.
  */
-static void tap_tx(struct media_stream *s, const int16_t *pcm, const uint8_t *payload,
-		   size_t len)
+static void tap_tx(struct media_stream *s, const int16_t *pcm, const uint8_t *payload, size_t len)
 {
 	struct media_engine *eng = s->eng;
 	uint32_t rate = media_codec_audio_rate(s->params.codec);
@@ -148,7 +147,8 @@ static void tap_tx(struct media_stream *s, const int16_t *pcm, const uint8_t *pa
 		struct media__codec g711 = {.id = s->params.codec};
 		int n = -1;
 		if (payload && (g711.id == MEDIA_CODEC_PCMU || g711.id == MEDIA_CODEC_PCMA))
-			n = media__codec_decode(&g711, payload, len, eng->tap_pcm, MEDIA__FRAME_MAX);
+			n = media__codec_decode(&g711, payload, len, eng->tap_pcm,
+						MEDIA__FRAME_MAX);
 		if (n != (int)s->frame_samples)
 			memset(eng->tap_pcm, 0, s->frame_samples * sizeof(int16_t));
 		pcm = eng->tap_pcm;

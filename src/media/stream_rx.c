@@ -245,7 +245,8 @@ static void rx_audio(struct media_stream *s, const struct media__rtp *r)
 	if (passthrough)
 		echo_push_payload(echo, r->payload, r->payload_len);
 	/* relaying, what arrives here is what the bridged stream sends: its tx tap */
-	struct media_stream *tap_out = s->bridged && !feed && s->bridged->tap.tx_cb ? s->bridged : NULL;
+	struct media_stream *tap_out =
+	    s->bridged && !feed && s->bridged->tap.tx_cb ? s->bridged : NULL;
 	if (!s->cbs.audio_cb && !s->tap.rx_cb && !tap_out && !feed && (!echo || passthrough))
 		return;
 	if (!s->dec.state && s->params.codec != MEDIA_CODEC_PCMU &&

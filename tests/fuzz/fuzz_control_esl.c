@@ -50,7 +50,8 @@ static void check_filter(struct str args, const char *p, size_t len)
 		abort();
 	int code;
 	PCRE2_SIZE off;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)fa.pattern.p, fa.pattern.len, 0, &code, &off, NULL);
+	pcre2_code *re =
+	    pcre2_compile((PCRE2_SPTR)fa.pattern.p, fa.pattern.len, 0, &code, &off, NULL);
 	if (!re)
 		return;
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
