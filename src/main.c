@@ -435,6 +435,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	core_set_cdr_store(app.core, cdrs);
+	/* Before the loop runs: the repair pass over recordings cut short reads
+	 * and writes files. */
+	e = core_recordings_open(app.core, o.state_dir);
+	if (e)
+		log_err("recordings under %s/recordings are off: %s", o.state_dir, strerror(-e));
 	bool dialplan_ok = dialplan_create(&app.dialplan, app.core, cfg, err, sizeof(err)) == 0;
 	if (!dialplan_ok)
 		fprintf(stderr, "%s\n", err);

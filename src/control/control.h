@@ -57,6 +57,29 @@ void esl_line_split(struct str line, struct str *verb, struct str *rest);
 /* The next blank-separated word of *s (advancing it); false at the end. */
 bool esl_word_next(struct str *s, struct str *word);
 
+/*
+ * The arguments of `filter`, as mod_event_socket reads them:
+ *   filter <header> <value>           add (value: the rest of the line, trimmed)
+ *   filter delete <header> [<value>]  delete that header's filters (with that
+ *                                     value only, when given)
+ *   filter delete all                 delete every filter
+ * A value written /.../ (at least two bytes, a slash at each end) is a PCRE2
+ * regular expression: `pattern` is what lies between the slashes; otherwise
+ * the value must equal the header's. Header names compare case-insensitively.
+ */
+enum esl_filter_op { ESL_FILTER_ADD, ESL_FILTER_DELETE, ESL_FILTER_DELETE_ALL };
+
+struct esl_filter_args {
+	enum esl_filter_op op;
+	struct str header;  /* slices into the arguments */
+	struct str value;   /* as written (slashes included); empty: any (delete) */
+	struct str pattern; /* the regex between the slashes, when is_regex */
+	bool is_regex;
+};
+
+/* 0, or -EINVAL for a missing header or value. Pure. */
+int esl_filter_args_parse(struct str args, struct esl_filter_args *out);
+
 /* ---- the server (esl.c, esl_conn.c, esl_cmd.c) ---- */
 
 struct core;

@@ -294,65 +294,96 @@ static void filter_free_at(struct esl_conn *c, size_t i)
 {
 	free(c->filters[i].header);
 	free(c->filters[i].value);
+	pcre2_code_free(c->filters[i].re);
 	c->filters[i] = c->filters[--c->filter_count];
+}
+
+static void filter_delete(struct esl_conn *c, const struct esl_filter_args *fa)
+{
+	bool found = false;
+	for (size_t i = c->filter_count; i-- > 0;) {
+		if (str_ieq_cstr(fa->header, c->filters[i].header) &&
+		    (fa->value.len == 0 || str_eq(fa->value, str_from_cstr(c->filters[i].value)))) {
+			filter_free_at(c, i);
+			found = true;
+		}
+	}
+	if (found)
+		esl__conn_reply(c, "+OK filter deleted. [%.*s]=[%.*s]", (int)fa->header.len,
+				fa->header.p, (int)fa->value.len, fa->value.p);
+	else
+		esl__conn_reply(c, "-ERR filter not found.");
+}
+
+/* Compiles a regex filter's pattern; the connection's match data and limit
+ * are made with its first one. NULL with the reason in err. */
+static pcre2_code *filter_compile(struct esl_conn *c, struct str pattern, char *err, size_t n)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern.p, pattern.len, 0, &code, &off, NULL);
+	if (!re) {
+		char msg[128];
+		pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, sizeof(msg));
+		snprintf(err, n, "invalid regex at offset %zu: %s", (size_t)off, msg);
+		return NULL;
+	}
+	if (!c->filter_md)
+		c->filter_md = pcre2_match_data_create(1, NULL);
+	if (!c->filter_mctx && (c->filter_mctx = pcre2_match_context_create(NULL)))
+		pcre2_set_match_limit(c->filter_mctx, ESL_FILTER_MATCH_LIMIT);
+	if (!c->filter_md || !c->filter_mctx) {
+		pcre2_code_free(re);
+		snprintf(err, n, "out of memory");
+		return NULL;
+	}
+	return re;
 }
 
 static void cmd_filter(struct esl_conn *c, struct str args)
 {
-	struct str h, v;
-	struct str rest = args;
-	if (!esl_word_next(&rest, &h)) {
+	struct esl_filter_args fa;
+	if (esl_filter_args_parse(args, &fa) != 0) {
 		esl__conn_reply(c, "-ERR invalid syntax");
 		return;
 	}
-	if (word_is(h, "delete")) {
-		if (!esl_word_next(&rest, &h)) {
-			esl__conn_reply(c, "-ERR invalid syntax");
-			return;
-		}
-		v = str_trim(rest);
-		if (word_is(h, "all")) {
-			while (c->filter_count)
-				filter_free_at(c, c->filter_count - 1);
-			esl__conn_reply(c, "+OK filter deleted.");
-			return;
-		}
-		bool found = false;
-		for (size_t i = c->filter_count; i-- > 0;) {
-			if (str_ieq_cstr(h, c->filters[i].header) &&
-			    (v.len == 0 || str_eq(v, str_from_cstr(c->filters[i].value)))) {
-				filter_free_at(c, i);
-				found = true;
-			}
-		}
-		if (found)
-			esl__conn_reply(c, "+OK filter deleted. [%.*s]=[%.*s]", (int)h.len, h.p,
-					(int)v.len, v.p);
-		else
-			esl__conn_reply(c, "-ERR filter not found.");
+	if (fa.op == ESL_FILTER_DELETE_ALL) {
+		while (c->filter_count)
+			filter_free_at(c, c->filter_count - 1);
+		esl__conn_reply(c, "+OK filter deleted.");
 		return;
 	}
-	v = str_trim(rest);
-	if (v.len == 0) {
-		esl__conn_reply(c, "-ERR invalid syntax");
+	if (fa.op == ESL_FILTER_DELETE) {
+		filter_delete(c, &fa);
+		return;
+	}
+	char err[192];
+	pcre2_code *re = NULL;
+	if (fa.is_regex && !(re = filter_compile(c, fa.pattern, err, sizeof(err)))) {
+		esl__conn_reply(c, "-ERR %s", err);
 		return;
 	}
 	struct esl_filter *f = realloc(c->filters, (c->filter_count + 1) * sizeof(*f));
 	if (!f) {
+		pcre2_code_free(re);
 		esl__conn_reply(c, "-ERR out of memory");
 		return;
 	}
 	c->filters = f;
-	f[c->filter_count].header = str_dup(h);
-	f[c->filter_count].value = str_dup(v);
-	if (!f[c->filter_count].header || !f[c->filter_count].value) {
-		free(f[c->filter_count].header);
-		free(f[c->filter_count].value);
+	f += c->filter_count;
+	f->header = str_dup(fa.header);
+	f->value = str_dup(fa.value);
+	f->re = re;
+	if (!f->header || !f->value) {
+		free(f->header);
+		free(f->value);
+		pcre2_code_free(re);
 		esl__conn_reply(c, "-ERR out of memory");
 		return;
 	}
 	c->filter_count++;
-	esl__conn_reply(c, "+OK filter added. [%.*s]=[%.*s]", (int)h.len, h.p, (int)v.len, v.p);
+	esl__conn_reply(c, "+OK filter added. [%.*s]=[%.*s]", (int)fa.header.len, fa.header.p,
+			(int)fa.value.len, fa.value.p);
 }
 
 static void cmd_myevents(struct esl_conn *c, struct str args)

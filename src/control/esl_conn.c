@@ -356,8 +356,13 @@ void esl__accept(struct esl *esl)
 			 (size_t)len <= sizeof(peer.u);
 	if (have_peer)
 		memcpy(&peer.u, &ss, (size_t)len);
+	/* The core's set, looked up now: SIGHUP and reloadacl replace it, and
+	 * connections accepted before keep going. */
+	const struct acl_set *acls = esl->core ? core_acls(esl->core) : NULL;
+	if (!acls)
+		acls = esl->set.acls;
 	if (esl->set.inbound_acl[0] &&
-	    (!have_peer || !acl_check(esl->set.acls, esl->set.inbound_acl, &peer))) {
+	    (!have_peer || !acl_check(acls, esl->set.inbound_acl, &peer))) {
 		static const char go_away[] = "Access Denied, go away.\n";
 		char host[64];
 		log_notice("event socket: %s denied by ACL %s",

@@ -40,8 +40,13 @@ static bool passes_filters(const struct esl_conn *c, const struct core_event *ev
 		return true;
 	/* As FreeSWITCH: any one matching filter lets the event through. */
 	for (size_t i = 0; i < c->filter_count; i++) {
-		const char *v = core_event_header(ev, c->filters[i].header);
-		if (v && strcmp(v, c->filters[i].value) == 0)
+		const struct esl_filter *f = &c->filters[i];
+		const char *v = core_event_header(ev, f->header);
+		if (!v)
+			continue;
+		if (!f->re ? strcmp(v, f->value) == 0
+			   : pcre2_match(f->re, (PCRE2_SPTR)v, strlen(v), 0, 0, c->filter_md,
+					 c->filter_mctx) >= 0)
 			return true;
 	}
 	return false;
@@ -188,8 +193,13 @@ void esl__conn_sub_free(struct esl_conn *c)
 	for (size_t i = 0; i < c->filter_count; i++) {
 		free(c->filters[i].header);
 		free(c->filters[i].value);
+		pcre2_code_free(c->filters[i].re);
 	}
 	free(c->filters);
 	c->filters = NULL;
 	c->filter_count = 0;
+	pcre2_match_data_free(c->filter_md);
+	pcre2_match_context_free(c->filter_mctx);
+	c->filter_md = NULL;
+	c->filter_mctx = NULL;
 }

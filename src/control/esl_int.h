@@ -8,6 +8,8 @@
 #include "control/control.h"
 #include "core/core.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <uv.h>
 
 enum esl_format { ESL_FMT_NONE, ESL_FMT_PLAIN, ESL_FMT_JSON, ESL_FMT_XML };
@@ -23,7 +25,14 @@ enum {
 
 struct esl_filter {
 	char *header;
-	char *value;
+	char *value; /* as written: "/.../" for a regex */
+	pcre2_code *re; /* NULL: value must equal the header's */
+};
+
+enum {
+	/* A regex filter runs on the loop for every event: a pattern that
+	 * backtracks without end fails the match instead of stalling calls. */
+	ESL_FILTER_MATCH_LIMIT = 100000,
 };
 
 struct esl_outbound;
@@ -47,6 +56,8 @@ struct esl_conn {
 	size_t name_count;
 	struct esl_filter *filters;
 	size_t filter_count;
+	pcre2_match_data *filter_md;	  /* for regex filters, made with the first */
+	pcre2_match_context *filter_mctx; /* its match limit */
 	char myevents[UUID_STRLEN + 1]; /* "" when not set */
 	int log_level;			/* -1: no log forwarding */
 	/* the bounded queue: a ring of references */

@@ -112,3 +112,34 @@ void esl_line_split(struct str line, struct str *verb, struct str *rest)
 	esl_word_next(&s, verb);
 	*rest = str_trim(s);
 }
+
+int esl_filter_args_parse(struct str args, struct esl_filter_args *out)
+{
+	struct str rest = args, w;
+	memset(out, 0, sizeof(*out));
+	out->op = ESL_FILTER_ADD;
+	if (!esl_word_next(&rest, &w))
+		return -EINVAL;
+	if (str_ieq_cstr(w, "delete")) {
+		if (!esl_word_next(&rest, &w))
+			return -EINVAL;
+		out->value = str_trim(rest);
+		if (str_ieq_cstr(w, "all") && out->value.len == 0) {
+			out->op = ESL_FILTER_DELETE_ALL;
+			return 0;
+		}
+		out->op = ESL_FILTER_DELETE;
+		out->header = w;
+		return 0;
+	}
+	out->header = w;
+	out->value = str_trim(rest);
+	if (out->value.len == 0)
+		return -EINVAL;
+	const struct str v = out->value;
+	if (v.len >= 2 && v.p[0] == '/' && v.p[v.len - 1] == '/') {
+		out->is_regex = true;
+		out->pattern = str_make(v.p + 1, v.len - 2);
+	}
+	return 0;
+}

@@ -66,6 +66,7 @@ struct channel *core__channel_create(struct core *core, enum channel_direction d
 	core->channels = ch;
 	core->channel_count++;
 	core->sessions_total++;
+	core__peak_note(&core->sessions_peak, (uint32_t)core->channel_count, clock_wall_us() / 1000);
 	return ch;
 }
 

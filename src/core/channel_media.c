@@ -196,7 +196,7 @@ struct channel_op *core__op_begin(struct channel *ch, enum channel_op_kind kind,
 }
 
 /* Media needs a negotiated stream: pre-answer an unanswered call, as FreeSWITCH does. */
-static int media_ready(struct channel *ch)
+int core__media_ready(struct channel *ch)
 {
 	if (!channel_up(ch))
 		return -ESHUTDOWN;
@@ -236,7 +236,7 @@ static void source_ready_cb(void *arg, struct media_source *src, int err)
 static int play_begin(struct channel *ch, const char *spec, const char *text, const char *voice,
 		      channel_done_cb cb, void *arg)
 {
-	int err = media_ready(ch);
+	int err = core__media_ready(ch);
 	if (err)
 		return err;
 	struct channel_op *op = core__op_begin(ch, OP_OPENING, cb, arg);
@@ -270,7 +270,7 @@ int channel_speak(struct channel *ch, const char *text, const char *voice, chann
 
 int channel_echo(struct channel *ch, channel_done_cb cb, void *arg)
 {
-	int err = media_ready(ch);
+	int err = core__media_ready(ch);
 	if (err)
 		return err;
 	if (!core__op_begin(ch, OP_ECHO, cb, arg))
@@ -365,6 +365,7 @@ void core__media_hangup(struct channel *ch)
 {
 	core__bridge_hangup(ch); /* normally done already by channel_hangup */
 	core__op_finish(ch, -ECANCELED);
+	core__record_hangup(ch);
 	struct channel_media *m = ch->media;
 	if (m && m->stream) {
 		struct media_stats st;

@@ -2,7 +2,7 @@
  * The built-in commands, with FreeSWITCH's names, arguments and replies
  * (mod_commands' wording, so ESL clients that parse them keep working):
  * status, version, uptime, help, show channels/calls, the uuid_* family
- * (uuid_send_dtmf included; uuid_bridge is the dialplan's: it takes
+ * (uuid_send_dtmf and uuid_record included; uuid_bridge is the dialplan's: it takes
  * channels out of their dialplan),
  * hupall, create_uuid, global_getvar/setvar, reloadacl, reloadxml, fsctl
  * shutdown and sofia status.
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 
 /* Up to `max` blank-separated words of `args` copied into `buf`; the last
@@ -71,25 +72,102 @@ static uint64_t uptime_us(const struct core *core)
 	return clock_wall_us() - core->bus.started_us;
 }
 
+void core__peak_note(struct core_peak *pk, uint32_t value, uint64_t now_ms)
+{
+	uint64_t minute = now_ms / 60000;
+	size_t i = minute % CORE_PEAK_MINUTES;
+	if (pk->minute[i] != minute) {
+		pk->minute[i] = minute;
+		pk->minute_max[i] = 0;
+	}
+	if (value > pk->minute_max[i])
+		pk->minute_max[i] = value;
+	if (value > pk->all)
+		pk->all = value;
+}
+
+uint32_t core__peak_recent(const struct core_peak *pk, uint64_t now_ms)
+{
+	uint64_t minute = now_ms / 60000;
+	uint32_t best = 0;
+	for (size_t i = 0; i < CORE_PEAK_MINUTES; i++)
+		if (pk->minute[i] + CORE_PEAK_MINUTES > minute && pk->minute_max[i] > best)
+			best = pk->minute_max[i];
+	return best;
+}
+
+/*
+ * The share of CPU time idle since the previous call (since boot the first
+ * time), from /proc/stat's first line; 100 when it cannot be read. procfs is
+ * not a disk: the read does not block.
+ */
+static double cpu_idle_percent(struct core *core)
+{
+	unsigned long long v[8] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+	if (!f)
+		return 100.0;
+	int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		       &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n < 4)
+		return 100.0;
+	uint64_t total = 0, idle = v[3] + v[4]; /* idle + iowait */
+	for (int i = 0; i < n; i++)
+		total += v[i];
+	uint64_t d_total = total - core->cpu_total_prev, d_idle = idle - core->cpu_idle_prev;
+	core->cpu_total_prev = total;
+	core->cpu_idle_prev = idle;
+	if (d_total == 0)
+		return 100.0;
+	return 100.0 * (double)d_idle / (double)d_total;
+}
+
+static void stack_print(struct buf *out)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_STACK, &rl) != 0)
+		return;
+	buf_append_cstr(out, "Current Stack Size/Max ");
+	if (rl.rlim_cur == RLIM_INFINITY)
+		buf_append_cstr(out, "unlimited/");
+	else
+		buf_printf(out, "%lluK/", (unsigned long long)rl.rlim_cur / 1024);
+	if (rl.rlim_max == RLIM_INFINITY)
+		buf_append_cstr(out, "unlimited\n");
+	else
+		buf_printf(out, "%lluK\n", (unsigned long long)rl.rlim_max / 1024);
+}
+
+/* mod_commands' status, line for line, irisx naming itself. */
 static void cmd_status(struct core *core, const char *args, struct buf *out)
 {
 	const struct config_switch *sw = &core->cfg->sw;
+	uint64_t now_ms = clock_wall_us() / 1000;
+	uint32_t sps = uv_now(core->loop) - core->sps_window_ms < 1000 ? core->sps_count : 0;
 	buf_append_cstr(out, "UP ");
 	uptime_print(out, uptime_us(core));
-	buf_printf(out, "\nirisx (Version %s) is ready\n", IRISX_VERSION);
+	buf_printf(out, "\nirisx (Version %s %dbit) is ready\n", IRISX_VERSION,
+		   (int)(sizeof(void *) * 8));
 	buf_printf(out, "%llu session(s) since startup\n",
 		   (unsigned long long)core->sessions_total);
-	buf_printf(out, "%zu session(s) - peak %zu, last 5min %zu\n", core->channel_count,
-		   core->channel_count, core->channel_count);
-	buf_printf(out, "%u session(s) per Sec out of max %u, peak %u, last 5min %u\n",
-		   core->sps_count, sw->sessions_per_second, core->sps_count, core->sps_count);
+	buf_printf(out, "%zu session(s) - peak %u, last 5min %u \n", core->channel_count,
+		   core->sessions_peak.all, core__peak_recent(&core->sessions_peak, now_ms));
+	buf_printf(out, "%u session(s) per Sec out of max %u, peak %u, last 5min %u \n", sps,
+		   sw->sessions_per_second, core->sps_peak.all,
+		   core__peak_recent(&core->sps_peak, now_ms));
 	buf_printf(out, "%u session(s) max\n", sw->max_sessions);
-	buf_append_cstr(out, "min idle cpu 0.00/100.00\n");
+	buf_printf(out, "min idle cpu 0.00/%.2f\n", cpu_idle_percent(core));
+	stack_print(out);
 }
 
 static void cmd_version(struct core *core, const char *args, struct buf *out)
 {
-	buf_printf(out, "irisx Version %s (%s %d bit)\n", IRISX_VERSION, IRISX_VERSION,
+	if (args && strcmp(args, "short") == 0) {
+		buf_printf(out, "%s\n", IRISX_VERSION);
+		return;
+	}
+	buf_printf(out, "irisx Version %s (%s %dbit)\n", IRISX_VERSION, IRISX_VERSION,
 		   (int)(sizeof(void *) * 8));
 }
 
@@ -485,6 +563,54 @@ static void cmd_uuid_send_dtmf(struct core *core, const char *args, struct buf *
 		buf_append_cstr(out, "+OK Success\n");
 }
 
+/* uuid_record <uuid> start|stop|mask|unmask <path> [<limit_secs>] */
+static void cmd_uuid_record(struct core *core, const char *args, struct buf *out)
+{
+	char tmp[4200], *argv[4];
+	int n = split(args, tmp, sizeof(tmp), argv, 4);
+	if (n < 3) {
+		usage(core, "uuid_record", out);
+		return;
+	}
+	struct channel *ch = find_or_err(core, argv[0], out);
+	if (!ch)
+		return;
+	const char *action = argv[1], *path = argv[2];
+	int err;
+	if (strcasecmp(action, "start") == 0) {
+		uint32_t limit = 0;
+		if (n == 4) {
+			char *end;
+			unsigned long v = strtoul(argv[3], &end, 10);
+			if (*end || end == argv[3] || v > 86400 * 7) {
+				buf_printf(out, "-ERR invalid limit '%s'\n", argv[3]);
+				return;
+			}
+			limit = (uint32_t)v;
+		}
+		err = channel_record_start(ch, path, limit);
+	} else if (strcasecmp(action, "stop") == 0) {
+		err = channel_record_stop(ch, path);
+	} else if (strcasecmp(action, "mask") == 0 || strcasecmp(action, "unmask") == 0) {
+		err = channel_record_mask(ch, path, strcasecmp(action, "mask") == 0);
+	} else {
+		usage(core, "uuid_record", out);
+		return;
+	}
+	if (err == -EINVAL)
+		buf_printf(out, "-ERR invalid path '%s'\n", path);
+	else if (err == -ENOENT)
+		buf_printf(out, "-ERR no recording to %s\n", path);
+	else if (err == -EEXIST)
+		buf_printf(out, "-ERR already recording to %s\n", path);
+	else if (err == -ENOTSUP)
+		buf_append_cstr(out, "-ERR recording is not available\n");
+	else if (err)
+		buf_printf(out, "-ERR %s\n", strerror(-err));
+	else
+		buf_append_cstr(out, "+OK Success\n");
+}
+
 static void cmd_uuid_exists(struct core *core, const char *args, struct buf *out)
 {
 	buf_append_cstr(out, *args && core_channel_find(core, args) ? "true" : "false");
@@ -553,15 +679,11 @@ static void cmd_global_setvar(struct core *core, const char *args, struct buf *o
 static void cmd_reloadacl(struct core *core, const char *args, struct buf *out)
 {
 	char err[512];
-	struct acl_set *acls = NULL;
-	if (config_reload_acls(core->cfg, &acls, err, sizeof(err)) != 0) {
+	if (core__acls_reload(core, err, sizeof(err)) != 0) {
 		buf_printf(out, "-ERR %s\n", err);
 		return;
 	}
-	if (core->acls_reloaded)
-		acl_set_free(core->acls);
-	core->acls = acls;
-	core->acls_reloaded = true;
+	log_notice("ACLs reloaded (reloadacl)");
 	buf_append_cstr(out, "+OK acl reloaded\n");
 }
 
@@ -611,6 +733,8 @@ static const struct {
     {"uuid_exists", "<uuid>", "Check if a uuid exists", cmd_uuid_exists},
     {"uuid_getvar", "<uuid> <var>", "Get a variable from a channel", cmd_uuid_getvar},
     {"uuid_kill", "<uuid> [cause]", "Kill channel", cmd_uuid_kill},
+    {"uuid_record", "<uuid> [start|stop|mask|unmask] <path> [<limit>]", "Record session audio",
+     cmd_uuid_record},
     {"uuid_send_dtmf", "<uuid> <dtmf_data>", "Send dtmf digits", cmd_uuid_send_dtmf},
     {"uuid_setvar", "<uuid> <var> [value]", "Set a variable", cmd_uuid_setvar},
     {"version", "[short]", "Version", cmd_version},

@@ -106,21 +106,33 @@ static int core_reload_router(struct core *core)
 	return rc;
 }
 
+int core__acls_reload(struct core *core, char *err, size_t err_size)
+{
+	struct acl_set *acls = NULL;
+	int rc = config_reload_acls(core->cfg, &acls, err, err_size);
+	if (rc)
+		return rc;
+	if (core->acls_reloaded)
+		acl_set_free(core->acls);
+	core->acls = acls;
+	core->acls_reloaded = true;
+	return 0;
+}
+
+const struct acl_set *core_acls(const struct core *core)
+{
+	return core->acls;
+}
+
 int core_reload(struct core *core)
 {
 	char err[512];
-	struct acl_set *acls = NULL;
 
-	int rc = config_reload_acls(core->cfg, &acls, err, sizeof(err));
-	if (rc) {
+	int rc = core__acls_reload(core, err, sizeof(err));
+	if (rc)
 		log_err("reload failed, keeping the running ACLs: %s", err);
-	} else {
-		if (core->acls_reloaded)
-			acl_set_free(core->acls);
-		core->acls = acls;
-		core->acls_reloaded = true;
+	else
 		log_notice("ACLs reloaded");
-	}
 	int rc2 = core_reload_router(core);
 	return rc ? rc : rc2;
 }
@@ -226,6 +238,8 @@ void core_destroy(struct core *core)
 		return;
 	if (core->acls_reloaded)
 		acl_set_free(core->acls);
+	media_record_writer_destroy(core->rec_writer); /* writes what is queued */
+	free(core->recordings_dir);
 	core__commands_fini(core);
 	core__bus_fini(core);
 	core__gateways_fini(core);

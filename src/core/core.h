@@ -182,14 +182,55 @@ struct channel {
 	struct channel *bridged;	    /* the other leg while bridged */
 	/* the channel an originated leg was placed for (its Other-Leg-* headers), or NULL */
 	struct channel_peer *originator;
+	struct channel_recording *recordings; /* channel_record.c; NULL: none */
 	struct channel *runq_next;
 	struct channel *prev, *next;
 };
+
+/* ---- recording (channel_record.c) ---- */
+
+/*
+ * Starts recording the channel's audio, both directions, to `path` (a WAV:
+ * mono mixed, or stereo — the far end left, irisx right — when the channel
+ * variable RECORD_STEREO is true), at the codec's audio rate. `path` is
+ * absolute or relative to <state dir>/recordings; a ".." component is
+ * refused. `limit_secs` > 0 stops it after that long. An unanswered inbound
+ * call is pre-answered (it needs media). Fires RECORD_START (and at the end
+ * RECORD_STOP) with Record-File-Path, the resolved path. The file is written
+ * by the writer thread, never on the loop. 0, -EINVAL (path), -EEXIST (the
+ * channel records to that path already), -ENOTCONN (no media yet, an
+ * outbound leg not answered), -ESHUTDOWN (hung up), -ENOMEM.
+ */
+int channel_record_start(struct channel *ch, const char *path, uint32_t limit_secs);
+/*
+ * Stops the recording to `path` (resolved as above; "all" stops every one):
+ * sets record_ms, record_seconds and record_samples, fires RECORD_STOP and
+ * closes the file. -ENOENT when no such recording runs. Hangup stops all.
+ */
+int channel_record_stop(struct channel *ch, const char *path);
+/* Masked, silence is recorded in place of the audio (the recording's length
+ * goes on): for card numbers read out. "all" masks every recording. */
+int channel_record_mask(struct channel *ch, const char *path, bool mask);
+/*
+ * Where `path` goes: itself when absolute, else <recordings_dir>/<path>.
+ * -EINVAL for an empty path or one with a ".." component, -ENAMETOOLONG
+ * when it does not fit in `size`. Pure.
+ */
+int core_record_path_resolve(const char *recordings_dir, const char *path, char *out,
+			     size_t size);
 
 /* ---- the server ---- */
 
 struct core;
 struct uv_loop_s;
+
+/*
+ * Recordings go under <state_dir>/recordings (created): runs the repair pass
+ * over it (WAV files cut short by a crash get their header fixed, logged)
+ * and starts the writer thread. Blocking: call at start-up, before the loop
+ * runs. Without it, recording fails with -ENOTSUP.
+ */
+int core_recordings_open(struct core *core, const char *state_dir);
 
 /* Takes ownership of `cfg`. Nothing listens until core_start(). */
 int core_create(struct core **out, struct uv_loop_s *loop, struct config *cfg);
@@ -200,6 +241,13 @@ int core_start(struct core *core);
  * A broken file leaves the running set in place and is logged.
  */
 int core_reload(struct core *core);
+/*
+ * The ACLs in force: the configuration's, or the set the last SIGHUP or
+ * `reloadacl` read. Borrowed: valid until the next reload, so a caller looks
+ * it up each time it checks an address (the Event Socket does, per accepted
+ * connection) rather than keeping it.
+ */
+const struct acl_set *core_acls(const struct core *core);
 /*
  * SIGTERM: stops taking calls (503), hangs up the live ones with
  * SYSTEM_SHUTDOWN, waits for them to clear (at most `grace_ms`), closes

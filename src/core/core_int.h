@@ -92,6 +92,23 @@ struct core_reply {
 	bool done;     /* core_reply_done was called while starting */
 };
 
+/* The highest value seen since start, and per minute over the last five
+ * (status's "peak N, last 5min M"). */
+enum { CORE_PEAK_MINUTES = 5 };
+struct core_peak {
+	uint32_t all;
+	uint32_t minute_max[CORE_PEAK_MINUTES];
+	uint64_t minute[CORE_PEAK_MINUTES]; /* which minute since the epoch each slot holds */
+};
+/* Reads acl.conf again and makes it the set in force (the previous reloaded
+ * one is freed). 0, or config_reload_acls' error with err filled. */
+int core__acls_reload(struct core *core, char *err, size_t err_size);
+
+/* Records value at now_ms. */
+void core__peak_note(struct core_peak *pk, uint32_t value, uint64_t now_ms);
+/* The highest value in the five minutes before now_ms. */
+uint32_t core__peak_recent(const struct core_peak *pk, uint64_t now_ms);
+
 struct core {
 	uv_loop_t *loop;
 	struct config *cfg;    /* owned */
@@ -114,6 +131,13 @@ struct core {
 	uint64_t sps_window_ms;
 	uint32_t sps_count;
 	uint64_t sessions_total; /* channels created since start */
+	/* status's "peak" and "last 5min" figures */
+	struct core_peak sessions_peak, sps_peak;
+	/* recordings: the writer thread and <state dir>/recordings (NULL: off) */
+	struct media_record_writer *rec_writer;
+	char *recordings_dir;
+	/* status's idle CPU: the previous /proc/stat sample */
+	uint64_t cpu_idle_prev, cpu_total_prev;
 
 	bool started;
 	bool shutting_down;
@@ -277,6 +301,10 @@ void core__vars_free(struct channel *ch);
 /* channel_media.c */
 /* Media ends with the channel: stop what plays, close the stream. */
 void core__media_hangup(struct channel *ch);
+/* Pre-answers an unanswered inbound call: 0 once the channel has a stream. */
+int core__media_ready(struct channel *ch);
+/* Stops every recording of the channel (hangup, media going away). */
+void core__record_hangup(struct channel *ch);
 /* The stream callbacks a channel's media uses. */
 const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_stream_cbs *cbs);
 

@@ -44,6 +44,7 @@ static bool endpoint_admit(struct core *core, const char **why)
 		return false;
 	}
 	core->sps_count++;
+	core__peak_note(&core->sps_peak, core->sps_count, clock_wall_us() / 1000);
 	return true;
 }
 

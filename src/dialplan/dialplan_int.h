@@ -29,12 +29,14 @@
 	X(PLAYBACK, "playback", "<file|tone_stream://…|silence_stream://ms>", 0,                   \
 	  dialplan__check_nonempty)                                                                \
 	X(PRE_ANSWER, "pre_answer", "", 0, NULL)                                                   \
+	X(RECORD_SESSION, "record_session", "<path> [+<limit_secs>]", 0, dialplan__check_nonempty) \
 	X(RESPOND, "respond", "<status> [<reason>]", 0, dialplan__check_respond)                   \
 	X(RING_READY, "ring_ready", "", 0, NULL)                                                   \
 	X(SEND_DTMF, "send_dtmf", "<digits>[@<ms>]", 0, dialplan__check_dtmf)                      \
 	X(SET, "set", "<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)                  \
 	X(SLEEP, "sleep", "<ms>", 0, dialplan__check_sleep)                                        \
 	X(SPEAK, "speak", "[[<engine>|]<voice>|]<text>", 0, dialplan__check_nonempty)              \
+	X(STOP_RECORD_SESSION, "stop_record_session", "<path>|all", 0, dialplan__check_nonempty)   \
 	X(UNSET, "unset", "<name>", DIALPLAN_APP_INLINE, dialplan__check_nonempty)
 
 enum dialplan__app_id {
@@ -266,6 +268,10 @@ void dialplan__bleg_release(struct core *core, const struct dialplan__bleg *l);
  * send_dtmf <digits>[@<ms>]; dialplan_app_status or a negative errno. */
 int dialplan__app_bridge(struct channel *ch, const char *data, channel_done_cb cb, void *arg);
 int dialplan__app_send_dtmf(struct channel *ch, const char *data);
+/* app_record.c: record_session <path> [+<limit_secs>], stop_record_session
+ * <path>|all; dialplan_app_status or a negative errno. */
+int dialplan__app_record_session(struct channel *ch, const char *data);
+int dialplan__app_stop_record_session(struct channel *ch, const char *data);
 
 /* originate_args.c (pure) */
 /*

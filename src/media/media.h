@@ -287,4 +287,86 @@ struct media_stream *media_stream_bridged(const struct media_stream *s);
  */
 int media_stream_send_dtmf(struct media_stream *s, const char *digits, uint32_t duration_ms);
 
+/*
+ * Taps: a copy of each frame of audio the stream receives (rx_cb, what the
+ * far end sent, decoded) and of each frame it sends (tx_cb: its source,
+ * echo, transcoded bridge audio or silence, as PCM; relayed packets are
+ * decoded for it), `samples` mono samples at `rate` Hz, valid during the call
+ * only. For recording. NULL removes the tap; the callbacks never run from
+ * inside this function. A callback may not destroy the stream or change
+ * its tap.
+ */
+struct media_tap {
+	void (*rx_cb)(void *arg, const int16_t *pcm, size_t samples, uint32_t rate);
+	void (*tx_cb)(void *arg, const int16_t *pcm, size_t samples, uint32_t rate);
+	void *arg;
+};
+void media_stream_set_tap(struct media_stream *s, const struct media_tap *tap);
+
+/* ======================================================================== */
+/* Recording (record.c, record_writer.c, record_wav.c)                      */
+/* ======================================================================== */
+
+/*
+ * The writer: ONE thread that owns every recording file, fed through a
+ * bounded queue, so that no disk write happens on a loop. Each open file's
+ * WAV header is rewritten at least once a second: a process killed mid-way
+ * leaves a file whose header is at most a second short (media_wav_repair
+ * fixes that at the next start).
+ */
+struct media_record_writer;
+
+enum { MEDIA_RECORD_QUEUE_DEFAULT = 8 << 20 }; /* bytes of audio waiting, at most */
+
+/* Starts the thread. queue_bytes 0: MEDIA_RECORD_QUEUE_DEFAULT. 0 or -errno. */
+int media_record_writer_create(struct media_record_writer **out, size_t queue_bytes);
+/* Writes what is queued, closes every file and joins the thread (blocks:
+ * call it at shutdown, once the loops are done). NULL is ignored. */
+void media_record_writer_destroy(struct media_record_writer *w);
+/* Audio blocks dropped because the queue was full (counted, logged). */
+uint64_t media_record_writer_dropped(const struct media_record_writer *w);
+
+/*
+ * A recording of one call leg: what the far end sent (rx, the caller: left
+ * channel in stereo) and what irisx sent (tx: right), aligned and mixed into
+ * mono (a saturating sum) or kept as two channels, 16-bit PCM WAV at `rate`.
+ * Audio at another rate than the recording's is converted (linearly). The
+ * two directions arrive at different moments: they are buffered and paired
+ * up, and a direction silent for more than MEDIA_RECORD_LAG_MS is filled
+ * with silence so that the other is not held back.
+ * Everything except the file work runs on the caller's loop; the file is
+ * created (with its directories) by the writer thread.
+ */
+struct media_recorder;
+
+enum { MEDIA_RECORD_LAG_MS = 100 };
+
+int media_recorder_create(struct media_recorder **out, struct media_record_writer *w,
+			  const char *path, uint32_t rate, bool stereo);
+void media_recorder_rx(struct media_recorder *r, const int16_t *pcm, size_t samples, uint32_t rate);
+void media_recorder_tx(struct media_recorder *r, const int16_t *pcm, size_t samples, uint32_t rate);
+/* Masked, silence is written in place of the audio (the length goes on). */
+void media_recorder_mask(struct media_recorder *r, bool on);
+/* Sample frames handed to the writer so far (mixing waits count once out). */
+uint64_t media_recorder_frames(const struct media_recorder *r);
+uint32_t media_recorder_rate(const struct media_recorder *r);
+/* Pads the direction behind with silence, hands everything to the writer,
+ * asks it to close the file, and frees r. */
+void media_recorder_destroy(struct media_recorder *r);
+
+/*
+ * Fixes the sizes in a RIFF/WAVE file's header from the file's length (the
+ * RIFF size, and the data chunk's, rounded down to whole sample frames):
+ * what a process killed mid-recording leaves. Returns 1 when it rewrote the
+ * header, 0 when it was right, -EBADMSG for a file that is not a WAV with
+ * a fmt and a data chunk, another -errno from the file system.
+ */
+int media_wav_repair(const char *path);
+/*
+ * media_wav_repair on every *.wav under dir (subdirectories too); *fixed
+ * (may be NULL) counts the repaired ones. A missing dir is no error.
+ * Blocking: for start-up.
+ */
+int media_wav_repair_dir(const char *dir, unsigned *fixed);
+
 #endif

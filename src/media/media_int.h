@@ -272,6 +272,7 @@ struct media_engine {
 
 	/* receive scratch */
 	int16_t rx_pcm[MEDIA__FRAME_MAX];
+	int16_t tap_pcm[MEDIA__FRAME_MAX]; /* a sent frame decoded again for a tx tap */
 	uint8_t rx_buf[MEDIA__RX_BATCH][MEDIA__RX_SLOT];
 	struct mmsghdr rx_msgs[MEDIA__RX_BATCH];
 	struct iovec rx_iov[MEDIA__RX_BATCH];
@@ -299,6 +300,7 @@ struct media_stream {
 	struct media_engine *eng;
 	struct media_stream *prev, *next;
 	struct media_stream_cbs cbs;
+	struct media_tap tap; /* recording's copies of rx and tx audio; zeroed: none */
 	struct media_stream_params params;
 
 	uv_poll_t rtp_poll, rtcp_poll;

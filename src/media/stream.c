@@ -133,6 +133,37 @@ static const int16_t *frame_audio(struct media_stream *s, bool *src_ended)
 	return pcm;
 }
 
+/*
+ * The tx tap gets the frame as PCM: `pcm` when the frame was encoded from it
+ * (NULL: silence), else the payload (an echoed packet sent as it came)
+ * decoded again; G.711 decodes without state, other codecs' echo taps as
+ * silence rather than disturb the receive decoder.
+ */
+static void tap_tx(struct media_stream *s, const int16_t *pcm, const uint8_t *payload, size_t len)
+{
+	struct media_engine *eng = s->eng;
+	uint32_t rate = media_codec_audio_rate(s->params.codec);
+	if (!pcm) {
+		struct media__codec g711 = {.id = s->params.codec};
+		int n = -1;
+		if (payload && (g711.id == MEDIA_CODEC_PCMU || g711.id == MEDIA_CODEC_PCMA))
+			n = media__codec_decode(&g711, payload, len, eng->tap_pcm,
+						MEDIA__FRAME_MAX);
+		if (n != (int)s->frame_samples)
+			memset(eng->tap_pcm, 0, s->frame_samples * sizeof(int16_t));
+		pcm = eng->tap_pcm;
+	}
+	s->tap.tx_cb(s->tap.arg, pcm, s->frame_samples, rate);
+}
+
+void media_stream_set_tap(struct media_stream *s, const struct media_tap *tap)
+{
+	if (tap)
+		s->tap = *tap;
+	else
+		memset(&s->tap, 0, sizeof(s->tap));
+}
+
 static void tx_frames(struct media_stream *s, uint64_t nominal_us, uint64_t now_us)
 {
 	struct media_engine *eng = s->eng;
@@ -173,8 +204,11 @@ static void tx_frames(struct media_stream *s, uint64_t nominal_us, uint64_t now_
 				else if (r == 0)
 					pcm = eng->tx_pcm;
 			}
+			bool echoed = len > 0;
 			if (len == 0)
 				len = frame_encode(s, pcm, payload);
+			if (s->tap.tx_cb && len > 0)
+				tap_tx(s, echoed ? NULL : pcm, echoed ? payload : NULL, len);
 		}
 		if (send && len > 0) {
 			if (dtmf < 0)

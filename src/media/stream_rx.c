@@ -244,7 +244,10 @@ static void rx_audio(struct media_stream *s, const struct media__rtp *r)
 	bool passthrough = echo && (uint32_t)n == s->frame_samples;
 	if (passthrough)
 		echo_push_payload(echo, r->payload, r->payload_len);
-	if (!s->cbs.audio_cb && !feed && (!echo || passthrough))
+	/* relaying, what arrives here is what the bridged stream sends: its tx tap */
+	struct media_stream *tap_out =
+	    s->bridged && !feed && s->bridged->tap.tx_cb ? s->bridged : NULL;
+	if (!s->cbs.audio_cb && !s->tap.rx_cb && !tap_out && !feed && (!echo || passthrough))
 		return;
 	if (!s->dec.state && s->params.codec != MEDIA_CODEC_PCMU &&
 	    s->params.codec != MEDIA_CODEC_PCMA &&
@@ -259,9 +262,13 @@ static void rx_audio(struct media_stream *s, const struct media__rtp *r)
 		echo_push_pcm(echo, eng->rx_pcm, (size_t)got);
 	if (feed)
 		media__bridge_feed(feed, eng->rx_pcm, (size_t)got);
+	uint32_t rate = media_codec_audio_rate(s->params.codec);
 	if (s->cbs.audio_cb)
-		s->cbs.audio_cb(s->cbs.arg, eng->rx_pcm, (size_t)got,
-				media_codec_audio_rate(s->params.codec));
+		s->cbs.audio_cb(s->cbs.arg, eng->rx_pcm, (size_t)got, rate);
+	if (s->tap.rx_cb)
+		s->tap.rx_cb(s->tap.arg, eng->rx_pcm, (size_t)got, rate);
+	if (tap_out && tap_out->relay && !tap_out->src)
+		tap_out->tap.tx_cb(tap_out->tap.arg, eng->rx_pcm, (size_t)got, rate);
 }
 
 void media__stream_rx_rtp(struct media_stream *s, const uint8_t *p, size_t len,

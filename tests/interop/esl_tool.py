@@ -4,6 +4,11 @@
     esl_tool.py api   --port P --password W COMMAND...   print an api reply
     esl_tool.py watch --port P --password W --out FILE   record events (JSON lines)
     esl_tool.py find  FILE [--name N] [--where K=V]...   print matching events
+    esl_tool.py greet --port P [--source IP]             print the greeting's type
+    esl_tool.py bgapi --port P --password W COMMAND...   print the Job-UUID
+
+api, watch and bgapi take --source IP too: the address the client connects
+from (any 127.0.0.0/8 address), for tests of the Event Socket's ACL.
 
 `watch` subscribes to `event plain ALL`, writes one JSON object per event
 (header names to URL-decoded values, the body under "_body") and flushes
@@ -22,9 +27,13 @@ import urllib.parse
 
 
 class Conn:
-    def __init__(self, port, password, timeout=10):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, password, timeout=10, source=None):
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout,
+            source_address=(source, 0) if source else None)
         self.buf = b""
+        if password is None:
+            return
         head, _ = self.read()
         if head.get("Content-Type") != "auth/request":
             sys.exit("no auth/request greeting")
@@ -70,8 +79,29 @@ def parse_plain(body):
     return ev
 
 
+def cmd_greet(a):
+    c = Conn(a.port, None, source=a.source)
+    try:
+        head, _ = c.read()
+    except (EOFError, OSError):
+        print("closed")
+        return 0
+    print(head.get("Content-Type", ""))
+    return 0
+
+
+def cmd_bgapi(a):
+    c = Conn(a.port, a.password, source=a.source)
+    c.send("bgapi " + " ".join(a.command))
+    while True:
+        head, _ = c.read()
+        if head.get("Content-Type") == "command/reply":
+            print(head.get("Job-UUID", ""))
+            return 0
+
+
 def cmd_api(a):
-    c = Conn(a.port, a.password, timeout=a.timeout)
+    c = Conn(a.port, a.password, timeout=a.timeout, source=a.source)
     c.send("api " + " ".join(a.command))
     while True:
         head, body = c.read()
@@ -81,7 +111,7 @@ def cmd_api(a):
 
 
 def cmd_watch(a):
-    c = Conn(a.port, a.password)
+    c = Conn(a.port, a.password, source=a.source)
     c.sock.settimeout(None)
     out = open(a.out, "w")
     stop = []
@@ -134,13 +164,23 @@ def main():
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--password", required=True)
     s.add_argument("--timeout", type=float, default=60)
+    s.add_argument("--source")
     s.add_argument("command", nargs="+")
+    s = sub.add_parser("bgapi")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--password", required=True)
+    s.add_argument("--source")
+    s.add_argument("command", nargs="+")
+    s = sub.add_parser("greet")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--source")
     s = sub.add_parser("watch")
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--password", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--ready")
     s.add_argument("--events", default="ALL")
+    s.add_argument("--source")
     s = sub.add_parser("find")
     s.add_argument("file")
     s.add_argument("--name")
@@ -148,7 +188,8 @@ def main():
     s.add_argument("--get")
     s.add_argument("--count", action="store_true")
     a = p.parse_args()
-    return {"api": cmd_api, "watch": cmd_watch, "find": cmd_find}[a.cmd](a)
+    return {"api": cmd_api, "watch": cmd_watch, "find": cmd_find, "greet": cmd_greet,
+            "bgapi": cmd_bgapi}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -995,7 +995,7 @@ PY
 esl_api()
 {
 	python3 "$(dirname "${BASH_SOURCE[0]}")/esl_tool.py" api --port "$ESL_PORT" \
-		--password "$ESL_PASSWORD" "$@"
+		--password "$ESL_PASSWORD" ${ESL_SOURCE:+--source "$ESL_SOURCE"} "$@"
 }
 
 # esl_watch_start NAME: record every event into $T_DIR/NAME.events (JSON lines)
@@ -1006,7 +1006,7 @@ esl_watch_start()
 	local name=$1 i
 	rm -f "$T_DIR/$name.events" "$T_DIR/$name.ready"
 	python3 "$(dirname "${BASH_SOURCE[0]}")/esl_tool.py" watch --port "$ESL_PORT" \
-		--password "$ESL_PASSWORD" --out "$T_DIR/$name.events" \
+		--password "$ESL_PASSWORD" ${ESL_SOURCE:+--source "$ESL_SOURCE"} --out "$T_DIR/$name.events" \
 		--ready "$T_DIR/$name.ready" >"$T_DIR/$name.watch.log" 2>&1 &
 	T_WATCH_PID[$name]=$!
 	T_PIDS+=("$!")

@@ -215,6 +215,16 @@ static void expect_reply(struct client *c, const char *text)
 	expect_head(c, head);
 }
 
+static void expect_reply_prefix(struct client *c, const char *prefix)
+{
+	struct frame f;
+	char head[512];
+	frame_read(c, &f);
+	snprintf(head, sizeof(head), "Content-Type: command/reply\nReply-Text: %s", prefix);
+	assert_true(strncmp(f.head, head, strlen(head)) == 0);
+	free(f.body);
+}
+
 static struct client *client_authed(struct fixture *fx)
 {
 	struct client *c = client_open(fx);
@@ -520,6 +530,48 @@ static void test_subscription_and_filters(void **state)
 	client_send(c, "filter delete Color yellow\n\n");
 	expect_reply(c, "-ERR filter not found.");
 
+	/* A /.../ value is a regular expression; any one filter passing is enough. */
+	client_send(c, "filter Color /^(bl|gr)[a-z]+$/\n\n");
+	expect_reply(c, "+OK filter added. [Color]=[/^(bl|gr)[a-z]+$/]");
+	client_send(c, "filter unique-id u9\n\n");
+	expect_reply(c, "+OK filter added. [unique-id]=[u9]");
+	fire("CHANNEL_ANSWER", NULL, "u1", "green");
+	fire("CHANNEL_ANSWER", NULL, "u1", "red");
+	fire("CHANNEL_ANSWER", NULL, "u1", "greenish!");
+	fire("CHANNEL_ANSWER", NULL, "u9", "red");
+	fire("CHANNEL_ANSWER", NULL, "u1", NULL); /* no header: no match */
+	expect_event(c, "CHANNEL_ANSWER", "green");
+	expect_event(c, "CHANNEL_ANSWER", "red");
+	assert_true(frame_none(c, 50));
+	/* A pattern that does not compile is refused and adds nothing. */
+	client_send(c, "filter Color /(unclosed/\n\n");
+	expect_reply_prefix(c, "-ERR invalid regex at offset ");
+	/* delete <header>: every filter on that header, whatever its value. */
+	client_send(c, "filter delete Unique-ID\n\n");
+	expect_reply(c, "+OK filter deleted. [Unique-ID]=[]");
+	fire("CHANNEL_ANSWER", NULL, "u9", "red");
+	fire("CHANNEL_ANSWER", NULL, "u9", "blue");
+	expect_event(c, "CHANNEL_ANSWER", "blue");
+	assert_true(frame_none(c, 50));
+	client_send(c, "filter Color white\n\n");
+	expect_reply(c, "+OK filter added. [Color]=[white]");
+	client_send(c, "filter delete all\n\n");
+	expect_reply(c, "+OK filter deleted.");
+	fire("CHANNEL_ANSWER", NULL, "u9", "red");
+	expect_event(c, "CHANNEL_ANSWER", "red");
+	client_send(c, "filter Color\n\n");
+	expect_reply(c, "-ERR invalid syntax");
+	client_send(c, "filter delete\n\n");
+	expect_reply(c, "-ERR invalid syntax");
+	/* A pattern that backtracks without end fails at the match limit. */
+	client_send(c, "filter Color /^(a+)+$/\n\n");
+	expect_reply(c, "+OK filter added. [Color]=[/^(a+)+$/]");
+	fire("CHANNEL_ANSWER", NULL, "u1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab");
+	fire("CHANNEL_ANSWER", NULL, "u1", "aaaa");
+	expect_event(c, "CHANNEL_ANSWER", "aaaa");
+	client_send(c, "filter delete all\n\n");
+	expect_reply(c, "+OK filter deleted.");
+
 	client_send(c, "nixevent CHANNEL_ANSWER\n\n");
 	expect_reply(c, "+OK events nixed");
 	fire("CHANNEL_ANSWER", NULL, "u1", "green");
@@ -797,6 +849,33 @@ static void test_parse_malformed(void **state)
 		buf_append_cstr(&b, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 	assert_int_equal(esl_frame_parse(b.p, b.len, &f), -EBADMSG);
 	buf_fini(&b);
+
+	struct esl_filter_args fa;
+	assert_int_equal(esl_filter_args_parse(STR(""), &fa), -EINVAL);
+	assert_int_equal(esl_filter_args_parse(STR("  Event-Name  "), &fa), -EINVAL);
+	assert_int_equal(esl_filter_args_parse(STR("delete"), &fa), -EINVAL);
+	assert_int_equal(esl_filter_args_parse(STR("Event-Name  CHANNEL_ANSWER  "), &fa), 0);
+	assert_int_equal(fa.op, ESL_FILTER_ADD);
+	assert_true(str_eq(fa.header, STR("Event-Name")));
+	assert_true(str_eq(fa.value, STR("CHANNEL_ANSWER")));
+	assert_false(fa.is_regex);
+	assert_int_equal(esl_filter_args_parse(STR("Caller-Caller-ID-Number /^1 00$/"), &fa), 0);
+	assert_true(fa.is_regex);
+	assert_true(str_eq(fa.pattern, STR("^1 00$")));
+	assert_int_equal(esl_filter_args_parse(STR("H //"), &fa), 0);
+	assert_true(fa.is_regex && fa.pattern.len == 0);
+	assert_int_equal(esl_filter_args_parse(STR("H /"), &fa), 0); /* one slash: a literal */
+	assert_false(fa.is_regex);
+	assert_int_equal(esl_filter_args_parse(STR("H /x"), &fa), 0);
+	assert_false(fa.is_regex);
+	assert_int_equal(esl_filter_args_parse(STR("delete all"), &fa), 0);
+	assert_int_equal(fa.op, ESL_FILTER_DELETE_ALL);
+	/* A header named "all" with a value is a header. */
+	assert_int_equal(esl_filter_args_parse(STR("delete all x"), &fa), 0);
+	assert_int_equal(fa.op, ESL_FILTER_DELETE);
+	assert_int_equal(esl_filter_args_parse(STR("delete Unique-ID"), &fa), 0);
+	assert_int_equal(fa.op, ESL_FILTER_DELETE);
+	assert_int_equal(fa.value.len, 0);
 
 	struct str line = STR("  api   echo  a b  "), verb, rest;
 	esl_line_split(line, &verb, &rest);

@@ -55,12 +55,22 @@ static void test_status_version_uptime(void **state)
 	const char *s = run("status");
 	assert_true(starts(s, "UP 0 years, 0 days, 0 hours, 0 minutes, 0 seconds, "));
 	assert_non_null(strstr(s, " milliseconds, "));
-	assert_non_null(strstr(s, "\nirisx (Version " IRISX_VERSION ") is ready\n"));
+	assert_non_null(strstr(s, "\nirisx (Version " IRISX_VERSION " 64bit) is ready\n"));
 	assert_non_null(strstr(s, "\n0 session(s) since startup\n"));
-	assert_non_null(strstr(s, "\n0 session(s) - peak 0, last 5min 0\n"));
-	assert_non_null(strstr(s, " session(s) max\n"));
+	assert_non_null(strstr(s, "\n0 session(s) - peak 0, last 5min 0 \n"));
+	assert_non_null(strstr(s, "\n0 session(s) per Sec out of max "));
+	assert_non_null(strstr(s, ", peak 0, last 5min 0 \n"));
+	assert_non_null(strstr(s, "\n1000 session(s) max\n"));
+	/* min idle cpu <floor>/<idle now>, both with two decimals */
+	const char *cpu = strstr(s, "\nmin idle cpu 0.00/");
+	assert_non_null(cpu);
+	double idle = strtod(cpu + strlen("\nmin idle cpu 0.00/"), NULL);
+	assert_true(idle >= 0.0 && idle <= 100.0);
+	assert_non_null(strstr(s, "\nCurrent Stack Size/Max "));
+	assert_true(ends(s, "K\n") || ends(s, "unlimited\n"));
 	assert_true(starts(run("version"), "irisx Version " IRISX_VERSION " ("));
-	assert_true(ends(out.p, " bit)\n"));
+	assert_true(ends(out.p, " 64bit)\n"));
+	assert_string_equal(run("version short"), IRISX_VERSION "\n");
 	assert_string_equal(run("uptime"), "0\n");
 	assert_string_equal(run("uptime s"), "0\n");
 	assert_string_equal(run("uptime h"), "0\n");
@@ -73,7 +83,9 @@ static void test_help_unknown(void **state)
 	const char *s = run("help");
 	assert_true(starts(s, "name,description,syntax,ikey\n"));
 	assert_non_null(strstr(s, "\nuuid_kill,Kill channel,<uuid> [cause],mod_commands\n"));
-	assert_true(ends(s, "\n22 total.\n"));
+	assert_true(ends(s, "\n23 total.\n"));
+	assert_non_null(strstr(s, "\nuuid_record,Record session audio,"
+				  "<uuid> [start|stop|mask|unmask] <path> [<limit>],mod_commands\n"));
 	assert_string_equal(run("nope"), "-ERR nope Command not found!\n");
 	assert_string_equal(run("  nope  a b "), "-ERR nope Command not found!\n");
 	assert_string_equal(run(""), "-ERR  Command not found!\n");
@@ -91,7 +103,7 @@ static void test_register(void **state)
 	assert_int_equal(core_command_register(t.core, "", "", "", echo_cmd), -EINVAL);
 	assert_string_equal(run("echo  a  b \r\n"), "[a  b]");
 	assert_string_equal(run("echo"), "[]");
-	assert_true(ends(run("help"), "\n23 total.\n"));
+	assert_true(ends(run("help"), "\n24 total.\n"));
 	assert_non_null(strstr(out.p, "\necho,Echo,<text>,mod_commands\n"));
 }
 
@@ -245,6 +257,50 @@ static void test_globals(void **state)
 	assert_string_equal(run("global_getvar nothing"), "");
 }
 
+/* status's peaks: the highest since start, and over the last five minutes. */
+static void test_peaks(void **state)
+{
+	struct core_peak pk = {0};
+	const uint64_t min = 60000, t0 = 1000 * min;
+	core__peak_note(&pk, 3, t0);
+	core__peak_note(&pk, 7, t0 + 10);
+	core__peak_note(&pk, 2, t0 + 1 * min);
+	assert_int_equal(pk.all, 7);
+	assert_int_equal(core__peak_recent(&pk, t0 + 1 * min), 7);
+	assert_int_equal(core__peak_recent(&pk, t0 + 4 * min + 59999), 7);
+	/* Five minutes on, the minute of the 7 has left the window. */
+	assert_int_equal(core__peak_recent(&pk, t0 + 5 * min), 2);
+	assert_int_equal(core__peak_recent(&pk, t0 + 6 * min), 0);
+	/* A slot is reused for a later minute: its old maximum is forgotten. */
+	core__peak_note(&pk, 1, t0 + 5 * min);
+	assert_int_equal(core__peak_recent(&pk, t0 + 5 * min), 2);
+	assert_int_equal(pk.all, 7);
+	(void)state;
+}
+
+static void test_record_path(void **state)
+{
+	char res[64];
+	assert_int_equal(core_record_path_resolve("/var/rec", "a/b.wav", res, sizeof(res)), 0);
+	assert_string_equal(res, "/var/rec/a/b.wav");
+	assert_int_equal(core_record_path_resolve("/var/rec", "/tmp/x.wav", res, sizeof(res)), 0);
+	assert_string_equal(res, "/tmp/x.wav");
+	assert_int_equal(core_record_path_resolve("/var/rec", "a..b/..c.wav", res, sizeof(res)), 0);
+	assert_string_equal(res, "/var/rec/a..b/..c.wav");
+	static const char *const bad[] = {"", "..", "../x.wav", "a/../../x.wav", "a/..",
+					  "/tmp/../etc/passwd", "a//..//b.wav"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(core_record_path_resolve("/var/rec", bad[i], res, sizeof(res)),
+				 -EINVAL);
+	assert_int_equal(core_record_path_resolve("/var/rec", NULL, res, sizeof(res)), -EINVAL);
+	assert_int_equal(core_record_path_resolve("/var/rec",
+						  "a-name-much-too-long-for-the-buffer-given-here"
+						  "-by-the-caller.wav",
+						  res, sizeof(res)),
+			 -ENAMETOOLONG);
+	(void)state;
+}
+
 static void test_reload(void **state)
 {
 	assert_string_equal(run("reloadacl"), "+OK acl reloaded\n");
@@ -393,7 +449,27 @@ static void test_channel_events_and_commands(void **state)
 	assert_true(ends(s, "}]}"));
 	snprintf(line, sizeof(line), "uuid_break %s", uuid);
 	assert_string_equal(run(line), "+OK\n");
-	assert_non_null(strstr(run("status"), "\n1 session(s) since startup\n"));
+	s = run("status");
+	assert_non_null(strstr(s, "\n1 session(s) since startup\n"));
+	assert_non_null(strstr(s, "\n1 session(s) - peak 1, last 5min 1 \n"));
+	/* uuid_record: arguments first, then what the channel can do (no
+	 * writer in this core: recording is off) */
+	snprintf(line, sizeof(line), "uuid_record %s start", uuid);
+	assert_true(starts(run(line), "-USAGE: "));
+	snprintf(line, sizeof(line), "uuid_record %s rewind x.wav", uuid);
+	assert_true(starts(run(line), "-USAGE: "));
+	snprintf(line, sizeof(line), "uuid_record %s start x.wav 10s", uuid);
+	assert_string_equal(run(line), "-ERR invalid limit '10s'\n");
+	snprintf(line, sizeof(line), "uuid_record %s start x.wav", uuid);
+	assert_string_equal(run(line), "-ERR recording is not available\n");
+	snprintf(line, sizeof(line), "uuid_record %s stop ../x.wav", uuid);
+	assert_string_equal(run(line), "-ERR invalid path '../x.wav'\n");
+	snprintf(line, sizeof(line), "uuid_record %s stop x.wav", uuid);
+	assert_string_equal(run(line), "-ERR no recording to x.wav\n");
+	snprintf(line, sizeof(line), "uuid_record %s mask all", uuid);
+	assert_string_equal(run(line), "-ERR no recording to all\n");
+	assert_string_equal(run("uuid_record 00000000-0000-0000-0000-000000000000 stop x.wav"),
+			    "-ERR No such channel!\n");
 
 	n.list[0] = '\0';
 	snprintf(line, sizeof(line), "uuid_kill %s USER_BUSY", uuid);
@@ -456,6 +532,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_status_version_uptime, setup, teardown),
+	    cmocka_unit_test(test_peaks),
+	    cmocka_unit_test(test_record_path),
 	    cmocka_unit_test_setup_teardown(test_help_unknown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_register, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_show_empty, setup, teardown),

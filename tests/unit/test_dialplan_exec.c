@@ -207,6 +207,18 @@ int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_
 	return 0;
 }
 
+int channel_record_start(struct channel *ch, const char *path, uint32_t limit_secs)
+{
+	called(ch, "record(%s,%u)", path, limit_secs);
+	return strcmp(path, "fail.wav") == 0 ? -ENOTCONN : 0;
+}
+
+int channel_record_stop(struct channel *ch, const char *path)
+{
+	called(ch, "record_stop(%s)", path);
+	return -ENOENT;
+}
+
 static void finish(struct fake_chan *f, int status);
 
 /* B hung up while bridged, as the core ends it: the bridge completes with 0
@@ -873,6 +885,14 @@ static const char bridge_plan[] =
     "  <action application=\"bridge\" data=\"bad/x\"/>\n"
     "  <action application=\"playback\" data=\"never.wav\"/>\n"
     "</condition></extension>\n"
+    "<extension name=\"rec\"><condition field=\"destination_number\" expression=\"^304$\">\n"
+    "  <action application=\"record_session\" data=\"calls/${destination_number}.wav  +30\"/>\n"
+    "  <action application=\"record_session\" data=\"fail.wav\"/>\n"
+    "  <action application=\"record_session\" data=\"/tmp/a+b.wav\"/>\n"
+    "  <action application=\"record_session\" data=\"x.wav +abc\"/>\n"
+    "  <action application=\"stop_record_session\" data=\"all\"/>\n"
+    "  <action application=\"playback\" data=\"after.wav\"/>\n"
+    "</condition></extension>\n"
     "<extension name=\"hold\"><condition field=\"destination_number\" expression=\"^310$\">\n"
     "  <action application=\"answer\"/>\n"
     "  <action application=\"playback\" data=\"hold.wav\"/>\n"
@@ -1049,6 +1069,20 @@ static void test_send_dtmf_and_bad_dial(void **state)
 		config_free(cfg);
 		tree_remove(dir);
 	}
+}
+
+/* record_session runs in the background: the dialplan goes on, a failure
+ * included; "+N" is a limit in seconds. */
+static void test_record_session(void **state)
+{
+	struct dialplan *dp = create(bridge_plan);
+	struct fake_chan a;
+	chan_init(&a, "default", "304");
+	router.route_cb(router.arg, &a.ch);
+	assert_string_equal(calls(&a), "record(calls/304.wav,30);record(fail.wav,0);"
+				       "record(/tmp/a+b.wav,0);record_stop(all);play(after.wav);");
+	chan_fini(&a);
+	dialplan_destroy(dp);
 }
 
 static void test_uuid_bridge(void **state)
@@ -1295,6 +1329,7 @@ int main(void)
 	    cmocka_unit_test(test_bridge_app_failures),
 	    cmocka_unit_test(test_bridge_app_caller_gone),
 	    cmocka_unit_test(test_send_dtmf_and_bad_dial),
+	    cmocka_unit_test(test_record_session),
 	    cmocka_unit_test(test_uuid_bridge),
 	    cmocka_unit_test(test_bridge_left_b),
 	    cmocka_unit_test(test_originate),

@@ -343,6 +343,96 @@ static void test_relay_pcmu(void **state)
 	legs_close(f, &l);
 }
 
+/* ---- taps (recording) ------------------------------------------------------------------ */
+
+struct tap_count {
+	size_t frames, samples, audible; /* audible: frames with a non-zero sample */
+	uint32_t rate;
+};
+
+static void tap_note(struct tap_count *c, const int16_t *pcm, size_t n, uint32_t rate)
+{
+	c->frames++;
+	c->samples += n;
+	c->rate = rate;
+	for (size_t i = 0; i < n; i++) {
+		if (pcm[i]) {
+			c->audible++;
+			break;
+		}
+	}
+}
+
+struct taps {
+	struct tap_count rx1, tx1, rx2, tx2;
+};
+
+static void tap_rx1(void *arg, const int16_t *pcm, size_t n, uint32_t rate)
+{
+	tap_note(&((struct taps *)arg)->rx1, pcm, n, rate);
+}
+
+static void tap_tx1(void *arg, const int16_t *pcm, size_t n, uint32_t rate)
+{
+	tap_note(&((struct taps *)arg)->tx1, pcm, n, rate);
+}
+
+static void tap_rx2(void *arg, const int16_t *pcm, size_t n, uint32_t rate)
+{
+	tap_note(&((struct taps *)arg)->rx2, pcm, n, rate);
+}
+
+static void tap_tx2(void *arg, const int16_t *pcm, size_t n, uint32_t rate)
+{
+	tap_note(&((struct taps *)arg)->tx2, pcm, n, rate);
+}
+
+/* Relaying, the packets s1 receives leave s2 untouched; the taps still see
+ * them as PCM: s1's rx tap and s2's tx tap each get every relayed frame
+ * (decoded), and s2's tx tap its own silence too. Without a tap, nothing. */
+static void test_relay_taps(void **state)
+{
+	struct fx *f = *state;
+	struct legs l;
+	struct taps t = {0};
+	legs_open(f, &l, MEDIA_CODEC_PCMU, 0, MEDIA_CODEC_PCMU, 0);
+	struct media_tap tap1 = {.rx_cb = tap_rx1, .tx_cb = tap_tx1, .arg = &t};
+	struct media_tap tap2 = {.rx_cb = tap_rx2, .tx_cb = tap_tx2, .arg = &t};
+	media_stream_set_tap(l.s1, &tap1);
+	media_stream_set_tap(l.s2, &tap2);
+	run_for(&f->loop, 200); /* silence both ways, tapped as silence */
+	assert_true(t.tx1.frames >= 5 && t.tx2.frames >= 5);
+	assert_int_equal(t.tx1.audible + t.tx2.audible, 0);
+
+	static const unsigned lose[] = {20, 21};
+	struct feeder fd = {.vary = true, .lose = lose, .nlose = 2, .seq = 7, .ts = 1000};
+	feeder_start(&fd, &f->loop, &f->peer, media_stream_port(l.s1), 40);
+	run_for(&f->loop, 1200);
+	assert_int_equal(t.rx1.samples, 38 * 160);
+	assert_int_equal(t.rx1.audible, 38);
+	assert_int_equal(t.rx1.rate, 8000);
+	assert_int_equal(t.tx2.audible, 38); /* the relayed frames, decoded */
+	assert_int_equal(t.tx2.rate, 8000);
+	assert_int_equal(t.rx2.frames, 0); /* s2's far end sent nothing */
+	assert_int_equal(t.tx1.audible, 0);
+	struct media_stats st;
+	media_stream_stats(l.s2, &st);
+	/* one tapped frame per packet s2 sent (relayed or its own silence) */
+	assert_in_range(t.tx2.frames, st.packets_out - 1, st.packets_out);
+	feeder_close(&fd);
+
+	/* tap removed: nothing more */
+	media_stream_set_tap(l.s1, NULL);
+	media_stream_set_tap(l.s2, NULL);
+	struct taps before = t;
+	struct feeder fd2 = {.vary = true, .ssrc = 0xfeed0003, .seq = 9, .ts = 5000};
+	feeder_start(&fd2, &f->loop, &f->peer, media_stream_port(l.s1), 10);
+	run_for(&f->loop, 400);
+	assert_memory_equal(&before, &t, sizeof(t));
+	feeder_close(&fd2);
+	legs_close(f, &l);
+}
+
 static void test_relay_both_ways_unbridge(void **state)
 {
 	struct fx *f = *state;
@@ -1211,6 +1301,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_relay_pcmu, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_relay_taps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_relay_both_ways_unbridge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_relay_hold, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transcode_pcmu_pcma, setup, teardown),
