@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <stdio.h>
 
 bool channel_answered(const struct channel *ch)
 {
@@ -122,6 +124,7 @@ static void op_stop(struct channel *ch, struct channel_op *op)
 			media_stream_echo(m->stream, false);
 		break;
 	case OP_SLEEP:
+	case OP_COLLECT:
 		if (op->timer) {
 			uv_timer_stop(op->timer);
 			uv_close((uv_handle_t *)op->timer, sleep_timer_closed_cb);
@@ -320,20 +323,9 @@ static void media_play_done_cb(void *arg, int status)
 		core__op_finish(ch, status);
 }
 
-static void dtmf_extra(void *arg, struct core_event *ev)
-{
-	const uint32_t *d = arg;
-	core_event_add_header(ev, "DTMF-Digit", "%c", (char)d[0]);
-	core_event_add_header(ev, "DTMF-Duration", "%u", d[1] * 8); /* in 8 kHz samples */
-	core_event_add_header(ev, "DTMF-Source", "rtp");
-}
-
 static void media_dtmf_cb(void *arg, char digit, uint32_t duration_ms)
 {
-	struct channel *ch = arg;
-	uint32_t d[2] = {(uint32_t)(unsigned char)digit, duration_ms};
-	log_info("[%s] DTMF %c (%u ms)", ch->uuid, digit, duration_ms);
-	channel_event_fire(ch, "DTMF", dtmf_extra, d);
+	channel_dtmf_receive(arg, digit, duration_ms, CORE_DTMF_RTP);
 }
 
 const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_stream_cbs *cbs)
@@ -346,18 +338,50 @@ const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_
 	return cbs;
 }
 
+/* One INFO per digit (application/dtmf-relay, as FreeSWITCH sends it);
+ * pauses are not timed over INFO: skipped. */
+static int send_dtmf_info(struct channel *ch, const char *digits, uint32_t duration_ms)
+{
+	if (!ch->sip)
+		return -ENOTSUP;
+	for (const char *p = digits; *p; p++)
+		if (!strchr("0123456789*#ABCDabcdwW", *p))
+			return -EINVAL;
+	for (const char *p = digits; *p; p++) {
+		if (*p == 'w' || *p == 'W')
+			continue;
+		char body[64];
+		char d = *p >= 'a' && *p <= 'd' ? (char)(*p - 'a' + 'A') : *p;
+		int n = snprintf(body, sizeof(body), "Signal=%c\r\nDuration=%u\r\n", d,
+				 duration_ms ? duration_ms : 100);
+		int err = sip_call_info(ch->sip, "application/dtmf-relay",
+					str_make(body, (size_t)n));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_ms)
 {
 	if (!digits || !*digits)
 		return -EINVAL;
 	if (!channel_up(ch))
 		return -ESHUTDOWN;
-	struct channel_media *m = ch->media;
-	if (!m || !m->stream || !m->started)
-		return -ENOTSUP; /* nothing negotiated yet: no telephone-event either */
-	int err = media_stream_send_dtmf(m->stream, digits, duration_ms);
+	const char *type = channel_var(ch, "dtmf_type");
+	int err;
+	if (type && strcasecmp(type, "none") == 0)
+		return 0;
+	if (type && strcasecmp(type, "info") == 0) {
+		err = send_dtmf_info(ch, digits, duration_ms);
+	} else {
+		struct channel_media *m = ch->media;
+		if (!m || !m->stream || !m->started)
+			return -ENOTSUP; /* nothing negotiated yet: no telephone-event either */
+		err = media_stream_send_dtmf(m->stream, digits, duration_ms);
+	}
 	if (!err)
-		log_info("[%s] sending DTMF %s", ch->uuid, digits);
+		log_info("[%s] sending DTMF %s (%s)", ch->uuid, digits, type ? type : "rfc2833");
 	return err;
 }
 
@@ -365,6 +389,7 @@ void core__media_hangup(struct channel *ch)
 {
 	core__bridge_hangup(ch); /* normally done already by channel_hangup */
 	core__op_finish(ch, -ECANCELED);
+	core__dtmf_hangup(ch);
 	struct channel_media *m = ch->media;
 	if (m && m->stream) {
 		struct media_stats st;
