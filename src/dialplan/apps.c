@@ -139,6 +139,20 @@ int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const 
 		return dialplan__app_bridge(ch, data, cb, arg);
 	case DIALPLAN__APP_SEND_DTMF:
 		return dialplan__app_send_dtmf(ch, data);
+	case DIALPLAN__APP_PLAY_AND_GET_DIGITS:
+		return dialplan__app_digits(ch, false, data, cb, arg);
+	case DIALPLAN__APP_READ:
+		return dialplan__app_digits(ch, true, data, cb, arg);
+	case DIALPLAN__APP_FLUSH_DTMF:
+		channel_dtmf_flush(ch);
+		return DIALPLAN_APP_DONE;
+	case DIALPLAN__APP_START_DTMF:
+	case DIALPLAN__APP_SPANDSP_START_DTMF:
+		return signalled(ch, channel_dtmf_detect_start(ch));
+	case DIALPLAN__APP_STOP_DTMF:
+	case DIALPLAN__APP_SPANDSP_STOP_DTMF:
+		channel_dtmf_detect_stop(ch);
+		return DIALPLAN_APP_DONE;
 	case DIALPLAN__APP_SET:
 	case DIALPLAN__APP_EXPORT:
 	case DIALPLAN__APP_UNSET:

@@ -23,18 +23,29 @@
 	X(BRIDGE, "bridge", "<dial string>", 0, dialplan__check_nonempty)                          \
 	X(ECHO, "echo", "", 0, NULL)                                                               \
 	X(EXPORT, "export", "[nolocal:]<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)  \
+	X(FLUSH_DTMF, "flush_dtmf", "", 0, NULL)                                                   \
 	X(HANGUP, "hangup", "[<cause>]", 0, dialplan__check_hangup)                                \
 	X(LOG, "log", "[<level>] <message>", DIALPLAN_APP_INLINE, NULL)                            \
 	X(PARK, "park", "", 0, NULL)                                                               \
+	X(PLAY_AND_GET_DIGITS, "play_and_get_digits",                                             \
+	  "<min> <max> <tries> <timeout> <terminators> <file> <invalid_file> [<var_name> "        \
+	  "[<regexp> [<digit_timeout> [<transfer_on_failure>]]]]",                                \
+	  0, dialplan__check_pagd)                                                                 \
 	X(PLAYBACK, "playback", "<file|tone_stream://…|silence_stream://ms>", 0,                   \
 	  dialplan__check_nonempty)                                                                \
 	X(PRE_ANSWER, "pre_answer", "", 0, NULL)                                                   \
+	X(READ, "read", "<min> <max> <sound_file> <variable> [<timeout> [<terminators>]]", 0,        \
+	  dialplan__check_read)                                                                    \
 	X(RESPOND, "respond", "<status> [<reason>]", 0, dialplan__check_respond)                   \
 	X(RING_READY, "ring_ready", "", 0, NULL)                                                   \
 	X(SEND_DTMF, "send_dtmf", "<digits>[@<ms>]", 0, dialplan__check_dtmf)                      \
 	X(SET, "set", "<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)                  \
 	X(SLEEP, "sleep", "<ms>", 0, dialplan__check_sleep)                                        \
+	X(SPANDSP_START_DTMF, "spandsp_start_dtmf", "", 0, NULL)                                   \
+	X(SPANDSP_STOP_DTMF, "spandsp_stop_dtmf", "", 0, NULL)                                     \
 	X(SPEAK, "speak", "[[<engine>|]<voice>|]<text>", 0, dialplan__check_nonempty)              \
+	X(START_DTMF, "start_dtmf", "", 0, NULL)                                                   \
+	X(STOP_DTMF, "stop_dtmf", "", 0, NULL)                                                     \
 	X(UNSET, "unset", "<name>", DIALPLAN_APP_INLINE, dialplan__check_nonempty)
 
 enum dialplan__app_id {
@@ -67,6 +78,8 @@ int dialplan__check_hangup(const char *data, char *why, size_t why_size);
 int dialplan__check_respond(const char *data, char *why, size_t why_size);
 int dialplan__check_sleep(const char *data, char *why, size_t why_size);
 int dialplan__check_dtmf(const char *data, char *why, size_t why_size);
+int dialplan__check_pagd(const char *data, char *why, size_t why_size);
+int dialplan__check_read(const char *data, char *why, size_t why_size);
 /* Runs the table's check for app on data (no check: 0). */
 int dialplan__app_check(const struct dialplan_app *app, const char *data, char *why,
 			size_t why_size);
@@ -287,6 +300,49 @@ int dialplan__originate_split(const char *s, char *buf, size_t size, char **argv
  */
 int dialplan__originate_dial(struct buf *b, const char *url, const char *cid_name,
 			     const char *cid_num, const char *timeout);
+
+/* ---- play_and_get_digits and read (digits.c: pure; app_digits.c: glue) ---- */
+
+enum { DIALPLAN_TERM_MAX = 16 };
+
+struct dialplan__digits {
+	uint32_t min, max, tries, timeout_ms, digit_timeout_ms;
+	char terminators[DIALPLAN_TERM_MAX + 1]; /* "" none */
+	const char *file, *invalid_file, *var_name, *regexp; /* into buf; never NULL once parsed */
+	const char *transfer[3]; /* transfer_on_failure: ext, dialplan, context (NULL: absent) */
+	pcre2_code *re;		 /* from regexp, or NULL */
+	unsigned attempt;	 /* 1-based */
+	unsigned invalid_count;
+	char buf[2048]; /* the split words */
+};
+
+enum dialplan__digits_step {
+	DP_DIGITS_PROMPT,  /* play file (barge-in), then dialplan__digits_prompted */
+	DP_DIGITS_COLLECT, /* collect, then dialplan__digits_collected */
+	DP_DIGITS_INVALID, /* play invalid_file, then dialplan__digits_invalid_done */
+	DP_DIGITS_OK,	   /* the entry is valid: set var_name */
+	DP_DIGITS_FAIL,	   /* tries used up: transfer_on_failure, if any */
+};
+
+/* Parses play_and_get_digits' arguments (is_read: read's). 0, or -EINVAL
+ * with the reason in why. dialplan__digits_fini frees the regexp. */
+int dialplan__digits_parse(struct dialplan__digits *d, bool is_read, const char *data, char *why,
+			   size_t why_size);
+void dialplan__digits_fini(struct dialplan__digits *d);
+bool dialplan__digits_valid(const struct dialplan__digits *d, const char *digits);
+enum dialplan__digits_step dialplan__digits_start(struct dialplan__digits *d);
+enum dialplan__digits_step dialplan__digits_prompted(struct dialplan__digits *d);
+enum dialplan__digits_step dialplan__digits_collected(struct dialplan__digits *d,
+						      const char *digits);
+enum dialplan__digits_step dialplan__digits_invalid_done(struct dialplan__digits *d);
+
+/* app_digits.c: play_and_get_digits, read (pending) and flush_dtmf,
+ * start_dtmf / stop_dtmf (done). */
+int dialplan__app_digits(struct channel *ch, bool is_read, const char *data, channel_done_cb cb,
+			 void *arg);
+/* A transfer from inside an application of the dialplan executor running
+ * ch (transfer_on_failure). -ESRCH when no executor runs it. */
+int dialplan__exec_transfer(struct channel *ch, const char *dest, const char *context);
 
 /* commands.c: eval and uuid_transfer in the core's registry; the
  * dialplan uuid_transfer hunts with (commands carry no argument). */

@@ -324,6 +324,14 @@ int dialplan_transfer(struct dialplan *dp, struct channel *ch, const char *dest,
 	return 0;
 }
 
+int dialplan__exec_transfer(struct channel *ch, const char *dest, const char *context)
+{
+	struct exec *e = ch->exec_free_cb == exec_free ? ch->exec_state : NULL;
+	if (!e)
+		return -ESRCH;
+	return dialplan_transfer(e->cv.dp, ch, dest, context);
+}
+
 void dialplan__exec_leave(struct channel *ch)
 {
 	struct exec *e = ch->exec_free_cb == exec_free ? ch->exec_state : NULL;
