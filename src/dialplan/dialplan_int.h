@@ -46,6 +46,8 @@
 	X(SPEAK, "speak", "[[<engine>|]<voice>|]<text>", 0, dialplan__check_nonempty)              \
 	X(START_DTMF, "start_dtmf", "", 0, NULL)                                                   \
 	X(STOP_DTMF, "stop_dtmf", "", 0, NULL)                                                     \
+	X(TRANSFER, "transfer", "<destination> [<dialplan> [<context>]]", 0,                        \
+	  dialplan__check_nonempty)                                                                \
 	X(UNSET, "unset", "<name>", DIALPLAN_APP_INLINE, dialplan__check_nonempty)
 
 enum dialplan__app_id {

@@ -130,6 +130,7 @@ struct exec {
 	size_t next;		      /* the next action to run */
 	unsigned gen;		      /* bumped by a transfer: older completions are stale */
 	bool pending;		      /* waiting for a done callback */
+	bool running;		      /* inside dialplan__app_run (a transfer app) */
 	struct exec_app app;	      /* the one running */
 	char *data;		      /* its expanded data (heap) */
 };
@@ -202,7 +203,11 @@ static void exec_run(struct exec *e)
 		}
 		t->e = e;
 		t->gen = e->gen;
+		e->running = true;
 		rc = dialplan__app_run(ch, a->app, d, &e->vars, exec_done, t);
+		e->running = false;
+		if (t->gen != e->gen)
+			goto out; /* the application transferred the channel: its route runs */
 		if (rc == DIALPLAN_APP_PENDING) {
 			e->pending = true;
 			goto out;
@@ -309,9 +314,11 @@ int dialplan_transfer(struct dialplan *dp, struct channel *ch, const char *dest,
 		/* The application running now ends here; its own completion, when
 		 * it comes, belongs to the old generation and is ignored. */
 		e->gen++;
-		if (e->pending) {
+		if (e->pending || e->running) {
+			/* the transfer application completes as it hands over */
+			exec_app_end(&e->app, ch, e->pending ? -ECANCELED : 0);
 			e->pending = false;
-			exec_app_end(&e->app, ch, -ECANCELED);
+			e->running = false;
 		}
 		dialplan_route_destroy(e->route);
 	}
