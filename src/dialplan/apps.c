@@ -157,6 +157,8 @@ int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const 
 		return dialplan__app_digits(ch, true, data, cb, arg);
 	case DIALPLAN__APP_TRANSFER:
 		return app_transfer(ch, data);
+	case DIALPLAN__APP_IVR:
+		return dialplan__app_ivr(ch, data, vars, cb, arg);
 	case DIALPLAN__APP_FLUSH_DTMF:
 		channel_dtmf_flush(ch);
 		return DIALPLAN_APP_DONE;

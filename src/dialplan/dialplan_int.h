@@ -25,6 +25,7 @@
 	X(EXPORT, "export", "[nolocal:]<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)  \
 	X(FLUSH_DTMF, "flush_dtmf", "", 0, NULL)                                                   \
 	X(HANGUP, "hangup", "[<cause>]", 0, dialplan__check_hangup)                                \
+	X(IVR, "ivr", "<menu name>", 0, dialplan__check_nonempty)                                 \
 	X(LOG, "log", "[<level>] <message>", DIALPLAN_APP_INLINE, NULL)                            \
 	X(PARK, "park", "", 0, NULL)                                                               \
 	X(PLAY_AND_GET_DIGITS, "play_and_get_digits",                                             \
@@ -214,6 +215,32 @@ enum {
 	DIALPLAN_MATCH_LIMIT = 100000,
 };
 
+/* ---- IVR menus (ivr_load.c, app_ivr.c) ---- */
+
+enum dialplan__ivr_action { DP_IVR_EXEC_APP, DP_IVR_SUB, DP_IVR_BACK, DP_IVR_TOP, DP_IVR_EXIT };
+
+struct dialplan__ivr_menu;
+
+struct dialplan__ivr_entry {
+	const char *digits;
+	enum dialplan__ivr_action action;
+	const struct dialplan_app *app;	     /* menu-exec-app */
+	const char *param;		     /* its data (expanded at run time), or the sub's name */
+	const struct dialplan__ivr_menu *sub; /* menu-sub */
+	const char *file;
+	unsigned line;
+};
+
+struct dialplan__ivr_menu {
+	const char *name;
+	const char *greet_long, *greet_short, *invalid_sound, *exit_sound; /* "" when unset */
+	uint32_t timeout_ms, inter_digit_ms, max_failures, max_timeouts, digit_len;
+	struct dialplan__ivr_entry *entries;
+	size_t entry_count;
+	const char *file;
+	unsigned line;
+};
+
 struct dialplan_xml {
 	atomic_uint refs;   /* routes on any loop hold one */
 	struct arena arena; /* everything below, strings included */
@@ -224,7 +251,16 @@ struct dialplan_xml {
 	size_t code_count, code_cap;
 	unsigned warnings;
 	size_t extension_count;
+	struct dialplan__ivr_menu *menus; /* ivr.conf */
+	size_t menu_count;
 };
+
+/* Loads ivr.conf's menus into x (its arena): 0, or -EINVAL with "file:line:
+ * message" in err. No ivr.conf: no menus. */
+int dialplan__ivr_load(struct dialplan_xml *x, const struct config *cfg, char *err,
+		       size_t err_size);
+const struct dialplan__ivr_menu *dialplan__ivr_find(const struct dialplan_xml *x,
+						    const char *name);
 
 /*
  * A condition's expression, FreeSWITCH style: "/re/flags" (i caseless,
@@ -345,6 +381,24 @@ int dialplan__app_digits(struct channel *ch, bool is_read, const char *data, cha
 /* A transfer from inside an application of the dialplan executor running
  * ch (transfer_on_failure). -ESRCH when no executor runs it. */
 int dialplan__exec_transfer(struct channel *ch, const char *dest, const char *context);
+
+/* A channel's variables for expansion, as the executor reads them (exec.c);
+ * `cv` must live as long as `vars` is used. */
+struct dialplan__chan_vars {
+	struct dialplan *dp;
+	struct channel *ch;
+};
+void dialplan__chan_vars_init(struct dialplan__chan_vars *cv, struct dialplan_vars *vars,
+			      struct dialplan *dp, struct channel *ch);
+/* The dialplan a channel's variables (as an application gets them) belong
+ * to, or NULL for other variables. */
+struct dialplan *dialplan__vars_dialplan(const struct dialplan_vars *vars);
+/* The loaded dialplan now running (borrowed: dialplan_xml_ref to keep it). */
+struct dialplan_xml *dialplan__running_xml(const struct dialplan *dp);
+
+/* app_ivr.c: ivr <menu>; pending until the caller leaves the menus. */
+int dialplan__app_ivr(struct channel *ch, const char *data, const struct dialplan_vars *vars,
+		      channel_done_cb cb, void *arg);
 
 /* commands.c: eval and uuid_transfer in the core's registry; the
  * dialplan uuid_transfer hunts with (commands carry no argument). */

@@ -28,10 +28,7 @@ struct dialplan {
 
 /* A channel's variables as hunting and expansion read them: the channel's
  * own, FreeSWITCH's caller fields, then the globals. */
-struct chan_vars {
-	struct dialplan *dp;
-	struct channel *ch;
-};
+#define chan_vars dialplan__chan_vars
 
 static const char *chan_get(void *arg, const char *name)
 {
@@ -56,6 +53,22 @@ static void chan_vars_init(struct chan_vars *cv, struct dialplan_vars *vars, str
 	cv->dp = dp;
 	cv->ch = ch;
 	*vars = (struct dialplan_vars){.get_cb = chan_get, .set_cb = chan_set, .arg = cv};
+}
+
+void dialplan__chan_vars_init(struct dialplan__chan_vars *cv, struct dialplan_vars *vars,
+			      struct dialplan *dp, struct channel *ch)
+{
+	chan_vars_init(cv, vars, dp, ch);
+}
+
+struct dialplan *dialplan__vars_dialplan(const struct dialplan_vars *vars)
+{
+	return vars && vars->get_cb == chan_get ? ((struct chan_vars *)vars->arg)->dp : NULL;
+}
+
+struct dialplan_xml *dialplan__running_xml(const struct dialplan *dp)
+{
+	return dp->xml;
 }
 
 /* ---- CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE ---- */

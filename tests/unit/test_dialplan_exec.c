@@ -28,6 +28,8 @@ struct fake_chan {
 	struct fake_vars vars;
 	channel_done_cb stopped_cb; /* what channel_stop_media interrupted */
 	void *stopped_arg;
+	size_t queued;			 /* digits typed ahead (channel_dtmf_queued) */
+	struct channel_collect *collect; /* the collection in progress */
 };
 
 static struct core_router router;
@@ -365,6 +367,44 @@ int channel_sleep(struct channel *ch, uint32_t ms, channel_done_cb cb, void *arg
 {
 	called(ch, "sleep(%u)", ms);
 	return start(ch, cb, arg);
+}
+
+size_t channel_dtmf_queued(const struct channel *ch)
+{
+	return fc(ch)->queued;
+}
+
+void channel_dtmf_flush(struct channel *ch)
+{
+	called(ch, "flush");
+	fc(ch)->queued = 0;
+}
+
+void channel_dtmf_barge(struct channel *ch, bool on)
+{
+}
+
+int channel_collect_digits(struct channel *ch, struct channel_collect *c, channel_done_cb cb,
+			   void *arg)
+{
+	called(ch, "collect(%zu,%s,%u,%u)", c->max, c->terminators ? c->terminators : "",
+	       c->first_timeout_ms, c->digit_timeout_ms);
+	c->count = 0;
+	c->digits[0] = '\0';
+	c->terminator = '\0';
+	fc(ch)->collect = c;
+	return start(ch, cb, arg);
+}
+
+int channel_dtmf_detect_start(struct channel *ch)
+{
+	called(ch, "detect_start");
+	return 0;
+}
+
+void channel_dtmf_detect_stop(struct channel *ch)
+{
+	called(ch, "detect_stop");
 }
 
 /* The executor's CHANNEL_EXECUTE events: not what these tests observe. */
