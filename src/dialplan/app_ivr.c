@@ -33,9 +33,7 @@ struct ivr_run {
 	uint32_t failures, timeouts;
 	bool greeted; /* the current menu's long greeting was played */
 	struct channel_collect c;
-	struct dialplan__chan_vars cv;
-	struct dialplan_vars vars;
-	char *app_data; /* menu-exec-app's expanded data (heap) */
+	struct dialplan *dp; /* whose dialplan_app_execute runs menu-exec-app */
 	channel_done_cb cb;
 	void *arg;
 };
@@ -53,7 +51,6 @@ static void ivr_finish(struct channel *ch, struct ivr_run *r, int status)
 	void *arg = r->arg;
 	channel_dtmf_barge(ch, false);
 	dialplan_xml_unref(r->xml);
-	free(r->app_data);
 	free(r);
 	if (cb)
 		cb(ch, arg, status);
@@ -134,19 +131,10 @@ static void app_done(struct channel *ch, void *arg, int status)
 
 static void exec_app(struct channel *ch, struct ivr_run *r, const struct dialplan__ivr_entry *e)
 {
-	struct buf data;
-	buf_init(&data);
-	int rc = dialplan_expand(str_from_cstr(e->param), NULL, &r->vars, &data);
-	free(r->app_data);
-	r->app_data = rc == -ENOMEM ? NULL : strdup(data.p ? data.p : "");
-	buf_fini(&data);
-	if (!r->app_data) {
-		ivr_finish(ch, r, -ENOMEM);
-		return;
-	}
-	log_info("%s ivr %s: %s %s(%s)", ch->uuid, menu(r)->name, e->digits, e->app->name,
-		 r->app_data);
-	rc = dialplan__app_run(ch, e->app, r->app_data, &r->vars, app_done, r);
+	log_info("%s ivr %s: %s runs %s(%s)", ch->uuid, menu(r)->name, e->digits, e->app->name,
+		 e->param);
+	/* as the executor runs it: data expanded, CHANNEL_EXECUTE and _COMPLETE */
+	int rc = dialplan_app_execute(r->dp, ch, e->app->name, e->param, app_done, r);
 	if (rc == DIALPLAN_APP_PENDING)
 		return;
 	if (rc == DIALPLAN_APP_STOP || !channel_up(ch)) {
@@ -263,7 +251,7 @@ int dialplan__app_ivr(struct channel *ch, const char *data, const struct dialpla
 	r->depth = 1;
 	r->cb = cb;
 	r->arg = arg;
-	dialplan__chan_vars_init(&r->cv, &r->vars, dp, ch);
+	r->dp = dp;
 	ivr_enter(ch, r);
 	return DIALPLAN_APP_PENDING;
 }
