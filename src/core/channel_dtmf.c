@@ -34,7 +34,7 @@ static struct channel_dtmf *dtmf_of(struct channel *ch)
 	return ch->dtmf;
 }
 
-enum dtmf_mode { MODE_RFC2833, MODE_INFO, MODE_NONE };
+enum dtmf_mode { MODE_RFC2833, MODE_INFO, MODE_INBAND, MODE_NONE };
 
 static enum dtmf_mode dtmf_mode(const struct channel *ch)
 {
@@ -43,6 +43,8 @@ static enum dtmf_mode dtmf_mode(const struct channel *ch)
 		return MODE_INFO;
 	if (t && strcasecmp(t, "none") == 0)
 		return MODE_NONE;
+	if (t && strcasecmp(t, "inband") == 0)
+		return MODE_INBAND;
 	return MODE_RFC2833;
 }
 

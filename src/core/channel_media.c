@@ -319,6 +319,10 @@ static void media_timeout_cb(void *arg)
 static void media_play_done_cb(void *arg, int status)
 {
 	struct channel *ch = arg;
+	if (ch->media && ch->media->inband_playing) {
+		ch->media->inband_playing = false; /* the in-band digits ended or gave way */
+		return;
+	}
 	if (ch->op && ch->op->kind == OP_PLAYING)
 		core__op_finish(ch, status);
 }
@@ -362,6 +366,49 @@ static int send_dtmf_info(struct channel *ch, const char *digits, uint32_t durat
 	return 0;
 }
 
+/* In-band tones open with &ch->media as their key, apart from the
+ * operations' opens (keyed by ch), so that stopping one leaves the other. */
+static void inband_ready_cb(void *arg, struct media_source *src, int err)
+{
+	struct channel *ch = container_of(arg, struct channel, media);
+	struct channel_media *m = ch->media;
+	if (err || !src || !channel_up(ch) || !m || !m->stream) {
+		if (err)
+			log_warn("[%s] in-band DTMF not sent: %s", ch->uuid, strerror(-err));
+		media_source_destroy(src);
+		return;
+	}
+	/* plays over what plays: a prompt ends (-ECANCELED), bridged audio
+	 * resumes after the tones */
+	media_stream_play(m->stream, src);
+	m->inband_playing = true;
+}
+
+/* The digits as a tone_stream:// script of Q.23 pairs (the media library's
+ * tone generator), each `ms` long with 50 ms between, w/W as silence. */
+static int send_dtmf_inband(struct channel *ch, const char *digits, uint32_t duration_ms)
+{
+	struct channel_media *m = ch->media;
+	char spec[CORE_DTMF_MAX * 16 + 64];
+	size_t n;
+	if (!m || !m->stream || !m->started)
+		return -ENOTSUP;
+	n = (size_t)snprintf(spec, sizeof(spec), "tone_stream://d=%u;w=50",
+			     duration_ms ? duration_ms : 100);
+	for (const char *p = digits; *p; p++) {
+		if (!strchr("0123456789*#ABCDabcdwW", *p) || n + 24 >= sizeof(spec))
+			return -EINVAL;
+		if (*p == 'w' || *p == 'W')
+			n += (size_t)snprintf(spec + n, sizeof(spec) - n, ";%%(1,%u,0)",
+					      *p == 'w' ? 499 : 999);
+		else
+			n += (size_t)snprintf(spec + n, sizeof(spec) - n, ";%c",
+					      *p >= 'a' && *p <= 'd' ? *p - 'a' + 'A' : *p);
+	}
+	return media_source_open(ch->core->library, spec, m->audio_rate, inband_ready_cb,
+				 &ch->media);
+}
+
 int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_ms)
 {
 	if (!digits || !*digits)
@@ -374,6 +421,8 @@ int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_
 		return 0;
 	if (type && strcasecmp(type, "info") == 0) {
 		err = send_dtmf_info(ch, digits, duration_ms);
+	} else if (type && strcasecmp(type, "inband") == 0) {
+		err = send_dtmf_inband(ch, digits, duration_ms);
 	} else {
 		struct channel_media *m = ch->media;
 		if (!m || !m->stream || !m->started)
@@ -390,6 +439,8 @@ void core__media_hangup(struct channel *ch)
 	core__bridge_hangup(ch); /* normally done already by channel_hangup */
 	core__op_finish(ch, -ECANCELED);
 	core__dtmf_hangup(ch);
+	if (ch->core->library)
+		media_source_open_cancel(ch->core->library, &ch->media);
 	struct channel_media *m = ch->media;
 	if (m && m->stream) {
 		struct media_stats st;

@@ -301,9 +301,12 @@ int channel_sleep(struct channel *ch, uint32_t ms, channel_done_cb cb, void *arg
 void channel_stop_media(struct channel *ch);
 /* Sends DTMF (media_stream_send_dtmf's digits) to the far end in the leg's
  * mode, its dtmf_type variable: rfc2833 (RFC 4733, the default), info (SIP
- * INFO, application/dtmf-relay; pauses w/W are skipped) or none (nothing is
- * sent: 0). -ENOTSUP when RFC 4733 is wanted and the leg negotiated no
- * telephone-event (or INFO and the call has no dialog), -EINVAL for bad digits. */
+ * INFO, application/dtmf-relay; pauses w/W are skipped), inband (tone pairs
+ * played on the stream over what plays: a playback in progress ends with
+ * -ECANCELED; the tones start once the generator is ready) or none (nothing
+ * is sent: 0). -ENOTSUP when the mode needs what the leg lacks (RFC 4733: a
+ * negotiated telephone-event; INFO: a dialog; inband: running media),
+ * -EINVAL for bad digits. */
 int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_ms);
 /*
  * FreeSWITCH's "digits[@duration_ms]" (uuid_send_dtmf, send_dtmf): the

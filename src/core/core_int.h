@@ -172,6 +172,9 @@ struct channel_media {
 	uint64_t sdp_version;
 	const char *codec_name;
 	uint32_t audio_rate;
+	/* DTMF tones sent in-band (dtmf_type=inband) play on the stream: its
+	 * play_done_cb is theirs, not an operation's */
+	bool inband_playing;
 };
 
 /*

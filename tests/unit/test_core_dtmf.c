@@ -371,6 +371,40 @@ static void test_bridged_modes(void **state)
 	core_unsubscribe(sub);
 }
 
+/* dtmf_type=inband: a's tones, sent to b's port, detected on b */
+static void test_inband_loop(void **state)
+{
+	struct seen s = {0};
+	struct core_sub *sub;
+	assert_int_equal(core_subscribe(t.core, seen_cb, &s, &sub), 0);
+	struct channel *a = leg("aaaa", -1), *b = leg("bbbb", -1);
+	struct media_stream_params p = a->media->params;
+	assert_int_equal(net_addr_parse(&p.remote, str_from_cstr("127.0.0.1"),
+					media_stream_port(b->media->stream)),
+			 0);
+	assert_int_equal(media_stream_start(a->media->stream, &p), 0);
+	a->media->params = p;
+	channel_var_set(a, "dtmf_type", "inband");
+	assert_int_equal(channel_dtmf_detect_start(b), 0);
+	assert_int_equal(channel_send_dtmf(a, "4w#", 120), 0);
+	assert_int_equal(channel_send_dtmf(a, "4x", 120), -EINVAL);
+	spin_ms(1800);
+	assert_string_equal(s.digits, "4#");
+	assert_string_equal(s.sources, "INBAND_AUDIO;INBAND_AUDIO;");
+	/* a prompt started meanwhile is not disturbed by the tones' end */
+	struct done d = {0};
+	assert_int_equal(channel_send_dtmf(a, "1", 100), 0);
+	spin_ms(50);
+	assert_int_equal(channel_play(a, "silence_stream://300", done_cb, &d), 0);
+	spin_ms(600);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.status, 0);
+	channel_hangup(a, CAUSE_NORMAL_CLEARING);
+	channel_hangup(b, CAUSE_NORMAL_CLEARING);
+	spin();
+	core_unsubscribe(sub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +413,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_collect, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_barge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bridged_modes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inband_loop, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
