@@ -114,8 +114,8 @@ static void run_fail(struct channel *ch, struct digits_run *r)
 		channel_var_set(ch, r->d.var_name, r->c.digits); /* read keeps what came */
 	if (r->d.transfer[0] && *r->d.transfer[0]) {
 		const char *ext = arena_strdup(&ch->arena, r->d.transfer[0]);
-		const char *ctx = r->d.transfer[2] ? arena_strdup(&ch->arena, r->d.transfer[2])
-						   : NULL;
+		const char *ctx =
+		    r->d.transfer[2] ? arena_strdup(&ch->arena, r->d.transfer[2]) : NULL;
 		log_info("%s no valid entry: transfer to %s", ch->uuid, ext ? ext : "");
 		/* the transfer first: this application's completion then belongs
 		 * to the route left behind and is ignored */

@@ -25,17 +25,17 @@
 	X(EXPORT, "export", "[nolocal:]<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)  \
 	X(FLUSH_DTMF, "flush_dtmf", "", 0, NULL)                                                   \
 	X(HANGUP, "hangup", "[<cause>]", 0, dialplan__check_hangup)                                \
-	X(IVR, "ivr", "<menu name>", 0, dialplan__check_nonempty)                                 \
+	X(IVR, "ivr", "<menu name>", 0, dialplan__check_nonempty)                                  \
 	X(LOG, "log", "[<level>] <message>", DIALPLAN_APP_INLINE, NULL)                            \
 	X(PARK, "park", "", 0, NULL)                                                               \
-	X(PLAY_AND_GET_DIGITS, "play_and_get_digits",                                             \
-	  "<min> <max> <tries> <timeout> <terminators> <file> <invalid_file> [<var_name> "        \
-	  "[<regexp> [<digit_timeout> [<transfer_on_failure>]]]]",                                \
+	X(PLAY_AND_GET_DIGITS, "play_and_get_digits",                                              \
+	  "<min> <max> <tries> <timeout> <terminators> <file> <invalid_file> [<var_name> "         \
+	  "[<regexp> [<digit_timeout> [<transfer_on_failure>]]]]",                                 \
 	  0, dialplan__check_pagd)                                                                 \
 	X(PLAYBACK, "playback", "<file|tone_stream://…|silence_stream://ms>", 0,                   \
 	  dialplan__check_nonempty)                                                                \
 	X(PRE_ANSWER, "pre_answer", "", 0, NULL)                                                   \
-	X(READ, "read", "<min> <max> <sound_file> <variable> [<timeout> [<terminators>]]", 0,        \
+	X(READ, "read", "<min> <max> <sound_file> <variable> [<timeout> [<terminators>]]", 0,      \
 	  dialplan__check_read)                                                                    \
 	X(RESPOND, "respond", "<status> [<reason>]", 0, dialplan__check_respond)                   \
 	X(RING_READY, "ring_ready", "", 0, NULL)                                                   \
@@ -47,7 +47,7 @@
 	X(SPEAK, "speak", "[[<engine>|]<voice>|]<text>", 0, dialplan__check_nonempty)              \
 	X(START_DTMF, "start_dtmf", "", 0, NULL)                                                   \
 	X(STOP_DTMF, "stop_dtmf", "", 0, NULL)                                                     \
-	X(TRANSFER, "transfer", "<destination> [<dialplan> [<context>]]", 0,                        \
+	X(TRANSFER, "transfer", "<destination> [<dialplan> [<context>]]", 0,                       \
 	  dialplan__check_nonempty)                                                                \
 	X(UNSET, "unset", "<name>", DIALPLAN_APP_INLINE, dialplan__check_nonempty)
 
@@ -224,8 +224,8 @@ struct dialplan__ivr_menu;
 struct dialplan__ivr_entry {
 	const char *digits;
 	enum dialplan__ivr_action action;
-	const struct dialplan_app *app;	     /* menu-exec-app */
-	const char *param;		     /* its data (expanded at run time), or the sub's name */
+	const struct dialplan_app *app; /* menu-exec-app */
+	const char *param;		/* its data (expanded at run time), or the sub's name */
 	const struct dialplan__ivr_menu *sub; /* menu-sub */
 	const char *file;
 	unsigned line;
@@ -259,8 +259,7 @@ struct dialplan_xml {
  * message" in err. No ivr.conf: no menus. */
 int dialplan__ivr_load(struct dialplan_xml *x, const struct config *cfg, char *err,
 		       size_t err_size);
-const struct dialplan__ivr_menu *dialplan__ivr_find(const struct dialplan_xml *x,
-						    const char *name);
+const struct dialplan__ivr_menu *dialplan__ivr_find(const struct dialplan_xml *x, const char *name);
 
 /*
  * A condition's expression, FreeSWITCH style: "/re/flags" (i caseless,
@@ -345,7 +344,7 @@ enum { DIALPLAN_TERM_MAX = 16 };
 
 struct dialplan__digits {
 	uint32_t min, max, tries, timeout_ms, digit_timeout_ms;
-	char terminators[DIALPLAN_TERM_MAX + 1]; /* "" none */
+	char terminators[DIALPLAN_TERM_MAX + 1];	     /* "" none */
 	const char *file, *invalid_file, *var_name, *regexp; /* into buf; never NULL once parsed */
 	const char *transfer[3]; /* transfer_on_failure: ext, dialplan, context (NULL: absent) */
 	pcre2_code *re;		 /* from regexp, or NULL */

@@ -52,8 +52,8 @@ static int ivr_fail(struct ivr_loader *l, const struct config_node *n, const cha
 }
 
 static const char *const menu_attrs[] = {
-    "name",	    "greet-long",   "greet-short", "invalid-sound", "exit-sound", "timeout",
-    "inter-digit-timeout", "max-failures", "max-timeouts", "digit-len"};
+    "name",    "greet-long",	      "greet-short",  "invalid-sound", "exit-sound",
+    "timeout", "inter-digit-timeout", "max-failures", "max-timeouts",  "digit-len"};
 
 static bool known(const char *a, const char *const *list, size_t n)
 {
@@ -120,8 +120,9 @@ static void load_entry(struct ivr_loader *l, const struct config_node *n,
 		return;
 	}
 	if (digits[0] == '/') {
-		ivr_fail(l, n, "digits=\"%s\": regular expressions in menu entries are not "
-			       "supported by irisx",
+		ivr_fail(l, n,
+			 "digits=\"%s\": regular expressions in menu entries are not "
+			 "supported by irisx",
 			 digits);
 		return;
 	}
@@ -257,14 +258,12 @@ static const struct dialplan__ivr_menu *find(const struct dialplan_xml *x, const
 	return NULL;
 }
 
-const struct dialplan__ivr_menu *dialplan__ivr_find(const struct dialplan_xml *x,
-						    const char *name)
+const struct dialplan__ivr_menu *dialplan__ivr_find(const struct dialplan_xml *x, const char *name)
 {
 	return x && name ? find(x, name) : NULL;
 }
 
-int dialplan__ivr_load(struct dialplan_xml *x, const struct config *cfg, char *err,
-		       size_t err_size)
+int dialplan__ivr_load(struct dialplan_xml *x, const struct config *cfg, char *err, size_t err_size)
 {
 	struct ivr_loader l = {.x = x, .err = err, .err_size = err_size};
 	const struct config_node *conf = config_section(cfg, "ivr.conf");

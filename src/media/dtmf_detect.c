@@ -23,10 +23,10 @@ struct media_dtmf_detector {
 	uint32_t factor; /* rate / 8000 */
 	void (*digit_cb)(void *arg, char digit, uint32_t duration_ms);
 	void *arg;
-	char digit;		/* the tone heard now, or 0 */
-	uint64_t samples;	/* 8 kHz samples fed so far */
-	uint64_t tone_start;	/* when the current tone began */
-	int32_t acc;		/* the partial average of the wide input */
+	char digit;	     /* the tone heard now, or 0 */
+	uint64_t samples;    /* 8 kHz samples fed so far */
+	uint64_t tone_start; /* when the current tone began */
+	int32_t acc;	     /* the partial average of the wide input */
 	uint32_t acc_n;
 };
 

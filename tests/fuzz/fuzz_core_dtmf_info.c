@@ -48,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(with + ct.len, ";x=1", 4);
 		char d2 = 0;
 		uint32_t ms2 = 0;
-		int rc2 = core_dtmf_info_parse(str_make(with, ct.len + 4), str_make(body, blen), &d2,
-					       &ms2);
+		int rc2 = core_dtmf_info_parse(str_make(with, ct.len + 4), str_make(body, blen),
+					       &d2, &ms2);
 		if (rc2 != rc || (rc == 0 && (d2 != digit || ms2 != ms)))
 			abort();
 	}

@@ -68,8 +68,8 @@ static void test_info_parse(void **state)
 	for (size_t i = 0; i < ARRAY_LEN(v); i++) {
 		char d = 0;
 		uint32_t ms = 99;
-		int rc = core_dtmf_info_parse(str_from_cstr(v[i].ct), str_from_cstr(v[i].body), &d,
-					      &ms);
+		int rc =
+		    core_dtmf_info_parse(str_from_cstr(v[i].ct), str_from_cstr(v[i].body), &d, &ms);
 		if (rc != v[i].rc)
 			fail_msg("vector %zu (%s): rc %d, expected %d", i, v[i].body, rc, v[i].rc);
 		if (rc == 0) {
@@ -152,8 +152,11 @@ static struct channel *leg(const char *uuid_prefix, int te_pt)
 	assert_int_equal(net_addr_parse(&ip, str_from_cstr("127.0.0.1"), 0), 0);
 	assert_int_equal(
 	    media_stream_create(&m->stream, t.core->media, &ip, core__media_cbs(ch, &cbs)), 0);
-	struct media_stream_params p = {
-	    .codec = MEDIA_CODEC_PCMU, .pt = 0, .ptime_ms = 20, .te_pt = te_pt, .dir = MEDIA_SENDRECV};
+	struct media_stream_params p = {.codec = MEDIA_CODEC_PCMU,
+					.pt = 0,
+					.ptime_ms = 20,
+					.te_pt = te_pt,
+					.dir = MEDIA_SENDRECV};
 	assert_int_equal(net_addr_parse(&p.remote, str_from_cstr("127.0.0.1"), 9), 0);
 	assert_int_equal(media_stream_start(m->stream, &p), 0);
 	m->params = p;

@@ -42,9 +42,8 @@ static void test_parse_pagd(void **state)
 	dialplan__digits_fini(&d);
 
 	/* the minimum: no variable, no regexp; digit timeout = timeout; quotes */
-	assert_int_equal(dialplan__digits_parse(&d, false, "1 1 1 3000 none 'a b.wav' ''", why,
-						sizeof(why)),
-			 0);
+	assert_int_equal(
+	    dialplan__digits_parse(&d, false, "1 1 1 3000 none 'a b.wav' ''", why, sizeof(why)), 0);
 	assert_string_equal(d.terminators, "");
 	assert_string_equal(d.file, "a b.wav");
 	assert_string_equal(d.invalid_file, "");
@@ -56,19 +55,19 @@ static void test_parse_pagd(void **state)
 
 	static const char *const bad[] = {
 	    "",
-	    "1 2 3 4000 # file",		     /* no invalid_file */
-	    "x 2 3 4000 # f i",			     /* min */
-	    "1 0 3 4000 # f i",			     /* max 0 */
-	    "1 129 3 4000 # f i",		     /* max past CORE_DTMF_MAX */
-	    "5 2 3 4000 # f i",			     /* min > max */
-	    "1 2 0 4000 # f i",			     /* tries */
-	    "1 2 3 0 # f i",			     /* timeout */
-	    "1 2 3 4000 #x f i",		     /* terminators */
-	    "1 2 3 4000 # f i v ([ab",		     /* regexp */
-	    "1 2 3 4000 # f i v ^1$ abc",	     /* digit timeout */
-	    "1 2 3 4000 # f i v ^1$ 100 a b c d",    /* too many */
-	    "1 2 3 4000 # 'f i",		     /* open quote */
-	    "1 2 3 4000 0123456789*#ABCD0 f i",      /* 17 terminators */
+	    "1 2 3 4000 # file",		  /* no invalid_file */
+	    "x 2 3 4000 # f i",			  /* min */
+	    "1 0 3 4000 # f i",			  /* max 0 */
+	    "1 129 3 4000 # f i",		  /* max past CORE_DTMF_MAX */
+	    "5 2 3 4000 # f i",			  /* min > max */
+	    "1 2 0 4000 # f i",			  /* tries */
+	    "1 2 3 0 # f i",			  /* timeout */
+	    "1 2 3 4000 #x f i",		  /* terminators */
+	    "1 2 3 4000 # f i v ([ab",		  /* regexp */
+	    "1 2 3 4000 # f i v ^1$ abc",	  /* digit timeout */
+	    "1 2 3 4000 # f i v ^1$ 100 a b c d", /* too many */
+	    "1 2 3 4000 # 'f i",		  /* open quote */
+	    "1 2 3 4000 0123456789*#ABCD0 f i",	  /* 17 terminators */
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		why[0] = '\0';
@@ -85,9 +84,8 @@ static void test_parse_pagd(void **state)
 static void test_parse_read(void **state)
 {
 	char why[128];
-	assert_int_equal(dialplan__digits_parse(&d, true, "1 4 ask.wav answer 6000 *#", why,
-						sizeof(why)),
-			 0);
+	assert_int_equal(
+	    dialplan__digits_parse(&d, true, "1 4 ask.wav answer 6000 *#", why, sizeof(why)), 0);
 	assert_int_equal(d.min, 1);
 	assert_int_equal(d.max, 4);
 	assert_int_equal(d.tries, 1);
@@ -112,14 +110,13 @@ static void test_parse_read(void **state)
 static void test_valid(void **state)
 {
 	char why[128];
-	assert_int_equal(dialplan__digits_parse(&d, false, "2 4 1 1000 # f i v ^1\\d*$", why,
-						sizeof(why)),
-			 0);
+	assert_int_equal(
+	    dialplan__digits_parse(&d, false, "2 4 1 1000 # f i v ^1\\d*$", why, sizeof(why)), 0);
 	assert_true(dialplan__digits_valid(&d, "12"));
 	assert_true(dialplan__digits_valid(&d, "1234"));
-	assert_false(dialplan__digits_valid(&d, "1"));	    /* under min */
+	assert_false(dialplan__digits_valid(&d, "1"));	   /* under min */
 	assert_false(dialplan__digits_valid(&d, "12345")); /* over max */
-	assert_false(dialplan__digits_valid(&d, "21"));	    /* the regexp */
+	assert_false(dialplan__digits_valid(&d, "21"));	   /* the regexp */
 	assert_false(dialplan__digits_valid(&d, ""));
 	dialplan__digits_fini(&d);
 	/* min 0 still wants a digit: nothing entered is not an entry */
@@ -134,9 +131,9 @@ static void test_steps(void **state)
 {
 	char why[128];
 	/* three tries with an invalid prompt: prompt, collect, invalid, … fail */
-	assert_int_equal(dialplan__digits_parse(&d, false, "4 4 3 1000 # f bad.wav v ^\\d+$", why,
-						sizeof(why)),
-			 0);
+	assert_int_equal(
+	    dialplan__digits_parse(&d, false, "4 4 3 1000 # f bad.wav v ^\\d+$", why, sizeof(why)),
+	    0);
 	assert_int_equal(dialplan__digits_start(&d), DP_DIGITS_PROMPT);
 	assert_int_equal(d.attempt, 1);
 	assert_int_equal(dialplan__digits_prompted(&d), DP_DIGITS_COLLECT);

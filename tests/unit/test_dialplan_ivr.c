@@ -66,20 +66,21 @@ static void test_menus(void **state)
 	struct dialplan_xml *x;
 	char err[512], *log;
 	assert_int_equal(
-	    ivr_load(&x,
-		     "<menu name=\"main\" greet-long=\"long.wav\" invalid-sound=\"bad.wav\"\n"
-		     "      exit-sound=\"bye.wav\" timeout=\"5000\" inter-digit-timeout=\"1500\"\n"
-		     "      max-failures=\"2\" max-timeouts=\"4\" tts-engine=\"flite\">\n"
-		     "  <entry action=\"menu-exec-app\" digits=\"1\" param=\"echo\"/>\n"
-		     "  <entry action=\"menu-exec-app\" digits=\"21\" param=\"  playback  x.wav\"/>\n"
-		     "  <entry action=\"menu-sub\" digits=\"5\" param=\"sub\"/>\n"
-		     "  <entry action=\"menu-top\" digits=\"*\"/>\n"
-		     "  <entry action=\"menu-exit\" digits=\"#\"/>\n"
-		     "</menu>\n"
-		     "<menu name=\"sub\" greet-long=\"sub.wav\" greet-short=\"s.wav\" digit-len=\"3\">\n"
-		     "  <entry action=\"menu-back\" digits=\"0\"/>\n"
-		     "</menu>\n",
-		     err, sizeof(err), &log),
+	    ivr_load(
+		&x,
+		"<menu name=\"main\" greet-long=\"long.wav\" invalid-sound=\"bad.wav\"\n"
+		"      exit-sound=\"bye.wav\" timeout=\"5000\" inter-digit-timeout=\"1500\"\n"
+		"      max-failures=\"2\" max-timeouts=\"4\" tts-engine=\"flite\">\n"
+		"  <entry action=\"menu-exec-app\" digits=\"1\" param=\"echo\"/>\n"
+		"  <entry action=\"menu-exec-app\" digits=\"21\" param=\"  playback  x.wav\"/>\n"
+		"  <entry action=\"menu-sub\" digits=\"5\" param=\"sub\"/>\n"
+		"  <entry action=\"menu-top\" digits=\"*\"/>\n"
+		"  <entry action=\"menu-exit\" digits=\"#\"/>\n"
+		"</menu>\n"
+		"<menu name=\"sub\" greet-long=\"sub.wav\" greet-short=\"s.wav\" digit-len=\"3\">\n"
+		"  <entry action=\"menu-back\" digits=\"0\"/>\n"
+		"</menu>\n",
+		err, sizeof(err), &log),
 	    0);
 	assert_int_equal(x->menu_count, 2);
 	const struct dialplan__ivr_menu *m = dialplan__ivr_find(x, "main");
@@ -120,9 +121,8 @@ static void test_menus(void **state)
 	dialplan_xml_unref(x);
 
 	/* no ivr.conf at all: no menus, no error */
-	assert_int_equal(dp_load(&x, "<include><context name=\"c\"/></include>", err, sizeof(err),
-				 NULL),
-			 0);
+	assert_int_equal(
+	    dp_load(&x, "<include><context name=\"c\"/></include>", err, sizeof(err), NULL), 0);
 	assert_int_equal(x->menu_count, 0);
 	dialplan_xml_unref(x);
 }
@@ -136,21 +136,24 @@ static void test_errors(void **state)
 {
 	static const struct bad v[] = {
 	    {"<menu greet-long=\"a\"/>\n", "ivr.conf.xml:3: <menu> without a name"},
-	    {"<menu name=\"a\"/>\n<menu name=\"a\"/>\n", "ivr.conf.xml:4: menu \"a\" is defined already"},
+	    {"<menu name=\"a\"/>\n<menu name=\"a\"/>\n",
+	     "ivr.conf.xml:4: menu \"a\" is defined already"},
 	    {"<menu name=\"a\">\n<entry digits=\"1\"/>\n</menu>\n",
 	     "ivr.conf.xml:4: <entry> without action"},
 	    {"<menu name=\"a\">\n<entry action=\"menu-top\"/>\n</menu>\n",
 	     "ivr.conf.xml:4: <entry> without digits"},
 	    {"<menu name=\"a\">\n<entry action=\"menu-play-sound\" digits=\"1\"/>\n</menu>\n",
 	     "ivr.conf.xml:4: action=\"menu-play-sound\" is not one of"},
-	    {"<menu name=\"a\">\n<entry action=\"menu-exec-app\" digits=\"1\" param=\"nosuch x\"/>\n"
+	    {"<menu name=\"a\">\n<entry action=\"menu-exec-app\" digits=\"1\" param=\"nosuch "
+	     "x\"/>\n"
 	     "</menu>\n",
 	     "ivr.conf.xml:4: menu-exec-app: unknown application 'nosuch'"},
 	    {"<menu name=\"a\">\n<entry action=\"menu-exec-app\" digits=\"1\"/>\n</menu>\n",
 	     "ivr.conf.xml:4: menu-exec-app needs param"},
 	    {"<menu name=\"a\">\n<entry action=\"menu-sub\" digits=\"1\"/>\n</menu>\n",
 	     "ivr.conf.xml:4: menu-sub needs param"},
-	    {"<menu name=\"a\">\n\n<entry action=\"menu-sub\" digits=\"1\" param=\"b\"/>\n</menu>\n",
+	    {"<menu name=\"a\">\n\n<entry action=\"menu-sub\" digits=\"1\" "
+	     "param=\"b\"/>\n</menu>\n",
 	     "ivr.conf.xml:5: menu-sub: no menu named \"b\""},
 	    {"<menu name=\"a\">\n<entry action=\"menu-top\" digits=\"1x\"/>\n</menu>\n",
 	     "ivr.conf.xml:4: digits=\"1x\" is not DTMF"},
@@ -159,11 +162,13 @@ static void test_errors(void **state)
 	    {"<menu name=\"a\">\n<entry action=\"menu-top\" digits=\"1\"/>\n"
 	     "<entry action=\"menu-exit\" digits=\"1\"/>\n</menu>\n",
 	     "ivr.conf.xml:5: digits \"1\" are taken already (line 4)"},
-	    {"<menu name=\"a\" timeout=\"soon\"/>\n", "ivr.conf.xml:3: timeout=\"soon\" is not a number"},
+	    {"<menu name=\"a\" timeout=\"soon\"/>\n",
+	     "ivr.conf.xml:3: timeout=\"soon\" is not a number"},
 	    {"<menu name=\"a\" max-failures=\"0\"/>\n", "ivr.conf.xml:3: max-failures=\"0\""},
 	    {"<menu name=\"a\" inter-digit-timeout=\"-1\"/>\n",
 	     "ivr.conf.xml:3: inter-digit-timeout=\"-1\""},
-	    {"<menu name=\"a\" digit-len=\"1\">\n<entry action=\"menu-top\" digits=\"12\"/>\n</menu>\n",
+	    {"<menu name=\"a\" digit-len=\"1\">\n<entry action=\"menu-top\" "
+	     "digits=\"12\"/>\n</menu>\n",
 	     "ivr.conf.xml:3: digit-len=\"1\" is shorter than an entry's 2 digits"},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(v); i++) {

@@ -139,9 +139,9 @@ static void test_nothing_from_other_sounds(void **state)
 	size_t n = 0;
 	assert_non_null(buf);
 	assert_int_equal(media_dtmf_detector_create(&det, 8000, digit_cb, &g), 0);
-	n += tone(buf + n, 8000, 0, 500, 0);	  /* silence */
-	n += tone(buf + n, 8000, 0, 500, 697);	  /* one tone of a pair alone */
-	n += tone(buf + n, 8000, 0, 500, 440);	  /* a dial tone */
+	n += tone(buf + n, 8000, 0, 500, 0);   /* silence */
+	n += tone(buf + n, 8000, 0, 500, 697); /* one tone of a pair alone */
+	n += tone(buf + n, 8000, 0, 500, 440); /* a dial tone */
 	srand(7);
 	for (size_t i = 0; i < 8000; i++) /* noise */
 		buf[n++] = (int16_t)((rand() % 16000) - 8000);
@@ -166,10 +166,8 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_all_digits_8k),
-	    cmocka_unit_test(test_spandsp_generator),
-	    cmocka_unit_test(test_wide_rates),
-	    cmocka_unit_test(test_nothing_from_other_sounds),
+	    cmocka_unit_test(test_all_digits_8k), cmocka_unit_test(test_spandsp_generator),
+	    cmocka_unit_test(test_wide_rates),	  cmocka_unit_test(test_nothing_from_other_sounds),
 	    cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
