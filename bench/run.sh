@@ -9,7 +9,8 @@
 #   2. INVITE -> 100 -> 404 -> ACK at a fixed rate with SIPp: calls/s, failed
 #      calls, retransmissions, latency to the 100 and to the 404 (from SIPp's
 #      short message trace, which has microsecond timestamps);
-#   3. bench_sip_parse, if it was built;
+#   3. bench_sip_parse, if it was built; bench_dtmf_detect (in-band DTMF
+#      detection's CPU for 500 calls), if it was built;
 #   4. calls with media: bench/run_media.sh, with its own irisx (concurrent
 #      calls with RTP, pacing, calls/s with a 2 s prompt); BENCH_MEDIA=0
 #      leaves it out;
@@ -215,6 +216,15 @@ if [ -x "$build/bench/bench_sip_parse" ]; then
 	parse_out=$(grep -v '^[[:space:]]*$' "$T_DIR/parse.txt" | tail -n 5)
 fi
 
+# --- in-band DTMF detection ---------------------------------------------------------
+dtmf_out=
+if [ -x "$build/bench/bench_dtmf_detect" ]; then
+	t_log "bench_dtmf_detect"
+	timeout 120 "$build/bench/bench_dtmf_detect" 500 20 >"$T_DIR/dtmf.txt" 2>&1 ||
+		t_fail "bench_dtmf_detect exited $?"
+	dtmf_out=$(grep -v '^[[:space:]]*$' "$T_DIR/dtmf.txt")
+fi
+
 # --- the table -------------------------------------------------------------------
 ms()
 {
@@ -251,6 +261,9 @@ row()
 	fi
 	if [ -n "$parse_out" ]; then
 		printf '\nbench_sip_parse:\n%s\n' "$parse_out"
+	fi
+	if [ -n "$dtmf_out" ]; then
+		printf '\nbench_dtmf_detect (500 calls):\n%s\n' "$dtmf_out"
 	fi
 	printf '\n'
 	printf 'options/s: %s\n' "${O[aps]}"

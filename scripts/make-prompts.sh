@@ -41,6 +41,9 @@ prompts=(
 	"error|Sorry, an error has occurred."
 	"thank_you|Thank you."
 	"timeout|We did not receive your entry."
+	"ivr/demo_long|Welcome to the Iris X demo menu. Press 1 for an echo test, 2 to hear a tone, 3 to hear your number, or 9 to hang up."
+	"ivr/demo_short|Press 1, 2, 3, or 9."
+	"ivr/invalid|That is not a valid option."
 	"digits/0|zero"
 	"digits/1|one"
 	"digits/2|two"
@@ -55,7 +58,7 @@ prompts=(
 	"digits/pound|pound"
 )
 
-mkdir -p "$out/digits"
+mkdir -p "$out/digits" "$out/ivr"
 rm -f "$out/.stamp"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -92,6 +92,7 @@ int channel_bridge(struct channel *a, struct channel *b, channel_done_cb cb, voi
 		log_warn("[%s] cannot bridge to %s: %s", a->uuid, b->uuid, strerror(-err));
 		return err;
 	}
+	core__dtmf_bridge(a, b);
 	/* What B was doing (a playback, ringback) gives way to A's audio. */
 	channel_stop_media(b);
 	a->bridged = b;

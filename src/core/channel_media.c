@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <stdio.h>
 
 bool channel_answered(const struct channel *ch)
 {
@@ -122,6 +124,7 @@ static void op_stop(struct channel *ch, struct channel_op *op)
 			media_stream_echo(m->stream, false);
 		break;
 	case OP_SLEEP:
+	case OP_COLLECT:
 		if (op->timer) {
 			uv_timer_stop(op->timer);
 			uv_close((uv_handle_t *)op->timer, sleep_timer_closed_cb);
@@ -316,24 +319,17 @@ static void media_timeout_cb(void *arg)
 static void media_play_done_cb(void *arg, int status)
 {
 	struct channel *ch = arg;
+	if (ch->media && ch->media->inband_playing) {
+		ch->media->inband_playing = false; /* the in-band digits ended or gave way */
+		return;
+	}
 	if (ch->op && ch->op->kind == OP_PLAYING)
 		core__op_finish(ch, status);
 }
 
-static void dtmf_extra(void *arg, struct core_event *ev)
-{
-	const uint32_t *d = arg;
-	core_event_add_header(ev, "DTMF-Digit", "%c", (char)d[0]);
-	core_event_add_header(ev, "DTMF-Duration", "%u", d[1] * 8); /* in 8 kHz samples */
-	core_event_add_header(ev, "DTMF-Source", "rtp");
-}
-
 static void media_dtmf_cb(void *arg, char digit, uint32_t duration_ms)
 {
-	struct channel *ch = arg;
-	uint32_t d[2] = {(uint32_t)(unsigned char)digit, duration_ms};
-	log_info("[%s] DTMF %c (%u ms)", ch->uuid, digit, duration_ms);
-	channel_event_fire(ch, "DTMF", dtmf_extra, d);
+	channel_dtmf_receive(arg, digit, duration_ms, CORE_DTMF_RTP);
 }
 
 const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_stream_cbs *cbs)
@@ -346,18 +342,95 @@ const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_
 	return cbs;
 }
 
+/* One INFO per digit (application/dtmf-relay, as FreeSWITCH sends it);
+ * pauses are not timed over INFO: skipped. */
+static int send_dtmf_info(struct channel *ch, const char *digits, uint32_t duration_ms)
+{
+	if (!ch->sip)
+		return -ENOTSUP;
+	for (const char *p = digits; *p; p++)
+		if (!strchr("0123456789*#ABCDabcdwW", *p))
+			return -EINVAL;
+	for (const char *p = digits; *p; p++) {
+		if (*p == 'w' || *p == 'W')
+			continue;
+		char body[64];
+		char d = *p >= 'a' && *p <= 'd' ? (char)(*p - 'a' + 'A') : *p;
+		int n = snprintf(body, sizeof(body), "Signal=%c\r\nDuration=%u\r\n", d,
+				 duration_ms ? duration_ms : 100);
+		int err = sip_call_info(ch->sip, "application/dtmf-relay",
+					str_make(body, (size_t)n));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* In-band tones open with &ch->media as their key, apart from the
+ * operations' opens (keyed by ch), so that stopping one leaves the other. */
+static void inband_ready_cb(void *arg, struct media_source *src, int err)
+{
+	struct channel *ch = container_of(arg, struct channel, media);
+	struct channel_media *m = ch->media;
+	if (err || !src || !channel_up(ch) || !m || !m->stream) {
+		if (err)
+			log_warn("[%s] in-band DTMF not sent: %s", ch->uuid, strerror(-err));
+		media_source_destroy(src);
+		return;
+	}
+	/* plays over what plays: a prompt ends (-ECANCELED), bridged audio
+	 * resumes after the tones */
+	media_stream_play(m->stream, src);
+	m->inband_playing = true;
+}
+
+/* The digits as a tone_stream:// script of Q.23 pairs (the media library's
+ * tone generator), each `ms` long with 50 ms between, w/W as silence. */
+static int send_dtmf_inband(struct channel *ch, const char *digits, uint32_t duration_ms)
+{
+	struct channel_media *m = ch->media;
+	char spec[CORE_DTMF_MAX * 16 + 64];
+	size_t n;
+	if (!m || !m->stream || !m->started)
+		return -ENOTSUP;
+	n = (size_t)snprintf(spec, sizeof(spec), "tone_stream://d=%u;w=50",
+			     duration_ms ? duration_ms : 100);
+	for (const char *p = digits; *p; p++) {
+		if (!strchr("0123456789*#ABCDabcdwW", *p) || n + 24 >= sizeof(spec))
+			return -EINVAL;
+		if (*p == 'w' || *p == 'W')
+			n += (size_t)snprintf(spec + n, sizeof(spec) - n, ";%%(1,%u,0)",
+					      *p == 'w' ? 499 : 999);
+		else
+			n += (size_t)snprintf(spec + n, sizeof(spec) - n, ";%c",
+					      *p >= 'a' && *p <= 'd' ? *p - 'a' + 'A' : *p);
+	}
+	return media_source_open(ch->core->library, spec, m->audio_rate, inband_ready_cb,
+				 &ch->media);
+}
+
 int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_ms)
 {
 	if (!digits || !*digits)
 		return -EINVAL;
 	if (!channel_up(ch))
 		return -ESHUTDOWN;
-	struct channel_media *m = ch->media;
-	if (!m || !m->stream || !m->started)
-		return -ENOTSUP; /* nothing negotiated yet: no telephone-event either */
-	int err = media_stream_send_dtmf(m->stream, digits, duration_ms);
+	const char *type = channel_var(ch, "dtmf_type");
+	int err;
+	if (type && strcasecmp(type, "none") == 0)
+		return 0;
+	if (type && strcasecmp(type, "info") == 0) {
+		err = send_dtmf_info(ch, digits, duration_ms);
+	} else if (type && strcasecmp(type, "inband") == 0) {
+		err = send_dtmf_inband(ch, digits, duration_ms);
+	} else {
+		struct channel_media *m = ch->media;
+		if (!m || !m->stream || !m->started)
+			return -ENOTSUP; /* nothing negotiated yet: no telephone-event either */
+		err = media_stream_send_dtmf(m->stream, digits, duration_ms);
+	}
 	if (!err)
-		log_info("[%s] sending DTMF %s", ch->uuid, digits);
+		log_info("[%s] sending DTMF %s (%s)", ch->uuid, digits, type ? type : "rfc2833");
 	return err;
 }
 
@@ -366,6 +439,9 @@ void core__media_hangup(struct channel *ch)
 	core__bridge_hangup(ch); /* normally done already by channel_hangup */
 	core__op_finish(ch, -ECANCELED);
 	core__record_hangup(ch);
+	core__dtmf_hangup(ch);
+	if (ch->core->library)
+		media_source_open_cancel(ch->core->library, &ch->media);
 	struct channel_media *m = ch->media;
 	if (m && m->stream) {
 		struct media_stats st;

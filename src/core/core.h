@@ -183,6 +183,7 @@ struct channel {
 	/* the channel an originated leg was placed for (its Other-Leg-* headers), or NULL */
 	struct channel_peer *originator;
 	struct channel_recording *recordings; /* channel_record.c; NULL: none */
+	struct channel_dtmf *dtmf; /* received digits, collection, detector (channel_dtmf.c) */
 	struct channel *runq_next;
 	struct channel *prev, *next;
 };
@@ -353,8 +354,14 @@ int channel_echo(struct channel *ch, channel_done_cb cb, void *arg);
 int channel_sleep(struct channel *ch, uint32_t ms, channel_done_cb cb, void *arg);
 /* Stops what channel_play/speak/echo/sleep is doing (their callback gets -ECANCELED). */
 void channel_stop_media(struct channel *ch);
-/* Sends DTMF (media_stream_send_dtmf's digits) to the far end: RFC 4733.
- * -ENOTSUP when the leg negotiated no telephone-event, -EINVAL for bad digits. */
+/* Sends DTMF (media_stream_send_dtmf's digits) to the far end in the leg's
+ * mode, its dtmf_type variable: rfc2833 (RFC 4733, the default), info (SIP
+ * INFO, application/dtmf-relay; pauses w/W are skipped), inband (tone pairs
+ * played on the stream over what plays: a playback in progress ends with
+ * -ECANCELED; the tones start once the generator is ready) or none (nothing
+ * is sent: 0). -ENOTSUP when the mode needs what the leg lacks (RFC 4733: a
+ * negotiated telephone-event; INFO: a dialog; inband: running media),
+ * -EINVAL for bad digits. */
 int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_ms);
 /*
  * FreeSWITCH's "digits[@duration_ms]" (uuid_send_dtmf, send_dtmf): the
@@ -363,6 +370,79 @@ int channel_send_dtmf(struct channel *ch, const char *digits, uint32_t duration_
  */
 enum { CORE_DTMF_MAX = 128 };
 int core_dtmf_parse(const char *s, char digits[CORE_DTMF_MAX + 1], uint32_t *duration_ms);
+
+/* ---- received DTMF: one stream, whatever carried the digits ---- */
+
+/* Where a digit came from, as FreeSWITCH's DTMF-Source names it: RTP (RFC
+ * 4733 telephone-events), ENDPOINT (SIP INFO), INBAND_AUDIO (tones decoded
+ * from the audio). */
+enum core_dtmf_source { CORE_DTMF_RTP, CORE_DTMF_INFO, CORE_DTMF_INBAND };
+const char *core_dtmf_source_name(enum core_dtmf_source src);
+
+/*
+ * A SIP INFO body carrying a digit: application/dtmf-relay ("Signal=5\r\n
+ * Duration=160\r\n", the duration in ms; RFC-less but universal) or
+ * application/dtmf (the digit alone). `content_type` is the header's value
+ * (parameters allowed). The digit goes to *digit (0-9 * # A-D, upper case),
+ * the duration to *duration_ms (0 when absent). Pure. -ENOTSUP for another
+ * content type, -EBADMSG for a body that names no single valid digit (or a
+ * duration that is not a number up to 60000).
+ */
+int core_dtmf_info_parse(struct str content_type, struct str body, char *digit,
+			 uint32_t *duration_ms);
+
+/*
+ * A digit arrived on `ch`: fires DTMF (DTMF-Digit, DTMF-Duration in 8 kHz
+ * samples, DTMF-Source), relays it to the bridged leg in that leg's mode when
+ * the media layer has not (dtmf_type), queues it for the applications (at
+ * most CORE_DTMF_QUEUE digits; more are dropped and logged), stops a prompt
+ * that barge-in allows, feeds a collection. The SIP endpoint and the media
+ * callbacks call it; tests may too.
+ */
+enum { CORE_DTMF_QUEUE = 64 };
+void channel_dtmf_receive(struct channel *ch, char digit, uint32_t duration_ms,
+			  enum core_dtmf_source src);
+/* Takes the oldest queued digit: 0, or -EAGAIN when none is queued. */
+int channel_dtmf_pop(struct channel *ch, char *digit);
+size_t channel_dtmf_queued(const struct channel *ch);
+/* Forgets the queued digits (flush_dtmf). */
+void channel_dtmf_flush(struct channel *ch);
+/*
+ * While on, a digit that arrives while channel_play/channel_speak plays ends
+ * it with -EINTR (PLAYBACK_STOP says "break"); the digit stays queued. Off by
+ * default; prompts of read, play_and_get_digits and ivr turn it on.
+ */
+void channel_dtmf_barge(struct channel *ch, bool on);
+
+/* What channel_collect_digits collects; the caller keeps it alive until its
+ * callback (the results are written into it). */
+struct channel_collect {
+	size_t max;		   /* 1..CORE_DTMF_MAX digits */
+	const char *terminators;   /* digits that end the entry, not stored (NULL: none) */
+	uint32_t first_timeout_ms; /* for the first digit */
+	uint32_t digit_timeout_ms; /* between digits (0: first_timeout_ms) */
+	/* out */
+	char digits[CORE_DTMF_MAX + 1];
+	size_t count;
+	char terminator; /* the terminator that ended the entry, or '\0' */
+};
+/*
+ * Collects digits (queued ones first) into c->digits: done with status 0 at
+ * `max` digits or a terminator, -ETIMEDOUT when a timeout passed first (the
+ * digits so far are kept), -ECANCELED / hangup as any operation. An
+ * asynchronous operation: the callback never runs before this returns.
+ * -EINVAL for max 0 or above CORE_DTMF_MAX, -ESHUTDOWN when hung up.
+ */
+int channel_collect_digits(struct channel *ch, struct channel_collect *c, channel_done_cb cb,
+			   void *arg);
+
+/*
+ * In-band DTMF detection on the received audio (spandsp's detector), off by
+ * default (start_dtmf / spandsp_start_dtmf). Digits come as INBAND_AUDIO.
+ * -ENOTCONN without media, -ENOMEM.
+ */
+int channel_dtmf_detect_start(struct channel *ch);
+void channel_dtmf_detect_stop(struct channel *ch);
 
 /* ---- placing calls: originate (FreeSWITCH dial strings) ---- */
 

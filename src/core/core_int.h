@@ -166,7 +166,7 @@ struct channel_var {
 
 /* What an asynchronous application (play, speak, echo, sleep) is doing;
  * OP_BRIDGE: the channel is the A side of a bridge (bridge.c). */
-enum channel_op_kind { OP_OPENING, OP_PLAYING, OP_ECHO, OP_SLEEP, OP_BRIDGE };
+enum channel_op_kind { OP_OPENING, OP_PLAYING, OP_ECHO, OP_SLEEP, OP_BRIDGE, OP_COLLECT };
 
 struct channel_op {
 	struct channel_op *next; /* in ops_done */
@@ -174,7 +174,8 @@ struct channel_op {
 	channel_done_cb cb;
 	void *arg;
 	int status;
-	uv_timer_t *timer; /* OP_SLEEP: heap, freed by its close callback */
+	uv_timer_t *timer; /* OP_SLEEP, OP_COLLECT: heap, freed by its close callback */
+	struct channel_collect *collect; /* OP_COLLECT: the caller's */
 	const char *path;  /* channel_play's file (PLAYBACK_* events), in the channel's arena */
 };
 
@@ -199,6 +200,9 @@ struct channel_media {
 	/* The stream's counters when it was destroyed at hangup (the CDR's). */
 	struct media_stats final_stats;
 	bool have_final_stats;
+	/* DTMF tones sent in-band (dtmf_type=inband) play on the stream: its
+	 * play_done_cb is theirs, not an operation's */
+	bool inband_playing;
 };
 
 /*
@@ -297,6 +301,15 @@ void core__gateway_status_lines(struct core *core, const struct profile *p, stru
 
 /* channel_var.c */
 void core__vars_free(struct channel *ch);
+
+/* channel_dtmf.c */
+/* Digits ending a collection now waiting in the queue (OP_COLLECT began). */
+void core__collect_start(struct channel *ch);
+/* Frees the detector (media goes). */
+void core__dtmf_hangup(struct channel *ch);
+/* The bridge between a and b begins: each leg's dtmf_type decides whether
+ * RFC 4733 events are relayed to it by the media layer. */
+void core__dtmf_bridge(struct channel *a, struct channel *b);
 
 /* channel_media.c */
 /* Media ends with the channel: stop what plays, close the stream. */

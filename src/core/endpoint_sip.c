@@ -156,6 +156,30 @@ static void endpoint_ack_cb(void *arg, struct sip_call *call, const struct sip_m
 		core__endpoint_ack(ch, ack);
 }
 
+/* INFO with a digit: into the channel's DTMF stream (DTMF-Source ENDPOINT);
+ * 415 for anything else, as FreeSWITCH answers an INFO it does not take. */
+static uint16_t endpoint_info_cb(void *arg, struct sip_call *call, const struct sip_msg *req)
+{
+	struct channel *ch = sip_call_owner(call);
+	const struct sip_hdr *ct = sip_msg_hdr(req, SIP_HDR_CONTENT_TYPE);
+	char digit;
+	uint32_t ms;
+
+	if (!ch)
+		return 481;
+	if (!ct && req->body.len == 0)
+		return 200; /* a keep-alive INFO */
+	int rc = core_dtmf_info_parse(ct ? ct->value : STR_NULL, req->body, &digit, &ms);
+	if (rc == -ENOTSUP)
+		return 415;
+	if (rc) {
+		log_info("[%s] INFO with a malformed DTMF body ignored", ch->uuid);
+		return 400;
+	}
+	channel_dtmf_receive(ch, digit, ms ? ms : 100, CORE_DTMF_INFO);
+	return 200;
+}
+
 const struct config_profile *core__channel_profile(const struct channel *ch)
 {
 	return ch->profile_cfg;
@@ -204,6 +228,7 @@ int core__profile_start(struct profile *p)
 		.ack_cb = endpoint_ack_cb,
 		.progress_cb = endpoint_progress_cb,
 		.answer_cb = endpoint_answer_cb,
+		.info_cb = endpoint_info_cb,
 		.arg = p,
 	};
 	int err = net_addr_parse(&ucfg.addr, str_from_cstr(cfg->sip_ip), cfg->sip_port);

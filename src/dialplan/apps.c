@@ -108,6 +108,18 @@ static int app_respond(struct channel *ch, const char *data)
 	return rc < 0 ? rc : DIALPLAN_APP_STOP;
 }
 
+/* transfer <destination> [<dialplan> [<context>]]: routes the channel again
+ * (the dialplan name is XML whatever it says: the only one). */
+static int app_transfer(struct channel *ch, const char *data)
+{
+	char buf[512], *argv[3];
+	int argc = dialplan__originate_split(data, buf, sizeof(buf), argv, 3);
+	if (argc < 1 || !*argv[0])
+		return -EINVAL;
+	int rc = dialplan__exec_transfer(ch, argv[0], argc > 2 ? argv[2] : NULL);
+	return rc < 0 && channel_up(ch) ? rc : DIALPLAN_APP_STOP;
+}
+
 int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const char *data,
 		      const struct dialplan_vars *vars, channel_done_cb cb, void *arg)
 {
@@ -143,6 +155,24 @@ int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const 
 		return dialplan__app_record_session(ch, data);
 	case DIALPLAN__APP_STOP_RECORD_SESSION:
 		return dialplan__app_stop_record_session(ch, data);
+	case DIALPLAN__APP_PLAY_AND_GET_DIGITS:
+		return dialplan__app_digits(ch, false, data, cb, arg);
+	case DIALPLAN__APP_READ:
+		return dialplan__app_digits(ch, true, data, cb, arg);
+	case DIALPLAN__APP_TRANSFER:
+		return app_transfer(ch, data);
+	case DIALPLAN__APP_IVR:
+		return dialplan__app_ivr(ch, data, vars, cb, arg);
+	case DIALPLAN__APP_FLUSH_DTMF:
+		channel_dtmf_flush(ch);
+		return DIALPLAN_APP_DONE;
+	case DIALPLAN__APP_START_DTMF:
+	case DIALPLAN__APP_SPANDSP_START_DTMF:
+		return signalled(ch, channel_dtmf_detect_start(ch));
+	case DIALPLAN__APP_STOP_DTMF:
+	case DIALPLAN__APP_SPANDSP_STOP_DTMF:
+		channel_dtmf_detect_stop(ch);
+		return DIALPLAN_APP_DONE;
 	case DIALPLAN__APP_SET:
 	case DIALPLAN__APP_EXPORT:
 	case DIALPLAN__APP_UNSET:

@@ -23,20 +23,34 @@
 	X(BRIDGE, "bridge", "<dial string>", 0, dialplan__check_nonempty)                          \
 	X(ECHO, "echo", "", 0, NULL)                                                               \
 	X(EXPORT, "export", "[nolocal:]<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)  \
+	X(FLUSH_DTMF, "flush_dtmf", "", 0, NULL)                                                   \
 	X(HANGUP, "hangup", "[<cause>]", 0, dialplan__check_hangup)                                \
+	X(IVR, "ivr", "<menu name>", 0, dialplan__check_nonempty)                                  \
 	X(LOG, "log", "[<level>] <message>", DIALPLAN_APP_INLINE, NULL)                            \
 	X(PARK, "park", "", 0, NULL)                                                               \
+	X(PLAY_AND_GET_DIGITS, "play_and_get_digits",                                              \
+	  "<min> <max> <tries> <timeout> <terminators> <file> <invalid_file> [<var_name> "         \
+	  "[<regexp> [<digit_timeout> [<transfer_on_failure>]]]]",                                 \
+	  0, dialplan__check_pagd)                                                                 \
 	X(PLAYBACK, "playback", "<file|tone_stream://…|silence_stream://ms>", 0,                   \
 	  dialplan__check_nonempty)                                                                \
 	X(PRE_ANSWER, "pre_answer", "", 0, NULL)                                                   \
 	X(RECORD_SESSION, "record_session", "<path> [+<limit_secs>]", 0, dialplan__check_nonempty) \
+	X(READ, "read", "<min> <max> <sound_file> <variable> [<timeout> [<terminators>]]", 0,      \
+	  dialplan__check_read)                                                                    \
 	X(RESPOND, "respond", "<status> [<reason>]", 0, dialplan__check_respond)                   \
 	X(RING_READY, "ring_ready", "", 0, NULL)                                                   \
 	X(SEND_DTMF, "send_dtmf", "<digits>[@<ms>]", 0, dialplan__check_dtmf)                      \
 	X(SET, "set", "<name>=<value>", DIALPLAN_APP_INLINE, dialplan__check_set)                  \
 	X(SLEEP, "sleep", "<ms>", 0, dialplan__check_sleep)                                        \
+	X(SPANDSP_START_DTMF, "spandsp_start_dtmf", "", 0, NULL)                                   \
+	X(SPANDSP_STOP_DTMF, "spandsp_stop_dtmf", "", 0, NULL)                                     \
 	X(SPEAK, "speak", "[[<engine>|]<voice>|]<text>", 0, dialplan__check_nonempty)              \
 	X(STOP_RECORD_SESSION, "stop_record_session", "<path>|all", 0, dialplan__check_nonempty)   \
+	X(START_DTMF, "start_dtmf", "", 0, NULL)                                                   \
+	X(STOP_DTMF, "stop_dtmf", "", 0, NULL)                                                     \
+	X(TRANSFER, "transfer", "<destination> [<dialplan> [<context>]]", 0,                       \
+	  dialplan__check_nonempty)                                                                \
 	X(UNSET, "unset", "<name>", DIALPLAN_APP_INLINE, dialplan__check_nonempty)
 
 enum dialplan__app_id {
@@ -69,6 +83,8 @@ int dialplan__check_hangup(const char *data, char *why, size_t why_size);
 int dialplan__check_respond(const char *data, char *why, size_t why_size);
 int dialplan__check_sleep(const char *data, char *why, size_t why_size);
 int dialplan__check_dtmf(const char *data, char *why, size_t why_size);
+int dialplan__check_pagd(const char *data, char *why, size_t why_size);
+int dialplan__check_read(const char *data, char *why, size_t why_size);
 /* Runs the table's check for app on data (no check: 0). */
 int dialplan__app_check(const struct dialplan_app *app, const char *data, char *why,
 			size_t why_size);
@@ -201,6 +217,32 @@ enum {
 	DIALPLAN_MATCH_LIMIT = 100000,
 };
 
+/* ---- IVR menus (ivr_load.c, app_ivr.c) ---- */
+
+enum dialplan__ivr_action { DP_IVR_EXEC_APP, DP_IVR_SUB, DP_IVR_BACK, DP_IVR_TOP, DP_IVR_EXIT };
+
+struct dialplan__ivr_menu;
+
+struct dialplan__ivr_entry {
+	const char *digits;
+	enum dialplan__ivr_action action;
+	const struct dialplan_app *app; /* menu-exec-app */
+	const char *param;		/* its data (expanded at run time), or the sub's name */
+	const struct dialplan__ivr_menu *sub; /* menu-sub */
+	const char *file;
+	unsigned line;
+};
+
+struct dialplan__ivr_menu {
+	const char *name;
+	const char *greet_long, *greet_short, *invalid_sound, *exit_sound; /* "" when unset */
+	uint32_t timeout_ms, inter_digit_ms, max_failures, max_timeouts, digit_len;
+	struct dialplan__ivr_entry *entries;
+	size_t entry_count;
+	const char *file;
+	unsigned line;
+};
+
 struct dialplan_xml {
 	atomic_uint refs;   /* routes on any loop hold one */
 	struct arena arena; /* everything below, strings included */
@@ -211,7 +253,15 @@ struct dialplan_xml {
 	size_t code_count, code_cap;
 	unsigned warnings;
 	size_t extension_count;
+	struct dialplan__ivr_menu *menus; /* ivr.conf */
+	size_t menu_count;
 };
+
+/* Loads ivr.conf's menus into x (its arena): 0, or -EINVAL with "file:line:
+ * message" in err. No ivr.conf: no menus. */
+int dialplan__ivr_load(struct dialplan_xml *x, const struct config *cfg, char *err,
+		       size_t err_size);
+const struct dialplan__ivr_menu *dialplan__ivr_find(const struct dialplan_xml *x, const char *name);
 
 /*
  * A condition's expression, FreeSWITCH style: "/re/flags" (i caseless,
@@ -293,6 +343,67 @@ int dialplan__originate_split(const char *s, char *buf, size_t size, char **argv
  */
 int dialplan__originate_dial(struct buf *b, const char *url, const char *cid_name,
 			     const char *cid_num, const char *timeout);
+
+/* ---- play_and_get_digits and read (digits.c: pure; app_digits.c: glue) ---- */
+
+enum { DIALPLAN_TERM_MAX = 16 };
+
+struct dialplan__digits {
+	uint32_t min, max, tries, timeout_ms, digit_timeout_ms;
+	char terminators[DIALPLAN_TERM_MAX + 1];	     /* "" none */
+	const char *file, *invalid_file, *var_name, *regexp; /* into buf; never NULL once parsed */
+	const char *transfer[3]; /* transfer_on_failure: ext, dialplan, context (NULL: absent) */
+	pcre2_code *re;		 /* from regexp, or NULL */
+	unsigned attempt;	 /* 1-based */
+	unsigned invalid_count;
+	char buf[2048]; /* the split words */
+};
+
+enum dialplan__digits_step {
+	DP_DIGITS_PROMPT,  /* play file (barge-in), then dialplan__digits_prompted */
+	DP_DIGITS_COLLECT, /* collect, then dialplan__digits_collected */
+	DP_DIGITS_INVALID, /* play invalid_file, then dialplan__digits_invalid_done */
+	DP_DIGITS_OK,	   /* the entry is valid: set var_name */
+	DP_DIGITS_FAIL,	   /* tries used up: transfer_on_failure, if any */
+};
+
+/* Parses play_and_get_digits' arguments (is_read: read's). 0, or -EINVAL
+ * with the reason in why. dialplan__digits_fini frees the regexp. */
+int dialplan__digits_parse(struct dialplan__digits *d, bool is_read, const char *data, char *why,
+			   size_t why_size);
+void dialplan__digits_fini(struct dialplan__digits *d);
+bool dialplan__digits_valid(const struct dialplan__digits *d, const char *digits);
+enum dialplan__digits_step dialplan__digits_start(struct dialplan__digits *d);
+enum dialplan__digits_step dialplan__digits_prompted(struct dialplan__digits *d);
+enum dialplan__digits_step dialplan__digits_collected(struct dialplan__digits *d,
+						      const char *digits);
+enum dialplan__digits_step dialplan__digits_invalid_done(struct dialplan__digits *d);
+
+/* app_digits.c: play_and_get_digits, read (pending) and flush_dtmf,
+ * start_dtmf / stop_dtmf (done). */
+int dialplan__app_digits(struct channel *ch, bool is_read, const char *data, channel_done_cb cb,
+			 void *arg);
+/* A transfer from inside an application of the dialplan executor running
+ * ch (transfer_on_failure). -ESRCH when no executor runs it. */
+int dialplan__exec_transfer(struct channel *ch, const char *dest, const char *context);
+
+/* A channel's variables for expansion, as the executor reads them (exec.c);
+ * `cv` must live as long as `vars` is used. */
+struct dialplan__chan_vars {
+	struct dialplan *dp;
+	struct channel *ch;
+};
+void dialplan__chan_vars_init(struct dialplan__chan_vars *cv, struct dialplan_vars *vars,
+			      struct dialplan *dp, struct channel *ch);
+/* The dialplan a channel's variables (as an application gets them) belong
+ * to, or NULL for other variables. */
+struct dialplan *dialplan__vars_dialplan(const struct dialplan_vars *vars);
+/* The loaded dialplan now running (borrowed: dialplan_xml_ref to keep it). */
+struct dialplan_xml *dialplan__running_xml(const struct dialplan *dp);
+
+/* app_ivr.c: ivr <menu>; pending until the caller leaves the menus. */
+int dialplan__app_ivr(struct channel *ch, const char *data, const struct dialplan_vars *vars,
+		      channel_done_cb cb, void *arg);
 
 /* commands.c: eval and uuid_transfer in the core's registry; the
  * dialplan uuid_transfer hunts with (commands carry no argument). */

@@ -28,10 +28,7 @@ struct dialplan {
 
 /* A channel's variables as hunting and expansion read them: the channel's
  * own, FreeSWITCH's caller fields, then the globals. */
-struct chan_vars {
-	struct dialplan *dp;
-	struct channel *ch;
-};
+#define chan_vars dialplan__chan_vars
 
 static const char *chan_get(void *arg, const char *name)
 {
@@ -56,6 +53,22 @@ static void chan_vars_init(struct chan_vars *cv, struct dialplan_vars *vars, str
 	cv->dp = dp;
 	cv->ch = ch;
 	*vars = (struct dialplan_vars){.get_cb = chan_get, .set_cb = chan_set, .arg = cv};
+}
+
+void dialplan__chan_vars_init(struct dialplan__chan_vars *cv, struct dialplan_vars *vars,
+			      struct dialplan *dp, struct channel *ch)
+{
+	chan_vars_init(cv, vars, dp, ch);
+}
+
+struct dialplan *dialplan__vars_dialplan(const struct dialplan_vars *vars)
+{
+	return vars && vars->get_cb == chan_get ? ((struct chan_vars *)vars->arg)->dp : NULL;
+}
+
+struct dialplan_xml *dialplan__running_xml(const struct dialplan *dp)
+{
+	return dp->xml;
 }
 
 /* ---- CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE ---- */
@@ -130,6 +143,7 @@ struct exec {
 	size_t next;		      /* the next action to run */
 	unsigned gen;		      /* bumped by a transfer: older completions are stale */
 	bool pending;		      /* waiting for a done callback */
+	bool running;		      /* inside dialplan__app_run (a transfer app) */
 	struct exec_app app;	      /* the one running */
 	char *data;		      /* its expanded data (heap) */
 };
@@ -202,7 +216,11 @@ static void exec_run(struct exec *e)
 		}
 		t->e = e;
 		t->gen = e->gen;
+		e->running = true;
 		rc = dialplan__app_run(ch, a->app, d, &e->vars, exec_done, t);
+		e->running = false;
+		if (t->gen != e->gen)
+			goto out; /* the application transferred the channel: its route runs */
 		if (rc == DIALPLAN_APP_PENDING) {
 			e->pending = true;
 			goto out;
@@ -309,9 +327,11 @@ int dialplan_transfer(struct dialplan *dp, struct channel *ch, const char *dest,
 		/* The application running now ends here; its own completion, when
 		 * it comes, belongs to the old generation and is ignored. */
 		e->gen++;
-		if (e->pending) {
+		if (e->pending || e->running) {
+			/* the transfer application completes as it hands over */
+			exec_app_end(&e->app, ch, e->pending ? -ECANCELED : 0);
 			e->pending = false;
-			exec_app_end(&e->app, ch, -ECANCELED);
+			e->running = false;
 		}
 		dialplan_route_destroy(e->route);
 	}
@@ -322,6 +342,14 @@ int dialplan_transfer(struct dialplan *dp, struct channel *ch, const char *dest,
 	channel_execute(ch, e, exec_free);
 	exec_run(e);
 	return 0;
+}
+
+int dialplan__exec_transfer(struct channel *ch, const char *dest, const char *context)
+{
+	struct exec *e = ch->exec_free_cb == exec_free ? ch->exec_state : NULL;
+	if (!e)
+		return -ESRCH;
+	return dialplan_transfer(e->cv.dp, ch, dest, context);
 }
 
 void dialplan__exec_leave(struct channel *ch)

@@ -507,6 +507,8 @@ int dialplan_xml_create(struct dialplan_xml **out, const struct config *cfg, cha
 				     c->name);
 		}
 	}
+	if (!l.rc)
+		l.rc = dialplan__ivr_load(x, cfg, err, err_size);
 	if (l.rc) {
 		xml_free(x);
 		return l.rc;

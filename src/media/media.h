@@ -369,4 +369,34 @@ int media_wav_repair(const char *path);
  */
 int media_wav_repair_dir(const char *dir, unsigned *fixed);
 
+/*
+ * Whether RFC 4733 events arriving on the stream bridged to `s` are relayed
+ * out of `s` (on by default). Off, they are dropped there: the owner sends
+ * the digits its own way (SIP INFO) or not at all. dtmf_cb still fires on
+ * the receiving stream.
+ */
+void media_stream_dtmf_relay(struct media_stream *s, bool on);
+/* Replaces the stream's audio_cb (NULL: no audio is decoded for it), e.g.
+ * to run a detector only while it is wanted. */
+void media_stream_set_audio_cb(struct media_stream *s,
+			       void (*audio_cb)(void *arg, const int16_t *pcm, size_t samples,
+						uint32_t rate));
+
+/* ---- in-band DTMF detection (spandsp's detector) ---- */
+
+struct media_dtmf_detector;
+/*
+ * A detector of DTMF tone pairs (ITU-T Q.24 levels and twist, as spandsp
+ * judges them) for audio at `rate` Hz (a multiple of 8000: the audio is
+ * averaged down to 8 kHz). `digit_cb` runs from media_dtmf_detector_feed()
+ * when a tone ends, with its duration. -EINVAL for another rate, -ENOMEM.
+ */
+int media_dtmf_detector_create(struct media_dtmf_detector **out, uint32_t rate,
+			       void (*digit_cb)(void *arg, char digit, uint32_t duration_ms),
+			       void *arg);
+/* Feeds audio (at the detector's rate). */
+void media_dtmf_detector_feed(struct media_dtmf_detector *d, const int16_t *pcm, size_t samples);
+uint32_t media_dtmf_detector_rate(const struct media_dtmf_detector *d);
+void media_dtmf_detector_destroy(struct media_dtmf_detector *d);
+
 #endif

@@ -302,6 +302,7 @@ struct media_stream {
 	struct media_stream_cbs cbs;
 	struct media_tap tap; /* recording's copies of rx and tx audio; zeroed: none */
 	struct media_stream_params params;
+	bool te_relay_off; /* media_stream_dtmf_relay(s, false) */
 
 	uv_poll_t rtp_poll, rtcp_poll;
 	int rtp_fd, rtcp_fd;

@@ -596,3 +596,11 @@ void media_stream_destroy(struct media_stream *s)
 	uv_close((uv_handle_t *)&s->rtp_poll, stream_closed_cb);
 	uv_close((uv_handle_t *)&s->rtcp_poll, stream_closed_cb);
 }
+
+void media_stream_set_audio_cb(struct media_stream *s,
+			       void (*audio_cb)(void *arg, const int16_t *pcm, size_t samples,
+						uint32_t rate))
+{
+	if (s)
+		s->cbs.audio_cb = audio_cb;
+}

@@ -279,8 +279,8 @@ void media__bridge_relay(struct media_stream *in, const struct media__rtp *r, bo
 	struct media_stream *out = in->bridged;
 	if (!out || !out->started || out->closed || !media__may_send(out) || media__dtmf_busy(out))
 		return;
-	if (event && out->params.te_pt < 0)
-		return; /* the other far end cannot take events: dropped */
+	if (event && (out->params.te_pt < 0 || out->te_relay_off))
+		return; /* the other far end cannot take events, or gets them otherwise */
 	if (!event && (!in->relay || out->src || r->payload_len == 0))
 		return; /* transcoded, or a source plays over it, or a keep-alive */
 	bool marker = r->marker;
@@ -451,4 +451,10 @@ void media_stream_unbridge(struct media_stream *s)
 struct media_stream *media_stream_bridged(const struct media_stream *s)
 {
 	return s ? s->bridged : NULL;
+}
+
+void media_stream_dtmf_relay(struct media_stream *s, bool on)
+{
+	if (s)
+		s->te_relay_off = !on;
 }

@@ -264,6 +264,38 @@ int sip__call_send_bye(struct sip_call *call, const struct sip_peer *dest,
 	return err;
 }
 
+int sip_call_info(struct sip_call *call, const char *content_type, struct str body)
+{
+	struct sip_ua *ua = call->ua;
+	struct sip_msg *info = NULL;
+	struct sip_txn *tx;
+	struct sip_peer dest;
+	struct buf b, extra;
+
+	if (!content_type || strpbrk(content_type, "\r\n"))
+		return -EINVAL;
+	if (!call->dialog || call->ended || !call->answered)
+		return -ENOTCONN;
+	sip__call_dialog_dest(call, &dest);
+	buf_init(&b);
+	buf_init(&extra);
+	buf_printf(&extra, "Content-Type: %s\r\n", content_type);
+	const char *sent_by =
+	    sip_transport_sent_by(ua->ts, dest.transport, net_addr_family(&dest.remote));
+	int err = extra.failed ? -ENOMEM
+			       : sip_dialog_request_print(&b, call->dialog, SIP_METHOD_INFO, 0,
+							  dest.transport, sent_by, extra.p, body);
+	if (!err)
+		err = b.failed ? -ENOMEM : sip_msg_parse(&info, b.p, b.len);
+	if (!err)
+		err = sip_txn_client_start(&tx, ua->txns, info, &dest, NULL, NULL);
+	sip_msg_unref(info);
+	buf_fini(&b);
+	buf_fini(&extra);
+	sip__ua_timer_rearm(ua);
+	return err;
+}
+
 int sip_call_hangup(struct sip_call *call, uint16_t status, const char *extra_headers)
 {
 	if (call->ended)
@@ -340,9 +372,13 @@ void sip__ua_in_dialog(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *r
 		}
 		ua_offer(ua, call, stx, req);
 		break;
-	case SIP_METHOD_INFO:
-		sip_txn_respond(stx, 200, NULL, NULL, NULL, STR_NULL);
+	case SIP_METHOD_INFO: {
+		uint16_t st = 200;
+		if (ua->cbs.info_cb && !call->ended && !call->released)
+			st = ua->cbs.info_cb(ua->cbs.arg, call, req);
+		sip_txn_respond(stx, st >= 200 && st <= 699 ? st : 500, NULL, NULL, NULL, STR_NULL);
 		break;
+	}
 	case SIP_METHOD_OPTIONS:
 		sip_txn_respond(stx, 200, NULL, NULL, "Allow: " UA_ALLOW "\r\n", STR_NULL);
 		break;

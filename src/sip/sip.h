@@ -623,6 +623,11 @@ struct sip_ua_cbs {
 	 * offer); the UA has sent the ACK. Later 2xx from other forks are ACKed and
 	 * ended with BYE by the UA. May be NULL. */
 	void (*answer_cb)(void *arg, struct sip_call *call, const struct sip_msg *resp);
+	/* An INFO inside the call's dialog (DTMF: application/dtmf-relay and
+	 * application/dtmf). `req` is borrowed for the call (its body and
+	 * Content-Type). Returns the status to answer with (200; 415 for a body
+	 * the owner does not take). NULL: every INFO gets 200. */
+	uint16_t (*info_cb)(void *arg, struct sip_call *call, const struct sip_msg *req);
 	void *arg;
 };
 
@@ -691,6 +696,13 @@ bool sip_call_answered(const struct sip_call *call);
 int sip_call_hangup(struct sip_call *call, uint16_t status, const char *extra_headers);
 /* The owner is done with the call; the UA frees it when its transactions end. */
 void sip_call_release(struct sip_call *call);
+/*
+ * Sends INFO in the call's dialog with `body` of `content_type` (both copied;
+ * DTMF as application/dtmf-relay). Nobody waits for the answer: the
+ * transaction runs on its own. -ENOTCONN before a dialog exists or once the
+ * call ended, -EINVAL for a content type with CR or LF, -ENOMEM.
+ */
+int sip_call_info(struct sip_call *call, const char *content_type, struct str body);
 
 /* ---- outbound calls (UAC, RFC 3261 §13.2) ---- */
 

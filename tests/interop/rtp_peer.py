@@ -463,6 +463,57 @@ class Source:
         return g711_encode(frame, self.pt)
 
 
+# DTMF (RFC 4733 §3.2 event codes; ITU-T Q.23 frequency pairs)
+DTMF_EVENTS = "0123456789*#ABCD"
+DTMF_FREQS = {"1": (697, 1209), "2": (697, 1336), "3": (697, 1477), "A": (697, 1633),
+              "4": (770, 1209), "5": (770, 1336), "6": (770, 1477), "B": (770, 1633),
+              "7": (852, 1209), "8": (852, 1336), "9": (852, 1477), "C": (852, 1633),
+              "*": (941, 1209), "0": (941, 1336), "#": (941, 1477), "D": (941, 1633)}
+DTMF_PACKETS = 5   # 100 ms of tone or event per digit
+DTMF_GAP = 5       # 100 ms between digits
+
+
+class Dtmf:
+    """Digits to send at given times: as RFC 4733 events (one packet per 20 ms
+    with a growing duration, the marker on the first, three end packets as
+    §2.5.1.4 asks) or as tone pairs in the audio (-7 dBFS each, Q.24 levels)."""
+
+    def __init__(self, specs, mode, pt):
+        self.mode, self.pt = mode, pt
+        self.plan = []  # (packet index, digit)
+        for spec in specs or []:
+            at, _, digits = spec.partition(":")
+            k = int(round(float(at) / PTIME))
+            for d in digits.upper():
+                if d not in DTMF_FREQS:
+                    sys.exit("rtp_peer: '%s' is not a DTMF digit" % d)
+                self.plan.append((k, d))
+                k += DTMF_PACKETS + (3 if mode == "rfc4733" else 0) + DTMF_GAP
+        self.plan.sort()
+
+    def at(self, k):
+        """What packet k carries: None (audio), or (digit, index in the digit)."""
+        for start, d in self.plan:
+            span = DTMF_PACKETS + (3 if self.mode == "rfc4733" else 0)
+            if start <= k < start + span:
+                return d, k - start
+        return None
+
+    def tone(self, d, i, g711pt):
+        lo, hi = DTMF_FREQS[d]
+        amp = 10 ** (-7 / 20) * 32767
+        n0 = i * SAMPLES
+        pcm = [int(amp * (math.sin(2 * math.pi * lo * (n0 + n) / RATE) +
+                          math.sin(2 * math.pi * hi * (n0 + n) / RATE)) / 2 * 1.4)
+               for n in range(SAMPLES)]
+        return g711_encode(pcm, g711pt)
+
+    def event(self, d, i):
+        end = i >= DTMF_PACKETS - 1
+        dur = min(i + 1, DTMF_PACKETS) * SAMPLES
+        return struct.pack("!BBH", DTMF_EVENTS.index(d), (0x80 if end else 0) | 10, dur)
+
+
 def cmd_run(args):
     ip = args.ip
     socks = None
@@ -491,6 +542,8 @@ def cmd_run(args):
 
     remote = _parse_remote(args.remote) if args.remote else None
     source = Source(args) if not args.no_send else None
+    dtmf = Dtmf(args.dtmf, args.dtmf_mode, args.dtmf_pt) if args.dtmf else None
+    event_ts = 0
     ssrc = random.getrandbits(32)
     seq = random.getrandbits(16)
     ts = random.getrandbits(32)
@@ -520,10 +573,21 @@ def cmd_run(args):
             send_until = next_send + args.send_for if args.send_for is not None else None
         if next_send is not None and (send_until is None or now < send_until):
             while now >= next_send:
-                hdr = struct.pack("!BBHII", 0x80, (0x80 if sent == 0 else 0) | args.pt,
-                                  seq, ts, ssrc)
+                what = dtmf.at(sent) if dtmf else None
+                payload = source.next()
+                pt, marker, pts = args.pt, sent == 0, ts
+                if what and dtmf.mode == "rfc4733":
+                    d, i = what
+                    if i == 0:
+                        event_ts = ts
+                    pt, marker, pts = args.dtmf_pt, i == 0, event_ts
+                    payload = dtmf.event(d, i)
+                elif what:
+                    payload = dtmf.tone(what[0], what[1], args.pt)
+                hdr = struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt,
+                                  seq, pts, ssrc)
                 try:
-                    rtp.sendto(hdr + source.next(), remote)
+                    rtp.sendto(hdr + payload, remote)
                 except OSError:
                     pass
                 sent += 1
@@ -748,6 +812,11 @@ def main():
                    help="start sending this many seconds after the remote is known")
     r.add_argument("--send-for", type=float, help="stop sending after this many seconds")
     r.add_argument("--duration", type=float, default=60.0, help="exit after this long")
+    r.add_argument("--dtmf", action="append",
+                   help="SECONDS:DIGITS — send digits from this many seconds after sending "
+                        "starts (100 ms each, 100 ms apart); repeatable")
+    r.add_argument("--dtmf-mode", choices=("rfc4733", "inband"), default="rfc4733")
+    r.add_argument("--dtmf-pt", type=int, default=101, help="telephone-event payload type")
     r.add_argument("--out", help="write the recording (JSON) here on exit")
 
     a = sub.add_parser("analyze", help="figures from a recording")

@@ -28,6 +28,8 @@ struct fake_chan {
 	struct fake_vars vars;
 	channel_done_cb stopped_cb; /* what channel_stop_media interrupted */
 	void *stopped_arg;
+	size_t queued;			 /* digits typed ahead (channel_dtmf_queued) */
+	struct channel_collect *collect; /* the collection in progress */
 };
 
 static struct core_router router;
@@ -377,6 +379,44 @@ int channel_sleep(struct channel *ch, uint32_t ms, channel_done_cb cb, void *arg
 {
 	called(ch, "sleep(%u)", ms);
 	return start(ch, cb, arg);
+}
+
+size_t channel_dtmf_queued(const struct channel *ch)
+{
+	return fc(ch)->queued;
+}
+
+void channel_dtmf_flush(struct channel *ch)
+{
+	called(ch, "flush");
+	fc(ch)->queued = 0;
+}
+
+void channel_dtmf_barge(struct channel *ch, bool on)
+{
+}
+
+int channel_collect_digits(struct channel *ch, struct channel_collect *c, channel_done_cb cb,
+			   void *arg)
+{
+	called(ch, "collect(%zu,%s,%u,%u)", c->max, c->terminators ? c->terminators : "",
+	       c->first_timeout_ms, c->digit_timeout_ms);
+	c->count = 0;
+	c->digits[0] = '\0';
+	c->terminator = '\0';
+	fc(ch)->collect = c;
+	return start(ch, cb, arg);
+}
+
+int channel_dtmf_detect_start(struct channel *ch)
+{
+	called(ch, "detect_start");
+	return 0;
+}
+
+void channel_dtmf_detect_stop(struct channel *ch)
+{
+	called(ch, "detect_stop");
 }
 
 /* The executor's CHANNEL_EXECUTE events: not what these tests observe. */
@@ -781,6 +821,120 @@ static void test_transfer(void **state)
 	snprintf(args, sizeof(args), "%s 250 other", u);
 	assert_non_null(strstr(command("uuid_transfer", args), "-ERR"));
 	live = NULL;
+	chan_fini(&f);
+	dialplan_destroy(dp);
+}
+
+/* ---- play_and_get_digits and read on a channel (app_digits.c) ---- */
+
+static const char digits_plan[] =
+    "<include><context name=\"default\">\n"
+    "<extension name=\"pagd\"><condition field=\"destination_number\" expression=\"^300$\">\n"
+    "  <action application=\"answer\"/>\n"
+    "  <action application=\"play_and_get_digits\"\n"
+    "          data=\"2 3 2 4000 # ask.wav bad.wav got ^1\\d+$ 1500 900 XML default\"/>\n"
+    "  <action application=\"playback\" data=\"after-${got}-${read_result}.wav\"/>\n"
+    "</condition></extension>\n"
+    "<extension name=\"fail\"><condition field=\"destination_number\" expression=\"^900$\">\n"
+    "  <action application=\"playback\" data=\"failed-${got_invalid}-${read_result}.wav\"/>\n"
+    "</condition></extension>\n"
+    "<extension name=\"read\"><condition field=\"destination_number\" expression=\"^301$\">\n"
+    "  <action application=\"read\" data=\"1 2 q.wav ans 3000 *\"/>\n"
+    "  <action application=\"playback\" data=\"r-${ans}-${read_result}.wav\"/>\n"
+    "</condition></extension>\n"
+    "</context></include>\n";
+
+/* Ends the pending collection with `digits` (and a terminator, or 0). */
+static void collect_end(struct fake_chan *f, const char *digits, char term, int status)
+{
+	assert_non_null(f->collect);
+	snprintf(f->collect->digits, sizeof(f->collect->digits), "%s", digits);
+	f->collect->count = strlen(digits);
+	f->collect->terminator = term;
+	finish(f, status);
+}
+
+static void test_play_and_get_digits(void **state)
+{
+	struct dialplan *dp = create(digits_plan);
+	struct fake_chan f;
+
+	chan_init(&f, "default", "300");
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "answer;play(ask.wav);");
+	finish(&f, -EINTR); /* a digit stopped the prompt: collect */
+	assert_string_equal(calls(&f), "answer;play(ask.wav);collect(3,#,4000,1500);");
+	/* 25# does not match ^1\d+$: the invalid prompt, then try 2 */
+	collect_end(&f, "25", '#', 0);
+	assert_string_equal(fake_get(&f.vars, "got_invalid"), "25");
+	assert_string_equal(fake_get(&f.vars, "read_terminator_used"), "#");
+	assert_string_equal(calls(&f) + strlen("answer;play(ask.wav);collect(3,#,4000,1500);"),
+			    "flush;play(bad.wav);");
+	f.queued = 1; /* typed ahead during the invalid prompt: no prompt again */
+	finish(&f, 0);
+	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("play(bad.wav);collect(3,#,4000,1500);"),
+			    "play(bad.wav);collect(3,#,4000,1500);");
+	collect_end(&f, "123", 0, 0);
+	assert_string_equal(fake_get(&f.vars, "got"), "123");
+	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("play(after-123-success.wav);"),
+			    "play(after-123-success.wav);");
+	finish(&f, 0);
+	assert_true(f.done);
+	chan_fini(&f);
+
+	/* two timeouts: transfer_on_failure to 900 */
+	chan_init(&f, "default", "300");
+	router.route_cb(router.arg, &f.ch);
+	finish(&f, 0);
+	collect_end(&f, "", 0, -ETIMEDOUT);
+	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("flush;play(bad.wav);"),
+			    "flush;play(bad.wav);");
+	finish(&f, 0);
+	finish(&f, 0); /* the prompt of try 2 */
+	collect_end(&f, "9", 0, -ETIMEDOUT);
+	finish(&f, 0); /* the invalid prompt: tries used up */
+	assert_string_equal(f.ch.destination_number, "900");
+	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("play(failed-9-failure.wav);"),
+			    "play(failed-9-failure.wav);");
+	assert_null(fake_get(&f.vars, "got"));
+	finish(&f, 0);
+	assert_true(f.done);
+	chan_fini(&f);
+
+	/* a hangup during the prompt ends it; nothing more runs */
+	chan_init(&f, "default", "300");
+	router.route_cb(router.arg, &f.ch);
+	channel_hangup(&f.ch, CAUSE_NORMAL_CLEARING);
+	finish(&f, -ECANCELED);
+	assert_null(f.cb);
+	assert_false(f.done);
+	chan_fini(&f);
+	dialplan_destroy(dp);
+}
+
+static void test_read(void **state)
+{
+	struct dialplan *dp = create(digits_plan);
+	struct fake_chan f;
+
+	chan_init(&f, "default", "301");
+	router.route_cb(router.arg, &f.ch);
+	assert_string_equal(calls(&f), "play(q.wav);");
+	finish(&f, 0);
+	assert_string_equal(calls(&f), "play(q.wav);collect(2,*,3000,3000);");
+	collect_end(&f, "7", '*', 0);
+	assert_string_equal(calls(&f), "play(q.wav);collect(2,*,3000,3000);play(r-7-success.wav);");
+	finish(&f, 0);
+	chan_fini(&f);
+
+	/* nothing entered: read keeps the empty entry, read_result timeout */
+	chan_init(&f, "default", "301");
+	router.route_cb(router.arg, &f.ch);
+	finish(&f, 0);
+	collect_end(&f, "", 0, -ETIMEDOUT);
+	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("play(r--timeout.wav);"),
+			    "play(r--timeout.wav);");
+	finish(&f, 0);
 	chan_fini(&f);
 	dialplan_destroy(dp);
 }
@@ -1333,6 +1487,8 @@ int main(void)
 	    cmocka_unit_test(test_uuid_bridge),
 	    cmocka_unit_test(test_bridge_left_b),
 	    cmocka_unit_test(test_originate),
+	    cmocka_unit_test(test_play_and_get_digits),
+	    cmocka_unit_test(test_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
