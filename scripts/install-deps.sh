@@ -7,6 +7,7 @@ packages=(
 	build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 	libuv1-dev libxml2-dev libcmocka-dev libpcre2-dev libssl-dev
 	libsndfile1-dev libspeexdsp-dev libopus-dev libspandsp-dev libespeak-ng-dev espeak-ng
+	libmicrohttpd-dev libjansson-dev curl
 	sip-tester baresip tshark sox python3 procps iproute2
 )
 
