@@ -99,7 +99,7 @@ struct http_req {
 	/* ---- private to http.c ---- */
 	atomic_int refs;	     /* MHD's and the loop's */
 	struct MHD_Connection *conn; /* NULL for requests built by tests */
-	enum http_stage stage;
+	_Atomic(enum http_stage) stage; /* written by one thread, read by the other */
 	bool too_big;
 	unsigned status;
 	struct buf reply_headers; /* "Name: value\n" lines */
