@@ -279,7 +279,8 @@ static void upgrade_done(void *cls, struct MHD_Connection *conn, void *con_cls,
 static enum MHD_Result answer_from_loop(struct MHD_Connection *conn, struct http_req *r)
 {
 	struct MHD_Response *resp = NULL;
-	switch (r->stage) {
+	enum http_stage stage = r->stage;
+	switch (stage) {
 	case HTTP_STAGE_REPLIED:
 		resp = MHD_create_response_from_buffer(r->reply_len, r->reply_body,
 						       MHD_RESPMEM_PERSISTENT);
