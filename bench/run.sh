@@ -17,6 +17,9 @@
 #   5. the Event Socket: bench/run_esl.sh, with its own irisx (events/s to
 #      one modesl client, 100 clients on ALL while 500 calls run);
 #      BENCH_ESL=0 leaves it out;
+#   5b. the HTTP API: bench/run_http.sh, with its own irisx and a SIPp UAS
+#      (POST /v1/calls -> 201 latency for 1,000 calls, GET /v1/calls with
+#      those 1,000 live); BENCH_HTTP=0 leaves it out;
 #   6. bridged calls: bench_bridge, if it was built (500 calls with RTP both
 #      ways, relayed then transcoded PCMU<->PCMA, 5 s each; the engine alone,
 #      no SIP),
@@ -318,6 +321,19 @@ if [ "${BENCH_ESL:-1}" != 0 ]; then
 	{
 		printf '\n'
 		cat "$T_DIR/esl.txt"
+	} >>"$T_DIR/table.txt"
+fi
+
+# --- 5b. the HTTP API -----------------------------------------------------------------
+if [ "${BENCH_HTTP:-1}" != 0 ]; then
+	t_log "HTTP API: bench/run_http.sh"
+	bash "$src/bench/run_http.sh" "$build" >"$T_DIR/http.txt" || {
+		t_fail "bench/run_http.sh failed"
+		bench_ok=0
+	}
+	{
+		printf '\n'
+		grep -v '^\[' "$T_DIR/http.txt"
 	} >>"$T_DIR/table.txt"
 fi
 

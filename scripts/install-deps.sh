@@ -9,6 +9,7 @@ packages=(
 	libsndfile1-dev libspeexdsp-dev libopus-dev libspandsp-dev libespeak-ng-dev espeak-ng
 	libedit-dev sip-tester baresip tshark sox python3 procps iproute2
 	libsqlite3-dev libpq-dev sqlite3 postgresql
+	libmicrohttpd-dev libjansson-dev curl
 )
 # postgresql: the CDR tests start a server of their own (initdb, pg_ctl from
 # /usr/lib/postgresql/*/bin); Debian's cluster it creates is not used.

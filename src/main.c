@@ -45,6 +45,7 @@ struct app {
 	struct core *core;
 	struct dialplan *dialplan;
 	struct esl *esl;
+	struct http *http;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	const char *log_file;
 	bool stopping;
@@ -151,6 +152,8 @@ static void app_stop(struct app *app, const char *why)
 	log_notice("%s: stopping", why);
 	esl_destroy(app->esl); /* its handles close while the core drains */
 	app->esl = NULL;
+	http_destroy(app->http); /* answers what is in progress with 503 */
+	app->http = NULL;
 	core_shutdown(app->core, SHUTDOWN_GRACE_MS, shutdown_done_cb, app);
 }
 
@@ -448,6 +451,10 @@ int main(int argc, char **argv)
 	bool esl_ok = esl_settings_load(&esl_set, cfg, o.state_dir, err, sizeof(err)) == 0;
 	if (!esl_ok)
 		fprintf(stderr, "%s\n", err);
+	struct http_settings http_set;
+	bool http_ok = http_settings_load(&http_set, cfg, o.state_dir, err, sizeof(err)) == 0;
+	if (!http_ok)
+		fprintf(stderr, "%s\n", err);
 	signal_watch(&app, &app.sig_term, SIGTERM);
 	signal_watch(&app, &app.sig_int, SIGINT);
 	signal_watch(&app, &app.sig_hup, SIGHUP);
@@ -458,7 +465,10 @@ int main(int argc, char **argv)
 	/* As FreeSWITCH, calls go on without the event socket if its port is taken. */
 	if (esl_ok && dialplan_ok)
 		esl_create(&app.esl, app.loop, app.core, app.dialplan, &esl_set);
-	if (!dialplan_ok || !esl_ok || core_start(app.core) != 0) {
+	/* Likewise without the HTTP API. */
+	if (http_ok && dialplan_ok && http_set.enabled)
+		http_create(&app.http, app.loop, app.core, app.dialplan, &http_set);
+	if (!dialplan_ok || !esl_ok || !http_ok || core_start(app.core) != 0) {
 		status = 1;
 		app_stop(&app, "start-up failed");
 	} else {
