@@ -226,6 +226,7 @@ void core_destroy(struct core *core)
 		return;
 	if (core->acls_reloaded)
 		acl_set_free(core->acls);
+	core__metrics_fini(core);
 	core__commands_fini(core);
 	core__bus_fini(core);
 	core__gateways_fini(core);
