@@ -34,6 +34,7 @@ struct app {
 	struct core *core;
 	struct dialplan *dialplan;
 	struct esl *esl;
+	struct webhook *webhook;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
 };
@@ -91,6 +92,11 @@ static void app_stop(struct app *app, const char *why)
 	log_notice("%s: stopping", why);
 	esl_destroy(app->esl); /* its handles close while the core drains */
 	app->esl = NULL;
+	/* Status callbacks still waiting are dropped: the calls' completed ones
+	 * would only come from the drain, and a dead receiver must not hold up
+	 * the exit. */
+	webhook_destroy(app->webhook);
+	app->webhook = NULL;
 	core_shutdown(app->core, SHUTDOWN_GRACE_MS, shutdown_done_cb, app);
 }
 
@@ -252,6 +258,10 @@ int main(int argc, char **argv)
 	bool esl_ok = esl_settings_load(&esl_set, cfg, o.state_dir, err, sizeof(err)) == 0;
 	if (!esl_ok)
 		fprintf(stderr, "%s\n", err);
+	struct webhook_settings wh_set;
+	bool wh_ok = webhook_settings_load(&wh_set, cfg, err, sizeof(err)) == 0;
+	if (!wh_ok)
+		fprintf(stderr, "%s\n", err);
 	signal_watch(&app, &app.sig_term, SIGTERM);
 	signal_watch(&app, &app.sig_int, SIGINT);
 	signal_watch(&app, &app.sig_hup, SIGHUP);
@@ -262,7 +272,9 @@ int main(int argc, char **argv)
 	/* As FreeSWITCH, calls go on without the event socket if its port is taken. */
 	if (esl_ok && dialplan_ok)
 		esl_create(&app.esl, app.loop, app.core, app.dialplan, &esl_set);
-	if (!dialplan_ok || !esl_ok || core_start(app.core) != 0) {
+	if (wh_ok && webhook_create(&app.webhook, app.loop, app.core, &wh_set) != 0)
+		wh_ok = false;
+	if (!dialplan_ok || !esl_ok || !wh_ok || core_start(app.core) != 0) {
 		status = 1;
 		app_stop(&app, "start-up failed");
 	}

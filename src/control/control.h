@@ -121,4 +121,88 @@ struct esl_stats {
 };
 void esl_stats_get(const struct esl *esl, struct esl_stats *out);
 
+/* ======================================================================== */
+/* Call status webhooks (webhook.c, webhook_body.c)                          */
+/* ======================================================================== */
+
+/*
+ * A call with a status callback URL (the channel variable status_callback,
+ * or http.conf's default) has its progress POSTed (or GET) to it:
+ * initiated, ringing, answered, completed, in that order, each once. A
+ * status is sent when the URL is known, so one set by the dialplan after
+ * the call began still gets "initiated" first. Deliveries run through
+ * libcurl's multi interface on the core's loop: nothing waits for a
+ * receiver. A delivery that fails (no 2xx, timeout, connection refused) is
+ * tried again after retry-ms, then twice that…, `tries` times in all; a
+ * call's next status waits for the one before. At most queue_max
+ * deliveries wait at once across all calls; past that new ones are dropped
+ * and counted.
+ *
+ * Channel variables: status_callback (URL), status_callback_method (POST,
+ * GET), status_callback_format (form, json). http.conf.xml <settings>:
+ * status-callback, status-callback-method, status-callback-format,
+ * status-callback-tries (3), status-callback-retry-ms (1000),
+ * status-callback-timeout-ms (5000), status-callback-queue-max (1000).
+ */
+enum webhook_format { WEBHOOK_FORM, WEBHOOK_JSON };
+enum webhook_status { WEBHOOK_INITIATED, WEBHOOK_RINGING, WEBHOOK_ANSWERED, WEBHOOK_COMPLETED };
+
+struct webhook_settings {
+	char url[1024];	 /* the default; "" for none */
+	bool get;	 /* GET with the fields in the query; false: POST */
+	enum webhook_format format;
+	uint32_t tries;	     /* 3 */
+	uint32_t retry_ms;   /* first back-off, doubled each time (1000) */
+	uint32_t timeout_ms; /* per try (5000) */
+	uint32_t queue_max;  /* deliveries waiting or in flight (1000) */
+};
+
+/* Reads http.conf's <settings> (missing: the defaults). 0, or -EINVAL with
+ * "file:line: message" in err. */
+int webhook_settings_load(struct webhook_settings *out, const struct config *cfg, char *err,
+			  size_t err_size);
+/* "initiated", "ringing", "answered", "completed". */
+const char *webhook_status_name(enum webhook_status s);
+/* 0 and the format for "form"/"json" (case-insensitive), -EINVAL otherwise. */
+int webhook_format_parse(const char *s, enum webhook_format *out);
+
+/* What one callback reports. Strings borrowed; NULL prints as empty. */
+struct webhook_report {
+	const char *uuid;
+	enum webhook_status status;
+	uint32_t sequence; /* 0, 1, 2… per call */
+	const char *direction; /* "inbound", "outbound" */
+	const char *from, *to;
+	uint64_t timestamp_us; /* when the status happened (wall clock) */
+	/* completed only */
+	uint64_t duration_s; /* from creation to hangup */
+	uint64_t billsec;    /* from answer to hangup, 0 unanswered */
+	const char *hangup_cause;
+	unsigned hangup_cause_q850;
+};
+/*
+ * The body (form: application/x-www-form-urlencoded, json: an object):
+ * CallSid, CallStatus, SequenceNumber, Direction, From, To, Timestamp (µs)
+ * and, for completed, CallDuration, BillSec, HangupCause, HangupCauseCode.
+ */
+void webhook_report_print(const struct webhook_report *r, enum webhook_format format,
+			  struct buf *out);
+
+struct webhook;
+struct webhook_stats {
+	uint64_t delivered; /* 2xx received */
+	uint64_t retried;   /* tries after a failure */
+	uint64_t failed;    /* given up after every try */
+	uint64_t dropped;   /* over queue_max */
+	uint64_t pending;   /* waiting or in flight now */
+};
+
+/* Subscribes to the core's events. 0 or a negative errno. */
+int webhook_create(struct webhook **out, struct uv_loop_s *loop, struct core *core,
+		   const struct webhook_settings *settings);
+/* Drops what is pending; memory goes from the handles' close callbacks, so
+ * the loop must run once more (as esl_destroy). */
+void webhook_destroy(struct webhook *wh);
+void webhook_stats_get(const struct webhook *wh, struct webhook_stats *out);
+
 #endif
