@@ -205,4 +205,63 @@ int webhook_create(struct webhook **out, struct uv_loop_s *loop, struct core *co
 void webhook_destroy(struct webhook *wh);
 void webhook_stats_get(const struct webhook *wh, struct webhook_stats *out);
 
+/* ======================================================================== */
+/* Event streams of the HTTP door (evstream.c): GET /v1/events (WebSocket)  */
+/* and GET /v1/events/sse share them                                         */
+/* ======================================================================== */
+
+/*
+ * One client's view of the event bus: a filter, a bounded queue of event
+ * references and a resume point. The bus hands events in synchronously; the
+ * stream only queues them (never blocks a call) and tells its owner through
+ * ready_cb, which must only schedule the write. When the queue is full, new
+ * events are dropped and counted; once there is room again a CUSTOM
+ * irisx::events_dropped event (Dropped-Count, Last-Event-Sequence) takes the
+ * place where they were lost, as the Event Socket does.
+ */
+struct core_event;
+enum { EVSTREAM_NAMES_MAX = 32, EVSTREAM_QUEUE_DEFAULT = 10000 };
+
+struct evstream_filter {
+	/* event names ("CHANNEL_ANSWER"), or CUSTOM subclasses ("sofia::gateway_state");
+	 * none: every event */
+	char names[EVSTREAM_NAMES_MAX][64];
+	size_t name_count;
+	char uuid[UUID_STRLEN]; /* "": any; else Unique-ID must be this */
+};
+
+/*
+ * The query's events=NAME,NAME (ALL or absent: every event) and uuid=…, both
+ * already percent-decoded (NULL: absent). -EINVAL for an empty name, a name
+ * too long or with characters outside [A-Za-z0-9_:], too many names, or a
+ * uuid that is not one. Pure.
+ */
+int evstream_filter_parse(struct evstream_filter *out, const char *events, const char *uuid);
+bool evstream_filter_match(const struct evstream_filter *f, const struct core_event *ev);
+/* "id: <seq>\nevent: <name>\ndata: <json>\n\n" (no id line for an
+ * unfired event such as the drop notice). */
+void evstream_print_sse(const struct core_event *ev, struct buf *out);
+
+struct evstream;
+struct evstream_stats {
+	uint64_t clients;	 /* streams open now */
+	uint64_t events_sent;	 /* popped by their owners */
+	uint64_t events_dropped; /* over a queue's cap */
+};
+/*
+ * Subscribes. With `resume`, the ring's events after `after` are queued
+ * first (a reconnecting client misses nothing); when some of them are gone
+ * from the ring already, a CUSTOM irisx::events_lost event (Requested-After)
+ * is queued instead and the stream goes on live. `stats` (may be NULL) is
+ * the counters shared by a door's streams. ready_cb never runs before this
+ * returns.
+ */
+int evstream_create(struct evstream **out, struct core *core, const struct evstream_filter *f,
+		    bool resume, uint64_t after, size_t queue_max, struct evstream_stats *stats,
+		    void (*ready_cb)(void *arg), void *arg);
+/* The next queued event (a reference the caller unrefs), or NULL. */
+struct core_event *evstream_pop(struct evstream *s);
+size_t evstream_queued(const struct evstream *s);
+void evstream_destroy(struct evstream *s);
+
 #endif
