@@ -264,4 +264,31 @@ struct core_event *evstream_pop(struct evstream *s);
 size_t evstream_queued(const struct evstream *s);
 void evstream_destroy(struct evstream *s);
 
+/* ---- WebSocket sessions (ws.c): GET /v1/events after the upgrade ---- */
+
+enum { WS_ACCEPT_LEN = 28 };
+/*
+ * Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 §4.2.2):
+ * base64(SHA-1(key + the protocol's GUID)), NUL-terminated in `out`.
+ * -EINVAL unless the key is 24 characters of base64 (a 16-byte nonce).
+ */
+int ws_accept_key(const char *key, char out[WS_ACCEPT_LEN + 1]);
+
+struct ws_session;
+/*
+ * Streams an event stream over an upgraded connection: each event a text
+ * message with its JSON rendering (core_event_print_json). `fd` is a
+ * connected stream socket, borrowed: the session makes it non-blocking and
+ * polls it on `loop`; once the session ends (the client closed, an error,
+ * ws_session_close) closed_cb(arg) runs from the loop and the owner may
+ * close the socket. Client messages are read and ignored (pings answered,
+ * a close answered and the session ended); a message over 64 KiB ends it.
+ */
+int ws_session_create(struct ws_session **out, struct uv_loop_s *loop, struct core *core, int fd,
+		      const struct evstream_filter *f, bool resume, uint64_t after,
+		      size_t queue_max, struct evstream_stats *stats,
+		      void (*closed_cb)(void *arg), void *arg);
+/* Sends a close frame (1001 going away) and ends the session; closed_cb follows. */
+void ws_session_close(struct ws_session *ws);
+
 #endif
