@@ -8,6 +8,7 @@ packages=(
 	libuv1-dev libxml2-dev libcmocka-dev libpcre2-dev libssl-dev
 	libcurl4-openssl-dev libwslay-dev
 	libsndfile1-dev libspeexdsp-dev libopus-dev libspandsp-dev libespeak-ng-dev espeak-ng
+	libmicrohttpd-dev libjansson-dev curl
 	sip-tester baresip tshark sox python3 procps iproute2
 )
 

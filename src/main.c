@@ -34,6 +34,7 @@ struct app {
 	struct core *core;
 	struct dialplan *dialplan;
 	struct esl *esl;
+	struct http *http;
 	struct webhook *webhook;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool stopping;
@@ -92,6 +93,8 @@ static void app_stop(struct app *app, const char *why)
 	log_notice("%s: stopping", why);
 	esl_destroy(app->esl); /* its handles close while the core drains */
 	app->esl = NULL;
+	http_destroy(app->http); /* answers what is in progress with 503 */
+	app->http = NULL;
 	/* Status callbacks still waiting are dropped: the calls' completed ones
 	 * would only come from the drain, and a dead receiver must not hold up
 	 * the exit. */
@@ -258,6 +261,10 @@ int main(int argc, char **argv)
 	bool esl_ok = esl_settings_load(&esl_set, cfg, o.state_dir, err, sizeof(err)) == 0;
 	if (!esl_ok)
 		fprintf(stderr, "%s\n", err);
+	struct http_settings http_set;
+	bool http_ok = http_settings_load(&http_set, cfg, o.state_dir, err, sizeof(err)) == 0;
+	if (!http_ok)
+		fprintf(stderr, "%s\n", err);
 	struct webhook_settings wh_set;
 	bool wh_ok = webhook_settings_load(&wh_set, cfg, err, sizeof(err)) == 0;
 	if (!wh_ok)
@@ -272,9 +279,12 @@ int main(int argc, char **argv)
 	/* As FreeSWITCH, calls go on without the event socket if its port is taken. */
 	if (esl_ok && dialplan_ok)
 		esl_create(&app.esl, app.loop, app.core, app.dialplan, &esl_set);
+	/* Likewise without the HTTP API. */
+	if (http_ok && dialplan_ok && http_set.enabled)
+		http_create(&app.http, app.loop, app.core, app.dialplan, &http_set);
 	if (wh_ok && webhook_create(&app.webhook, app.loop, app.core, &wh_set) != 0)
 		wh_ok = false;
-	if (!dialplan_ok || !esl_ok || !wh_ok || core_start(app.core) != 0) {
+	if (!dialplan_ok || !esl_ok || !http_ok || !wh_ok || core_start(app.core) != 0) {
 		status = 1;
 		app_stop(&app, "start-up failed");
 	}

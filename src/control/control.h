@@ -10,6 +10,10 @@
  * (Content-Type first), an empty line and a body when Content-Length says so.
  *
  * Threading: everything runs on the loop given to esl_create().
+ *
+ * And the HTTP API (http.c, docs/API.md): REST resources over the same
+ * command registry and event bus, served by libmicrohttpd on its own thread
+ * that hands each request to the loop given to http_create().
  */
 #ifndef IRISX_CONTROL_H
 #define IRISX_CONTROL_H
@@ -121,6 +125,69 @@ struct esl_stats {
 };
 void esl_stats_get(const struct esl *esl, struct esl_stats *out);
 
+/*
+ * A secret kept in <state_dir>/<file> (the ESL password, the HTTP API
+ * token): read when the file holds one, otherwise `bytes` random bytes as
+ * hex are written there (mode 0600) and the creation logged with `what`.
+ * 0, or a negative errno with the path and reason in err.
+ */
+int control_secret_load(const char *state_dir, const char *file, const char *what, size_t bytes,
+			char *out, size_t out_size, char *err, size_t err_size);
+
+/* ---- the HTTP API (http.c, http_route.c, http_rest.c) ---- */
+
+enum {
+	HTTP_TOKENS_MAX = 16,
+	HTTP_MAX_BODY_DEFAULT = 64 * 1024,
+	HTTP_RATE_DEFAULT = 200, /* requests a second per token */
+	HTTP_BURST_DEFAULT = 400,
+};
+
+struct http_settings {
+	char listen_ip[64];   /* "127.0.0.1" */
+	uint16_t listen_port; /* 8080; 0 picks a free port (tests) */
+	char tokens[HTTP_TOKENS_MAX][128]; /* api-token params; never none once loaded */
+	size_t token_count;
+	char cors_origin[256]; /* "" : no CORS headers */
+	size_t max_body;       /* bytes (max-body; 413 past it) */
+	uint32_t rate;	       /* rate-limit: requests a second per token, 0: unlimited */
+	uint32_t burst;	       /* rate-burst: the bucket's size */
+	bool enabled;	       /* false: http.conf.xml says enabled=false */
+};
+
+/*
+ * Reads http.conf's <settings> from cfg (missing section: the defaults).
+ * Without an api-token param, reads <state_dir>/http_token or writes a new
+ * one there (mode 0600) at the first start and logs where. Returns 0,
+ * -EINVAL with "file:line: message" in err, or the state file's errno.
+ */
+int http_settings_load(struct http_settings *out, const struct config *cfg, const char *state_dir,
+		       char *err, size_t err_size);
+
+struct http;
+
+/*
+ * Starts libmicrohttpd's thread listening on settings' address, with the REST
+ * resources registered. `dp` may be NULL (calls then cannot run {context,
+ * extension}). Returns 0 or a negative errno (-EADDRINUSE…).
+ */
+int http_create(struct http **out, struct uv_loop_s *loop, struct core *core, struct dialplan *dp,
+		const struct http_settings *settings);
+/* The port listened on (useful after listen_port 0). */
+uint16_t http_port(const struct http *h);
+/*
+ * From the loop: answers what is in progress with 503, stops MHD's thread
+ * (joined here) and closes the async handle; the memory goes from its close
+ * callback, so the loop must run once more.
+ */
+void http_destroy(struct http *h);
+
+struct http_stats {
+	uint64_t requests;     /* handed to the loop */
+	uint64_t unauthorized; /* 401 */
+	uint64_t limited;      /* 429 */
+};
+void http_stats_get(const struct http *h, struct http_stats *out);
 /* ======================================================================== */
 /* Call status webhooks (webhook.c, webhook_body.c)                          */
 /* ======================================================================== */

@@ -2,7 +2,8 @@
  * event_socket.conf's <settings> for the Event Socket, and the password
  * kept in <state_dir>/esl_password when none is configured: irisx never
  * listens with a well-known default (FreeSWITCH's ClueCon is refused unless
- * allow-default-password says otherwise).
+ * allow-default-password says otherwise). control_secret_load()
+ * (control_secret.c) keeps that file.
  */
 #define LOG_MODULE "esl"
 #include "config/config.h"
@@ -15,47 +16,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int password_file(struct esl_settings *s, const char *state_dir, char *err, size_t err_size)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/esl_password", state_dir ? state_dir : ".");
-	FILE *f = fopen(path, "r");
-	if (f) {
-		char line[sizeof(s->password)] = "";
-		bool ok = fgets(line, sizeof(line), f) != NULL;
-		fclose(f);
-		line[strcspn(line, "\r\n")] = '\0';
-		if (ok && line[0]) {
-			snprintf(s->password, sizeof(s->password), "%s", line);
-			log_info("event socket password read from %s", path);
-			return 0;
-		}
-	} else if (errno != ENOENT) {
-		snprintf(err, err_size, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	char pw[33]; /* 128 random bits as hex */
-	random_hex(pw, 16);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0) {
-		int e = errno;
-		snprintf(err, err_size, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	fchmod(fd, 0600);
-	char line[40];
-	int n = snprintf(line, sizeof(line), "%s\n", pw);
-	bool ok = write(fd, line, (size_t)n) == n;
-	close(fd);
-	if (!ok) {
-		snprintf(err, err_size, "%s: cannot write", path);
-		return -EIO;
-	}
-	snprintf(s->password, sizeof(s->password), "%s", pw);
-	log_notice("no event socket password configured: generated one in %s", path);
-	return 0;
-}
 
 int esl_settings_load(struct esl_settings *out, const struct config *cfg, const char *state_dir,
 		      char *err, size_t err_size)
@@ -112,7 +72,8 @@ int esl_settings_load(struct esl_settings *out, const struct config *cfg, const 
 		return -EINVAL;
 	}
 	if (!s.password[0]) {
-		int e = password_file(&s, state_dir, err, err_size);
+		int e = control_secret_load(state_dir, "esl_password", "event socket password", 16,
+					    s.password, sizeof(s.password), err, err_size);
 		if (e)
 			return e;
 	}
