@@ -348,12 +348,13 @@ struct ws_session;
  * connected stream socket, borrowed: the session makes it non-blocking and
  * polls it on `loop`; once the session ends (the client closed, an error,
  * ws_session_close) closed_cb(arg) runs from the loop and the owner may
- * close the socket. Client messages are read and ignored (pings answered,
+ * close the socket. `extra` (copied) is what the client sent after its
+ * handshake, read before the socket. Client messages are read and ignored (pings answered,
  * a close answered and the session ended); a message over 64 KiB ends it.
  */
 int ws_session_create(struct ws_session **out, struct uv_loop_s *loop, struct core *core, int fd,
-		      const struct evstream_filter *f, bool resume, uint64_t after,
-		      size_t queue_max, struct evstream_stats *stats,
+		      const char *extra, size_t extra_len, const struct evstream_filter *f,
+		      bool resume, uint64_t after, size_t queue_max, struct evstream_stats *stats,
 		      void (*closed_cb)(void *arg), void *arg);
 /* Sends a close frame (1001 going away) and ends the session; closed_cb follows. */
 void ws_session_close(struct ws_session *ws);

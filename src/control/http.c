@@ -825,6 +825,10 @@ static int server_init(struct http *h, uv_loop_t *loop, struct core *core, struc
 	h->async.data = h;
 	h->async_open = true;
 	e = http__rest_register(h);
+	if (!e)
+		e = http__events_register(h);
+	if (!e)
+		e = http__health_register(h);
 	if (e) {
 		http_destroy(h);
 		return e;
@@ -957,6 +961,7 @@ void http_destroy(struct http *h)
 		}
 	}
 	h->destroyed = true;
+	http__events_fini(h); /* every stream is closed by now */
 	if (h->mhd) {
 		MHD_stop_daemon(h->mhd); /* joins its thread; completions queue their last words */
 		h->mhd = NULL;

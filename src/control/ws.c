@@ -57,6 +57,8 @@ struct ws_session {
 	wslay_event_context_ptr ctx;
 	struct evstream *stream;
 	struct buf scratch;
+	struct buf early; /* bytes the client sent with its handshake, read first */
+	size_t early_pos;
 	void (*closed_cb)(void *arg);
 	void *arg;
 	int events; /* what the poll watches */
@@ -67,6 +69,14 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 		       void *user)
 {
 	struct ws_session *ws = user;
+	if (ws->early_pos < ws->early.len) {
+		size_t n = ws->early.len - ws->early_pos;
+		if (n > len)
+			n = len;
+		memcpy(buf, ws->early.p + ws->early_pos, n);
+		ws->early_pos += n;
+		return (ssize_t)n;
+	}
 	ssize_t n = recv(ws->fd, buf, len, 0);
 	if (n > 0)
 		return n;
@@ -106,6 +116,7 @@ static void session_closed(uv_handle_t *h)
 	evstream_destroy(ws->stream);
 	wslay_event_context_free(ws->ctx);
 	buf_fini(&ws->scratch);
+	buf_fini(&ws->early);
 	free(ws);
 	if (cb)
 		cb(arg);
@@ -195,8 +206,8 @@ static void ready_cb(void *arg)
 }
 
 int ws_session_create(struct ws_session **out, uv_loop_t *loop, struct core *core, int fd,
-		      const struct evstream_filter *f, bool resume, uint64_t after,
-		      size_t queue_max, struct evstream_stats *stats,
+		      const char *extra, size_t extra_len, const struct evstream_filter *f,
+		      bool resume, uint64_t after, size_t queue_max, struct evstream_stats *stats,
 		      void (*closed_cb)(void *arg), void *arg)
 {
 	if (!out || !loop || !core || fd < 0 || !f)
@@ -208,15 +219,26 @@ int ws_session_create(struct ws_session **out, uv_loop_t *loop, struct core *cor
 	ws->closed_cb = closed_cb;
 	ws->arg = arg;
 	buf_init(&ws->scratch);
+	buf_init(&ws->early);
+	if (extra_len) {
+		buf_append(&ws->early, extra, extra_len);
+		if (ws->early.failed) {
+			buf_fini(&ws->early);
+			free(ws);
+			return -ENOMEM;
+		}
+	}
 	int flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		int e = -errno;
+		buf_fini(&ws->early);
 		free(ws);
 		return e;
 	}
 	struct wslay_event_callbacks cbs = {
 	    .recv_callback = recv_cb, .send_callback = send_cb, .on_msg_recv_callback = msg_recv_cb};
 	if (wslay_event_context_server_init(&ws->ctx, &cbs, ws) != 0) {
+		buf_fini(&ws->early);
 		free(ws);
 		return -ENOMEM;
 	}
@@ -224,6 +246,7 @@ int ws_session_create(struct ws_session **out, uv_loop_t *loop, struct core *cor
 	int err = uv_poll_init_socket(loop, &ws->poll, fd);
 	if (err) {
 		wslay_event_context_free(ws->ctx);
+		buf_fini(&ws->early);
 		free(ws);
 		return err;
 	}
@@ -235,6 +258,10 @@ int ws_session_create(struct ws_session **out, uv_loop_t *loop, struct core *cor
 		return err;
 	}
 	update(ws);
+	/* A frame that came with the handshake is read without waiting for the
+	 * socket to become readable again. */
+	if (ws->early.len && wslay_event_recv(ws->ctx) == 0)
+		update(ws);
 	*out = ws;
 	return 0;
 }

@@ -117,7 +117,7 @@ static void test_session(void **state)
 	struct evstream_stats stats = {0};
 	struct ws_session *ws;
 	int closed = 0;
-	assert_int_equal(ws_session_create(&ws, &t.loop, t.core, sv[0], &f, false, 0, 100, &stats,
+	assert_int_equal(ws_session_create(&ws, &t.loop, t.core, sv[0], NULL, 0, &f, false, 0, 100, &stats,
 					   closed_cb, &closed),
 			 0);
 	fire(t.core, "CHANNEL_CREATE", "c-1");
@@ -187,7 +187,7 @@ static void test_session_peer_gone(void **state)
 		assert_int_equal(evstream_filter_parse(&f, NULL, NULL), 0);
 		struct ws_session *ws;
 		int closed = 0;
-		assert_int_equal(ws_session_create(&ws, &t.loop, t.core, sv[0], &f, false, 0, 100,
+		assert_int_equal(ws_session_create(&ws, &t.loop, t.core, sv[0], NULL, 0, &f, false, 0, 100,
 						   NULL, closed_cb, &closed),
 				 0);
 		if (oversized) {
