@@ -195,9 +195,11 @@ void http_stats_get(const struct http *h, struct http_stats *out);
 /*
  * A call with a status callback URL (the channel variable status_callback,
  * or http.conf's default) has its progress POSTed (or GET) to it:
- * initiated, ringing, answered, completed, in that order, each once. A
- * status is sent when the URL is known, so one set by the dialplan after
- * the call began still gets "initiated" first. Deliveries run through
+ * initiated, ringing, answered, completed, in that order, each once. The
+ * URL is settled when the dialplan first runs an application other than
+ * set/export/unset/multiset (or at the next status, or at once for a leg
+ * created with the variable): a dialplan's `set status_callback=…` decides
+ * where even "initiated" goes, and statuses wait until then. Deliveries run through
  * libcurl's multi interface on the core's loop: nothing waits for a
  * receiver. A delivery that fails (no 2xx, timeout, connection refused) is
  * tried again after retry-ms, then twice that…, `tries` times in all; a

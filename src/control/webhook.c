@@ -57,6 +57,9 @@ struct wh_call {
 	unsigned cause_q850;
 	struct wh_delivery *head, *tail;
 	bool in_flight; /* head is being sent, or waits for its retry */
+	/* The URL is settled: nothing is queued before, so that a dialplan's
+	 * `set status_callback=…` decides where even "initiated" goes. */
+	bool settled;
 	bool destroyed; /* CHANNEL_DESTROY seen: freed when the FIFO empties */
 };
 
@@ -198,7 +201,7 @@ static uint64_t header_u64(struct core_event *ev, const char *name)
 static void call_queue(struct wh_call *c)
 {
 	struct webhook *wh = c->wh;
-	if (!c->url)
+	if (!c->url || !c->settled)
 		return;
 	for (int s = 0; s < STATUS_COUNT; s++) {
 		if (!c->at_us[s] || c->queued[s])
@@ -248,6 +251,16 @@ static void call_queue(struct wh_call *c)
 	call_pump(c);
 }
 
+/* Applications that only set variables: the URL may still change after them. */
+static bool app_sets_variables(const char *app)
+{
+	static const char *const names[] = {"set", "export", "unset", "multiset", "set_global"};
+	for (size_t i = 0; app && i < ARRAY_LEN(names); i++)
+		if (strcmp(app, names[i]) == 0)
+			return true;
+	return false;
+}
+
 static int status_of(const char *name)
 {
 	if (strcmp(name, "CHANNEL_CREATE") == 0)
@@ -269,14 +282,25 @@ static void on_event(void *arg, struct core_event *ev)
 		return;
 	int s = status_of(name);
 	bool destroy = strcmp(name, "CHANNEL_DESTROY") == 0;
-	if (s < 0 && !destroy)
+	bool execute = strcmp(name, "CHANNEL_EXECUTE") == 0;
+	if (s < 0 && !destroy && !execute)
 		return;
 	const char *uuid = core_event_header(ev, "Unique-ID");
 	if (!uuid)
 		return;
-	struct wh_call *c = destroy ? call_find(wh, uuid) : call_get(wh, uuid);
+	struct wh_call *c = destroy || execute ? call_find(wh, uuid) : call_get(wh, uuid);
 	if (!c)
 		return;
+	if (execute) {
+		/* The dialplan has done its variable setting when it runs
+		 * anything else: the URL is what it is now. */
+		if (c->settled || app_sets_variables(core_event_header(ev, "Application")))
+			return;
+		call_update(c, ev);
+		c->settled = true;
+		call_queue(c);
+		return;
+	}
 	if (destroy) {
 		c->destroyed = true;
 		if (!c->head)
@@ -284,6 +308,11 @@ static void on_event(void *arg, struct core_event *ev)
 		return;
 	}
 	call_update(c, ev);
+	/* An originated leg carries its variables from the start; an inbound
+	 * call's dialplan may set them first (CHANNEL_EXECUTE above); any later
+	 * status settles it too. */
+	if (s != WEBHOOK_INITIATED || core_event_header(ev, "variable_status_callback"))
+		c->settled = true;
 	if (!c->at_us[s]) {
 		uint64_t at = header_u64(ev, "Event-Date-Timestamp");
 		c->at_us[s] = at ? at : clock_wall_us();

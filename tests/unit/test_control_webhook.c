@@ -322,7 +322,15 @@ static void test_order_and_retry(void **state)
 	fixture_open(&f, true);
 	f.rx.fail_next = 0;
 	fire(f.t.core, "CHANNEL_CREATE", "call-a", NULL);
+	/* Nothing before the dialplan ran something other than set. */
+	fire(f.t.core, "CHANNEL_EXECUTE", "call-a",
+	     (const char *const[]){"Application", "set", NULL});
+	run_for(&f.t.loop, 50);
+	assert_int_equal(f.rx.count, 0);
+	fire(f.t.core, "CHANNEL_EXECUTE", "call-a",
+	     (const char *const[]){"Application", "playback", NULL});
 	run_until(&f.t.loop, &f.rx, 1);
+	assert_int_equal(f.rx.count, 1);
 	/* The ringing one fails once: answered and completed wait for its retry. */
 	f.rx.fail_next = 1;
 	fire(f.t.core, "CHANNEL_PROGRESS", "call-a", NULL);
@@ -391,6 +399,31 @@ static void test_per_call_url(void **state)
 	fixture_close(&f);
 }
 
+/* A default URL, and a dialplan that sets its own before anything else: even
+ * "initiated" goes to the call's URL. */
+static void test_dialplan_overrides_default(void **state)
+{
+	struct fixture f;
+	fixture_open(&f, true);
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/mine", f.rx.port);
+	fire(f.t.core, "CHANNEL_CREATE", "call-e", NULL);
+	fire(f.t.core, "CHANNEL_EXECUTE", "call-e",
+	     (const char *const[]){"Application", "set", NULL});
+	fire(f.t.core, "CHANNEL_EXECUTE", "call-e",
+	     (const char *const[]){"Application", "answer", "variable_status_callback", url, NULL});
+	fire(f.t.core, "CHANNEL_ANSWER", "call-e",
+	     (const char *const[]){"variable_status_callback", url, NULL});
+	run_until(&f.t.loop, &f.rx, 2);
+	run_for(&f.t.loop, 50);
+	assert_int_equal(f.rx.count, 2);
+	assert_string_equal(f.rx.lines[0], "POST /mine HTTP/1.1");
+	assert_true(has(f.rx.bodies[0], "CallStatus=initiated&"));
+	assert_string_equal(f.rx.lines[1], "POST /mine HTTP/1.1");
+	assert_true(has(f.rx.bodies[1], "CallStatus=answered&"));
+	fixture_close(&f);
+}
+
 static void test_receiver_down(void **state)
 {
 	struct fixture f;
@@ -444,6 +477,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_settings),	    cmocka_unit_test(test_bodies),
 	    cmocka_unit_test(test_order_and_retry), cmocka_unit_test(test_per_call_url),
+	    cmocka_unit_test(test_dialplan_overrides_default),
 	    cmocka_unit_test(test_receiver_down),   cmocka_unit_test(test_queue_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
