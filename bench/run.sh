@@ -18,7 +18,7 @@
 #      BENCH_ESL=0 leaves it out;
 #   5b. live events over HTTP: bench/run_http_events.sh, with its own irisx
 #      (events/s to one WebSocket client of GET /v1/events);
-#      BENCH_HTTP_EVENTS=0 leaves it out;
+#      BENCH_HTTP=0 leaves it out;
 #   6. bridged calls: bench_bridge, if it was built (500 calls with RTP both
 #      ways, relayed then transcoded PCMU<->PCMA, 5 s each; the engine alone,
 #      no SIP),
@@ -327,9 +327,9 @@ if [ "${BENCH_ESL:-1}" != 0 ]; then
 fi
 
 # --- 5b. live events over HTTP -----------------------------------------------------------
-if [ "${BENCH_HTTP_EVENTS:-1}" != 0 ]; then
+if [ "${BENCH_HTTP:-1}" != 0 ]; then
 	t_log "WebSocket events: bench/run_http_events.sh"
-	BENCH_HTTP_EVENTS= bash "$src/bench/run_http_events.sh" "$build" >"$T_DIR/http_events.txt" || {
+	bash "$src/bench/run_http_events.sh" "$build" >"$T_DIR/http_events.txt" || {
 		t_fail "bench/run_http_events.sh failed"
 		bench_ok=0
 	}
