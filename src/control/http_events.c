@@ -272,7 +272,6 @@ static void get_events_sse(struct http_req *req, void *arg)
 	c->ev = events_ref(ev);
 	uv_timer_init(http_loop(h), &c->timer);
 	c->timer.data = c;
-	http_reply_header(req, "Cache-Control", "no-cache");
 	http_reply_header(req, "X-Accel-Buffering", "no");
 	c->stream = http_stream_start(req, 200, "text/event-stream", sse_closed_cb, c);
 	if (!c->stream) {
