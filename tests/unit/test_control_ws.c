@@ -221,12 +221,51 @@ static void test_session_peer_gone(void **state)
 	test_core_close(&t);
 }
 
+/* A frame the client sent right behind its handshake (handed over as
+ * `extra`) is read before the socket: a ping there is answered. */
+static void test_session_early_bytes(void **state)
+{
+	struct test_core t;
+	test_core_open(&t);
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	const unsigned char ping[] = {0x89, 0x82, 1, 2, 3, 4, 'o' ^ 1, 'k' ^ 2};
+	struct evstream_filter f;
+	assert_int_equal(evstream_filter_parse(&f, NULL, NULL), 0);
+	struct ws_session *ws;
+	int closed = 0;
+	assert_int_equal(ws_session_create(&ws, &t.loop, t.core, sv[0], (const char *)ping,
+					   sizeof(ping), &f, false, 0, 100, NULL, closed_cb, &closed),
+			 0);
+	struct buf in;
+	buf_init(&in);
+	struct frame fr;
+	assert_true(read_frame(&t.loop, sv[1], &in, &fr));
+	assert_int_equal(fr.opcode, 0xa);
+	assert_string_equal(fr.payload, "ok");
+	free(fr.payload);
+	ws_session_close(ws);
+	for (int i = 0; i < 100 && !closed; i++)
+		uv_run(&t.loop, UV_RUN_NOWAIT);
+	assert_int_equal(closed, 1);
+	/* It said goodbye: close 1001. */
+	assert_true(read_frame(&t.loop, sv[1], &in, &fr));
+	assert_int_equal(fr.opcode, 0x8);
+	assert_int_equal((unsigned char)fr.payload[0] << 8 | (unsigned char)fr.payload[1], 1001);
+	free(fr.payload);
+	buf_fini(&in);
+	close(sv[0]);
+	close(sv[1]);
+	test_core_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_accept_key),
 	    cmocka_unit_test(test_session),
 	    cmocka_unit_test(test_session_peer_gone),
+	    cmocka_unit_test(test_session_early_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
