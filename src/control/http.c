@@ -76,6 +76,13 @@ static void req_free(struct http_req *r)
 		free(r->params[i].name);
 		free(r->params[i].value);
 	}
+	if (r->stream) {
+		/* MHD's reader and the loop are both done with it by now: the
+		 * request outlives them (their references). */
+		uv_mutex_destroy(&r->stream->lock);
+		buf_fini(&r->stream->out);
+		free(r->stream);
+	}
 	buf_fini(&r->reply_headers);
 	free(r->method_name);
 	free(r->path);

@@ -31,6 +31,8 @@ read -r HOOK_PORT NOBODY_PORT PEER_PORT <<<"$ports"
 
 irisx_conf_edit()
 {
+	# The Event Socket on a free port too: its default one may be another test's.
+	esl_conf "$1" || return 1
 	http_conf "$1" || return 1
 	_media_conf_param "$1/autoload_configs/http.conf.xml" status-callback \
 		"http://127.0.0.1:$HOOK_PORT/default" || return 1

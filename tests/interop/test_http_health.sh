@@ -21,6 +21,7 @@ read -r PING_PORT DEAD_PORT <<<"$ports"
 irisx_conf_edit()
 {
 	local gw=$1/sip_profiles/external
+	esl_conf "$1" || return 1
 	http_conf "$1" || return 1
 	media_conf_profile_param "$1" external timer-T1 50 || return 1
 	media_conf_profile_param "$1" external timer-T2 400 || return 1
