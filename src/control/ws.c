@@ -80,10 +80,12 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 	ssize_t n = recv(ws->fd, buf, len, 0);
 	if (n > 0)
 		return n;
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-	else
-		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE); /* EOF or error */
+	} else {
+		log_debug("websocket on fd %d: %s", ws->fd, n == 0 ? "end of stream" : strerror(errno));
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+	}
 	return -1;
 }
 
@@ -122,10 +124,11 @@ static void session_closed(uv_handle_t *h)
 		cb(arg);
 }
 
-static void session_end(struct ws_session *ws)
+static void session_end(struct ws_session *ws, const char *why)
 {
 	if (ws->ending)
 		return;
+	log_debug("websocket on fd %d ends: %s", ws->fd, why);
 	ws->ending = true;
 	uv_poll_stop(&ws->poll);
 	uv_close((uv_handle_t *)&ws->poll, session_closed);
@@ -164,7 +167,8 @@ static void update(struct ws_session *ws)
 	 * (RFC 6455 §7.1.1), without waiting on a client that may never answer. */
 	if ((!wslay_event_want_read(ws->ctx) || wslay_event_get_close_sent(ws->ctx)) &&
 	    !wslay_event_want_write(ws->ctx)) {
-		session_end(ws);
+		session_end(ws, wslay_event_get_close_received(ws->ctx) ? "closed by the client"
+									: "closed");
 		return;
 	}
 	int want = 0;
@@ -182,17 +186,17 @@ static void poll_cb(uv_poll_t *p, int status, int events)
 {
 	struct ws_session *ws = p->data;
 	if (status < 0) {
-		session_end(ws);
+		session_end(ws, uv_strerror(status));
 		return;
 	}
 	if ((events & UV_READABLE) && wslay_event_recv(ws->ctx) != 0) {
-		session_end(ws);
+		session_end(ws, "connection lost (read)");
 		return;
 	}
 	if (events & UV_WRITABLE) {
 		feed(ws);
 		if (wslay_event_send(ws->ctx) != 0) {
-			session_end(ws);
+			session_end(ws, "connection lost (write)");
 			return;
 		}
 	}
@@ -254,7 +258,7 @@ int ws_session_create(struct ws_session **out, uv_loop_t *loop, struct core *cor
 	err = evstream_create(&ws->stream, core, f, resume, after, queue_max, stats, ready_cb, ws);
 	if (err) {
 		ws->closed_cb = NULL; /* the caller learns it from the result */
-		session_end(ws);
+		session_end(ws, "no memory");
 		return err;
 	}
 	update(ws);
@@ -274,5 +278,5 @@ void ws_session_close(struct ws_session *ws)
 		wslay_event_queue_close(ws->ctx, WSLAY_CODE_GOING_AWAY, NULL, 0);
 		wslay_event_send(ws->ctx); /* best effort: the socket may be full */
 	}
-	session_end(ws);
+	session_end(ws, "server going away");
 }

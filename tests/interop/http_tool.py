@@ -5,6 +5,14 @@
       an HTTP server on 127.0.0.1:P receiving status callbacks: each request
       becomes a JSON line in FILE ({method, path, query, type, body, form});
       answers 204.
+  http_tool.py slow --http-port P --token T --esl-port E --password W --events N
+      a WebSocket client of /v1/events?events=irisx::slow that reads nothing
+      while an Event Socket connection fires N CUSTOM irisx::slow events;
+      meanwhile `api status` on another Event Socket connection must answer
+      within a second each time. Then the client reads: the events kept
+      arrive in order, and CUSTOM irisx::events_dropped notices (one per
+      gap) account for the rest with their Dropped-Count. Prints "kept K
+      dropped D in N notices api_max_ms M"; exits 1 when a check fails.
   http_tool.py prom FILE
       parses FILE as the Prometheus text exposition format 0.0.4, strictly
       (every rule below is checked), and prints one line per sample:
@@ -56,6 +64,130 @@ def receiver(args):
     if args.ready:
         open(args.ready, "w").write("ready\n")
     srv.serve_forever()
+
+
+# ---- a WebSocket client that does not read ----
+
+def esl_connect(port, password):
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    buf = b""
+    def frame():
+        nonlocal buf
+        while b"\n\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise SystemExit("esl: connection closed")
+            buf += chunk
+        head, _, buf = buf.partition(b"\n\n")
+        hdrs = dict(l.split(": ", 1) for l in head.decode().split("\n") if ": " in l)
+        n = int(hdrs.get("Content-Length", 0))
+        while len(buf) < n:
+            buf += s.recv(65536)
+        body, buf = buf[:n], buf[n:]
+        return hdrs, body
+    frame()
+    s.sendall(b"auth %s\n\n" % password.encode())
+    if "+OK" not in frame()[0].get("Reply-Text", ""):
+        raise SystemExit("esl: auth refused")
+    return s, frame
+
+
+def ws_frames(sock, buf):
+    """Yields (opcode, payload) of unmasked server frames from sock."""
+    while True:
+        while len(buf) < 2 or len(buf) < ws_need(buf):
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                return
+            buf += chunk
+        n = ws_need(buf)
+        ln = buf[1] & 0x7F
+        off = 2 if ln < 126 else 4 if ln == 126 else 10
+        yield buf[0] & 0x0F, bytes(buf[off:n])
+        del buf[:n]
+
+
+def ws_need(buf):
+    if len(buf) < 2:
+        return 2
+    ln = buf[1] & 0x7F
+    if ln < 126:
+        return 2 + ln
+    if ln == 126:
+        return 4 + int.from_bytes(buf[2:4], "big") if len(buf) >= 4 else 4
+    return 10 + int.from_bytes(buf[2:10], "big") if len(buf) >= 10 else 10
+
+
+def slow(args):
+    import base64, faulthandler, os, socket, threading, time
+    faulthandler.dump_traceback_later(100, exit=True)
+    # A small receive buffer (set before connecting, so the window fits it):
+    # what the kernel holds for the client stays well under the flood.
+    ws = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ws.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    ws.settimeout(10)
+    ws.connect(("127.0.0.1", args.http_port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    ws.sendall(("GET /v1/events?events=irisx::slow HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Key: %s\r\nAuthorization: Bearer %s\r\n\r\n" % (key, args.token)).encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += ws.recv(1)
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise SystemExit("no 101: %r" % head[:100])
+    # The flood, and the Event Socket's api answering meanwhile.
+    prod, pframe = esl_connect(args.esl_port, args.password)
+    api, aframe = esl_connect(args.esl_port, args.password)
+    worst = [0.0]
+    stop = threading.Event()
+    def prober():
+        while not stop.is_set():
+            t = time.time()
+            api.sendall(b"api status\n\n")
+            aframe()
+            worst[0] = max(worst[0], time.time() - t)
+            time.sleep(0.05)
+    th = threading.Thread(target=prober)
+    th.start()
+    batch = 500
+    for start in range(0, args.events, batch):
+        n = min(batch, args.events - start)
+        prod.sendall(b"".join(b"sendevent CUSTOM\nEvent-Name: CUSTOM\nEvent-Subclass: irisx::slow\n"
+                              b"X-N: %d\n\n" % i for i in range(start, start + n)))
+        for _ in range(n):
+            pframe()
+    stop.set()
+    th.join()
+    # Now read: the kept events in order, then the notice.
+    ws.settimeout(10)
+    # Each gap is announced where it happened (the queue may fill again
+    # after a notice): read until every event is accounted for.
+    kept, last, dropped, notices = 0, -1, 0, 0
+    for op, payload in ws_frames(ws, bytearray()):
+        if op != 1:
+            continue
+        ev = json.loads(payload)
+        if ev.get("Event-Subclass") == "irisx::events_dropped":
+            dropped += int(ev["Dropped-Count"])
+            notices += 1
+            if int(ev["Last-Event-Sequence"]) and kept == 0:
+                raise SystemExit("a notice before any event kept")
+        else:
+            n = int(ev["X-N"])
+            if n <= last:
+                raise SystemExit("out of order: %d after %d" % (n, last))
+            last = n
+            kept += 1
+        if kept + dropped >= args.events:
+            break
+    print("kept %d dropped %d in %d notices api_max_ms %d" % (kept, dropped, notices,
+                                                               worst[0] * 1000))
+    if kept + dropped != args.events or kept == 0 or notices == 0:
+        raise SystemExit("expected kept + dropped = %d" % args.events)
+    if worst[0] > 1.0:
+        raise SystemExit("api status took %.3f s during the flood" % worst[0])
 
 
 # ---- a strict Prometheus text format 0.0.4 parser ----
@@ -240,8 +372,14 @@ def main():
     r.add_argument("--ready")
     p = sub.add_parser("prom")
     p.add_argument("file")
+    sl = sub.add_parser("slow")
+    sl.add_argument("--http-port", type=int, required=True)
+    sl.add_argument("--token", required=True)
+    sl.add_argument("--esl-port", type=int, required=True)
+    sl.add_argument("--password", required=True)
+    sl.add_argument("--events", type=int, required=True)
     args = ap.parse_args()
-    {"receiver": receiver, "prom": prom}[args.cmd](args)
+    {"receiver": receiver, "prom": prom, "slow": slow}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,11 @@
 #  - /metrics parses with a strict Prometheus text-format parser
 #    (http_tool.py prom) and counts the call (inbound total, NORMAL_CLEARING,
 #    INVITE in, 200 out, RTP in and out, the WebSocket client);
+#  - a WebSocket client that reads nothing while 30,000 events are fired
+#    through the Event Socket: the Event Socket's `api status` keeps
+#    answering within a second, the client then receives the events kept,
+#    in order, and irisx::events_dropped notices accounting for the rest, and
+#    /metrics counts the drops;
 #  - status callbacks: http.conf's default URL (form) receives initiated,
 #    ringing, answered, completed for the call, in order, completed with its
 #    cause and duration; a call to 7302, whose dialplan sets status_callback
@@ -244,6 +249,20 @@ else
 	t_fail "status callbacks: $out"
 	t_dump hooks "$T_DIR/hooks.jsonl" 20
 fi
+
+# ---- a WebSocket client that does not read ----
+# 30,000 events against its 10,000-event queue: the newest are dropped and
+# announced, the Event Socket's api keeps answering, nothing else waits.
+if out=$(timeout 120 python3 "$T_LIB_DIR/http_tool.py" slow --http-port "$HTTP_PORT" \
+	--token "$HTTP_TOKEN" --esl-port "$ESL_PORT" --password "$ESL_PASSWORD" --events 30000 2>&1); then
+	t_ok "slow WebSocket client: $out"
+else
+	t_fail "slow WebSocket client: $out"
+fi
+curl -s "http://127.0.0.1:$HTTP_PORT/metrics" >"$T_DIR/metrics2.txt"
+d=$(awk '$1 == "irisx_http_events_dropped_total{transport=\"websocket\"}" { print $2 }' "$T_DIR/metrics2.txt")
+[ "${d:-0}" -gt 0 ] && t_ok "/metrics: $d events dropped for the slow client" ||
+	t_fail "/metrics: no WebSocket drops counted"
 
 # ---- the server goes: the WebSocket client is closed (1001) ----
 irisx_alive "after the calls" && irisx_stop
