@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers of the HTTP door's event, health and metrics tests; sourced after
 # lib.sh.
 

@@ -31,8 +31,8 @@ t_begin
 http_dir=$T_LIB_DIR/http
 http_require "$http_dir"
 
-ports=$(ports_pick 127.0.0.1 2 1) || t_die "no free ports"
-read -r HOOK_PORT NOBODY_PORT PEER_PORT <<<"$ports"
+ports=$(ports_pick 127.0.0.1 1 1) || t_die "no free ports"
+read -r HOOK_PORT PEER_PORT <<<"$ports"
 
 irisx_conf_edit()
 {
@@ -152,11 +152,19 @@ print(first[0]["Unique-ID"], first[0]["Event-Sequence"])
 PY
 }
 
-out=$(events_check WebSocket "$T_DIR/ws.jsonl" ws) && t_ok "WebSocket: CREATE, ANSWER, HANGUP_COMPLETE ($out)" ||
-	{ t_fail "WebSocket: $out"; t_dump ws "$T_DIR/ws.jsonl" 20; }
+if out=$(events_check WebSocket "$T_DIR/ws.jsonl" ws); then
+	t_ok "WebSocket: CREATE, ANSWER, HANGUP_COMPLETE ($out)"
+else
+	t_fail "WebSocket: $out"
+	t_dump ws "$T_DIR/ws.jsonl" 20
+fi
 read -r CALL_UUID FIRST_SEQ <<<"$out"
-out=$(events_check SSE "$T_DIR/sse.txt" sse) && t_ok "SSE: CREATE, ANSWER, HANGUP_COMPLETE ($out)" ||
-	{ t_fail "SSE: $out"; t_dump sse "$T_DIR/sse.txt" 20; }
+if out=$(events_check SSE "$T_DIR/sse.txt" sse); then
+	t_ok "SSE: CREATE, ANSWER, HANGUP_COMPLETE ($out)"
+else
+	t_fail "SSE: $out"
+	t_dump sse "$T_DIR/sse.txt" 20
+fi
 if [ -s "$T_DIR/ws_other.jsonl" ]; then
 	t_fail "?uuid= of another call received events"
 	t_dump ws_other "$T_DIR/ws_other.jsonl" 10
@@ -261,13 +269,19 @@ else
 fi
 curl -s "http://127.0.0.1:$HTTP_PORT/metrics" >"$T_DIR/metrics2.txt"
 d=$(awk '$1 == "irisx_http_events_dropped_total{transport=\"websocket\"}" { print $2 }' "$T_DIR/metrics2.txt")
-[ "${d:-0}" -gt 0 ] && t_ok "/metrics: $d events dropped for the slow client" ||
+if [ "${d:-0}" -gt 0 ]; then
+	t_ok "/metrics: $d events dropped for the slow client"
+else
 	t_fail "/metrics: no WebSocket drops counted"
+fi
 
 # ---- the server goes: the WebSocket client is closed (1001) ----
 irisx_alive "after the calls" && irisx_stop
 t_wait_exit "$WS_PID" 5 || t_fail "the WebSocket client was not closed when irisx stopped"
-grep -q '"closed":1001' "$T_DIR/ws.jsonl" && t_ok "WebSocket closed with 1001 at shutdown" ||
+if grep -q '"closed":1001' "$T_DIR/ws.jsonl"; then
+	t_ok "WebSocket closed with 1001 at shutdown"
+else
 	t_fail "WebSocket: no close 1001 at shutdown ($(tail -n 1 "$T_DIR/ws.jsonl"))"
+fi
 irisx_check_log
 t_end
