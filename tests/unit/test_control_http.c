@@ -263,6 +263,50 @@ static void test_json_body(void **state)
 	done(h);
 }
 
+/* The served OpenAPI document parses and describes every registered route. */
+static int routes_seen;
+
+static void route_documented(void *arg, enum http_method method, const char *pattern)
+{
+	json_t *paths = json_object_get(arg, "paths");
+	json_t *item = json_object_get(paths, pattern);
+	char lower[16];
+	snprintf(lower, sizeof(lower), "%s", http_method_name(method));
+	for (char *c = lower; *c; c++)
+		*c = (char)(*c - 'A' + 'a');
+	if (!json_is_object(json_object_get(item, lower)))
+		fail_msg("%s %s is not in docs/openapi.json", http_method_name(method), pattern);
+	routes_seen++;
+}
+
+static void test_openapi(void **state)
+{
+	struct http *h = NULL;
+	struct http_settings s = settings();
+	assert_int_equal(http__create_detached(&h, &loop, NULL, NULL, &s, capture, &delivered), 0);
+	run(h, "GET", "/v1/openapi.json", NULL, NULL);
+	assert_int_equal(last.status, 200);
+	json_error_t err;
+	json_t *doc = json_loadb(http__openapi_json, http__openapi_json_len, 0, &err);
+	if (!doc)
+		fail_msg("docs/openapi.json: line %d: %s", err.line, err.text);
+	assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.0.3");
+	http_route_each(h, route_documented, doc);
+	assert_true(routes_seen >= 17);
+	/* And nothing documented that is not served. */
+	const char *path;
+	json_t *item;
+	size_t documented = 0;
+	json_object_foreach(json_object_get(doc, "paths"), path, item) {
+		const char *m;
+		json_t *op;
+		json_object_foreach(item, m, op) documented += strcmp(m, "parameters") != 0;
+	}
+	assert_int_equal(documented, (size_t)routes_seen);
+	json_decref(doc);
+	done(h);
+}
+
 /* ---- a real server ---- */
 
 static uv_timer_t later_timer;
@@ -498,7 +542,7 @@ int main(void)
 	    cmocka_unit_test(test_patterns),	 cmocka_unit_test(test_matching),
 	    cmocka_unit_test(test_query_decoding), cmocka_unit_test(test_auth),
 	    cmocka_unit_test(test_rate_limit),	 cmocka_unit_test(test_json_body),
-	    cmocka_unit_test(test_server),
+	    cmocka_unit_test(test_openapi),	 cmocka_unit_test(test_server),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	uv_loop_close(&loop);
