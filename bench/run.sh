@@ -20,6 +20,9 @@
 #   5b. the HTTP API: bench/run_http.sh, with its own irisx and a SIPp UAS
 #      (POST /v1/calls -> 201 latency for 1,000 calls, GET /v1/calls with
 #      those 1,000 live); BENCH_HTTP=0 leaves it out;
+#   5c. live events over HTTP: bench/run_http_events.sh, with its own irisx
+#      (events/s to one WebSocket client of GET /v1/events);
+#      BENCH_HTTP=0 leaves 5b and 5c out;
 #   6. bridged calls: bench_bridge, if it was built (500 calls with RTP both
 #      ways, relayed then transcoded PCMU<->PCMA, 5 s each; the engine alone,
 #      no SIP),
@@ -334,6 +337,17 @@ if [ "${BENCH_HTTP:-1}" != 0 ]; then
 	{
 		printf '\n'
 		grep -v '^\[' "$T_DIR/http.txt"
+	} >>"$T_DIR/table.txt"
+
+	# --- 5c. live events over HTTP ---------------------------------------------------------
+	t_log "WebSocket events: bench/run_http_events.sh"
+	bash "$src/bench/run_http_events.sh" "$build" >"$T_DIR/http_events.txt" || {
+		t_fail "bench/run_http_events.sh failed"
+		bench_ok=0
+	}
+	{
+		printf '\n'
+		cat "$T_DIR/http_events.txt"
 	} >>"$T_DIR/table.txt"
 fi
 

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 	libuv1-dev libxml2-dev libcmocka-dev libpcre2-dev libssl-dev
+	libcurl4-openssl-dev libwslay-dev
 	libsndfile1-dev libspeexdsp-dev libopus-dev libspandsp-dev libespeak-ng-dev espeak-ng
 	libedit-dev sip-tester baresip tshark sox python3 procps iproute2
 	libsqlite3-dev libpq-dev sqlite3 postgresql

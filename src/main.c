@@ -46,6 +46,7 @@ struct app {
 	struct dialplan *dialplan;
 	struct esl *esl;
 	struct http *http;
+	struct webhook *webhook;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	const char *log_file;
 	bool stopping;
@@ -154,6 +155,11 @@ static void app_stop(struct app *app, const char *why)
 	app->esl = NULL;
 	http_destroy(app->http); /* answers what is in progress with 503 */
 	app->http = NULL;
+	/* Status callbacks still waiting are dropped: the calls' completed ones
+	 * would only come from the drain, and a dead receiver must not hold up
+	 * the exit. */
+	webhook_destroy(app->webhook);
+	app->webhook = NULL;
 	core_shutdown(app->core, SHUTDOWN_GRACE_MS, shutdown_done_cb, app);
 }
 
@@ -455,6 +461,10 @@ int main(int argc, char **argv)
 	bool http_ok = http_settings_load(&http_set, cfg, o.state_dir, err, sizeof(err)) == 0;
 	if (!http_ok)
 		fprintf(stderr, "%s\n", err);
+	struct webhook_settings wh_set;
+	bool wh_ok = webhook_settings_load(&wh_set, cfg, err, sizeof(err)) == 0;
+	if (!wh_ok)
+		fprintf(stderr, "%s\n", err);
 	signal_watch(&app, &app.sig_term, SIGTERM);
 	signal_watch(&app, &app.sig_int, SIGINT);
 	signal_watch(&app, &app.sig_hup, SIGHUP);
@@ -468,7 +478,9 @@ int main(int argc, char **argv)
 	/* Likewise without the HTTP API. */
 	if (http_ok && dialplan_ok && http_set.enabled)
 		http_create(&app.http, app.loop, app.core, app.dialplan, &http_set);
-	if (!dialplan_ok || !esl_ok || !http_ok || core_start(app.core) != 0) {
+	if (wh_ok && webhook_create(&app.webhook, app.loop, app.core, &wh_set) != 0)
+		wh_ok = false;
+	if (!dialplan_ok || !esl_ok || !http_ok || !wh_ok || core_start(app.core) != 0) {
 		status = 1;
 		app_stop(&app, "start-up failed");
 	} else {

@@ -211,5 +211,177 @@ struct http_stats {
 	uint64_t limited;      /* 429 */
 };
 void http_stats_get(const struct http *h, struct http_stats *out);
+/* ======================================================================== */
+/* Call status webhooks (webhook.c, webhook_body.c)                          */
+/* ======================================================================== */
+
+/*
+ * A call with a status callback URL (the channel variable status_callback,
+ * or http.conf's default) has its progress POSTed (or GET) to it:
+ * initiated, ringing, answered, completed, in that order, each once. The
+ * URL is settled when the dialplan first runs an application other than
+ * set/export/unset/multiset (or at the next status, or at once for a leg
+ * created with the variable): a dialplan's `set status_callback=…` decides
+ * where even "initiated" goes, and statuses wait until then. Deliveries run through
+ * libcurl's multi interface on the core's loop: nothing waits for a
+ * receiver. A delivery that fails (no 2xx, timeout, connection refused) is
+ * tried again after retry-ms, then twice that…, `tries` times in all; a
+ * call's next status waits for the one before. At most queue_max
+ * deliveries wait at once across all calls; past that new ones are dropped
+ * and counted.
+ *
+ * Channel variables: status_callback (URL), status_callback_method (POST,
+ * GET), status_callback_format (form, json). http.conf.xml <settings>:
+ * status-callback, status-callback-method, status-callback-format,
+ * status-callback-tries (3), status-callback-retry-ms (1000),
+ * status-callback-timeout-ms (5000), status-callback-queue-max (1000).
+ */
+enum webhook_format { WEBHOOK_FORM, WEBHOOK_JSON };
+enum webhook_status { WEBHOOK_INITIATED, WEBHOOK_RINGING, WEBHOOK_ANSWERED, WEBHOOK_COMPLETED };
+
+struct webhook_settings {
+	char url[1024];	 /* the default; "" for none */
+	bool get;	 /* GET with the fields in the query; false: POST */
+	enum webhook_format format;
+	uint32_t tries;	     /* 3 */
+	uint32_t retry_ms;   /* first back-off, doubled each time (1000) */
+	uint32_t timeout_ms; /* per try (5000) */
+	uint32_t queue_max;  /* deliveries waiting or in flight (1000) */
+};
+
+/* Reads http.conf's <settings> (missing: the defaults). 0, or -EINVAL with
+ * "file:line: message" in err. */
+int webhook_settings_load(struct webhook_settings *out, const struct config *cfg, char *err,
+			  size_t err_size);
+/* "initiated", "ringing", "answered", "completed". */
+const char *webhook_status_name(enum webhook_status s);
+/* 0 and the format for "form"/"json" (case-insensitive), -EINVAL otherwise. */
+int webhook_format_parse(const char *s, enum webhook_format *out);
+
+/* What one callback reports. Strings borrowed; NULL prints as empty. */
+struct webhook_report {
+	const char *uuid;
+	enum webhook_status status;
+	uint32_t sequence; /* 0, 1, 2… per call */
+	const char *direction; /* "inbound", "outbound" */
+	const char *from, *to;
+	uint64_t timestamp_us; /* when the status happened (wall clock) */
+	/* completed only */
+	uint64_t duration_s; /* from creation to hangup */
+	uint64_t billsec;    /* from answer to hangup, 0 unanswered */
+	const char *hangup_cause;
+	unsigned hangup_cause_q850;
+};
+/*
+ * The body (form: application/x-www-form-urlencoded, json: an object):
+ * CallSid, CallStatus, SequenceNumber, Direction, From, To, Timestamp (µs)
+ * and, for completed, CallDuration, BillSec, HangupCause, HangupCauseCode.
+ */
+void webhook_report_print(const struct webhook_report *r, enum webhook_format format,
+			  struct buf *out);
+
+struct webhook;
+struct webhook_stats {
+	uint64_t delivered; /* 2xx received */
+	uint64_t retried;   /* tries after a failure */
+	uint64_t failed;    /* given up after every try */
+	uint64_t dropped;   /* over queue_max */
+	uint64_t pending;   /* waiting or in flight now */
+};
+
+/* Subscribes to the core's events. 0 or a negative errno. */
+int webhook_create(struct webhook **out, struct uv_loop_s *loop, struct core *core,
+		   const struct webhook_settings *settings);
+/* Drops what is pending; memory goes from the handles' close callbacks, so
+ * the loop must run once more (as esl_destroy). */
+void webhook_destroy(struct webhook *wh);
+void webhook_stats_get(const struct webhook *wh, struct webhook_stats *out);
+
+/* ======================================================================== */
+/* Event streams of the HTTP door (evstream.c): GET /v1/events (WebSocket)  */
+/* and GET /v1/events/sse share them                                         */
+/* ======================================================================== */
+
+/*
+ * One client's view of the event bus: a filter, a bounded queue of event
+ * references and a resume point. The bus hands events in synchronously; the
+ * stream only queues them (never blocks a call) and tells its owner through
+ * ready_cb, which must only schedule the write. When the queue is full, new
+ * events are dropped and counted; once there is room again a CUSTOM
+ * irisx::events_dropped event (Dropped-Count, Last-Event-Sequence) takes the
+ * place where they were lost, as the Event Socket does.
+ */
+struct core_event;
+enum { EVSTREAM_NAMES_MAX = 32, EVSTREAM_QUEUE_DEFAULT = 10000 };
+
+struct evstream_filter {
+	/* event names ("CHANNEL_ANSWER"), or CUSTOM subclasses ("sofia::gateway_state");
+	 * none: every event */
+	char names[EVSTREAM_NAMES_MAX][64];
+	size_t name_count;
+	char uuid[UUID_STRLEN]; /* "": any; else Unique-ID must be this */
+};
+
+/*
+ * The query's events=NAME,NAME (ALL or absent: every event) and uuid=…, both
+ * already percent-decoded (NULL: absent). -EINVAL for an empty name, a name
+ * too long or with characters outside [A-Za-z0-9_:], too many names, or a
+ * uuid that is not one. Pure.
+ */
+int evstream_filter_parse(struct evstream_filter *out, const char *events, const char *uuid);
+bool evstream_filter_match(const struct evstream_filter *f, const struct core_event *ev);
+/* "id: <seq>\nevent: <name>\ndata: <json>\n\n" (no id line for an
+ * unfired event such as the drop notice). */
+void evstream_print_sse(const struct core_event *ev, struct buf *out);
+
+struct evstream;
+struct evstream_stats {
+	uint64_t clients;	 /* streams open now */
+	uint64_t events_sent;	 /* popped by their owners */
+	uint64_t events_dropped; /* over a queue's cap */
+};
+/*
+ * Subscribes. With `resume`, the ring's events after `after` are queued
+ * first (a reconnecting client misses nothing); when some of them are gone
+ * from the ring already, a CUSTOM irisx::events_lost event (Requested-After)
+ * is queued instead and the stream goes on live. `stats` (may be NULL) is
+ * the counters shared by a door's streams. ready_cb never runs before this
+ * returns.
+ */
+int evstream_create(struct evstream **out, struct core *core, const struct evstream_filter *f,
+		    bool resume, uint64_t after, size_t queue_max, struct evstream_stats *stats,
+		    void (*ready_cb)(void *arg), void *arg);
+/* The next queued event (a reference the caller unrefs), or NULL. */
+struct core_event *evstream_pop(struct evstream *s);
+size_t evstream_queued(const struct evstream *s);
+void evstream_destroy(struct evstream *s);
+
+/* ---- WebSocket sessions (ws.c): GET /v1/events after the upgrade ---- */
+
+enum { WS_ACCEPT_LEN = 28 };
+/*
+ * Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 §4.2.2):
+ * base64(SHA-1(key + the protocol's GUID)), NUL-terminated in `out`.
+ * -EINVAL unless the key is 24 characters of base64 (a 16-byte nonce).
+ */
+int ws_accept_key(const char *key, char out[WS_ACCEPT_LEN + 1]);
+
+struct ws_session;
+/*
+ * Streams an event stream over an upgraded connection: each event a text
+ * message with its JSON rendering (core_event_print_json). `fd` is a
+ * connected stream socket, borrowed: the session makes it non-blocking and
+ * polls it on `loop`; once the session ends (the client closed, an error,
+ * ws_session_close) closed_cb(arg) runs from the loop and the owner may
+ * close the socket. `extra` (copied) is what the client sent after its
+ * handshake, read before the socket. Client messages are read and ignored (pings answered,
+ * a close answered and the session ended); a message over 64 KiB ends it.
+ */
+int ws_session_create(struct ws_session **out, struct uv_loop_s *loop, struct core *core, int fd,
+		      const char *extra, size_t extra_len, const struct evstream_filter *f,
+		      bool resume, uint64_t after, size_t queue_max, struct evstream_stats *stats,
+		      void (*closed_cb)(void *arg), void *arg);
+/* Sends a close frame (1001 going away) and ends the session; closed_cb follows. */
+void ws_session_close(struct ws_session *ws);
 
 #endif

@@ -111,6 +111,27 @@ static void listen_cb(uv_stream_t *s, int status)
 	esl__accept(esl);
 }
 
+/* GET /metrics: clients connected now (inbound and outbound), and the counters. */
+static void esl_collect_cb(void *arg, struct metrics_writer *w)
+{
+	struct esl *esl = arg;
+	uint64_t clients = 0;
+	for (const struct esl_conn *c = esl->conns; c; c = c->next)
+		clients++;
+	if (metrics_family(w, "irisx_esl_clients", METRIC_GAUGE,
+			   "Event Socket connections open now.") == 0)
+		metrics_sample_u64(w, NULL, clients, NULL);
+	if (metrics_family(w, "irisx_esl_connections_total", METRIC_COUNTER,
+			   "Event Socket connections accepted or made since start.") == 0)
+		metrics_sample_u64(w, NULL, esl->stats.connections, NULL);
+	if (metrics_family(w, "irisx_esl_events_sent_total", METRIC_COUNTER,
+			   "Events written to Event Socket clients.") == 0)
+		metrics_sample_u64(w, NULL, esl->stats.events_sent, NULL);
+	if (metrics_family(w, "irisx_esl_events_dropped_total", METRIC_COUNTER,
+			   "Events dropped because an Event Socket client's queue was full.") == 0)
+		metrics_sample_u64(w, NULL, esl->stats.events_dropped, NULL);
+}
+
 static void server_handle_closed(uv_handle_t *h)
 {
 	struct esl *esl = h->data;
@@ -161,6 +182,8 @@ int esl_create(struct esl **out, uv_loop_t *loop, struct core *core, struct dial
 	g_log_esl = esl;
 	log_set_tap(log_tap, esl);
 	esl__outbound_attach(esl);
+	/* Without memory for it the metrics lack the Event Socket's, nothing else. */
+	core_metrics_register(core, esl_collect_cb, esl, &esl->collector);
 	*out = esl;
 	return 0;
 }
@@ -199,6 +222,8 @@ void esl_destroy(struct esl *esl)
 	if (esl->sub)
 		core_unsubscribe(esl->sub);
 	esl->sub = NULL;
+	core_metrics_unregister(esl->collector);
+	esl->collector = NULL;
 	esl__jobs_drop(esl);
 	while (esl->conns)
 		esl__conn_finish(esl->conns); /* unlinks it; closes once written */

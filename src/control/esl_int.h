@@ -100,6 +100,7 @@ struct esl {
 	unsigned in_command;  /* esl_destroy waits until the command returns */
 	bool destroy_pending; /* (fsctl shutdown arrives through api) */
 	struct esl_stats stats;
+	struct core_collector *collector; /* the Event Socket's metrics */
 };
 
 /* esl_conn.c */

@@ -81,6 +81,13 @@ static void req_free(struct http_req *r)
 		free(r->params[i].name);
 		free(r->params[i].value);
 	}
+	if (r->stream) {
+		/* MHD's reader and the loop are both done with it by now: the
+		 * request outlives them (their references). */
+		uv_mutex_destroy(&r->stream->lock);
+		buf_fini(&r->stream->out);
+		free(r->stream);
+	}
 	buf_fini(&r->reply_headers);
 	free(r->method_name);
 	free(r->path);
@@ -831,6 +838,10 @@ static int server_init(struct http *h, uv_loop_t *loop, struct core *core, struc
 	h->async.data = h;
 	h->async_open = true;
 	e = http__rest_register(h);
+	if (!e)
+		e = http__events_register(h);
+	if (!e)
+		e = http__health_register(h);
 	if (e) {
 		http_destroy(h);
 		return e;
@@ -963,6 +974,7 @@ void http_destroy(struct http *h)
 		}
 	}
 	h->destroyed = true;
+	http__events_fini(h); /* every stream is closed by now */
 	if (h->mhd) {
 		MHD_stop_daemon(h->mhd); /* joins its thread; completions queue their last words */
 		h->mhd = NULL;

@@ -150,6 +150,7 @@ struct http {
 	void (*deliver_cb)(void *arg, struct http_req *req); /* detached servers */
 	void *deliver_arg;
 	void *rest; /* http_rest.c's state */
+	struct http_events *events; /* http_events.c's state */
 	bool destroyed;
 	bool async_open;
 };
@@ -293,6 +294,22 @@ int http__query_parse(struct http_req *req, const char *query, size_t len);
 
 /* Registers the REST resources (http_rest.c). */
 int http__rest_register(struct http *h);
+/*
+ * Registers GET /v1/events (WebSocket), GET /v1/events/sse, GET /health and
+ * GET /metrics (http_events.c, http_health.c), and the door's metrics
+ * collector when there is a core. http__events_fini frees that state once
+ * every stream is closed (http_destroy).
+ */
+int http__events_register(struct http *h);
+void http__events_fini(struct http *h);
+int http__health_register(struct http *h);
+/* The door's counters, for the metrics collector (http_events.c). */
+struct http_events {
+	unsigned refs; /* the server's and one per client (whose streams count here) */
+	struct http *h; /* NULL once the server is gone */
+	struct evstream_stats ws, sse;
+	struct core_collector *collector;
+};
 /* The OpenAPI document (http_openapi.c, generated from docs/openapi.json). */
 extern const char http__openapi_json[];
 extern const size_t http__openapi_json_len;

@@ -63,6 +63,8 @@ static int param(struct http_settings *s, const struct config_node *p, const cha
 		s->burst = n;
 	} else if (strcasecmp(name, "enabled") == 0) {
 		s->enabled = config_is_true(value);
+	} else if (strncasecmp(name, "status-callback", 15) == 0) {
+		/* The call status webhooks' (webhook_settings_load). */
 	} else {
 		log_warn("%s:%u: unknown http.conf param '%s'", p->file, p->line, name);
 	}

@@ -67,6 +67,7 @@ struct channel *core__channel_create(struct core *core, enum channel_direction d
 	core->channel_count++;
 	core->sessions_total++;
 	core__peak_note(&core->sessions_peak, (uint32_t)core->channel_count, clock_wall_us() / 1000);
+	core->metrics.calls_total[dir == CHANNEL_OUTBOUND]++;
 	return ch;
 }
 
@@ -91,6 +92,7 @@ void core__channel_destroy(struct channel *ch)
 	ch->exec_free_cb = NULL;
 	if (ch->state > CS_NEW) /* CHANNEL_CREATE went out */
 		channel_event_fire(ch, "CHANNEL_DESTROY", NULL, NULL);
+	core__metrics_channel_end(ch);
 	core__vars_free(ch);
 	if (ch->queued) {
 		/* Unlink from the run queue (rare: shutdown only). */

@@ -452,6 +452,7 @@ void core__media_hangup(struct channel *ch)
 			 ch->uuid, (unsigned long long)st.packets_in,
 			 (unsigned long long)st.packets_out, (unsigned long long)st.lost,
 			 st.jitter_ms);
+		core__metrics_stream_end(ch->core, &st);
 		media_stream_destroy(m->stream);
 		m->stream = NULL;
 	}

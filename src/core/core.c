@@ -240,6 +240,7 @@ void core_destroy(struct core *core)
 		acl_set_free(core->acls);
 	media_record_writer_destroy(core->rec_writer); /* writes what is queued */
 	free(core->recordings_dir);
+	core__metrics_fini(core);
 	core__commands_fini(core);
 	core__bus_fini(core);
 	core__gateways_fini(core);

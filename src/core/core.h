@@ -673,4 +673,110 @@ void core_channel_each(struct core *core, void (*cb)(void *arg, struct channel *
  */
 void core_set_shutdown_cb(struct core *core, void (*cb)(void *arg), void *arg);
 
+/* ======================================================================== */
+/* Metrics (GET /metrics): Prometheus text exposition format 0.0.4           */
+/* ======================================================================== */
+
+/*
+ * Nothing is counted through this API on the hot path: each module keeps
+ * its counters as plain integers in its own structures (on its loop) and
+ * registers a collector that writes them out when /metrics is scraped.
+ * A collector declares a family (metrics_family) and then writes its
+ * samples (metrics_sample); every family must be written by one collector,
+ * all its samples together. Names that break the format's grammar, a
+ * family declared twice or a sample outside a family are refused (and
+ * counted in metrics_writer_errors), so the output always parses.
+ */
+enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_SUMMARY, METRIC_UNTYPED };
+
+struct metrics_writer {
+	struct buf *out; /* borrowed */
+	char family[128]; /* the family being written, "" before the first */
+	enum metric_type type;
+	bool family_ok;	  /* its HELP/TYPE lines went out */
+	size_t errors;
+};
+
+/* A writer printing into `out` (appended to). */
+void metrics_writer_init(struct metrics_writer *w, struct buf *out);
+/*
+ * Starts a family: "# HELP name help" and "# TYPE name type". -EINVAL for a
+ * name outside [a-zA-Z_:][a-zA-Z0-9_:]*, -EEXIST when `out` declares it
+ * already; its samples are then skipped.
+ */
+int metrics_family(struct metrics_writer *w, const char *name, enum metric_type type,
+		   const char *help);
+/*
+ * One sample of the current family: name{labels} value. `suffix` is added
+ * to the family's name ("_sum", "_count" for a summary; NULL: none).
+ * `labels` is a list of name/value pairs ending with a NULL name; values
+ * are escaped (\, ", 
+). -EINVAL for a bad label name (or one starting
+ * with "__"), -ENOENT outside a family.
+ */
+int metrics_sample(struct metrics_writer *w, const char *suffix, double value,
+		   const char *const *labels);
+/* The same for an integer counter, printed exactly. */
+int metrics_sample_u64(struct metrics_writer *w, const char *suffix, uint64_t value,
+		       const char *const *labels);
+
+typedef void (*metrics_collect_cb)(void *arg, struct metrics_writer *w);
+struct core_collector;
+/* Adds a collector run at every scrape (after the core's own). 0, -ENOMEM. */
+int core_metrics_register(struct core *core, metrics_collect_cb cb, void *arg,
+			  struct core_collector **out);
+void core_metrics_unregister(struct core_collector *c);
+/*
+ * Writes every metric: the core's (calls, SIP messages per profile, RTP,
+ * gateways, events, the CDR store through its hook) and the collectors'.
+ * Runs on the core's loop.
+ */
+void core_metrics_print(struct core *core, struct buf *out);
+
+/*
+ * The profiles and gateways as /health and the metrics report them:
+ * `running` once the profile's UA listens; a gateway is `up` when its ping
+ * is answered (pinged), or registered (register without ping), or always
+ * (neither). Strings are borrowed for the call.
+ */
+struct core_profile_info {
+	const char *name;
+	bool running;
+	uint64_t calls_in, calls_out, failed_calls_in, failed_calls_out;
+};
+struct core_gateway_info {
+	const char *name, *profile;
+	const char *state; /* "REGED", "NOREG", "FAIL_WAIT"… */
+	bool pinged;	   /* ping is configured */
+	bool up;
+	uint16_t last_status;
+};
+void core_profile_each(struct core *core,
+		       void (*cb)(void *arg, const struct core_profile_info *p), void *arg);
+void core_gateway_each(struct core *core,
+		       void (*cb)(void *arg, const struct core_gateway_info *g), void *arg);
+/* Microseconds of wall clock since the core was created. */
+uint64_t core_uptime_us(const struct core *core);
+
+/*
+ * The CDR store's hook (the store fills it in when it starts; without one
+ * /health reports the store as "none" and no CDR metric is written).
+ * status_cb fills `out`; it runs on the core's loop and must not block.
+ */
+struct core_cdr_status {
+	bool failing;	   /* writes fail (a spool may be taking them) */
+	uint64_t queue_depth; /* records waiting to be written */
+	uint64_t written;  /* records written since start */
+	uint64_t spooled;  /* records written to the spool instead */
+	char detail[128];  /* "sqlite: var/cdr.db", or why it fails */
+};
+struct core_cdr_hook {
+	void (*status_cb)(void *arg, struct core_cdr_status *out);
+	void *arg;
+};
+/* Sets (hook non-NULL) or clears the hook; the hook is copied. */
+void core_set_cdr_hook(struct core *core, const struct core_cdr_hook *hook);
+/* The store's status: 0, or -ENOENT when no store set a hook. */
+int core_cdr_status(struct core *core, struct core_cdr_status *out);
+
 #endif

@@ -73,6 +73,28 @@ struct core_global {
 	char *value;
 };
 
+/* A metrics collector (core_metrics.c). */
+struct core_collector {
+	struct core_collector *next;
+	struct core *core;
+	metrics_collect_cb cb;
+	void *arg;
+};
+
+/* What the core counts for /metrics: plain integers, on the loop. */
+struct core_metrics {
+	uint64_t calls_total[2];		/* by direction, at creation */
+	uint64_t calls_ended[2][CAUSE_COUNT]; /* by direction and hangup cause */
+	/* RTP of the streams closed so far (live ones are read at scrape) */
+	uint64_t rtp_packets_in, rtp_packets_out, rtp_lost, rtp_dropped;
+	uint64_t rtp_streams;  /* closed streams with packets in, for the jitter summary */
+	double rtp_jitter_sum; /* ms, over those streams */
+	uint64_t events_fired;
+	struct core_collector *collectors;
+	struct core_cdr_hook cdr;
+	bool cdr_set;
+};
+
 /* A registered command (command.c): fn or, for an asynchronous one, afn. */
 struct core_command {
 	struct core_command *next;
@@ -149,6 +171,7 @@ struct core {
 	void *shutdown_arg;
 
 	struct core_bus bus;
+	struct core_metrics metrics;
 	struct core_command *commands; /* sorted by name */
 	struct core_reply *replies;    /* asynchronous commands still running */
 	struct core_global *globals;
@@ -298,6 +321,13 @@ struct gateway *core__gateway_find(struct core *core, const char *name);
 /* "sofia status gateway <name>" and the gateway lines of "sofia status". */
 void core__gateway_status(struct core *core, const char *name, struct buf *out);
 void core__gateway_status_lines(struct core *core, const struct profile *p, struct buf *out);
+
+/* core_metrics.c */
+/* A channel is freed: count its end (direction, cause). */
+void core__metrics_channel_end(struct channel *ch);
+/* A stream closes: add its RTP counters to the totals. */
+void core__metrics_stream_end(struct core *core, const struct media_stats *st);
+void core__metrics_fini(struct core *core);
 
 /* channel_var.c */
 void core__vars_free(struct channel *ch);

@@ -371,6 +371,7 @@ void core_event_fire(struct core *core, struct core_event *ev)
 		return;
 	}
 	ev->seq = ++event_seq;
+	core->metrics.events_fired++;
 	if (event_stamp(core, ev) != 0) {
 		log_warn("out of memory: event %s dropped", ev->name);
 		core_event_unref(ev);

@@ -654,6 +654,29 @@ size_t sip_ua_busy(const struct sip_ua *ua);
 /* Closes sockets and frees everything once closed; `done_cb` may be NULL. */
 void sip_ua_destroy(struct sip_ua *ua, void (*done_cb)(void *arg), void *arg);
 
+/*
+ * Message counters (GET /metrics): every message the UA received (parsed)
+ * or sent (retransmissions included), by direction, method (a response's
+ * from its CSeq) and status (0 for a request). Plain integers updated on
+ * the UA's loop; read them from that loop. At most SIP_COUNT_SLOTS distinct
+ * keys are kept; messages past that are counted in `overflow` only.
+ */
+enum { SIP_COUNT_SLOTS = 256 };
+struct sip_msg_count {
+	bool out;		/* sent; false: received */
+	enum sip_method method; /* SIP_METHOD_UNKNOWN: an extension method */
+	uint16_t status;	/* 0: a request */
+	uint64_t count;
+};
+/* Calls cb for each key counted so far (order unspecified); returns the
+ * overflow count. */
+uint64_t sip_ua_counts_each(const struct sip_ua *ua,
+			    void (*cb)(void *arg, const struct sip_msg_count *c), void *arg);
+/* The method and status of a printed message's start line (and, for a
+ * response, its CSeq): 0, or -EBADMSG when the bytes are not a SIP message.
+ * Pure: used for the counters of what the UA sends. */
+int sip_msg_peek(const char *data, size_t len, enum sip_method *method, uint16_t *status);
+
 /* ---- calls (inbound: invite_cb; outbound: sip_call_start) ---- */
 
 /* The INVITE that created the call, received or sent (borrowed; outbound: the

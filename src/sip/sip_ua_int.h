@@ -79,7 +79,17 @@ struct sip_ua {
 	struct buf out;		       /* scratch for stateless responses */
 	struct sip__request *requests; /* out-of-dialog requests in flight (request.c) */
 	struct sip_gateway *gateways;  /* every gateway on this profile (gateway.c) */
+	/* message counters (counts.c): open addressing on key + 1, 0 = free */
+	struct {
+		uint32_t key;
+		uint64_t count;
+	} counts[SIP_COUNT_SLOTS];
+	uint64_t counts_overflow;
 };
+
+/* counts.c: counts a message received (a parsed one) or sent (bytes). */
+void sip__ua_count(struct sip_ua *ua, bool out, enum sip_method method, uint16_t status);
+void sip__ua_count_sent(struct sip_ua *ua, const char *data, size_t len);
 
 /* ---- request.c: one out-of-dialog non-INVITE request (REGISTER, OPTIONS) ---- */
 

@@ -92,6 +92,7 @@ static void ua_respond_stateless(struct sip_ua *ua, const struct sip_msg *req, u
 	if (ua->out.failed)
 		return;
 	sip_transport_response_peer(&req->src, &req->via, &dest);
+	sip__ua_count_sent(ua, ua->out.p, ua->out.len);
 	sip_transport_send(ua->ts, &dest, ua->out.p, ua->out.len);
 }
 
@@ -225,6 +226,8 @@ static void ua_recv_cb(void *arg, const struct sip_peer *src, const char *data, 
 		return;
 	}
 	msg->src = *src;
+	sip__ua_count(ua, false, msg->is_request ? msg->method : msg->cseq.method,
+		      msg->is_request ? 0 : msg->status);
 	if (msg->is_request && !msg->to.tag.len) {
 		if (msg->method == SIP_METHOD_OPTIONS) {
 			ua_respond_stateless(ua, msg, 200, NULL,
@@ -257,6 +260,7 @@ static uint64_t ua_now_cb(void *arg)
 static int ua_send_request_cb(void *arg, const struct sip_peer *dest, const char *data, size_t len)
 {
 	struct sip_ua *ua = arg;
+	sip__ua_count_sent(ua, data, len);
 	return sip_transport_send(ua->ts, dest, data, len);
 }
 
@@ -266,6 +270,7 @@ static int ua_send_response_cb(void *arg, const struct sip_peer *src, const stru
 	struct sip_ua *ua = arg;
 	struct sip_peer dest;
 	sip_transport_response_peer(src, via, &dest);
+	sip__ua_count_sent(ua, data, len);
 	return sip_transport_send(ua->ts, &dest, data, len);
 }
 
