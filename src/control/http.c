@@ -64,11 +64,6 @@ struct http_upgraded {
 
 static void req_free(struct http_req *r)
 {
-	if (r->stream) {
-		uv_mutex_destroy(&r->stream->lock);
-		buf_fini(&r->stream->out);
-		free(r->stream);
-	}
 	for (size_t i = 0; i < r->header_count; i++) {
 		free(r->headers[i].name);
 		free(r->headers[i].value);
