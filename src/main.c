@@ -309,7 +309,8 @@ static int cdr_command(char **argv, const struct config *cfg, const char *state_
 		fprintf(stderr, "irisx: cdr: the command is export\n");
 		return 2;
 	}
-	for (char **a = argv + 2; *a; a++) {
+	/* Options come in pairs: --name value. */
+	for (char **a = argv + 2; *a; a += 2) {
 		const char *v = a[1];
 		if (!v) {
 			fprintf(stderr, "irisx: cdr export: %s needs a value\n", *a);
@@ -331,7 +332,6 @@ static int cdr_command(char **argv, const struct config *cfg, const char *state_
 			fprintf(stderr, "irisx: cdr export: unknown argument %s\n", *a);
 			return 2;
 		}
-		a++;
 	}
 	if (!format) {
 		fprintf(stderr, "irisx: cdr export: --format csv|json is required\n");
