@@ -52,7 +52,7 @@ void metrics_writer_init(struct metrics_writer *w, struct buf *out)
 static bool family_declared(const struct buf *out, const char *name)
 {
 	size_t nlen = strlen(name);
-	const char *p = out->p, *end = out->p + out->len;
+	const char *p = out->p, *end = out->p ? out->p + out->len : NULL;
 	while (p && p < end) {
 		if ((size_t)(end - p) > 7 + nlen && memcmp(p, "# TYPE ", 7) == 0 &&
 		    memcmp(p + 7, name, nlen) == 0 && p[7 + nlen] == ' ')

@@ -296,10 +296,12 @@ static void test_collect(void **state)
 	assert_int_equal(channel_collect_digits(a, &bad, done_cb, &d), -EINVAL);
 	assert_int_equal(channel_collect_digits(a, &c2, done_cb, &d), 0);
 	channel_hangup(a, CAUSE_NORMAL_CLEARING);
+	/* Hung up (freed once the run queue runs): no new collection. */
+	struct channel_collect late = {.max = 1};
+	assert_int_equal(channel_collect_digits(a, &late, done_cb, &d), -ESHUTDOWN);
 	spin();
 	assert_int_equal(d.calls, 5);
 	assert_int_equal(d.status, -ECANCELED);
-	assert_int_equal(channel_collect_digits(a, &c2, done_cb, &d), -ESHUTDOWN);
 }
 
 static void test_barge(void **state)
