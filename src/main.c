@@ -70,24 +70,6 @@ static void usage(FILE *to)
 		"  -v        print the version\n");
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /*
  * systemd's readiness protocol (sd_notify(3)), without libsystemd: one
  * datagram such as "READY=1" to the AF_UNIX socket named by $NOTIFY_SOCKET
@@ -415,7 +397,7 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 0;
 	}
-	int e = mkdir_p(o.state_dir);
+	int e = fs_mkdir_p(o.state_dir, 0750, false);
 	if (e) {
 		fprintf(stderr, "irisx: cannot create state directory %s: %s\n", o.state_dir,
 			strerror(-e));

@@ -218,4 +218,11 @@ uint64_t clock_now_ms(void);
 /* Wall-clock microseconds since the epoch (for event and CDR timestamps). */
 uint64_t clock_wall_us(void);
 
+/* ---- files ------------------------------------------------------------------- */
+
+/* Creates `path` and the directories above it that are missing (mode `mode`),
+ * like mkdir -p; with `parents_only` the last component (a file name) is left
+ * alone. 0, -ENAMETOOLONG or mkdir's -errno. Blocking: not for a loop. */
+int fs_mkdir_p(const char *path, unsigned mode, bool parents_only);
+
 #endif

@@ -1,9 +1,12 @@
 /*
- * Identifiers and clocks.
+ * Identifiers, clocks and directories.
  */
 #include "base.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -60,4 +63,24 @@ uint64_t clock_wall_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int fs_mkdir_p(const char *path, unsigned mode, bool parents_only)
+{
+	char tmp[4096];
+	size_t len = strlen(path);
+	if (len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, (mode_t)mode) != 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (!parents_only && mkdir(tmp, (mode_t)mode) != 0 && errno != EEXIST)
+		return -errno;
+	return 0;
 }

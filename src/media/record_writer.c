@@ -32,30 +32,13 @@ struct media_record_writer {
 };
 
 /* mkdir -p of the file's directory. */
-static int make_parents(const char *path)
-{
-	char tmp[4096];
-	size_t len = strlen(path);
-	if (len >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, len + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
 
 static void file_open(struct media_record_writer *w, struct media__rec_file *f)
 {
 	SF_INFO info = {.samplerate = (int)f->rate,
 			.channels = f->channels,
 			.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-	int err = make_parents(f->path);
+	int err = fs_mkdir_p(f->path, 0755, true);
 	if (!err && !(f->sf = sf_open(f->path, SFM_WRITE, &info)))
 		err = -EIO;
 	if (err) {

@@ -303,29 +303,11 @@ static int segment_open(struct cdr_store *st, uint64_t seg)
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[1024];
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* Opens the spool: trims a torn tail, counts what each sink still has to
  * store and starts writing a fresh segment. */
 static int spool_open(struct cdr_store *st)
 {
-	int e = mkdir_p(st->conf.spool_dir);
+	int e = fs_mkdir_p(st->conf.spool_dir, 0750, false);
 	if (e)
 		return e;
 	st->dir_fd = open(st->conf.spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

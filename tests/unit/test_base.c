@@ -5,8 +5,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -152,13 +155,45 @@ static void test_hmap(void **state)
 	assert_int_not_equal(hash_str(STR("Call-ID")), hash_str(STR("call-id")));
 }
 
+static void test_mkdir_p(void **state)
+{
+	char root[] = "/tmp/irisx-test-base-XXXXXX", path[256];
+	struct stat st;
+	assert_non_null(mkdtemp(root));
+	snprintf(path, sizeof(path), "%s/a/b/c", root);
+	assert_int_equal(fs_mkdir_p(path, 0750, false), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(fs_mkdir_p(path, 0750, false), 0); /* exists: fine */
+	/* parents only: the file name is not made a directory */
+	snprintf(path, sizeof(path), "%s/d/e/file.wav", root);
+	assert_int_equal(fs_mkdir_p(path, 0755, true), 0);
+	assert_int_equal(stat(path, &st), -1);
+	snprintf(path, sizeof(path), "%s/d/e", root);
+	assert_int_equal(stat(path, &st), 0);
+	/* a file in the way */
+	snprintf(path, sizeof(path), "%s/d/e/f", root);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/d/e/f/g", root);
+	assert_int_equal(fs_mkdir_p(path, 0750, false), -ENOTDIR);
+	char long_path[5000];
+	memset(long_path, 'x', sizeof(long_path) - 1);
+	long_path[sizeof(long_path) - 1] = '\0';
+	assert_int_equal(fs_mkdir_p(long_path, 0750, false), -ENAMETOOLONG);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_str_compare), cmocka_unit_test(test_str_numbers),
 		cmocka_unit_test(test_buf),	    cmocka_unit_test(test_net_addr),
 		cmocka_unit_test(test_ids),	    cmocka_unit_test(test_arena),
-		cmocka_unit_test(test_hmap),
+		cmocka_unit_test(test_hmap),	    cmocka_unit_test(test_mkdir_p),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
