@@ -26,7 +26,10 @@ static void cdr_status(void *arg, struct core_cdr_status *out)
 	cdr_store_stats(arg, &s);
 	memset(out, 0, sizeof(*out));
 	out->spooled = s.spooled;
-	out->failing = s.spool_errors > 0;
+	/* The spool retries a failed append until it lands: it fails now
+	 * while records wait behind an error, not for an error long past. */
+	bool spool_failing = s.spool_errors > 0 && s.submitted > s.spooled;
+	out->failing = spool_failing;
 	bool first = true;
 	for (size_t i = 0; i < s.sink_count; i++) {
 		const struct cdr_sink_stats *k = &s.sinks[i];
@@ -35,13 +38,15 @@ static void cdr_status(void *arg, struct core_cdr_status *out)
 		if (first || k->stored < out->written)
 			out->written = k->stored;
 		first = false;
-		if (!k->up && !out->failing)
+		/* Not up and never failed: its thread is still opening it. */
+		bool down = !k->up && (k->error[0] || k->failures > 0);
+		if (down && !out->failing)
 			snprintf(out->detail, sizeof(out->detail), "%s: %s", k->name,
 				 k->error[0] ? k->error : "down");
-		if (!k->up)
+		if (down)
 			out->failing = true;
 	}
-	if (s.spool_errors > 0)
+	if (spool_failing)
 		snprintf(out->detail, sizeof(out->detail), "spool: %llu write errors",
 			 (unsigned long long)s.spool_errors);
 	else if (!out->failing) {
