@@ -210,6 +210,90 @@ static void test_routes(void **state)
 	rmdir(path);
 }
 
+static json_t *body_json(void)
+{
+	json_t *doc = json_loads(last.body, 0, NULL);
+	assert_non_null(doc);
+	return doc;
+}
+
+/* Three legs in a real SQLite store, read back a page at a time. */
+static void test_pages(void **state)
+{
+	char dir[] = "/tmp/irisx-test-cdr-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct cdr_conf conf;
+	cdr_conf_default(&conf, dir);
+	conf.sinks[CDR_SINK_SQLITE] = true;
+	struct cdr_store *st;
+	assert_int_equal(cdr_store_create(&st, &conf), 0);
+	static const char *const uuids[] = {"0a000000-0000-4000-8000-000000000001",
+					    "0a000000-0000-4000-8000-000000000002",
+					    "0a000000-0000-4000-8000-000000000003"};
+	for (size_t i = 0; i < 3; i++) {
+		struct cdr c = {.uuid = uuids[i],
+				.direction = i == 1 ? "outbound" : "inbound",
+				.hangup_cause = i == 2 ? "USER_BUSY" : "NORMAL_CLEARING",
+				.created_us = 1700000000000000ull + i * 1000000,
+				.ended_us = 1700000000000000ull + i * 1000000 + 5};
+		assert_int_equal(cdr_store_submit(st, &c), 0);
+	}
+	assert_int_equal(cdr_store_flush(st, 5000), 0);
+	cdr_store_destroy(st);
+
+	struct http *h = detached(conf.sqlite_path);
+	get(h, "/v1/cdrs?limit=2");
+	assert_int_equal(last.status, 200);
+	json_t *doc = body_json();
+	json_t *list = json_object_get(doc, "cdrs");
+	assert_int_equal(json_array_size(list), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "uuid")),
+			    uuids[0]);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "uuid")),
+			    uuids[1]);
+	const char *next = json_string_value(json_object_get(doc, "next_cursor"));
+	assert_non_null(next);
+	char target[256];
+	snprintf(target, sizeof(target), "/v1/cdrs?limit=2&cursor=%s", next);
+	json_decref(doc);
+	get(h, target);
+	assert_int_equal(last.status, 200);
+	doc = body_json();
+	list = json_object_get(doc, "cdrs");
+	assert_int_equal(json_array_size(list), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "uuid")),
+			    uuids[2]);
+	assert_true(json_is_null(json_object_get(doc, "next_cursor")));
+	json_decref(doc);
+
+	get(h, "/v1/cdrs?direction=inbound&cause=NORMAL_CLEARING");
+	doc = body_json();
+	list = json_object_get(doc, "cdrs");
+	assert_int_equal(json_array_size(list), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "uuid")),
+			    uuids[0]);
+	json_decref(doc);
+	/* [since, until): the second leg only. */
+	get(h, "/v1/cdrs?since=1700000001&until=1700000002");
+	doc = body_json();
+	list = json_object_get(doc, "cdrs");
+	assert_int_equal(json_array_size(list), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "uuid")),
+			    uuids[1]);
+	json_decref(doc);
+
+	snprintf(target, sizeof(target), "/v1/cdrs/%s", uuids[2]);
+	get(h, target);
+	assert_int_equal(last.status, 200);
+	doc = body_json();
+	assert_string_equal(json_string_value(json_object_get(doc, "hangup_cause")), "USER_BUSY");
+	json_decref(doc);
+	done(h);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	uv_loop_init(&loop);
@@ -217,6 +301,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_good),
 	    cmocka_unit_test(test_parse_bad),
 	    cmocka_unit_test(test_routes),
+	    cmocka_unit_test(test_pages),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	uv_loop_close(&loop);
