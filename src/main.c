@@ -443,6 +443,9 @@ int main(int argc, char **argv)
 	bool http_ok = http_settings_load(&http_set, cfg, o.state_dir, err, sizeof(err)) == 0;
 	if (!http_ok)
 		fprintf(stderr, "%s\n", err);
+	if (cdr_conf.sinks[CDR_SINK_SQLITE])
+		snprintf(http_set.cdr_sqlite_path, sizeof(http_set.cdr_sqlite_path), "%s",
+			 cdr_conf.sqlite_path);
 	struct webhook_settings wh_set;
 	bool wh_ok = webhook_settings_load(&wh_set, cfg, err, sizeof(err)) == 0;
 	if (!wh_ok)

@@ -176,6 +176,9 @@ struct http_settings {
 	uint32_t rate;	       /* rate-limit: requests a second per token, 0: unlimited */
 	uint32_t burst;	       /* rate-burst: the bucket's size */
 	bool enabled;	       /* false: http.conf.xml says enabled=false */
+	/* The CDR store's SQLite database GET /v1/cdrs reads (set by main.c
+	 * from cdr.conf, not read from http.conf); "": no SQLite sink, 503. */
+	char cdr_sqlite_path[1024];
 };
 
 /*

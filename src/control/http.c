@@ -834,6 +834,8 @@ static int server_init(struct http *h, uv_loop_t *loop, struct core *core, struc
 	h->async_open = true;
 	e = http__rest_register(h);
 	if (!e)
+		e = http__cdr_register(h);
+	if (!e)
 		e = http__events_register(h);
 	if (!e)
 		e = http__health_register(h);

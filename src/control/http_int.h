@@ -303,6 +303,16 @@ int http__rest_register(struct http *h);
 int http__events_register(struct http *h);
 void http__events_fini(struct http *h);
 int http__health_register(struct http *h);
+/* Registers GET /v1/cdrs and GET /v1/cdrs/{uuid} (http_cdr.c). */
+int http__cdr_register(struct http *h);
+struct cdr_query;
+/*
+ * Reads GET /v1/cdrs's query (since, until, direction, cause, limit,
+ * cursor) into q, whose strings then point into req. -EINVAL with why in
+ * err for an unknown, repeated or malformed parameter.
+ */
+int http__cdr_query_parse(const struct http_req *req, struct cdr_query *q, char *err,
+			  size_t err_size);
 /* The door's counters, for the metrics collector (http_events.c). */
 struct http_events {
 	unsigned refs; /* the server's and one per client (whose streams count here) */

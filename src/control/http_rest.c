@@ -328,11 +328,74 @@ out:
 	json_decref(body);
 }
 
+/*
+ * {"path": "x.wav", "limit": secs} starts a recording (path relative to
+ * <state dir>/recordings or absolute); {"action": "stop", "path": …} stops
+ * it, or every recording without a path. One resource for both: a DELETE
+ * would need a body or a query to name the file.
+ */
 static void post_record(struct http_req *req, void *arg)
 {
-	if (!call_find_up(req))
-		return;
-	http_reply_error(req, 501, "not_implemented", "recording is not available yet");
+	static const char *const known[] = {"path", "limit", "action", NULL};
+	json_t *body = http_body_json(req, false);
+	const char *path, *action;
+	if (!body || !fields_known(req, body, known) || !field_str(req, body, "path", &path) ||
+	    !field_str(req, body, "action", &action))
+		goto out;
+	bool stop = false;
+	if (action && strcmp(action, "stop") == 0) {
+		stop = true;
+	} else if (action && strcmp(action, "start") != 0) {
+		http_reply_error(req, 400, "bad_field", "'action' is start or stop");
+		goto out;
+	}
+	json_t *limit = json_object_get(body, "limit");
+	uint32_t limit_secs = 0;
+	if (limit && stop) {
+		http_reply_error(req, 400, "bad_field", "'limit' is for starting a recording");
+		goto out;
+	}
+	if (limit && !json_is_null(limit)) {
+		if (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
+		    json_integer_value(limit) > 86400) {
+			http_reply_error(req, 400, "bad_field", "'limit' is seconds (1-86400)");
+			goto out;
+		}
+		limit_secs = (uint32_t)json_integer_value(limit);
+	}
+	if (!stop && !path) {
+		http_reply_error(req, 400, "bad_field", "'path' is required");
+		goto out;
+	}
+	struct channel *ch = call_find_up(req);
+	if (!ch)
+		goto out;
+	if (stop) {
+		int e = channel_record_stop(ch, path ? path : "all");
+		if (e == -ENOENT)
+			http_reply_error(req, 404, "not_found", "no recording %s on this call",
+					 path ? path : "");
+		else if (e == -EINVAL)
+			http_reply_error(req, 400, "bad_field", "bad path '%s'", path);
+		else if (e)
+			http_reply_error(req, 409, "wrong_state", "cannot stop: %s", strerror(-e));
+		else
+			reply_call(req, ch);
+		goto out;
+	}
+	int e = channel_record_start(ch, path, limit_secs);
+	if (e == -EINVAL)
+		http_reply_error(req, 400, "bad_field", "bad path '%s'", path);
+	else if (e == -EEXIST)
+		http_reply_error(req, 409, "wrong_state", "the call records to '%s' already", path);
+	else if (e == -ENOMEM)
+		http_reply_error(req, 500, "internal", "out of memory");
+	else if (e)
+		http_reply_error(req, 409, "wrong_state", "cannot record: %s", strerror(-e));
+	else
+		reply_call(req, ch);
+out:
+	json_decref(body);
 }
 
 static void post_bridge(struct http_req *req, void *arg)

@@ -11,11 +11,59 @@
 #include "core_int.h"
 #include "store/store.h"
 
+#include <stdio.h>
 #include <string.h>
+
+/*
+ * The store's health as /health and the irisx_cdr_* metrics read it. The
+ * store counts per sink; the core's view is the whole: failing when the
+ * spool cannot write or any sink is down, the backlog of the slowest sink,
+ * and "written" as what every sink has stored.
+ */
+static void cdr_status(void *arg, struct core_cdr_status *out)
+{
+	struct cdr_store_stats s;
+	cdr_store_stats(arg, &s);
+	memset(out, 0, sizeof(*out));
+	out->spooled = s.spooled;
+	/* The spool retries a failed append until it lands: it fails now
+	 * while records wait behind an error, not for an error long past. */
+	bool spool_failing = s.spool_errors > 0 && s.submitted > s.spooled;
+	out->failing = spool_failing;
+	bool first = true;
+	for (size_t i = 0; i < s.sink_count; i++) {
+		const struct cdr_sink_stats *k = &s.sinks[i];
+		if (k->backlog > out->queue_depth)
+			out->queue_depth = k->backlog;
+		if (first || k->stored < out->written)
+			out->written = k->stored;
+		first = false;
+		/* Not up and never failed: its thread is still opening it. */
+		bool down = !k->up && (k->error[0] || k->failures > 0);
+		if (down && !out->failing)
+			snprintf(out->detail, sizeof(out->detail), "%s: %s", k->name,
+				 k->error[0] ? k->error : "down");
+		if (down)
+			out->failing = true;
+	}
+	if (spool_failing)
+		snprintf(out->detail, sizeof(out->detail), "spool: %llu write errors",
+			 (unsigned long long)s.spool_errors);
+	else if (!out->failing) {
+		size_t n = 0;
+		for (size_t i = 0; i < s.sink_count && n < sizeof(out->detail); i++)
+			n += (size_t)snprintf(out->detail + n, sizeof(out->detail) - n, "%s%s",
+					      i ? "," : "", s.sinks[i].name);
+	}
+}
 
 void core_set_cdr_store(struct core *core, struct cdr_store *st)
 {
 	core->cdr_store = st;
+	if (st)
+		core_set_cdr_hook(core, &(struct core_cdr_hook){.status_cb = cdr_status, .arg = st});
+	else
+		core_set_cdr_hook(core, NULL);
 }
 
 static uint64_t secs_between(uint64_t from, uint64_t to)

@@ -3,13 +3,16 @@
 #  1. Every resource: the OpenAPI document, profiles, gateways, the api
 #     command door, the calls list.
 #  2. A call placed with POST /v1/calls reaching a SIPp UAS, seen answered in
-#     GET /v1/calls/{uuid}, driven (play, dtmf, stop), then hung up with
-#     DELETE: SIPp receives the BYE.
+#     GET /v1/calls/{uuid}, driven (play, dtmf, stop, record start and stop),
+#     then hung up with DELETE: SIPp receives the BYE; the recording is a WAV
+#     under <state>/recordings; the leg's CDR comes back from GET /v1/cdrs
+#     (filtered, paged with next_cursor) and GET /v1/cdrs/{uuid}; /health
+#     shows the CDR store ok.
 #  3. Every error code: 400 (bad JSON, unknown or bad fields, url), 401 (no
 #     or a wrong token), 404 (unknown call, gateway, route), 405 (with Allow),
 #     409 (answering an answered call, acting on a call hanging up), 413 (a
 #     body over max-body), 429 (a token over its rate, with Retry-After),
-#     501 (record).
+#     bad /v1/cdrs parameters and record bodies.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -139,8 +142,23 @@ api POST "/v1/calls/$UUID/dtmf" '{"digits":"12#"}'
 expect "dtmf" 200
 api POST "/v1/calls/$UUID/answer"
 expect "answer an answered call" 409 'j["error"] == "wrong_state"'
-api POST "/v1/calls/$UUID/record" '{"path":"/tmp/x.wav"}'
-expect "record" 501
+api POST "/v1/calls/$UUID/record" '{"path":"http-api.wav","limit":30}'
+expect "record start" 200 "j['uuid'] == '$UUID'"
+api POST "/v1/calls/$UUID/record" '{"path":"http-api.wav"}'
+expect "record the same file twice" 409
+api POST "/v1/calls/$UUID/record" '{"path":"../x.wav"}'
+expect "record outside the recordings" 400
+api POST "/v1/calls/$UUID/record" '{"path":"y.wav","limit":0}'
+expect "record with a bad limit" 400
+api POST "/v1/calls/$UUID/record" '{"path":"y.wav","action":"pause"}'
+expect "record with a bad action" 400
+api POST "/v1/calls/$UUID/record" '{}'
+expect "record without path" 400
+sleep 1
+api POST "/v1/calls/$UUID/record" '{"action":"stop","path":"http-api.wav"}'
+expect "record stop" 200
+api POST "/v1/calls/$UUID/record" '{"action":"stop","path":"http-api.wav"}'
+expect "stop a stopped recording" 404
 api POST "/v1/calls/$UUID/bridge" '{"uuid":"00000000-0000-4000-8000-000000000000"}'
 expect "bridge with an unknown call" 404
 api POST "/v1/calls/$UUID/bridge" "{\"uuid\":\"$UUID\"}"
@@ -174,6 +192,57 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.1
 done
 [ -n "$gone" ] && t_ok "the call is gone (404)" || t_fail "the call is still listed"
+
+STATE=${IRISX_CONF/conf./state.}
+if python3 -c 'import sys, wave
+w = wave.open(sys.argv[1]); assert w.getnframes() > 4000, w.getnframes()' \
+	"$STATE/recordings/http-api.wav" 2>"$T_DIR/wav.err"; then
+	t_ok "/record made a WAV"
+else
+	t_fail "no WAV from /record: $(cat "$T_DIR/wav.err")"
+fi
+
+# The leg's CDR, once the SQLite writer has stored it.
+found=
+for ((i = 0; i < 50; i++)); do
+	api GET "/v1/cdrs/$UUID"
+	[ "$STATUS" = 200 ] && { found=1; break; }
+	sleep 0.1
+done
+[ -n "$found" ] || t_fail "GET /v1/cdrs/{uuid}: $STATUS $BODY"
+expect "GET /v1/cdrs/{uuid}" 200 "j['uuid'] == '$UUID' and j['direction'] == 'outbound' and j['destination_number'] == '1000' and j['hangup_cause'] == 'NORMAL_CLEARING'"
+api GET "/v1/cdrs?direction=outbound&since=$(($(date +%s) - 600))"
+expect "GET /v1/cdrs" 200 "'$UUID' in [c['uuid'] for c in j['cdrs']] and j['next_cursor'] is None"
+api GET "/v1/cdrs?direction=inbound&cause=NORMAL_CLEARING"
+expect "GET /v1/cdrs filtered out" 200 "'$UUID' not in [c['uuid'] for c in j['cdrs']]"
+api GET "/v1/cdrs?limit=1"
+expect "a first page" 200 "len(j['cdrs']) == 1"
+seen=$(json "j['cdrs'][0]['uuid']")
+cursor=$(json "j['next_cursor'] or ''")
+pages=1
+while [ -n "$cursor" ] && [ "$pages" -lt 20 ]; do
+	api GET "/v1/cdrs?limit=1&cursor=$cursor"
+	[ "$STATUS" = 200 ] || break
+	seen="$seen $(json "j['cdrs'][0]['uuid']")"
+	cursor=$(json "j['next_cursor'] or ''")
+	pages=$((pages + 1))
+done
+api GET "/v1/cdrs?limit=1000"
+all=$(json "' '.join(c['uuid'] for c in j['cdrs'])")
+[ "$seen" = "$all" ] && t_ok "pages of one follow next_cursor through every CDR ($pages)" ||
+	t_fail "paged '$seen' != all '$all'"
+api GET "/v1/cdrs/00000000-0000-4000-8000-000000000000"
+expect "unknown CDR" 404
+api GET "/v1/cdrs?limit=0"
+expect "a bad limit" 400 'j["error"] == "bad_request"'
+api GET "/v1/cdrs?since=tomorrow"
+expect "a bad since" 400
+api GET "/v1/cdrs?cursor=nope"
+expect "a bad cursor" 400
+api GET "/v1/cdrs?colour=red"
+expect "an unknown parameter" 400
+api GET /health "" ""
+expect "/health" 200 'j["cdr_store"]["status"] == "ok" and j["cdr_store"]["written"] >= 1'
 
 # A call that fails: 201, then it is gone.
 api POST /v1/calls '{"to":"1555","gateway":"nosuch","app":"park"}'

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # GET /health against a pinged gateway: gw_ping (register=false, ping=1)
 # pings a SIPp OPTIONS responder. /health answers 200 {"status":"ok"} with
-# both profiles RUNNING, the gateway UP and "cdr_store" (none hooked in:
-# "none"); once the responder stops, the gateway's OPTIONS time out (the
+# both profiles RUNNING, the gateway UP and "cdr_store" (the default SQLite
+# store: "ok", nothing queued); once the responder stops, the gateway's OPTIONS time out (the
 # external profile runs with timer-T1=50 ms: 3.2 s) and /health answers 503
 # {"status":"fail"} naming the gateway; with the responder back it is 200
 # again. /health and /metrics need no token; /metrics shows the gateway
@@ -78,7 +78,8 @@ for check in 'h["status"] == "ok"' \
 	'all(p["state"] == "RUNNING" for p in h["profiles"])' \
 	'[(g["name"], g["status"], g["pinged"]) for g in h["gateways"]] == [("gw_ping", "UP", True)]' \
 	'h["calls"] == 0 and h["uptime"] > 0' \
-	'h["cdr_store"] == {"status": "none"}' \
+	'h["cdr_store"]["status"] == "ok" and h["cdr_store"]["detail"] == "sqlite"' \
+	'h["cdr_store"]["queue_depth"] == 0' \
 	'"problems" not in h'; do
 	health_json "$check" && t_ok "/health: $check" ||
 		t_fail "/health: not $check: $(cat "$T_DIR/health.json")"

@@ -815,7 +815,14 @@ static void test_cdr_of_gateway_legs(void **state)
 		 "${destination_number}|${sip_call_id}|${read_codec}|${answered_us}");
 	struct cdr_store *st;
 	assert_int_equal(cdr_store_create(&st, &conf), 0);
+	struct core_cdr_status cs;
+	assert_int_equal(core_cdr_status(f->core, &cs), -ENOENT);
 	core_set_cdr_store(f->core, st);
+	/* The store's hook, as /health reads it. */
+	assert_int_equal(core_cdr_status(f->core, &cs), 0);
+	assert_false(cs.failing);
+	assert_string_equal(cs.detail, "csv");
+	assert_int_equal(cs.written, 0);
 
 	start(f, "sofia/gateway/far/15551234");
 	struct far_msg inv = far_expect(f, SIP_METHOD_INVITE, 2000);
@@ -844,8 +851,14 @@ static void test_cdr_of_gateway_legs(void **state)
 	run_for(f, 50);
 	assert_int_equal(core_channel_count(f->core), 0);
 
-	core_set_cdr_store(f->core, NULL);
 	assert_int_equal(cdr_store_flush(st, 5000), 0);
+	assert_int_equal(core_cdr_status(f->core, &cs), 0);
+	assert_false(cs.failing);
+	assert_int_equal(cs.written, 2);
+	assert_int_equal(cs.spooled, 2);
+	assert_int_equal(cs.queue_depth, 0);
+	core_set_cdr_store(f->core, NULL);
+	assert_int_equal(core_cdr_status(f->core, &cs), -ENOENT);
 	cdr_store_destroy(st);
 	FILE *fp = fopen(conf.csv_path, "r");
 	assert_non_null(fp);
