@@ -203,6 +203,8 @@ int channel_record_start(struct channel *ch, const char *path, uint32_t limit_se
 	r->next = ch->recordings;
 	ch->recordings = r;
 	tap_update(ch);
+	/* The CDR's recording path: the last recording started on the leg. */
+	channel_var_set(ch, "recording_path", full);
 	log_info("[%s] recording to %s (%s, %u Hz%s)", ch->uuid, full,
 		 stereo && config_is_true(stereo) ? "stereo" : "mono", rate,
 		 limit_secs ? ", limited" : "");
