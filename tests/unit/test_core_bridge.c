@@ -17,6 +17,7 @@
 
 #include "core/core_int.h"
 #include "test_core_event_util.h"
+#include "test_core_leg_util.h"
 
 static struct test_core t;
 
@@ -48,64 +49,11 @@ static void spin(void)
 }
 
 /* A channel with a started RTP stream towards a loopback port nobody reads. */
-static struct channel *leg(const char *uuid_prefix, const char *dest, int te_pt)
-{
-	struct channel *ch = core__channel_create(t.core, CHANNEL_INBOUND);
-	assert_non_null(ch);
-	memcpy(ch->uuid, uuid_prefix, 4); /* told apart in the event list */
-	ch->caller_id_name = "Caller";
-	ch->caller_id_number = dest;
-	ch->destination_number = dest;
-	ch->network_addr = "127.0.0.1";
-	ch->context = "public";
-	ch->profile = "external";
-	ch->answered = true;
-	struct channel_media *m = arena_alloc(&ch->arena, sizeof(*m));
-	assert_non_null(m);
-	memset(m, 0, sizeof(*m));
-	m->audio_rate = 8000;
-	m->codec_name = "PCMU";
-	ch->media = m;
-	struct net_addr ip;
-	struct media_stream_cbs cbs;
-	assert_int_equal(net_addr_parse(&ip, str_from_cstr("127.0.0.1"), 0), 0);
-	assert_int_equal(
-	    media_stream_create(&m->stream, t.core->media, &ip, core__media_cbs(ch, &cbs)), 0);
-	struct media_stream_params p = {.codec = MEDIA_CODEC_PCMU,
-					.pt = 0,
-					.ptime_ms = 20,
-					.te_pt = te_pt,
-					.dir = MEDIA_SENDRECV};
-	assert_int_equal(net_addr_parse(&p.remote, str_from_cstr("127.0.0.1"), 9), 0);
-	assert_int_equal(media_stream_start(m->stream, &p), 0);
-	m->params = p;
-	m->started = true;
-	return ch;
-}
-
-struct done {
-	int calls;
-	int status;
-};
-
-static void done_cb(struct channel *ch, void *arg, int status)
-{
-	struct done *d = arg;
-	d->calls++;
-	d->status = status;
-}
-
-/* Channels that reach CS_ROUTING (scheduled by an operation's end) park. */
-static void park_route_cb(void *arg, struct channel *ch)
-{
-	channel_execute(ch, NULL, NULL);
-	channel_park(ch);
-}
 
 static int setup(void **state)
 {
 	test_core_open(&t);
-	core_set_router(t.core, &(struct core_router){.route_cb = park_route_cb});
+	core_set_router(t.core, &(struct core_router){.route_cb = test_park_route_cb});
 	return 0;
 }
 
@@ -119,11 +67,11 @@ static void test_bridge_events_and_vars(void **state)
 {
 	struct seen s = {0};
 	struct core_sub *sub;
-	struct done d = {0};
+	struct test_done d = {0};
 	assert_int_equal(core_subscribe(t.core, seen_cb, &s, &sub), 0);
-	struct channel *a = leg("aaaa", "1000", 101), *b = leg("bbbb", "2000", 101);
+	struct channel *a = test_leg(t.core, "aaaa", "1000", "1000", 101), *b = test_leg(t.core, "bbbb", "2000", "2000", 101);
 
-	assert_int_equal(channel_bridge(a, b, done_cb, &d), 0);
+	assert_int_equal(channel_bridge(a, b, test_done_cb, &d), 0);
 	assert_ptr_equal(channel_bridged(a), b);
 	assert_ptr_equal(channel_bridged(b), a);
 	assert_ptr_equal(media_stream_bridged(a->media->stream), b->media->stream);
@@ -151,12 +99,12 @@ static void test_bridge_events_and_vars(void **state)
 	core_event_unref(bev);
 
 	/* refusals */
-	struct channel *c = leg("cccc", "3000", -1);
-	assert_int_equal(channel_bridge(a, c, done_cb, &d), -EINVAL); /* a bridged */
-	assert_int_equal(channel_bridge(c, b, done_cb, &d), -EINVAL); /* b bridged */
-	assert_int_equal(channel_bridge(c, c, done_cb, &d), -EINVAL);
+	struct channel *c = test_leg(t.core, "cccc", "3000", "3000", -1);
+	assert_int_equal(channel_bridge(a, c, test_done_cb, &d), -EINVAL); /* a bridged */
+	assert_int_equal(channel_bridge(c, b, test_done_cb, &d), -EINVAL); /* b bridged */
+	assert_int_equal(channel_bridge(c, c, test_done_cb, &d), -EINVAL);
 	struct channel *nomedia = core__channel_create(t.core, CHANNEL_INBOUND);
-	assert_int_equal(channel_bridge(c, nomedia, done_cb, &d), -EPROTO);
+	assert_int_equal(channel_bridge(c, nomedia, test_done_cb, &d), -EPROTO);
 
 	/* unbridge from B's side: A's operation ends -ECANCELED, both stay up */
 	channel_unbridge(b);
@@ -189,11 +137,11 @@ static void test_bridge_events_and_vars(void **state)
 /* A hangs up: B follows with A's cause, A's operation ends -ECANCELED. */
 static void test_a_hangs_up(void **state)
 {
-	struct done d = {0};
-	struct channel *a = leg("aaaa", "1000", -1), *b = leg("bbbb", "2000", -1);
+	struct test_done d = {0};
+	struct channel *a = test_leg(t.core, "aaaa", "1000", "1000", -1), *b = test_leg(t.core, "bbbb", "2000", "2000", -1);
 	char bu[UUID_STRLEN];
 	memcpy(bu, b->uuid, sizeof(bu));
-	assert_int_equal(channel_bridge(a, b, done_cb, &d), 0);
+	assert_int_equal(channel_bridge(a, b, test_done_cb, &d), 0);
 	channel_hangup(a, CAUSE_USER_BUSY);
 	assert_int_equal(b->cause, CAUSE_USER_BUSY);
 	assert_false(channel_up(b));
@@ -203,20 +151,20 @@ static void test_a_hangs_up(void **state)
 	assert_null(core_channel_find(t.core, bu));
 
 	/* B still ringing with early media: cancelled */
-	a = leg("aaaa", "1000", -1);
-	b = leg("bbbb", "2000", -1);
+	a = test_leg(t.core, "aaaa", "1000", "1000", -1);
+	b = test_leg(t.core, "bbbb", "2000", "2000", -1);
 	b->answered = false;
 	b->early_media = true;
-	assert_int_equal(channel_bridge(a, b, done_cb, &d), 0);
+	assert_int_equal(channel_bridge(a, b, test_done_cb, &d), 0);
 	channel_hangup(a, CAUSE_NORMAL_CLEARING);
 	assert_int_equal(b->cause, CAUSE_ORIGINATOR_CANCEL);
 	spin();
 
 	/* park_after_bridge on B: parked instead */
-	a = leg("aaaa", "1000", -1);
-	b = leg("bbbb", "2000", -1);
+	a = test_leg(t.core, "aaaa", "1000", "1000", -1);
+	b = test_leg(t.core, "bbbb", "2000", "2000", -1);
 	channel_var_set(b, "park_after_bridge", "true");
-	assert_int_equal(channel_bridge(a, b, done_cb, &d), 0);
+	assert_int_equal(channel_bridge(a, b, test_done_cb, &d), 0);
 	channel_hangup(a, CAUSE_NORMAL_CLEARING);
 	assert_true(channel_up(b));
 	assert_int_equal(b->state, CS_PARK);
@@ -228,9 +176,9 @@ static void test_a_hangs_up(void **state)
  * bridge_hangup_cause. */
 static void test_b_hangs_up(void **state)
 {
-	struct done d = {0};
-	struct channel *a = leg("aaaa", "1000", -1), *b = leg("bbbb", "2000", -1);
-	assert_int_equal(channel_bridge(a, b, done_cb, &d), 0);
+	struct test_done d = {0};
+	struct channel *a = test_leg(t.core, "aaaa", "1000", "1000", -1), *b = test_leg(t.core, "bbbb", "2000", "2000", -1);
+	assert_int_equal(channel_bridge(a, b, test_done_cb, &d), 0);
 	channel_hangup(b, CAUSE_CALL_REJECTED);
 	assert_true(channel_up(a));
 	assert_null(channel_bridged(a));
@@ -242,8 +190,8 @@ static void test_b_hangs_up(void **state)
 	assert_string_equal(channel_var(a, "last_bridge_hangup_cause"), "CALL_REJECTED");
 
 	/* A new operation on A (a playback) ends the bridge too. */
-	struct channel *c = leg("cccc", "3000", -1);
-	assert_int_equal(channel_bridge(a, c, done_cb, &d), 0);
+	struct channel *c = test_leg(t.core, "cccc", "3000", "3000", -1);
+	assert_int_equal(channel_bridge(a, c, test_done_cb, &d), 0);
 	assert_int_equal(channel_sleep(a, 10000, NULL, NULL), 0);
 	assert_null(channel_bridged(c));
 	spin();

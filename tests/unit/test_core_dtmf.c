@@ -17,6 +17,7 @@
 
 #include "core/core_int.h"
 #include "test_core_event_util.h"
+#include "test_core_leg_util.h"
 
 static struct test_core t;
 
@@ -130,62 +131,10 @@ static void spin(void)
 		uv_run(&t.loop, UV_RUN_NOWAIT);
 }
 
-static struct channel *leg(const char *uuid_prefix, int te_pt)
-{
-	struct channel *ch = core__channel_create(t.core, CHANNEL_INBOUND);
-	assert_non_null(ch);
-	memcpy(ch->uuid, uuid_prefix, 4);
-	ch->caller_id_name = "Caller";
-	ch->caller_id_number = "1000";
-	ch->destination_number = "2000";
-	ch->network_addr = "127.0.0.1";
-	ch->context = "public";
-	ch->profile = "external";
-	ch->answered = true;
-	struct channel_media *m = arena_alloc(&ch->arena, sizeof(*m));
-	assert_non_null(m);
-	m->audio_rate = 8000;
-	m->codec_name = "PCMU";
-	ch->media = m;
-	struct net_addr ip;
-	struct media_stream_cbs cbs;
-	assert_int_equal(net_addr_parse(&ip, str_from_cstr("127.0.0.1"), 0), 0);
-	assert_int_equal(
-	    media_stream_create(&m->stream, t.core->media, &ip, core__media_cbs(ch, &cbs)), 0);
-	struct media_stream_params p = {.codec = MEDIA_CODEC_PCMU,
-					.pt = 0,
-					.ptime_ms = 20,
-					.te_pt = te_pt,
-					.dir = MEDIA_SENDRECV};
-	assert_int_equal(net_addr_parse(&p.remote, str_from_cstr("127.0.0.1"), 9), 0);
-	assert_int_equal(media_stream_start(m->stream, &p), 0);
-	m->params = p;
-	m->started = true;
-	return ch;
-}
-
-struct done {
-	int calls;
-	int status;
-};
-
-static void done_cb(struct channel *ch, void *arg, int status)
-{
-	struct done *d = arg;
-	d->calls++;
-	d->status = status;
-}
-
-static void park_route_cb(void *arg, struct channel *ch)
-{
-	channel_execute(ch, NULL, NULL);
-	channel_park(ch);
-}
-
 static int setup(void **state)
 {
 	test_core_open(&t);
-	core_set_router(t.core, &(struct core_router){.route_cb = park_route_cb});
+	core_set_router(t.core, &(struct core_router){.route_cb = test_park_route_cb});
 	return 0;
 }
 
@@ -200,7 +149,7 @@ static void test_queue_and_events(void **state)
 	struct seen s = {0};
 	struct core_sub *sub;
 	assert_int_equal(core_subscribe(t.core, seen_cb, &s, &sub), 0);
-	struct channel *a = leg("aaaa", 101);
+	struct channel *a = test_leg(t.core, "aaaa", "1000", "2000", 101);
 	char d;
 
 	assert_int_equal(channel_dtmf_pop(a, &d), -EAGAIN);
@@ -242,14 +191,14 @@ static void test_queue_and_events(void **state)
 
 static void test_collect(void **state)
 {
-	struct channel *a = leg("aaaa", 101);
-	struct done d = {0};
+	struct channel *a = test_leg(t.core, "aaaa", "1000", "2000", 101);
+	struct test_done d = {0};
 	struct channel_collect c = {.max = 4, .terminators = "#", .first_timeout_ms = 5000};
 
 	/* typed ahead: the queue's digits count, a terminator ends it */
 	channel_dtmf_receive(a, '1', 100, CORE_DTMF_RTP);
 	channel_dtmf_receive(a, '2', 100, CORE_DTMF_RTP);
-	assert_int_equal(channel_collect_digits(a, &c, done_cb, &d), 0);
+	assert_int_equal(channel_collect_digits(a, &c, test_done_cb, &d), 0);
 	assert_int_equal(d.calls, 0); /* never before it returns */
 	channel_dtmf_receive(a, '#', 100, CORE_DTMF_RTP);
 	channel_dtmf_receive(a, '3', 100, CORE_DTMF_RTP); /* after: stays queued */
@@ -262,7 +211,7 @@ static void test_collect(void **state)
 	assert_int_equal(channel_dtmf_queued(a), 1);
 
 	/* max digits end it, the queue's digit first */
-	assert_int_equal(channel_collect_digits(a, &c, done_cb, &d), 0);
+	assert_int_equal(channel_collect_digits(a, &c, test_done_cb, &d), 0);
 	channel_dtmf_receive(a, '4', 100, CORE_DTMF_RTP);
 	channel_dtmf_receive(a, '5', 100, CORE_DTMF_RTP);
 	channel_dtmf_receive(a, '6', 100, CORE_DTMF_RTP);
@@ -274,12 +223,12 @@ static void test_collect(void **state)
 
 	/* the first timeout with nothing, then the inter-digit one */
 	struct channel_collect c2 = {.max = 8, .first_timeout_ms = 60, .digit_timeout_ms = 200};
-	assert_int_equal(channel_collect_digits(a, &c2, done_cb, &d), 0);
+	assert_int_equal(channel_collect_digits(a, &c2, test_done_cb, &d), 0);
 	spin_ms(150);
 	assert_int_equal(d.calls, 3);
 	assert_int_equal(d.status, -ETIMEDOUT);
 	assert_int_equal(c2.count, 0);
-	assert_int_equal(channel_collect_digits(a, &c2, done_cb, &d), 0);
+	assert_int_equal(channel_collect_digits(a, &c2, test_done_cb, &d), 0);
 	spin_ms(30);
 	channel_dtmf_receive(a, '7', 100, CORE_DTMF_RTP);
 	spin_ms(100); /* past the first timeout: the digit timeout runs now */
@@ -291,14 +240,14 @@ static void test_collect(void **state)
 
 	/* refusals; a hangup cancels */
 	struct channel_collect bad = {.max = 0};
-	assert_int_equal(channel_collect_digits(a, &bad, done_cb, &d), -EINVAL);
+	assert_int_equal(channel_collect_digits(a, &bad, test_done_cb, &d), -EINVAL);
 	bad.max = CORE_DTMF_MAX + 1;
-	assert_int_equal(channel_collect_digits(a, &bad, done_cb, &d), -EINVAL);
-	assert_int_equal(channel_collect_digits(a, &c2, done_cb, &d), 0);
+	assert_int_equal(channel_collect_digits(a, &bad, test_done_cb, &d), -EINVAL);
+	assert_int_equal(channel_collect_digits(a, &c2, test_done_cb, &d), 0);
 	channel_hangup(a, CAUSE_NORMAL_CLEARING);
 	/* Hung up (freed once the run queue runs): no new collection. */
 	struct channel_collect late = {.max = 1};
-	assert_int_equal(channel_collect_digits(a, &late, done_cb, &d), -ESHUTDOWN);
+	assert_int_equal(channel_collect_digits(a, &late, test_done_cb, &d), -ESHUTDOWN);
 	spin();
 	assert_int_equal(d.calls, 5);
 	assert_int_equal(d.status, -ECANCELED);
@@ -306,11 +255,11 @@ static void test_collect(void **state)
 
 static void test_barge(void **state)
 {
-	struct channel *a = leg("aaaa", 101);
-	struct done d = {0};
+	struct channel *a = test_leg(t.core, "aaaa", "1000", "2000", 101);
+	struct test_done d = {0};
 
 	/* without barge-in a digit leaves the prompt playing */
-	assert_int_equal(channel_play(a, "silence_stream://5000", done_cb, &d), 0);
+	assert_int_equal(channel_play(a, "silence_stream://5000", test_done_cb, &d), 0);
 	spin_ms(50);
 	channel_dtmf_receive(a, '1', 100, CORE_DTMF_RTP);
 	spin();
@@ -331,10 +280,10 @@ static void test_bridged_modes(void **state)
 	struct seen s = {0};
 	struct core_sub *sub;
 	assert_int_equal(core_subscribe(t.core, seen_cb, &s, &sub), 0);
-	struct channel *a = leg("aaaa", 101), *b = leg("bbbb", 101), *c = leg("cccc", -1);
-	struct done d = {0};
+	struct channel *a = test_leg(t.core, "aaaa", "1000", "2000", 101), *b = test_leg(t.core, "bbbb", "1000", "2000", 101), *c = test_leg(t.core, "cccc", "1000", "2000", -1);
+	struct test_done d = {0};
 
-	assert_int_equal(channel_bridge(a, b, done_cb, &d), 0);
+	assert_int_equal(channel_bridge(a, b, test_done_cb, &d), 0);
 	/* a bridged leg's digits are not queued: they go to the other leg */
 	channel_dtmf_receive(a, '1', 100, CORE_DTMF_INFO);
 	assert_int_equal(channel_dtmf_queued(a), 0);
@@ -382,7 +331,7 @@ static void test_inband_loop(void **state)
 	struct seen s = {0};
 	struct core_sub *sub;
 	assert_int_equal(core_subscribe(t.core, seen_cb, &s, &sub), 0);
-	struct channel *a = leg("aaaa", -1), *b = leg("bbbb", -1);
+	struct channel *a = test_leg(t.core, "aaaa", "1000", "2000", -1), *b = test_leg(t.core, "bbbb", "1000", "2000", -1);
 	struct media_stream_params p = a->media->params;
 	assert_int_equal(net_addr_parse(&p.remote, str_from_cstr("127.0.0.1"),
 					media_stream_port(b->media->stream)),
@@ -397,10 +346,10 @@ static void test_inband_loop(void **state)
 	assert_string_equal(s.digits, "4#");
 	assert_string_equal(s.sources, "INBAND_AUDIO;INBAND_AUDIO;");
 	/* a prompt started meanwhile is not disturbed by the tones' end */
-	struct done d = {0};
+	struct test_done d = {0};
 	assert_int_equal(channel_send_dtmf(a, "1", 100), 0);
 	spin_ms(50);
-	assert_int_equal(channel_play(a, "silence_stream://300", done_cb, &d), 0);
+	assert_int_equal(channel_play(a, "silence_stream://300", test_done_cb, &d), 0);
 	spin_ms(600);
 	assert_int_equal(d.calls, 1);
 	assert_int_equal(d.status, 0);
