@@ -225,4 +225,14 @@ uint64_t clock_wall_us(void);
  * alone. 0, -ENAMETOOLONG or mkdir's -errno. Blocking: not for a loop. */
 int fs_mkdir_p(const char *path, unsigned mode, bool parents_only);
 
+/*
+ * A secret kept in <state_dir>/<file> (the ESL password, the HTTP API
+ * token, the TwiML signing key): read when the file holds one, otherwise
+ * `bytes` random bytes as hex are written there (mode 0600) and the
+ * creation logged with `what`. 0, or a negative errno with the path and
+ * reason in err.
+ */
+int secret_load(const char *state_dir, const char *file, const char *what, size_t bytes,
+		char *out, size_t out_size, char *err, size_t err_size);
+
 #endif

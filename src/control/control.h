@@ -148,15 +148,6 @@ struct esl_stats {
 };
 void esl_stats_get(const struct esl *esl, struct esl_stats *out);
 
-/*
- * A secret kept in <state_dir>/<file> (the ESL password, the HTTP API
- * token): read when the file holds one, otherwise `bytes` random bytes as
- * hex are written there (mode 0600) and the creation logged with `what`.
- * 0, or a negative errno with the path and reason in err.
- */
-int control_secret_load(const char *state_dir, const char *file, const char *what, size_t bytes,
-			char *out, size_t out_size, char *err, size_t err_size);
-
 /* ---- the HTTP API (http.c, http_route.c, http_rest.c) ---- */
 
 enum {

@@ -2,7 +2,7 @@
  * event_socket.conf's <settings> for the Event Socket, and the password
  * kept in <state_dir>/esl_password when none is configured: irisx never
  * listens with a well-known default (FreeSWITCH's ClueCon is refused unless
- * allow-default-password says otherwise). control_secret_load()
+ * allow-default-password says otherwise). secret_load()
  * (control_secret.c) keeps that file.
  */
 #define LOG_MODULE "esl"
@@ -72,7 +72,7 @@ int esl_settings_load(struct esl_settings *out, const struct config *cfg, const 
 		return -EINVAL;
 	}
 	if (!s.password[0]) {
-		int e = control_secret_load(state_dir, "esl_password", "event socket password", 16,
+		int e = secret_load(state_dir, "esl_password", "event socket password", 16,
 					    s.password, sizeof(s.password), err, err_size);
 		if (e)
 			return e;

@@ -95,7 +95,7 @@ int http_settings_load(struct http_settings *out, const struct config *cfg, cons
 	if (s.burst < s.rate && s.burst == HTTP_BURST_DEFAULT)
 		s.burst = s.rate * 2;
 	if (s.token_count == 0 && s.enabled) {
-		int e = control_secret_load(state_dir, "http_token", "HTTP API token", 24,
+		int e = secret_load(state_dir, "http_token", "HTTP API token", 24,
 					    s.tokens[0], sizeof(s.tokens[0]), err, err_size);
 		if (e)
 			return e;

@@ -4,8 +4,8 @@
  * created mode 0600, read back at every later start. irisx never listens
  * with a well-known default.
  */
-#define LOG_MODULE "control"
-#include "control/control.h"
+#define LOG_MODULE "secret"
+#include "base/base.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int control_secret_load(const char *state_dir, const char *file, const char *what, size_t bytes,
-			char *out, size_t out_size, char *err, size_t err_size)
+int secret_load(const char *state_dir, const char *file, const char *what, size_t bytes,
+		char *out, size_t out_size, char *err, size_t err_size)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", state_dir ? state_dir : ".", file);
