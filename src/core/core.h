@@ -213,51 +213,6 @@ int channel_record_stop(struct channel *ch, const char *path);
  * goes on): for card numbers read out. "all" masks every recording. */
 int channel_record_mask(struct channel *ch, const char *path, bool mask);
 /*
- * One direction (the record application, TwiML's <Record>): what the far
- * end says, mono at the codec's audio rate, as an asynchronous operation of
- * the channel (channel_done_cb) that ends when
- *   - limit_ms of audio is recorded               (end LIMIT, status 0),
- *   - silence_ms of silence in a row was heard     (end SILENCE, status 0):
- *     a 20 ms frame is silent when its mean absolute sample value is under
- *     silence_threshold (FreeSWITCH's silence_thresh, 200 by default),
- *   - a digit of `terminators` arrives             (end TERMINATOR, status 0;
- *     the digit is consumed, not queued),
- *   - channel_stop_media / another operation       (status -ECANCELED),
- *   - the channel hangs up                          (end HANGUP, as any
- *     operation).
- * The file is closed (and the results filled) before cb runs. `path` is
- * resolved as channel_record_start's; a name ending ".wav" is a WAV, ".ogg"
- * or ".opus" Opus in Ogg (-ENOTSUP when libsndfile cannot write it).
- * RECORD_START / RECORD_STOP fire with Record-File-Path; the variables
- * record_ms, record_seconds, record_samples and, after a terminator,
- * playback_terminator_used are set. An unanswered inbound call is
- * pre-answered. 0, -EINVAL (path, options), -EEXIST, -ENOTCONN, -ESHUTDOWN,
- * -ENOTSUP, -ENOMEM.
- */
-enum channel_record_end {
-	CHANNEL_RECORD_END_LIMIT,
-	CHANNEL_RECORD_END_SILENCE,
-	CHANNEL_RECORD_END_TERMINATOR,
-	CHANNEL_RECORD_END_STOPPED, /* channel_stop_media, a new operation */
-	CHANNEL_RECORD_END_HANGUP,
-};
-struct channel_record_read {
-	uint32_t limit_ms;	    /* 0: no limit */
-	uint32_t silence_ms;	    /* 0: silence never ends it */
-	uint32_t silence_threshold; /* 0: 200 */
-	const char *terminators;    /* NULL or "": none; borrowed until cb */
-	/* out, valid when cb runs */
-	enum channel_record_end end;
-	char terminator;       /* the digit that ended it, or '\0' */
-	uint64_t ms;	       /* audio recorded */
-	uint64_t samples;      /* at rate */
-	uint32_t rate;
-	char path[4096];       /* resolved */
-};
-int channel_record_read(struct channel *ch, const char *path, struct channel_record_read *r,
-			channel_done_cb cb, void *arg);
-
-/*
  * Where `path` goes: itself when absolute, else <recordings_dir>/<path>.
  * -EINVAL for an empty path or one with a ".." component, -ENAMETOOLONG
  * when it does not fit in `size`. Pure.
@@ -488,6 +443,53 @@ int channel_collect_digits(struct channel *ch, struct channel_collect *c, channe
  */
 int channel_dtmf_detect_start(struct channel *ch);
 void channel_dtmf_detect_stop(struct channel *ch);
+
+/* ---- recording what the caller says (channel_record_read.c) ---- */
+
+/*
+ * One direction (the record application, TwiML's <Record>): what the far
+ * end says, mono at the codec's audio rate, as an asynchronous operation of
+ * the channel (channel_done_cb) that ends when
+ *   - limit_ms of audio is recorded               (end LIMIT, status 0),
+ *   - silence_ms of silence in a row was heard     (end SILENCE, status 0):
+ *     a 20 ms frame is silent when its mean absolute sample value is under
+ *     silence_threshold (FreeSWITCH's silence_thresh, 200 by default),
+ *   - a digit of `terminators` arrives             (end TERMINATOR, status 0;
+ *     the digit is consumed, not queued),
+ *   - channel_stop_media / another operation       (status -ECANCELED),
+ *   - the channel hangs up                          (end HANGUP, as any
+ *     operation).
+ * The file is closed (and the results filled) before cb runs. `path` is
+ * resolved as channel_record_start's; a name ending ".wav" is a WAV, ".ogg"
+ * or ".opus" Opus in Ogg (-ENOTSUP when libsndfile cannot write it).
+ * RECORD_START / RECORD_STOP fire with Record-File-Path; the variables
+ * record_ms, record_seconds, record_samples and, after a terminator,
+ * playback_terminator_used are set. An unanswered inbound call is
+ * pre-answered. 0, -EINVAL (path, options), -EEXIST, -ENOTCONN, -ESHUTDOWN,
+ * -ENOTSUP, -ENOMEM.
+ */
+enum channel_record_end {
+	CHANNEL_RECORD_END_LIMIT,
+	CHANNEL_RECORD_END_SILENCE,
+	CHANNEL_RECORD_END_TERMINATOR,
+	CHANNEL_RECORD_END_STOPPED, /* channel_stop_media, a new operation */
+	CHANNEL_RECORD_END_HANGUP,
+};
+struct channel_record_read {
+	uint32_t limit_ms;	    /* 0: no limit */
+	uint32_t silence_ms;	    /* 0: silence never ends it */
+	uint32_t silence_threshold; /* 0: 200 */
+	const char *terminators;    /* NULL or "": none; borrowed until cb */
+	/* out, valid when cb runs */
+	enum channel_record_end end;
+	char terminator;       /* the digit that ended it, or '\0' */
+	uint64_t ms;	       /* audio recorded */
+	uint64_t samples;      /* at rate */
+	uint32_t rate;
+	char path[4096];       /* resolved */
+};
+int channel_record_read(struct channel *ch, const char *path, struct channel_record_read *r,
+			channel_done_cb cb, void *arg);
 
 /* ---- placing calls: originate (FreeSWITCH dial strings) ---- */
 
