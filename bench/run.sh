@@ -31,6 +31,10 @@
 #      RTP both ways); BENCH_BRIDGE=0 leaves both out;
 #   7. CDRs: bench/run_cdr.sh (bench_cdr through the spool into SQLite and
 #      into a PostgreSQL it starts, CDRs/s); BENCH_CDR=0 leaves it out.
+#   8. call flows over HTTP: bench/run_twiml.sh, with its own irisx and the
+#      node TwiML application (answer -> first audio and INVITE -> first audio
+#      p50/p99 for 200 calls at 20/s running `webhook`); BENCH_TWIML=0 leaves
+#      it out.
 # During each load it reads irisx's CPU time (utime + stime in /proc/PID/stat)
 # and memory (VmRSS, VmHWM in /proc/PID/status). It prints a table ending in
 # "key: value" lines and writes the same to bench/out/latest.txt. About a
@@ -386,6 +390,19 @@ if [ "${BENCH_CDR:-1}" != 0 ]; then
 	{
 		printf '\n'
 		cat "$T_DIR/cdr.txt"
+	} >>"$T_DIR/table.txt"
+fi
+
+# --- 8. call flows over HTTP (TwiML) -------------------------------------------------
+if [ "${BENCH_TWIML:-1}" != 0 ]; then
+	t_log "TwiML webhooks: bench/run_twiml.sh"
+	bash "$src/bench/run_twiml.sh" "$build" >"$T_DIR/twiml.txt" || {
+		t_fail "bench/run_twiml.sh failed"
+		bench_ok=0
+	}
+	{
+		printf '\n'
+		cat "$T_DIR/twiml.txt"
 	} >>"$T_DIR/table.txt"
 fi
 
