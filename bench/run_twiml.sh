@@ -128,7 +128,7 @@ def pct(xs, q):
     if not xs:
         return "-"
     xs = sorted(xs)
-    return "%.1f" % xs[min(len(xs) - 1, int(q * len(xs)))]
+    return "%.3f" % xs[min(len(xs) - 1, int(q * len(xs)))]
 
 calls = sorted(created, key=created.get)
 first = calls[0] if calls else None
@@ -140,11 +140,11 @@ print("no_audio=%d" % sum(1 for u in calls if u not in played))
 for name, xs in (("answer", ans), ("invite", inv)):
     print("%s_p50=%s" % (name, pct(xs, 0.50)))
     print("%s_p99=%s" % (name, pct(xs, 0.99)))
-    print("%s_max=%s" % (name, "%.1f" % max(xs) if xs else "-"))
+    print("%s_max=%s" % (name, "%.3f" % max(xs) if xs else "-"))
 if first in played:
-    print("first_invite=%.1f" % (played[first] - created[first]))
+    print("first_invite=%.3f" % (played[first] - created[first]))
     if first in answered:
-        print("first_answer=%.1f" % (played[first] - answered[first]))
+        print("first_answer=%.3f" % (played[first] - answered[first]))
 
 docs = wavs = bad = 0
 for line in open(sys.argv[2]):

@@ -12,16 +12,21 @@
 // "listening" goes to stdout once the port is bound.
 //
 // Routes (the documents each scenario runs):
-//   /say           Say, then Play the tone WAV, then Hangup
+//   /say           Say, Pause 1 s, Play the tone WAV, Hangup
 //   /gather        Gather 4 digits (action /gather-done) around a Say
 //   /gather-done   Say, Hangup
+//   /gatherkey     Gather until '#' (action /gatherkey-done)
+//   /gatherkey-done  Hangup
 //   /record        Record maxLength 3 (action /record-done)
 //   /record-done   Hangup
+//   /recordkey     Record without a beep until a key (action /recordkey-done)
+//   /recordkey-done  Hangup
 //   /dial?uas=P    Dial <Sip> to 127.0.0.1:P (action /dial-done)
 //   /dial-done     Hangup
 //   /redirect      Redirect (GET) to /redirected?via=redirect
 //   /redirected    Say, Hangup
 //   /reject        Reject busy
+//   /rejected      Reject (reason "rejected", the default)
 //   /outbound      Say, Hangup (a call from POST /v1/calls)
 //   /bench         Play the tone WAV, Hangup
 //   /fallback      after /error: Say, Hangup; after anything else: 500
@@ -89,15 +94,23 @@ const toneUrl = `${base}/audio/tone.wav`;
 
 const routes = {
 	'/say': (q, p, res) =>
-		twiml(res, `<Say>Hello from irisx.</Say><Play>${xmlEscape(toneUrl)}</Play><Hangup/>`),
+		twiml(res, '<Say>Hello from irisx.</Say><Pause length="1"/>' +
+			`<Play>${xmlEscape(toneUrl)}</Play><Hangup/>`),
 	'/gather': (q, p, res) =>
 		twiml(res, '<Gather input="dtmf" numDigits="4" timeout="8" action="/gather-done">' +
 			'<Say>Please enter four digits.</Say></Gather>' +
 			'<Say>We did not get your digits.</Say><Hangup/>'),
 	'/gather-done': (q, p, res) => twiml(res, `<Say>You entered ${xmlEscape(p.Digits || '')}.</Say><Hangup/>`),
+	'/gatherkey': (q, p, res) =>
+		twiml(res, '<Gather timeout="5" action="/gatherkey-done"><Say>Enter digits, then hash.</Say>' +
+			'</Gather><Hangup/>'),
+	'/gatherkey-done': (q, p, res) => twiml(res, '<Hangup/>'),
 	'/record': (q, p, res) =>
 		twiml(res, '<Record maxLength="3" timeout="10" action="/record-done"/><Hangup/>'),
 	'/record-done': (q, p, res) => twiml(res, '<Hangup/>'),
+	'/recordkey': (q, p, res) =>
+		twiml(res, '<Record maxLength="20" playBeep="false" action="/recordkey-done"/><Hangup/>'),
+	'/recordkey-done': (q, p, res) => twiml(res, '<Hangup/>'),
 	'/dial': (q, p, res) =>
 		twiml(res, '<Dial timeout="10" action="/dial-done">' +
 			`<Sip>sip:1000@127.0.0.1:${Number(q.get('uas'))}</Sip></Dial><Say>Not reached.</Say>`),
@@ -105,6 +118,7 @@ const routes = {
 	'/redirect': (q, p, res) => twiml(res, '<Redirect method="GET">/redirected?via=redirect</Redirect>'),
 	'/redirected': (q, p, res) => twiml(res, '<Say>Redirected.</Say><Hangup/>'),
 	'/reject': (q, p, res) => twiml(res, '<Reject reason="busy"/>'),
+	'/rejected': (q, p, res) => twiml(res, '<Reject/>'),
 	'/outbound': (q, p, res) => twiml(res, '<Say>This is an outbound call.</Say><Hangup/>'),
 	'/bench': (q, p, res) => twiml(res, `<Play>${xmlEscape(toneUrl)}</Play><Hangup/>`),
 	'/fallback': (q, p, res) => {
