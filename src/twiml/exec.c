@@ -55,6 +55,7 @@ static void release(struct twiml__call *c)
 		core_originate_cancel(c->orig, CAUSE_ORIGINATOR_CANCEL);
 		c->orig = NULL;
 	}
+	twiml__limit_stop(c);
 	twiml_doc_free(c->doc);
 	c->doc = NULL;
 	c->verb = NULL;

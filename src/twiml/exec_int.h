@@ -63,6 +63,12 @@ struct twiml *twiml__current(void);
 
 /* ---- one call running documents (exec.c, verbs.c) ---- */
 
+struct twiml__limit;
+struct twiml__call;
+/* Dial's timeLimit: B is hung up after `ms` unless stopped first. */
+int twiml__limit_start(struct twiml__call *c, uint32_t ms);
+void twiml__limit_stop(struct twiml__call *c);
+
 enum { TWIML_URL_MAX = 2048 };
 
 struct twiml__call {
@@ -104,6 +110,7 @@ struct twiml__call {
 	char dial_uuid[UUID_STRLEN];
 	uint64_t bridged_us; /* 0: not bridged */
 	const char *dial_status;
+	struct twiml__limit *dial_limit; /* timeLimit's timer while bridged, or NULL */
 	char dial_recording[256];	 /* relative to the recordings directory, "" none */
 	char dial_recording_abs[4096]; /* resolved */
 };

@@ -317,6 +317,57 @@ static void gather_run(struct twiml__call *c)
 
 static void dial_record_start(struct twiml__call *c);
 
+/*
+ * timeLimit: a timer of its own (malloc'd: the call lives in the channel's
+ * arena, and a handle's memory must outlive its asynchronous close).
+ */
+struct twiml__limit {
+	uv_timer_t timer;
+	struct twiml__call *c; /* NULL once stopped */
+};
+
+static void limit_closed_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void limit_cb(uv_timer_t *t)
+{
+	struct twiml__limit *l = t->data;
+	struct twiml__call *c = l->c;
+	if (!c)
+		return;
+	struct channel *b = core_channel_find(c->ch->core, c->dial_uuid);
+	log_info("%s <Dial timeLimit>: %s time is up", c->ch->uuid, c->dial_uuid);
+	twiml__limit_stop(c);
+	if (b && channel_up(b))
+		channel_hangup(b, CAUSE_NORMAL_CLEARING); /* the bridge ends: completed */
+}
+
+int twiml__limit_start(struct twiml__call *c, uint32_t ms)
+{
+	struct twiml__limit *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	uv_timer_init(c->tw->loop, &l->timer);
+	l->timer.data = l;
+	l->c = c;
+	uv_timer_start(&l->timer, limit_cb, ms, 0);
+	c->dial_limit = l;
+	return 0;
+}
+
+void twiml__limit_stop(struct twiml__call *c)
+{
+	struct twiml__limit *l = c->dial_limit;
+	if (!l)
+		return;
+	c->dial_limit = NULL;
+	l->c = NULL;
+	uv_timer_stop(&l->timer);
+	uv_close((uv_handle_t *)&l->timer, limit_closed_cb);
+}
+
 /* DialCallStatus for the cause an attempt failed with. */
 static const char *dial_status(enum core_cause cause)
 {
@@ -354,6 +405,7 @@ static void recording_url(struct twiml__call *c, const char *relative, const cha
 static void dial_over(struct twiml__call *c)
 {
 	const struct twiml_verb *v = c->verb;
+	twiml__limit_stop(c);
 	twiml_params_set(&c->results, "DialCallStatus", c->dial_status);
 	if (c->dial_uuid[0])
 		twiml_params_set(&c->results, "DialCallSid", c->dial_uuid);
@@ -446,6 +498,8 @@ static void dial_done_cb(void *arg, struct channel *b, enum core_cause cause)
 	}
 	c->bridged_us = clock_wall_us();
 	const struct twiml_verb *v = c->verb;
+	if (v->u.dial.time_limit_s && twiml__limit_start(c, v->u.dial.time_limit_s * 1000) != 0)
+		log_warn("%s <Dial timeLimit>: no timer, no limit", c->ch->uuid);
 	if (v->u.dial.record == TWIML_DIAL_RECORD_ANSWER ||
 	    v->u.dial.record == TWIML_DIAL_RECORD_ANSWER_DUAL) {
 		dial_record_start(c);
