@@ -80,6 +80,8 @@ static char *read_request(int fd)
 	size_t cap = 65536, len = 0;
 	char *in = malloc(cap);
 	for (;;) {
+		if (cap - len < 4096)
+			in = realloc(in, cap *= 2);
 		ssize_t n = recv(fd, in + len, cap - len - 1, 0);
 		if (n <= 0) {
 			free(in);
@@ -123,6 +125,10 @@ static void answer(struct server *srv, int fd, const char *path)
 		send_head(fd, "200 OK", "Content-Type: text/plain; charset=utf-8\r\n",
 			  sizeof(body) - 1);
 		send_all(fd, body, sizeof(body) - 1);
+	} else if (strcmp(path, "/keepalive") == 0) {
+		static const char keep[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+		send_all(fd, keep, sizeof(keep) - 1);
+		wait_peer_close(srv, fd);
 	} else if (strcmp(path, "/notfound") == 0) {
 		static const char body[] = "no such thing";
 		send_head(fd, "404 Not Found", "Content-Type: text/plain\r\n", sizeof(body) - 1);
@@ -372,13 +378,20 @@ static void test_post(void **state)
 	assert_string_equal(strstr(got, "\r\n\r\n") + 4, "{\"k\":\"v\"}");
 	result_fini(&res);
 
-	/* A POST without a content type says it is a form. */
+	/* A POST without a content type says it is a form; a larger body is
+	 * sent at once too (no "Expect: 100-continue" wait). */
+	static char large[1536 * 1024 + 1];
+	memset(large, 'a', sizeof(large) - 1);
 	struct result res2 = {0};
-	struct fetch_request form = {.url = url(&fx, "/echo"), .body = "a=1", .body_len = 3};
+	struct fetch_request form = {
+	    .url = url(&fx, "/echo"), .body = large, .body_len = sizeof(large) - 1};
 	assert_int_equal(fetch_start(fx.f, &form, done_cb, &res2, NULL), 0);
 	assert_true(run_until(&fx, &res2.calls, 5000));
-	assert_non_null(
-	    strstr(fx.srv.requests[1], "\r\nContent-Type: application/x-www-form-urlencoded\r\n"));
+	assert_int_equal(res2.r.status, 200);
+	got = fx.srv.requests[1];
+	assert_non_null(strstr(got, "\r\nContent-Type: application/x-www-form-urlencoded\r\n"));
+	assert_null(strcasestr(got, "Expect:"));
+	assert_string_equal(strstr(got, "\r\n\r\n") + 4, large);
 	result_fini(&res2);
 	fixture_close(&fx);
 }
@@ -737,6 +750,29 @@ static void test_destroy_in_flight(void **state)
 	assert_false(exists("/tmp/never.wav.part"));
 }
 
+/* A connection libcurl keeps for reuse is closed by fetch_destroy. */
+static void test_destroy_keepalive(void **state)
+{
+	struct fixture fx;
+	fixture_open(&fx);
+	struct result res = {0};
+	struct fetch_request req = {.url = url(&fx, "/keepalive")};
+	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
+	assert_true(run_until(&fx, &res.calls, 5000));
+	assert_int_equal(res.r.status, 200);
+	assert_string_equal(res.body, "ok");
+	run_for(&fx, 50);
+	assert_int_equal(server_peers_closed(&fx.srv), 0); /* kept */
+	fetch_destroy(fx.f);
+	fx.f = NULL;
+	uv_run(&fx.loop, UV_RUN_NOWAIT);
+	for (int i = 0; i < 500 && server_peers_closed(&fx.srv) < 1; i++)
+		usleep(10000);
+	assert_int_equal(server_peers_closed(&fx.srv), 1);
+	result_fini(&res);
+	fixture_close(&fx);
+}
+
 /* A callback may destroy the fetch that called it. */
 static void destroy_cb(void *arg, const struct fetch_response *r)
 {
@@ -778,6 +814,7 @@ int main(void)
 	    cmocka_unit_test(test_download),
 	    cmocka_unit_test(test_download_cancel),
 	    cmocka_unit_test(test_destroy_in_flight),
+	    cmocka_unit_test(test_destroy_keepalive),
 	    cmocka_unit_test(test_destroy_from_callback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
