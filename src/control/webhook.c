@@ -35,8 +35,8 @@ struct wh_delivery {
 	enum webhook_status status;
 	char *body; /* heap, NUL-terminated */
 	size_t body_len;
-	unsigned tries; /* made so far */
-	uint64_t due_ms; /* while waiting to be retried: when */
+	unsigned tries;	     /* made so far */
+	uint64_t due_ms;     /* while waiting to be retried: when */
 	struct fetch_op *op; /* while in flight */
 	char *get_url;	     /* GET: url?body */
 };
@@ -401,16 +401,15 @@ static void delivery_done(struct webhook *wh, struct wh_delivery *d, int error, 
 	struct wh_call *c = d->call;
 	d->op = NULL;
 	bool ok = (error == 0 || (error == -EFBIG && code)) && code >= 200 && code < 300;
-	const char *why = error && error != -EFBIG ? (error_text ? error_text : strerror(-error))
-						  : "not 2xx";
+	const char *why =
+	    error && error != -EFBIG ? (error_text ? error_text : strerror(-error)) : "not 2xx";
 	if (ok) {
 		wh->stats.delivered++;
 	} else if (d->tries < wh->set.tries) {
 		uint64_t delay = (uint64_t)wh->set.retry_ms << (d->tries - 1);
 		log_info("[%s] status callback %s: %s, try %u of %u in %llu ms", c->uuid,
-			 webhook_status_name(d->status),
-			 why, d->tries + 1,
-			 wh->set.tries, (unsigned long long)delay);
+			 webhook_status_name(d->status), why, d->tries + 1, wh->set.tries,
+			 (unsigned long long)delay);
 		wh->stats.retried++;
 		d->due_ms = uv_now(wh->loop) + delay;
 		retry_arm(wh);
@@ -418,8 +417,7 @@ static void delivery_done(struct webhook *wh, struct wh_delivery *d, int error, 
 	} else {
 		wh->stats.failed++;
 		log_warn("[%s] status callback %s to %s failed after %u tries (%s, HTTP %ld)",
-			 c->uuid, webhook_status_name(d->status), c->url, d->tries,
-			 why, code);
+			 c->uuid, webhook_status_name(d->status), c->url, d->tries, why, code);
 	}
 	c->head = d->next;
 	if (!c->head)

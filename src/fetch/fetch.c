@@ -7,22 +7,18 @@
  *
  * A response is kept in memory up to max_body; past it the transfer is
  * aborted (-EFBIG). A download keeps its body in memory the same way, then
- * writes it in libuv's thread pool to "<path>.part" (open, write, fsync,
- * close) and renames that to path, so a reader never sees half a file and
- * the loop never waits on the disk; a cancelled or failed download removes
- * what it wrote.
+ * download.c writes it to its file off the loop.
  *
  * Lifetime: the fetch holds a count of what still refers to it (its timer,
  * each poll handle, each download on disk); after fetch_destroy it is freed
  * when that count falls to zero, from a close or file-system callback.
  */
 #define LOG_MODULE "fetch"
-#include "fetch/fetch.h"
+#include "fetch/fetch_int.h"
 #include "base/base.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,12 +30,6 @@ enum {
 	MAX_REDIRECTS = 5,
 };
 
-enum op_state {
-	OP_TRANSFER, /* in the multi handle */
-	OP_DISK,     /* a download being written (or removed) in the thread pool */
-	OP_CALLING,  /* its callback is running */
-};
-
 struct fetch_sock {
 	uv_poll_t poll;
 	struct fetch *f;
@@ -47,45 +37,7 @@ struct fetch_sock {
 	curl_socket_t fd;
 };
 
-struct fetch_op {
-	struct fetch *f;
-	struct fetch_op *prev, *next; /* the fetch's ops in flight */
-	enum op_state state;
-	bool cancelled; /* while on disk: remove the file, run no callback */
-	fetch_done_cb cb;
-	void *arg;
-	CURL *easy;
-	struct curl_slist *headers;
-	char *req_body;
-	uint64_t start_ns;
-	/* the response, as it arrives */
-	char *body;
-	size_t body_len, body_cap, max_body;
-	bool too_big;
-	/* what the callback reads, saved when the transfer ends */
-	struct fetch_response resp;
-	char *content_type, *effective_url, *error_text;
-	char errbuf[CURL_ERROR_SIZE];
-	/* downloads */
-	char *path, *part;
-	uv_fs_t fs;
-	uv_file fd;
-	size_t written;
-	bool renamed; /* path holds the file: a cancel removes it */
-};
-
-struct fetch {
-	uv_loop_t *loop;
-	CURLM *multi;
-	uv_timer_t timer;
-	struct fetch_op *ops;
-	struct fetch_sock *socks;
-	size_t in_flight;
-	unsigned refs; /* the timer, poll handles, downloads on disk */
-	bool destroyed;
-};
-
-static void fetch_unref(struct fetch *f)
+void fetch__unref(struct fetch *f)
 {
 	if (--f->refs == 0 && f->destroyed)
 		free(f);
@@ -103,7 +55,7 @@ static void op_link(struct fetch_op *op)
 	f->in_flight++;
 }
 
-static void op_unlink(struct fetch_op *op)
+void fetch__op_unlink(struct fetch_op *op)
 {
 	struct fetch *f = op->f;
 	if (op->prev)
@@ -126,7 +78,7 @@ static void op_release_easy(struct fetch_op *op)
 	op->easy = NULL;
 }
 
-static void op_free(struct fetch_op *op)
+void fetch__op_free(struct fetch_op *op)
 {
 	op_release_easy(op);
 	curl_slist_free_all(op->headers);
@@ -141,7 +93,7 @@ static void op_free(struct fetch_op *op)
 }
 
 /* Runs the callback with what was saved, then frees the op. */
-static void op_finish(struct fetch_op *op, int error)
+void fetch__op_finish(struct fetch_op *op, int error)
 {
 	struct fetch_response *r = &op->resp;
 	if (error && !r->error)
@@ -154,12 +106,12 @@ static void op_finish(struct fetch_op *op, int error)
 		r->body_len = op->body_len;
 	}
 	r->elapsed_us = (uv_hrtime() - op->start_ns) / 1000;
-	op->state = OP_CALLING;
+	op->state = FETCH_OP_CALLING;
 	op->cb(op->arg, r);
-	op_free(op);
+	fetch__op_free(op);
 }
 
-static int error_of(CURLcode res, bool too_big)
+static int error_of(CURLcode res, const struct fetch_op *op)
 {
 	switch (res) {
 	case CURLE_OK:
@@ -174,7 +126,7 @@ static int error_of(CURLcode res, bool too_big)
 	case CURLE_FILESIZE_EXCEEDED:
 		return -EFBIG;
 	case CURLE_WRITE_ERROR:
-		return too_big ? -EFBIG : -EIO;
+		return op->too_big ? -EFBIG : op->no_memory ? -ENOMEM : -EIO;
 	case CURLE_OUT_OF_MEMORY:
 		return -ENOMEM;
 	case CURLE_UNSUPPORTED_PROTOCOL:
@@ -200,8 +152,10 @@ static size_t body_cb(char *p, size_t size, size_t n, void *arg)
 		while (cap < op->body_len + len + 1)
 			cap *= 2;
 		char *b = realloc(op->body, cap);
-		if (!b)
+		if (!b) {
+			op->no_memory = true;
 			return 0;
+		}
 		op->body = b;
 		op->body_cap = cap;
 	}
@@ -209,168 +163,6 @@ static size_t body_cb(char *p, size_t size, size_t n, void *arg)
 	op->body_len += len;
 	op->body[op->body_len] = '\0';
 	return len;
-}
-
-/* ---- downloads: the body to "<path>.part" then path, in the thread pool ---- */
-
-static void disk_write_next(struct fetch_op *op);
-static void disk_cleanup(struct fetch_op *op);
-
-/* The file-system step just finished: its result, and the request ready
- * for the next step. */
-static ssize_t disk_result(uv_fs_t *req)
-{
-	ssize_t res = req->result;
-	uv_fs_req_cleanup(req);
-	return res;
-}
-
-static void disk_done(struct fetch_op *op, int error)
-{
-	struct fetch *f = op->f;
-	op_unlink(op);
-	op_finish(op, error);
-	fetch_unref(f);
-}
-
-static void disk_fail(struct fetch_op *op, const char *step, ssize_t res)
-{
-	log_warn("download to %s: %s: %s", op->path, step, uv_strerror((int)res));
-	if (!op->resp.error)
-		op->resp.error = -EIO;
-	disk_cleanup(op);
-}
-
-static void disk_renamed_cb(uv_fs_t *req)
-{
-	struct fetch_op *op = req->data;
-	ssize_t res = disk_result(req);
-	if (res < 0) {
-		disk_fail(op, "rename", res);
-		return;
-	}
-	op->renamed = true;
-	if (op->cancelled)
-		disk_cleanup(op);
-	else
-		disk_done(op, 0);
-}
-
-static void disk_closed_cb(uv_fs_t *req)
-{
-	struct fetch_op *op = req->data;
-	ssize_t res = disk_result(req);
-	op->fd = -1;
-	if (res < 0) {
-		disk_fail(op, "close", res);
-		return;
-	}
-	if (op->cancelled) {
-		disk_cleanup(op);
-		return;
-	}
-	uv_fs_rename(op->f->loop, &op->fs, op->part, op->path, disk_renamed_cb);
-}
-
-static void disk_synced_cb(uv_fs_t *req)
-{
-	struct fetch_op *op = req->data;
-	ssize_t res = disk_result(req);
-	if (res < 0) {
-		disk_fail(op, "fsync", res);
-		return;
-	}
-	uv_fs_close(op->f->loop, &op->fs, op->fd, disk_closed_cb);
-}
-
-static void disk_wrote_cb(uv_fs_t *req)
-{
-	struct fetch_op *op = req->data;
-	ssize_t res = disk_result(req);
-	if (res < 0) {
-		disk_fail(op, "write", res);
-		return;
-	}
-	op->written += (size_t)res;
-	if (op->cancelled)
-		disk_cleanup(op);
-	else
-		disk_write_next(op);
-}
-
-static void disk_write_next(struct fetch_op *op)
-{
-	if (op->written == op->body_len) {
-		/* Durable before the rename makes it visible. */
-		uv_fs_fsync(op->f->loop, &op->fs, op->fd, disk_synced_cb);
-		return;
-	}
-	size_t left = op->body_len - op->written;
-	uv_buf_t b = uv_buf_init(op->body + op->written, (unsigned)(left < 1u << 30 ? left : 1u << 30));
-	uv_fs_write(op->f->loop, &op->fs, op->fd, &b, 1, (int64_t)op->written, disk_wrote_cb);
-}
-
-static void disk_opened_cb(uv_fs_t *req)
-{
-	struct fetch_op *op = req->data;
-	ssize_t res = disk_result(req);
-	if (res < 0) {
-		log_warn("download to %s: open: %s", op->part, uv_strerror((int)res));
-		if (op->cancelled) {
-			struct fetch *f = op->f;
-			op_free(op);
-			fetch_unref(f);
-			return;
-		}
-		disk_done(op, -EIO); /* nothing was created */
-		return;
-	}
-	op->fd = (uv_file)res;
-	if (op->cancelled)
-		disk_cleanup(op);
-	else
-		disk_write_next(op);
-}
-
-static void disk_removed_cb(uv_fs_t *req)
-{
-	struct fetch_op *op = req->data;
-	disk_result(req);
-	if (op->cancelled) {
-		struct fetch *f = op->f;
-		op_free(op);
-		fetch_unref(f);
-		return;
-	}
-	disk_done(op, -EIO);
-}
-
-static void disk_cleanup_closed_cb(uv_fs_t *req)
-{
-	struct fetch_op *op = req->data;
-	disk_result(req);
-	op->fd = -1;
-	disk_cleanup(op);
-}
-
-/* Closes and removes what a failed or cancelled download wrote; then the
- * callback runs (failed) or the op goes (cancelled). */
-static void disk_cleanup(struct fetch_op *op)
-{
-	if (op->fd >= 0) {
-		uv_fs_close(op->f->loop, &op->fs, op->fd, disk_cleanup_closed_cb);
-		return;
-	}
-	uv_fs_unlink(op->f->loop, &op->fs, op->renamed ? op->path : op->part, disk_removed_cb);
-}
-
-static void disk_begin(struct fetch_op *op)
-{
-	op->state = OP_DISK;
-	op->f->refs++;
-	op->fs.data = op;
-	uv_fs_open(op->f->loop, &op->fs, op->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644,
-		   disk_opened_cb);
 }
 
 /* ---- transfers ---- */
@@ -389,11 +181,11 @@ static void transfer_done(struct fetch_op *op, CURLcode res)
 	curl_easy_getinfo(op->easy, CURLINFO_EFFECTIVE_URL, &url);
 	op->content_type = dup_or_null(ct);
 	op->effective_url = dup_or_null(url);
-	r->error = error_of(res, op->too_big);
+	r->error = error_of(res, op);
 	if (r->error) {
-		op->error_text = strdup(op->too_big ? "response body over max_body"
-				       : op->errbuf[0]	 ? op->errbuf
-							 : curl_easy_strerror(res));
+		op->error_text = strdup(op->too_big	? "response body over max_body"
+					: op->errbuf[0] ? op->errbuf
+							: curl_easy_strerror(res));
 	}
 	op_release_easy(op);
 	if (op->path && !r->error && r->status >= 200 && r->status < 300) {
@@ -401,15 +193,15 @@ static void transfer_done(struct fetch_op *op, CURLcode res)
 		op->part = malloc(n);
 		if (op->part) {
 			snprintf(op->part, n, "%s.part", op->path);
-			disk_begin(op);
+			fetch__download_begin(op);
 			return;
 		}
 		r->error = -ENOMEM;
 	}
 	/* Nothing to write: a download that failed (or was not 2xx) leaves no
 	 * file behind, as it never created one. */
-	op_unlink(op);
-	op_finish(op, r->error);
+	fetch__op_unlink(op);
+	fetch__op_finish(op, r->error);
 }
 
 static void multi_check(struct fetch *f)
@@ -432,7 +224,7 @@ static void sock_closed_cb(uv_handle_t *h)
 	struct fetch_sock *s = h->data;
 	struct fetch *f = s->f;
 	free(s);
-	fetch_unref(f);
+	fetch__unref(f);
 }
 
 static void sock_close(struct fetch_sock *s)
@@ -531,6 +323,8 @@ static int op_headers(struct fetch_op *op, const struct fetch_request *req, bool
 	struct curl_slist *l = NULL;
 	char ct[256];
 	if (post) {
+		if (req->content_type && strpbrk(req->content_type, "\r\n"))
+			return -EINVAL;
 		int n = snprintf(ct, sizeof(ct), "Content-Type: %s",
 				 req->content_type ? req->content_type
 						   : "application/x-www-form-urlencoded");
@@ -630,7 +424,7 @@ int fetch_start(struct fetch *f, const struct fetch_request *req, fetch_done_cb 
 	if (!err && curl_multi_add_handle(f->multi, op->easy) != CURLM_OK)
 		err = -ENOMEM;
 	if (err) {
-		op_free(op);
+		fetch__op_free(op);
 		return err;
 	}
 	op_link(op);
@@ -641,13 +435,13 @@ int fetch_start(struct fetch *f, const struct fetch_request *req, fetch_done_cb 
 
 void fetch_cancel(struct fetch_op *op)
 {
-	if (!op || op->state == OP_CALLING || op->cancelled)
+	if (!op || op->state == FETCH_OP_CALLING || op->cancelled)
 		return;
 	op->cancelled = true;
-	op_unlink(op);
-	if (op->state == OP_DISK)
+	fetch__op_unlink(op);
+	if (op->state == FETCH_OP_DISK)
 		return; /* the step under way sees `cancelled` and removes the file */
-	op_free(op);
+	fetch__op_free(op);
 }
 
 size_t fetch_in_flight(const struct fetch *f)
@@ -659,7 +453,7 @@ size_t fetch_in_flight(const struct fetch *f)
 
 static void timer_closed_cb(uv_handle_t *h)
 {
-	fetch_unref(h->data);
+	fetch__unref(h->data);
 }
 
 int fetch_create(struct fetch **out, uv_loop_t *loop)

@@ -69,8 +69,8 @@ static void send_head(int fd, const char *status, const char *extra, size_t clen
 {
 	char head[512];
 	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %s\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
-			 extra, clen);
+			 "HTTP/1.1 %s\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
+			 status, extra, clen);
 	send_all(fd, head, (size_t)n);
 }
 
@@ -401,8 +401,8 @@ static void test_bad_requests(void **state)
 	struct fixture fx;
 	fixture_open(&fx);
 	struct result res = {0};
-	const char *urls[] = {"ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://x/", "127.0.0.1/x",
-			      ""};
+	const char *urls[] = {"ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://x/",
+			      "127.0.0.1/x", ""};
 	for (size_t i = 0; i < ARRAY_LEN(urls); i++) {
 		struct fetch_request req = {.url = urls[i]};
 		assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), -EPROTONOSUPPORT);
@@ -414,6 +414,9 @@ static void test_bad_requests(void **state)
 	req = (struct fetch_request){.url = url(&fx, "/ok"), .headers = {"Bad\r\nX: y"}};
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), -EINVAL);
 	req = (struct fetch_request){.url = url(&fx, "/ok"), .headers = {"no colon"}};
+	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), -EINVAL);
+	req = (struct fetch_request){
+	    .url = url(&fx, "/ok"), .body = "x", .body_len = 1, .content_type = "a/b\r\nX: y"};
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), -EINVAL);
 	req = (struct fetch_request){.url = NULL};
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), -EINVAL);
