@@ -28,6 +28,7 @@ enum {
 	TWIML_NESTED_MAX = 16,	   /* verbs inside one Gather */
 	TWIML_TARGETS_MAX = 10,	   /* nouns inside one Dial (Twilio's limit) */
 	TWIML_VERBS_MAX = 256,	   /* verbs in one document */
+	TWIML_DEPTH_MAX = 10,	   /* elements nested, <Response> counted */
 };
 
 enum twiml_method { TWIML_POST, TWIML_GET };
@@ -45,7 +46,8 @@ enum twiml_target_kind { TWIML_TARGET_NUMBER, TWIML_TARGET_SIP };
 
 struct twiml_target {
 	enum twiml_target_kind kind;
-	const char *address; /* the number ("+15551234567", blanks removed) or "sip:…" URI */
+	const char *address; /* the number ("+15551234567": blanks and -().
+			      * removed) or "sip:…" URI */
 	const char *send_digits; /* Number's sendDigits, or NULL */
 };
 
