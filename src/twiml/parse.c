@@ -60,6 +60,10 @@ static void warn(struct pctx *c, const xmlNode *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Values come from the network: no line breaks forged into the log. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 	c->doc->warnings++;
 	log_warn("%s%sTwiML line %u: %s", c->prefix, c->prefix[0] ? " " : "", node_line(n), msg);
 }
@@ -750,11 +754,11 @@ static int check_depth(struct pctx *c, xmlNode *root)
 	xmlNode *n = root;
 
 	for (;;) {
-		if (n->children && n->type == XML_ELEMENT_NODE) {
+		if (n->type == XML_ELEMENT_NODE && depth > TWIML_DEPTH_MAX)
+			return fail(c, n, "elements nested more than %d deep", TWIML_DEPTH_MAX);
+		if (n->type == XML_ELEMENT_NODE && n->children) {
 			n = n->children;
-			if (++depth > TWIML_DEPTH_MAX)
-				return fail(c, n, "elements nested more than %d deep",
-					    TWIML_DEPTH_MAX);
+			depth++;
 			continue;
 		}
 		while (n != root && !n->next) {
