@@ -7,8 +7,9 @@
  *
  * Only http and https results are accepted, with a host: a document must
  * not send irisx to file:, ftp: or javascript: URLs. The scheme is
- * compared and written in lower case (§6.2.2.1); nothing else is
- * normalised. Bytes that cannot appear in a request line (controls,
+ * compared and written in lower case (§6.2.2.1), and the base's path
+ * loses its dot segments too (§5.2.1 allows it), so that a result
+ * resolves to itself; nothing else is normalised. Bytes that cannot appear in a request line (controls,
  * space) are refused rather than escaped.
  */
 #include "twiml_int.h"
@@ -211,7 +212,7 @@ static int resolve(const struct uri *b, const struct uri *r, struct buf *res)
 	if (auth_from == r)
 		rc = append_clean_path(res, r->path);
 	else if (!r->path.len)
-		buf_append_str(res, b->path);
+		rc = append_clean_path(res, b->path); /* §5.2.1's optional normalisation */
 	else if (r->path.p[0] == '/')
 		rc = append_clean_path(res, r->path);
 	else

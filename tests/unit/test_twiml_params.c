@@ -228,6 +228,12 @@ static void test_url_twiml(void **state)
 			 0);
 	assert_string_equal(out, "https://cdn.test/s.wav");
 
+	/* The base's dot segments go too, even when the reference keeps its path. */
+	assert_int_equal(twiml_url_resolve("http://a/b/./c/../d", "?x", out, sizeof(out)), 0);
+	assert_string_equal(out, "http://a/b/d?x");
+	assert_int_equal(twiml_url_resolve("http://a/b/./c/../d", "#f", out, sizeof(out)), 0);
+	assert_string_equal(out, "http://a/b/d#f");
+
 	/* Refusals. */
 	static const char *const bad_refs[] = {
 	    "ftp://files.test/a.wav", "javascript:alert(1)", "file:///etc/passwd", "",
