@@ -105,8 +105,7 @@ static void sort_by_name(const struct twiml_params *ps, size_t order[])
 	}
 }
 
-int twiml_signature(const char *token, const char *url, const struct twiml_params *ps,
-		    char out[29])
+int twiml_signature(const char *token, const char *url, const struct twiml_params *ps, char out[29])
 {
 	size_t order[TWIML_PARAMS_MAX];
 	unsigned char mac[EVP_MAX_MD_SIZE];

@@ -225,8 +225,7 @@ static void attr_method(struct pctx *c, xmlNode *n, const char *v, enum twiml_me
 }
 
 /* A URL as written; empty is as good as absent. */
-static void attr_url(struct pctx *c, xmlNode *n, const char *name, const char *v,
-		     const char **out)
+static void attr_url(struct pctx *c, xmlNode *n, const char *name, const char *v, const char **out)
 {
 	if (!v[0]) {
 		warn(c, n, "<%s %s=\"\">: empty URL ignored", n->name, name);
@@ -409,8 +408,9 @@ static int parse_gather(struct pctx *c, xmlNode *n, struct twiml_verb *v)
 			if (!val[0] || (!val[1] && strchr("0123456789*#", val[0])))
 				memcpy(v->u.gather.finish_on_key, val, strlen(val) + 1);
 			else
-				warn(c, n, "<Gather finishOnKey=\"%s\">: not one of 0-9, * or #, "
-					   "# used",
+				warn(c, n,
+				     "<Gather finishOnKey=\"%s\">: not one of 0-9, * or #, "
+				     "# used",
 				     val);
 		} else if (strcmp(name, "action") == 0)
 			attr_url(c, n, name, val, &v->u.gather.action);
@@ -467,8 +467,9 @@ static int dial_noun_number(struct pctx *c, xmlNode *k, struct twiml_verb *v)
 			if (digits_valid(val))
 				send_digits = val;
 			else
-				warn(c, k, "<Number sendDigits=\"%s\">: only 0-9, *, # and w, "
-					   "ignored",
+				warn(c, k,
+				     "<Number sendDigits=\"%s\">: only 0-9, *, # and w, "
+				     "ignored",
 				     val);
 		} else
 			attr_ignored(c, k, name);
@@ -615,8 +616,9 @@ static int parse_record(struct pctx *c, xmlNode *n, struct twiml_verb *v)
 			if (strspn(val, "0123456789*#") == strlen(val))
 				v->u.record.finish_on_key = val;
 			else
-				warn(c, n, "<Record finishOnKey=\"%s\">: only 0-9, * and #, "
-					   "1234567890*# used",
+				warn(c, n,
+				     "<Record finishOnKey=\"%s\">: only 0-9, * and #, "
+				     "1234567890*# used",
 				     val);
 		} else if (strcmp(name, "playBeep") == 0)
 			attr_bool(c, n, name, val, &v->u.record.play_beep);
@@ -681,8 +683,9 @@ static int parse_reject(struct pctx *c, xmlNode *n, struct twiml_verb *v)
 			if (strcmp(val, "busy") == 0)
 				v->u.reject.busy = true;
 			else if (strcmp(val, "rejected") != 0)
-				warn(c, n, "<Reject reason=\"%s\">: not busy or rejected, rejected "
-					   "used",
+				warn(c, n,
+				     "<Reject reason=\"%s\">: not busy or rejected, rejected "
+				     "used",
 				     val);
 		} else
 			attr_ignored(c, n, name);
@@ -710,8 +713,8 @@ static const struct {
 /* Dial's nouns, out of place wherever else they appear. */
 static bool is_noun(const xmlNode *n)
 {
-	static const char *const nouns[] = {"Number", "Sip",	"Client", "Conference",
-					    "Queue",  "Sim",	"Application"};
+	static const char *const nouns[] = {"Number", "Sip", "Client",	   "Conference",
+					    "Queue",  "Sim", "Application"};
 	for (size_t i = 0; i < ARRAY_LEN(nouns); i++)
 		if (name_is(n, nouns[i]))
 			return true;

@@ -166,7 +166,7 @@ void twiml_params_encode(const struct twiml_params *ps, struct buf *out);
  * Twilio's X-Twilio-Signature: base64(HMAC-SHA1(token, url + for every
  * parameter sorted by name (byte order): name + value)). For a GET, pass
  * the full URL with its query and ps NULL. Writes 28 characters and a NUL
- * into out. 0 or -EINVAL.
+ * into out. 0, -EINVAL (no token or URL) or -ENOMEM.
  */
 int twiml_signature(const char *token, const char *url, const struct twiml_params *ps,
 		    char out[29]);
@@ -177,7 +177,8 @@ int twiml_signature(const char *token, const char *url, const struct twiml_param
  * Resolves `ref` against `base` (RFC 3986 §5.2: absolute, scheme-relative
  * "//host/…", absolute-path "/…", relative path with "." and ".."
  * segments, query-only "?…"); the result goes to out. Only http and https
- * results are accepted. 0, -EINVAL (not an http(s) URL), -ENAMETOOLONG.
+ * results are accepted. 0, -EINVAL (not an http(s) URL, or an empty
+ * reference), -ENAMETOOLONG, -ENOMEM.
  */
 int twiml_url_resolve(const char *base, const char *ref, char *out, size_t size);
 /* base + "?" or "&" + query (GET requests). */

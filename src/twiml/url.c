@@ -9,8 +9,8 @@
  * not send irisx to file:, ftp: or javascript: URLs. The scheme is
  * compared and written in lower case (§6.2.2.1), and the base's path
  * loses its dot segments too (§5.2.1 allows it), so that a result
- * resolves to itself; nothing else is normalised. Bytes that cannot appear in a request line (controls,
- * space) are refused rather than escaped.
+ * resolves to itself; nothing else is normalised. Bytes that cannot appear in a request line
+ * (controls, space) are refused rather than escaped.
  */
 #include "twiml_int.h"
 
@@ -153,8 +153,9 @@ static int merge_paths(struct buf *out, const struct uri *b, struct str ref_path
 		buf_append(&merged, b->path.p, keep);
 	}
 	buf_append_str(&merged, ref_path);
-	int rc = merged.failed ? -ENOMEM
-			       : append_clean_path(out, str_make(merged.p ? merged.p : "", merged.len));
+	int rc = merged.failed
+		     ? -ENOMEM
+		     : append_clean_path(out, str_make(merged.p ? merged.p : "", merged.len));
 	buf_fini(&merged);
 	return rc;
 }

@@ -194,7 +194,8 @@ static void test_url_rfc3986(void **state)
 	char out[256];
 
 	for (size_t i = 0; i < ARRAY_LEN(rfc_vectors); i++) {
-		int rc = twiml_url_resolve("http://a/b/c/d;p?q", rfc_vectors[i].ref, out, sizeof(out));
+		int rc =
+		    twiml_url_resolve("http://a/b/c/d;p?q", rfc_vectors[i].ref, out, sizeof(out));
 		if (!rfc_vectors[i].want) {
 			if (rc != -EINVAL)
 				fail_msg("%s: %d, want -EINVAL", rfc_vectors[i].ref, rc);
@@ -211,9 +212,8 @@ static void test_url_twiml(void **state)
 {
 	char out[64];
 
-	assert_int_equal(twiml_url_resolve("https://app.test/ivr/menu.xml", "/gather", out,
-					   sizeof(out)),
-			 0);
+	assert_int_equal(
+	    twiml_url_resolve("https://app.test/ivr/menu.xml", "/gather", out, sizeof(out)), 0);
 	assert_string_equal(out, "https://app.test/gather");
 	assert_int_equal(twiml_url_resolve("https://app.test", "next", out, sizeof(out)), 0);
 	assert_string_equal(out, "https://app.test/next");
@@ -223,9 +223,8 @@ static void test_url_twiml(void **state)
 	assert_string_equal(out, "http://other.test:8080/x?y=1");
 	assert_int_equal(twiml_url_resolve("Http://app.test/a/b", "c", out, sizeof(out)), 0);
 	assert_string_equal(out, "http://app.test/a/c");
-	assert_int_equal(twiml_url_resolve("https://app.test/a/b", "//cdn.test/s.wav", out,
-					   sizeof(out)),
-			 0);
+	assert_int_equal(
+	    twiml_url_resolve("https://app.test/a/b", "//cdn.test/s.wav", out, sizeof(out)), 0);
 	assert_string_equal(out, "https://cdn.test/s.wav");
 
 	/* The base's dot segments go too, even when the reference keeps its path. */
@@ -236,8 +235,14 @@ static void test_url_twiml(void **state)
 
 	/* Refusals. */
 	static const char *const bad_refs[] = {
-	    "ftp://files.test/a.wav", "javascript:alert(1)", "file:///etc/passwd", "",
-	    "mailto:a@b",	      "a b",		     "x\r\nHost: evil",	   "http:///path",
+	    "ftp://files.test/a.wav",
+	    "javascript:alert(1)",
+	    "file:///etc/passwd",
+	    "",
+	    "mailto:a@b",
+	    "a b",
+	    "x\r\nHost: evil",
+	    "http:///path",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad_refs); i++)
 		if (twiml_url_resolve("https://app.test/a", bad_refs[i], out, sizeof(out)) !=

@@ -57,12 +57,13 @@ static void test_empty_response(void **state)
 
 static void test_say(void **state)
 {
-	struct twiml_doc *doc = parse_ok("<Response>\n"
-					 "  <Say>  Hello &amp; welcome  </Say>\n"
-					 "  <Say voice=\"Polly.Joanna\" language=\"en-GB\" loop=\"3\">"
-					 "Hi <emphasis>there</emphasis></Say>\n"
-					 "  <Say loop=\"0\"></Say>\n"
-					 "</Response>");
+	struct twiml_doc *doc =
+	    parse_ok("<Response>\n"
+		     "  <Say>  Hello &amp; welcome  </Say>\n"
+		     "  <Say voice=\"Polly.Joanna\" language=\"en-GB\" loop=\"3\">"
+		     "Hi <emphasis>there</emphasis></Say>\n"
+		     "  <Say loop=\"0\"></Say>\n"
+		     "</Response>");
 	assert_int_equal(doc->count, 3);
 	assert_int_equal(doc->warnings, 0);
 	const struct twiml_verb *v = doc->verbs;
@@ -111,17 +112,18 @@ static void test_play_pause(void **state)
 
 static void test_gather(void **state)
 {
-	struct twiml_doc *doc = parse_ok("<Response>\n"
-					 "<Gather/>\n"
-					 "<Gather input=\"dtmf speech\" numDigits=\"4\" timeout=\"10\" "
-					 "finishOnKey=\"*\" action=\"/pin\" method=\"GET\" "
-					 "actionOnEmptyResult=\"true\">\n"
-					 "  <Say>Enter your PIN</Say>\n"
-					 "  <Play>/beep.wav</Play>\n"
-					 "  <Pause length=\"2\"/>\n"
-					 "</Gather>\n"
-					 "<Gather input=\"speech\" finishOnKey=\"\"/>\n"
-					 "</Response>");
+	struct twiml_doc *doc =
+	    parse_ok("<Response>\n"
+		     "<Gather/>\n"
+		     "<Gather input=\"dtmf speech\" numDigits=\"4\" timeout=\"10\" "
+		     "finishOnKey=\"*\" action=\"/pin\" method=\"GET\" "
+		     "actionOnEmptyResult=\"true\">\n"
+		     "  <Say>Enter your PIN</Say>\n"
+		     "  <Play>/beep.wav</Play>\n"
+		     "  <Pause length=\"2\"/>\n"
+		     "</Gather>\n"
+		     "<Gather input=\"speech\" finishOnKey=\"\"/>\n"
+		     "</Response>");
 	assert_int_equal(doc->count, 3);
 	assert_int_equal(doc->warnings, 0);
 	const struct twiml_verb *g = &doc->verbs[0];
@@ -309,24 +311,25 @@ static void test_redirect_hangup_reject(void **state)
 static void test_bad_values_warn(void **state)
 {
 	/* Each bad value warns once and the default stands. */
-	struct twiml_doc *doc = parse_ok("<Response>"
-					 "<Say loop=\"-1\" rate=\"fast\">a</Say>"
-					 "<Play loop=\"1001\" digits=\"12x\">/a.wav</Play>"
-					 "<Pause length=\"601\"/>"
-					 "<Gather numDigits=\"x\" timeout=\"0\" finishOnKey=\"##\" "
-					 "input=\"voice\" method=\"PUT\" actionOnEmptyResult=\"yes\" "
-					 "action=\"\" hints=\"a,b\"/>"
-					 "<Dial timeout=\"601\" timeLimit=\"0\" record=\"always\" "
-					 "hangupOnStar=\"1\" callerId=\"\" answerOnBridge=\"true\">"
-					 "<Number sendDigits=\"abc\" url=\"/whisper\">123</Number>"
-					 "<Sip username=\"u\">sip:a@b</Sip></Dial>"
-					 "<Record maxLength=\"0\" timeout=\"99999999999\" "
-					 "finishOnKey=\"ab\" playBeep=\"maybe\" trim=\"some\" "
-					 "transcribe=\"true\"/>"
-					 "<Reject reason=\"because\"/>"
-					 "<Hangup now=\"yes\"/>"
-					 "<Redirect method=\"DELETE\">/x</Redirect>"
-					 "</Response>");
+	struct twiml_doc *doc =
+	    parse_ok("<Response>"
+		     "<Say loop=\"-1\" rate=\"fast\">a</Say>"
+		     "<Play loop=\"1001\" digits=\"12x\">/a.wav</Play>"
+		     "<Pause length=\"601\"/>"
+		     "<Gather numDigits=\"x\" timeout=\"0\" finishOnKey=\"##\" "
+		     "input=\"voice\" method=\"PUT\" actionOnEmptyResult=\"yes\" "
+		     "action=\"\" hints=\"a,b\"/>"
+		     "<Dial timeout=\"601\" timeLimit=\"0\" record=\"always\" "
+		     "hangupOnStar=\"1\" callerId=\"\" answerOnBridge=\"true\">"
+		     "<Number sendDigits=\"abc\" url=\"/whisper\">123</Number>"
+		     "<Sip username=\"u\">sip:a@b</Sip></Dial>"
+		     "<Record maxLength=\"0\" timeout=\"99999999999\" "
+		     "finishOnKey=\"ab\" playBeep=\"maybe\" trim=\"some\" "
+		     "transcribe=\"true\"/>"
+		     "<Reject reason=\"because\"/>"
+		     "<Hangup now=\"yes\"/>"
+		     "<Redirect method=\"DELETE\">/x</Redirect>"
+		     "</Response>");
 	assert_int_equal(doc->count, 9);
 	/* say 2, play 2, pause 1, gather 8, dial 6 + Number 2 + Sip 1,
 	 * record 6, reject 1, hangup 1, redirect 1 */
