@@ -1,6 +1,6 @@
 /*
  * <Play> audio by URL: each URL is downloaded once (fetch, written off the
- * loop) into the cache directory as <hash>.<extension> and played from
+ * loop, the GET signed as a document's) into the cache directory as <hash>.<extension> and played from
  * there by every later call. Calls asking for a URL being downloaded wait
  * for the same download. A failed download is forgotten (the next call
  * tries again). At most TWIML_AUDIO_ENTRIES_MAX URLs are kept: past that
@@ -171,7 +171,17 @@ int twiml__audio_get(struct twiml__audio_cache *c, const char *url, struct twiml
 		a->order = ++c->clock;
 		snprintf(a->path, sizeof(a->path), "%s/%016llx.%s", c->tw->set.audio_cache_dir,
 			 (unsigned long long)hash_str(str_from_cstr(url)), url_extension(url));
+		/* Signed as the documents are: the application may serve its
+		 * audio only to irisx. */
+		char sig[29], sig_header[64];
+		if (twiml_signature(c->tw->set.auth_token, url, NULL, sig) != 0) {
+			free(a->url);
+			free(a);
+			return -EINVAL;
+		}
+		snprintf(sig_header, sizeof(sig_header), "X-Twilio-Signature: %s", sig);
 		struct fetch_request req = {
+		    .headers = {sig_header},
 		    .url = url,
 		    .method = "GET",
 		    .timeout_ms = c->tw->set.timeout_ms * 4, /* audio is larger than a document */
