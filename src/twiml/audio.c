@@ -1,11 +1,10 @@
 /*
  * <Play> audio by URL: each URL is downloaded once (fetch, written off the
- * loop, the GET signed as a document's) into the cache directory as <hash>.<extension> and played from
- * there by every later call. Calls asking for a URL being downloaded wait
- * for the same download. A failed download is forgotten (the next call
- * tries again). At most TWIML_AUDIO_ENTRIES_MAX URLs are kept: past that
- * the oldest one is forgotten and its file removed (in the thread pool; a
- * call playing it keeps its open file).
+ * loop, the GET signed as a document's) into the cache directory as <hash>.<extension> and played
+ * from there by every later call. Calls asking for a URL being downloaded wait for the same
+ * download. A failed download is forgotten (the next call tries again). At most
+ * TWIML_AUDIO_ENTRIES_MAX URLs are kept: past that the oldest one is forgotten and its file removed
+ * (in the thread pool; a call playing it keeps its open file).
  */
 #define LOG_MODULE "twiml"
 #include "exec_int.h"
@@ -72,7 +71,7 @@ static struct twiml__audio *entry_find(struct twiml__audio_cache *c, const char 
  * probes the content anyway; the name helps people looking at the cache). */
 static const char *url_extension(const char *url)
 {
-	static const char *const known[] = {"wav", "mp3", "ogg", "opus", "flac",
+	static const char *const known[] = {"wav", "mp3", "ogg",  "opus", "flac",
 					    "au",  "aif", "aiff", "gsm"};
 	size_t end = strcspn(url, "?#");
 	const char *slash = NULL;

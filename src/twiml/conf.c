@@ -115,8 +115,8 @@ static void account_sid_derive(const char *token, char *out, size_t size)
 	snprintf(out, size, "AC%s", hex);
 }
 
-int twiml_settings_load(struct twiml_settings *out, const struct config *cfg,
-			const char *state_dir, char *err, size_t err_size)
+int twiml_settings_load(struct twiml_settings *out, const struct config *cfg, const char *state_dir,
+			char *err, size_t err_size)
 {
 	struct twiml_settings s = {
 	    .timeout_ms = 5000,

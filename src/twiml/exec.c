@@ -76,8 +76,9 @@ void twiml__finish(struct twiml__call *c, int status)
 			channel_stop_media(c->ch);
 	}
 	if (c->starting) {
-		c->result = status < 0 ? status
-				       : (channel_up(c->ch) ? DIALPLAN_APP_DONE : DIALPLAN_APP_STOP);
+		c->result = status < 0
+				? status
+				: (channel_up(c->ch) ? DIALPLAN_APP_DONE : DIALPLAN_APP_STOP);
 		return;
 	}
 	if (c->cb)
@@ -263,8 +264,8 @@ static void request_failed(struct twiml__call *c, const char *why, int error_cod
 	if (tw->set.fallback_prompt[0] && channel_up(c->ch) && twiml__answer(c) == 0) {
 		twiml__wait_end(c);
 		struct twiml__token *t = twiml__token(c);
-		int rc = t ? channel_play(c->ch, tw->set.fallback_prompt, prompt_done_cb, t)
-			   : -ENOMEM;
+		int rc =
+		    t ? channel_play(c->ch, tw->set.fallback_prompt, prompt_done_cb, t) : -ENOMEM;
 		if (rc == 0)
 			return;
 		log_warn("%s fallback prompt %s: %s", c->ch->uuid, tw->set.fallback_prompt,
@@ -279,7 +280,8 @@ static void response_cb(void *arg, const struct fetch_response *r)
 	char why[256];
 	c->op = NULL;
 	if (r->error) {
-		snprintf(why, sizeof(why), "%s", r->error_text ? r->error_text : strerror(-r->error));
+		snprintf(why, sizeof(why), "%s",
+			 r->error_text ? r->error_text : strerror(-r->error));
 		request_failed(c, why, 11200);
 		return;
 	}
@@ -290,8 +292,8 @@ static void response_cb(void *arg, const struct fetch_response *r)
 	}
 	struct twiml_doc *doc = NULL;
 	char err[200] = "";
-	int rc = twiml_parse(r->body ? r->body : "", r->body_len, c->ch->uuid, &doc, err,
-			     sizeof(err));
+	int rc =
+	    twiml_parse(r->body ? r->body : "", r->body_len, c->ch->uuid, &doc, err, sizeof(err));
 	if (rc) {
 		snprintf(why, sizeof(why), "not a TwiML document: %s",
 			 err[0] ? err : strerror(-rc));

@@ -82,7 +82,7 @@ struct twiml__call {
 
 	char doc_url[TWIML_URL_MAX]; /* the running document's URL: base of relative ones */
 	struct twiml_doc *doc;
-	size_t pc; /* the next verb */
+	size_t pc;		       /* the next verb */
 	const struct twiml_verb *verb; /* running, or NULL */
 	uint32_t round;		       /* Say/Play loop done so far */
 	size_t nested;		       /* Gather: the next nested verb */
@@ -92,7 +92,7 @@ struct twiml__call {
 	struct fetch_op *op;
 	char req_url[TWIML_URL_MAX];
 	enum twiml_method req_method;
-	bool req_fallback; /* it is the fallback's */
+	bool req_fallback;	     /* it is the fallback's */
 	struct twiml_params results; /* the verb's results sent with it */
 
 	/* operations held on the channel: each gets a token; a callback whose
@@ -112,7 +112,7 @@ struct twiml__call {
 	const char *dial_status;
 	struct twiml__limit *dial_limit; /* timeLimit's timer while bridged, or NULL */
 	char dial_recording[256];	 /* relative to the recordings directory, "" none */
-	char dial_recording_abs[4096]; /* resolved */
+	char dial_recording_abs[4096];	 /* resolved */
 };
 
 /* exec.c */

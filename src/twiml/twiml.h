@@ -67,8 +67,8 @@ struct twiml_settings {
 /* Reads twiml.conf (missing: the defaults; the auth token generated into
  * state_dir when none is configured). 0, or -EINVAL with "file:line:
  * message" in err. */
-int twiml_settings_load(struct twiml_settings *out, const struct config *cfg,
-			const char *state_dir, char *err, size_t err_size);
+int twiml_settings_load(struct twiml_settings *out, const struct config *cfg, const char *state_dir,
+			char *err, size_t err_size);
 
 /* Registers the dialplan application `webhook` (before any dialplan is
  * loaded, `-t` included; once per process). 0 or a negative errno. */

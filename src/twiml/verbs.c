@@ -33,7 +33,7 @@ static const struct twiml_verb *media_verb(const struct twiml__call *c)
 	if (c->verb->kind != TWIML_GATHER)
 		return c->verb;
 	return c->nested < c->verb->u.gather.nested_count ? &c->verb->u.gather.nested[c->nested]
-							    : NULL;
+							  : NULL;
 }
 
 static uint32_t media_rounds(const struct twiml_verb *v)
@@ -100,8 +100,7 @@ static void play_ready_cb(void *arg, const char *path, int err)
 	struct twiml__token *t = twiml__token(c);
 	int rc = err ? err : (t ? channel_play(c->ch, path, media_done_cb, t) : -ENOMEM);
 	if (rc) {
-		log_warn("%s <Play> line %u: %s", c->ch->uuid, media_verb(c)->line,
-			 strerror(-rc));
+		log_warn("%s <Play> line %u: %s", c->ch->uuid, media_verb(c)->line, strerror(-rc));
 		c->round = media_rounds(media_verb(c)); /* the verb is skipped */
 		media_step(c);
 	}
@@ -509,8 +508,8 @@ static void dial_done_cb(void *arg, struct channel *b, enum core_cause cause)
 /* Records the call from now on (Dial's record attribute). */
 static void dial_record_start(struct twiml__call *c)
 {
-	snprintf(c->dial_recording, sizeof(c->dial_recording), "twiml/%s-dial-%u.wav",
-		 c->ch->uuid, ++c->rec_count);
+	snprintf(c->dial_recording, sizeof(c->dial_recording), "twiml/%s-dial-%u.wav", c->ch->uuid,
+		 ++c->rec_count);
 	int rc = channel_record_start(c->ch, c->dial_recording, 0);
 	const char *abs = rc == 0 ? channel_var(c->ch, "recording_path") : NULL;
 	if (!abs) {

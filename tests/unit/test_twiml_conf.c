@@ -29,24 +29,25 @@ static struct config *load_conf(const char *conf)
 }
 
 #define TW_CONF(params)                                                                            \
-	"<configuration name=\"twiml.conf\">\n<settings>\n" params "</settings>\n</configuration>\n"
+	"<configuration name=\"twiml.conf\">\n<settings>\n" params "</settings>\n</"               \
+								   "configuration>\n"
 
 #define TOKEN "0123456789abcdef0123"
 
 static void test_params(void **state)
 {
-	struct config *cfg = load_conf(TW_CONF(
-	    "<param name=\"auth-token\" value=\"" TOKEN "\"/>\n"
-	    "<param name=\"account-sid\" value=\"AC42\"/>\n"
-	    "<param name=\"timeout-ms\" value=\"1500\"/>\n"
-	    "<param name=\"fallback-url\" value=\"https://app.test/fallback\"/>\n"
-	    "<param name=\"fallback-prompt\" value=\"/sounds/error.wav\"/>\n"
-	    "<param name=\"max-document-bytes\" value=\"4096\"/>\n"
-	    "<param name=\"max-requests\" value=\"7\"/>\n"
-	    "<param name=\"recording-url-base\" value=\"https://media.test/rec/\"/>\n"
-	    "<param name=\"dial-gateway\" value=\"trunk\"/>\n"
-	    "<param name=\"dial-profile\" value=\"internal\"/>\n"
-	    "<param name=\"audio-cache-dir\" value=\"/tmp/cache\"/>\n"));
+	struct config *cfg = load_conf(
+	    TW_CONF("<param name=\"auth-token\" value=\"" TOKEN "\"/>\n"
+		    "<param name=\"account-sid\" value=\"AC42\"/>\n"
+		    "<param name=\"timeout-ms\" value=\"1500\"/>\n"
+		    "<param name=\"fallback-url\" value=\"https://app.test/fallback\"/>\n"
+		    "<param name=\"fallback-prompt\" value=\"/sounds/error.wav\"/>\n"
+		    "<param name=\"max-document-bytes\" value=\"4096\"/>\n"
+		    "<param name=\"max-requests\" value=\"7\"/>\n"
+		    "<param name=\"recording-url-base\" value=\"https://media.test/rec/\"/>\n"
+		    "<param name=\"dial-gateway\" value=\"trunk\"/>\n"
+		    "<param name=\"dial-profile\" value=\"internal\"/>\n"
+		    "<param name=\"audio-cache-dir\" value=\"/tmp/cache\"/>\n"));
 	struct twiml_settings s;
 	char err[512];
 	assert_int_equal(twiml_settings_load(&s, cfg, "/nonexistent", err, sizeof(err)), 0);
