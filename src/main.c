@@ -15,6 +15,7 @@
 #include "core/core.h"
 #include "dialplan/dialplan.h"
 #include "store/store.h"
+#include "twiml/twiml.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,7 @@ struct app {
 	struct esl *esl;
 	struct http *http;
 	struct webhook *webhook;
+	struct twiml *twiml;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	const char *log_file;
 	bool stopping;
@@ -122,6 +124,10 @@ static void on_closed_all(uv_handle_t *h, void *arg)
 static void shutdown_done_cb(void *arg)
 {
 	struct app *app = arg;
+	/* The calls are over: TwiML's HTTP client goes (its handles close
+	 * themselves, before the walk below). */
+	twiml_destroy(app->twiml);
+	app->twiml = NULL;
 	/* Only our signal handles are left: close them so uv_run returns. */
 	uv_walk(app->loop, on_closed_all, NULL);
 }
@@ -364,6 +370,7 @@ int main(int argc, char **argv)
 	const char *vars[] = {preset, sounds_preset, NULL};
 	/* Applications of other modules join the registry before a dialplan loads. */
 	esl_apps_register();
+	twiml_app_register();
 	if (config_load(&cfg, o.conf_dir, vars, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		if (o.check_only)
@@ -450,6 +457,10 @@ int main(int argc, char **argv)
 	bool wh_ok = webhook_settings_load(&wh_set, cfg, err, sizeof(err)) == 0;
 	if (!wh_ok)
 		fprintf(stderr, "%s\n", err);
+	struct twiml_settings tw_set;
+	bool tw_ok = twiml_settings_load(&tw_set, cfg, o.state_dir, err, sizeof(err)) == 0;
+	if (!tw_ok)
+		fprintf(stderr, "%s\n", err);
 	signal_watch(&app, &app.sig_term, SIGTERM);
 	signal_watch(&app, &app.sig_int, SIGINT);
 	signal_watch(&app, &app.sig_hup, SIGHUP);
@@ -465,7 +476,9 @@ int main(int argc, char **argv)
 		http_create(&app.http, app.loop, app.core, app.dialplan, &http_set);
 	if (wh_ok && webhook_create(&app.webhook, app.loop, app.core, &wh_set) != 0)
 		wh_ok = false;
-	if (!dialplan_ok || !esl_ok || !http_ok || !wh_ok || core_start(app.core) != 0) {
+	if (tw_ok && twiml_create(&app.twiml, app.loop, app.core, &tw_set) != 0)
+		tw_ok = false;
+	if (!dialplan_ok || !esl_ok || !http_ok || !wh_ok || !tw_ok || core_start(app.core) != 0) {
 		status = 1;
 		app_stop(&app, "start-up failed");
 	} else {

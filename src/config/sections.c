@@ -28,7 +28,7 @@ static const struct {
 } known_configs[] = {
     {"switch.conf", USE_HERE},	      {"acl.conf", USE_HERE},	   {"sofia.conf", USE_HERE},
     {"event_socket.conf", USE_LATER}, {"cdr.conf", USE_LATER},	   {"http.conf", USE_LATER},
-    {"ivr.conf", USE_LATER},	      {"modules.conf", USE_LATER},
+    {"ivr.conf", USE_LATER},	      {"modules.conf", USE_LATER}, {"twiml.conf", USE_LATER},
 };
 
 static const char *const known_sections[] = {"configuration", "dialplan"};

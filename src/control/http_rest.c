@@ -549,9 +549,11 @@ static void post_calls(struct http_req *req, void *arg)
 	static const char *const known[] = {"to",	 "from",	   "gateway", "endpoint",
 					    "caller_id_name", "timeout", "variables", "app",
 					    "args",	 "context",	   "extension", "url",
-					    NULL};
+					    "method",	 NULL};
 	json_t *body = http_body_json(req, false);
-	const char *to, *from, *gw, *endpoint, *cid_name, *app, *args, *context, *ext, *url;
+	const char *to, *from, *gw, *endpoint, *cid_name, *app, *args, *context, *ext, *url,
+	    *method;
+	char webhook_args[2100];
 	struct buf dial;
 	buf_init(&dial);
 	if (!body || !fields_known(req, body, known) || !field_str(req, body, "to", &to) ||
@@ -560,11 +562,33 @@ static void post_calls(struct http_req *req, void *arg)
 	    !field_str(req, body, "caller_id_name", &cid_name) ||
 	    !field_str(req, body, "app", &app) || !field_str(req, body, "args", &args) ||
 	    !field_str(req, body, "context", &context) ||
-	    !field_str(req, body, "extension", &ext) || !field_str(req, body, "url", &url))
+	    !field_str(req, body, "extension", &ext) || !field_str(req, body, "url", &url) ||
+	    !field_str(req, body, "method", &method))
 		goto out;
+	if (method && !url) {
+		http_reply_error(req, 400, "bad_field", "'method' goes with 'url'");
+		goto out;
+	}
 	if (url) {
-		http_reply_error(req, 400, "not_supported", "'url' is not supported yet");
-		goto out;
+		/* A TwiML call flow: the webhook application runs once answered. */
+		if (app || args || ext || context) {
+			http_reply_error(req, 400, "bad_field",
+					 "give 'url' or 'app' or 'extension', one of them");
+			goto out;
+		}
+		if ((strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0) ||
+		    strlen(url) >= 2048 || strpbrk(url, " \t\r\n")) {
+			http_reply_error(req, 400, "bad_field", "'url' is an http(s) URL");
+			goto out;
+		}
+		if (method && strcasecmp(method, "GET") != 0 && strcasecmp(method, "POST") != 0) {
+			http_reply_error(req, 400, "bad_field", "'method' is GET or POST");
+			goto out;
+		}
+		snprintf(webhook_args, sizeof(webhook_args), "%s%s%s", url, method ? " " : "",
+			 method ? method : "");
+		app = "webhook";
+		args = webhook_args;
 	}
 	if ((gw != NULL) == (endpoint != NULL)) {
 		http_reply_error(req, 400, "bad_field", "give one of 'gateway' or 'endpoint'");

@@ -2,9 +2,8 @@
  * Call status webhooks: a subscriber of the event bus that turns a call's
  * CHANNEL_CREATE, CHANNEL_PROGRESS(_MEDIA), CHANNEL_ANSWER and
  * CHANNEL_HANGUP_COMPLETE into initiated, ringing, answered and completed
- * callbacks, delivered with libcurl's multi interface driven by the loop
- * (CURLMOPT_SOCKETFUNCTION → uv_poll per socket, CURLMOPT_TIMERFUNCTION →
- * one uv_timer), so a slow or dead receiver never holds up a call.
+ * callbacks, delivered through fetch (libcurl's multi interface driven by
+ * the loop), so a slow or dead receiver never holds up a call.
  *
  * Each call keeps its deliveries in a FIFO and has at most one in flight:
  * the receiver sees them in order. A failed try is retried after a back-off
@@ -16,15 +15,19 @@
 #define LOG_MODULE "webhook"
 #include "control/control.h"
 #include "core/core.h"
+#include "fetch/fetch.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <uv.h>
 
-enum { STATUS_COUNT = WEBHOOK_COMPLETED + 1 };
+enum {
+	STATUS_COUNT = WEBHOOK_COMPLETED + 1,
+	/* The receiver's answer is not read; a 2xx with more is delivered still. */
+	ANSWER_MAX = 16 * 1024,
+};
 
 struct wh_delivery {
 	struct wh_delivery *next; /* in its call's FIFO */
@@ -32,11 +35,10 @@ struct wh_delivery {
 	enum webhook_status status;
 	char *body; /* heap, NUL-terminated */
 	size_t body_len;
-	unsigned tries; /* made so far */
-	uint64_t due_ms; /* while waiting to be retried: when */
-	CURL *easy;	 /* while in flight */
-	struct curl_slist *headers;
-	char *get_url; /* GET: url?body */
+	unsigned tries;	     /* made so far */
+	uint64_t due_ms;     /* while waiting to be retried: when */
+	struct fetch_op *op; /* while in flight */
+	char *get_url;	     /* GET: url?body */
 };
 
 struct wh_call {
@@ -63,25 +65,17 @@ struct wh_call {
 	bool destroyed; /* CHANNEL_DESTROY seen: freed when the FIFO empties */
 };
 
-struct wh_sock {
-	uv_poll_t poll;
-	struct webhook *wh;
-	curl_socket_t fd;
-};
-
 struct webhook {
 	uv_loop_t *loop;
 	struct core *core;
 	struct webhook_settings set;
 	struct core_sub *sub;
 	struct core_collector *collector;
-	CURLM *multi;
-	uv_timer_t curl_timer;
+	struct fetch *fetch;
 	uv_timer_t retry_timer;
 	struct hmap calls;
 	size_t call_count;
 	struct webhook_stats stats;
-	unsigned open_handles; /* the two timers and every poll handle */
 	bool destroyed;
 };
 
@@ -108,11 +102,7 @@ static struct wh_call *call_find(struct webhook *wh, const char *uuid)
 
 static void delivery_free(struct wh_delivery *d)
 {
-	if (d->easy) {
-		curl_multi_remove_handle(d->call->wh->multi, d->easy);
-		curl_easy_cleanup(d->easy);
-	}
-	curl_slist_free_all(d->headers);
+	fetch_cancel(d->op);
 	free(d->get_url);
 	free(d->body);
 	free(d);
@@ -329,27 +319,18 @@ static void on_event(void *arg, struct core_event *ev)
 
 /* ---- sending ---- */
 
-static size_t discard_cb(char *p, size_t size, size_t n, void *arg)
-{
-	return size * n; /* the receiver's answer is not read */
-}
+static void delivery_done_cb(void *arg, const struct fetch_response *r);
 
 static int delivery_start(struct wh_delivery *d)
 {
 	struct wh_call *c = d->call;
 	struct webhook *wh = c->wh;
-	CURL *e = curl_easy_init();
-	if (!e)
-		return -ENOMEM;
-	d->easy = e;
+	struct fetch_request req = {
+	    .url = c->url,
+	    .timeout_ms = wh->set.timeout_ms,
+	    .max_body = ANSWER_MAX,
+	};
 	d->tries++;
-	curl_easy_setopt(e, CURLOPT_PRIVATE, d);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)wh->set.timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)wh->set.timeout_ms);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_cb);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "irisx/" IRISX_VERSION);
 	if (c->get) {
 		if (!d->get_url) {
 			size_t n = strlen(c->url) + d->body_len + 2;
@@ -359,29 +340,16 @@ static int delivery_start(struct wh_delivery *d)
 			snprintf(d->get_url, n, "%s%c%s", c->url, strchr(c->url, '?') ? '&' : '?',
 				 d->body);
 		}
-		curl_easy_setopt(e, CURLOPT_URL, d->get_url);
-		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		req.url = d->get_url;
+		req.method = "GET";
 	} else {
-		curl_easy_setopt(e, CURLOPT_URL, c->url);
-		if (!d->headers) {
-			d->headers = curl_slist_append(
-			    NULL, c->format == WEBHOOK_JSON
-				      ? "Content-Type: application/json"
-				      : "Content-Type: application/x-www-form-urlencoded");
-			/* No "Expect: 100-continue" round trip for small bodies. */
-			struct curl_slist *l = d->headers ? curl_slist_append(d->headers, "Expect:")
-							  : NULL;
-			if (!l)
-				return -ENOMEM;
-			d->headers = l;
-		}
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, d->headers);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, d->body);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)d->body_len);
+		req.method = "POST";
+		req.body = d->body;
+		req.body_len = d->body_len;
+		req.content_type = c->format == WEBHOOK_JSON ? "application/json"
+							     : "application/x-www-form-urlencoded";
 	}
-	if (curl_multi_add_handle(wh->multi, e) != CURLM_OK)
-		return -ENOMEM;
-	return 0;
+	return fetch_start(wh->fetch, &req, delivery_done_cb, d, &d->op);
 }
 
 /* Sends the call's head delivery unless one is under way already. */
@@ -426,25 +394,22 @@ static void retry_arm(struct webhook *wh)
 	uv_timer_start(&wh->retry_timer, retry_timer_cb, first > now ? first - now : 0, 0);
 }
 
-static void delivery_done(struct webhook *wh, struct wh_delivery *d, CURLcode res)
+/* One try ended: `error` (a negative errno) or the receiver's `code`. */
+static void delivery_done(struct webhook *wh, struct wh_delivery *d, int error, long code,
+			  const char *error_text)
 {
 	struct wh_call *c = d->call;
-	long code = 0;
-	if (d->easy) {
-		curl_easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &code);
-		curl_multi_remove_handle(wh->multi, d->easy);
-		curl_easy_cleanup(d->easy);
-		d->easy = NULL;
-	}
-	bool ok = res == CURLE_OK && code >= 200 && code < 300;
+	d->op = NULL;
+	bool ok = (error == 0 || (error == -EFBIG && code)) && code >= 200 && code < 300;
+	const char *why =
+	    error && error != -EFBIG ? (error_text ? error_text : strerror(-error)) : "not 2xx";
 	if (ok) {
 		wh->stats.delivered++;
 	} else if (d->tries < wh->set.tries) {
 		uint64_t delay = (uint64_t)wh->set.retry_ms << (d->tries - 1);
 		log_info("[%s] status callback %s: %s, try %u of %u in %llu ms", c->uuid,
-			 webhook_status_name(d->status),
-			 res != CURLE_OK ? curl_easy_strerror(res) : "not 2xx", d->tries + 1,
-			 wh->set.tries, (unsigned long long)delay);
+			 webhook_status_name(d->status), why, d->tries + 1, wh->set.tries,
+			 (unsigned long long)delay);
 		wh->stats.retried++;
 		d->due_ms = uv_now(wh->loop) + delay;
 		retry_arm(wh);
@@ -452,8 +417,7 @@ static void delivery_done(struct webhook *wh, struct wh_delivery *d, CURLcode re
 	} else {
 		wh->stats.failed++;
 		log_warn("[%s] status callback %s to %s failed after %u tries (%s, HTTP %ld)",
-			 c->uuid, webhook_status_name(d->status), c->url, d->tries,
-			 curl_easy_strerror(res), code);
+			 c->uuid, webhook_status_name(d->status), c->url, d->tries, why, code);
 	}
 	c->head = d->next;
 	if (!c->head)
@@ -464,19 +428,10 @@ static void delivery_done(struct webhook *wh, struct wh_delivery *d, CURLcode re
 	call_pump(c);
 }
 
-static void multi_check(struct webhook *wh)
+static void delivery_done_cb(void *arg, const struct fetch_response *r)
 {
-	CURLMsg *msg;
-	int left;
-	while ((msg = curl_multi_info_read(wh->multi, &left))) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		struct wh_delivery *d = NULL;
-		CURLcode res = msg->data.result;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&d);
-		if (d)
-			delivery_done(wh, d, res);
-	}
+	struct wh_delivery *d = arg;
+	delivery_done(d->call->wh, d, r->error, r->status, r->error_text);
 }
 
 static void retry_timer_cb(uv_timer_t *t)
@@ -500,88 +455,9 @@ static void retry_timer_cb(uv_timer_t *t)
 		d->due_ms = 0;
 		int err = delivery_start(d);
 		if (err)
-			delivery_done(wh, d, CURLE_OUT_OF_MEMORY);
+			delivery_done(wh, d, err, 0, NULL);
 	}
 	retry_arm(wh);
-}
-
-/* ---- libcurl on the loop ---- */
-
-static void sock_closed_cb(uv_handle_t *h)
-{
-	struct wh_sock *s = h->data;
-	struct webhook *wh = s->wh;
-	free(s);
-	if (--wh->open_handles == 0)
-		free(wh);
-}
-
-static void poll_cb(uv_poll_t *p, int status, int events)
-{
-	struct wh_sock *s = p->data;
-	struct webhook *wh = s->wh;
-	int flags = 0, running;
-	if (status < 0)
-		flags = CURL_CSELECT_ERR;
-	if (events & UV_READABLE)
-		flags |= CURL_CSELECT_IN;
-	if (events & UV_WRITABLE)
-		flags |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(wh->multi, s->fd, flags, &running);
-	multi_check(wh);
-}
-
-static int socket_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-	struct webhook *wh = userp;
-	struct wh_sock *s = socketp;
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			curl_multi_assign(wh->multi, fd, NULL);
-			uv_poll_stop(&s->poll);
-			uv_close((uv_handle_t *)&s->poll, sock_closed_cb);
-		}
-		return 0;
-	}
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return -1;
-		s->wh = wh;
-		s->fd = fd;
-		if (uv_poll_init_socket(wh->loop, &s->poll, fd) != 0) {
-			free(s);
-			return -1;
-		}
-		s->poll.data = s;
-		wh->open_handles++;
-		curl_multi_assign(wh->multi, fd, s);
-	}
-	int events = 0;
-	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		events |= UV_READABLE;
-	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		events |= UV_WRITABLE;
-	uv_poll_start(&s->poll, events, poll_cb);
-	return 0;
-}
-
-static void curl_timer_cb(uv_timer_t *t)
-{
-	struct webhook *wh = t->data;
-	int running;
-	curl_multi_socket_action(wh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	multi_check(wh);
-}
-
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct webhook *wh = userp;
-	if (timeout_ms < 0)
-		uv_timer_stop(&wh->curl_timer);
-	else
-		uv_timer_start(&wh->curl_timer, curl_timer_cb, (uint64_t)timeout_ms, 0);
-	return 0;
 }
 
 /* ---- metrics ---- */
@@ -608,9 +484,7 @@ static void webhook_collect_cb(void *arg, struct metrics_writer *w)
 
 static void timer_closed_cb(uv_handle_t *h)
 {
-	struct webhook *wh = h->data;
-	if (--wh->open_handles == 0)
-		free(wh);
+	free(h->data);
 }
 
 int webhook_create(struct webhook **out, uv_loop_t *loop, struct core *core,
@@ -618,37 +492,27 @@ int webhook_create(struct webhook **out, uv_loop_t *loop, struct core *core,
 {
 	if (!out || !loop || !core || !settings)
 		return -EINVAL;
-	/* Reference counted (and thread-safe) since libcurl 7.84. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -ENOMEM;
 	struct webhook *wh = calloc(1, sizeof(*wh));
-	if (!wh) {
-		curl_global_cleanup();
+	if (!wh)
 		return -ENOMEM;
-	}
 	wh->loop = loop;
 	wh->core = core;
 	wh->set = *settings;
 	if (wh->set.tries == 0)
 		wh->set.tries = 1;
 	hmap_init(&wh->calls);
-	wh->multi = curl_multi_init();
-	if (!wh->multi || core_subscribe(core, on_event, wh, &wh->sub) != 0) {
-		if (wh->multi)
-			curl_multi_cleanup(wh->multi);
+	int err = fetch_create(&wh->fetch, loop);
+	if (err) {
 		free(wh);
-		curl_global_cleanup();
+		return err;
+	}
+	if (core_subscribe(core, on_event, wh, &wh->sub) != 0) {
+		fetch_destroy(wh->fetch);
+		free(wh);
 		return -ENOMEM;
 	}
-	curl_multi_setopt(wh->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(wh->multi, CURLMOPT_SOCKETDATA, wh);
-	curl_multi_setopt(wh->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(wh->multi, CURLMOPT_TIMERDATA, wh);
-	uv_timer_init(loop, &wh->curl_timer);
 	uv_timer_init(loop, &wh->retry_timer);
-	wh->curl_timer.data = wh;
 	wh->retry_timer.data = wh;
-	wh->open_handles = 2;
 	core_metrics_register(core, webhook_collect_cb, wh, &wh->collector);
 	if (wh->set.url[0])
 		log_notice("status callbacks default to %s %s (%s)", wh->set.get ? "GET" : "POST",
@@ -669,12 +533,8 @@ void webhook_destroy(struct webhook *wh)
 			call_free(container_of(wh->calls.buckets[i], struct wh_call, node));
 	}
 	hmap_fini(&wh->calls);
-	/* Removing the last transfers made curl ask to close their sockets
-	 * (socket_cb with CURL_POLL_REMOVE): their poll handles are closing. */
-	curl_multi_cleanup(wh->multi);
-	wh->multi = NULL;
-	curl_global_cleanup();
-	uv_close((uv_handle_t *)&wh->curl_timer, timer_closed_cb);
+	fetch_destroy(wh->fetch);
+	wh->fetch = NULL;
 	uv_close((uv_handle_t *)&wh->retry_timer, timer_closed_cb);
 }
 

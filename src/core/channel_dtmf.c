@@ -9,7 +9,8 @@
  *    sent twice;
  *  - otherwise waits in the channel's bounded queue for the applications
  *    (read, play_and_get_digits, ivr), stops a prompt that allows barge-in,
- *    and feeds a collection in progress (OP_COLLECT).
+ *    feeds a collection in progress (OP_COLLECT) and the terminators of a
+ *    recording (OP_RECORD).
  */
 #define LOG_MODULE "core"
 #include "core_int.h"
@@ -162,6 +163,8 @@ void channel_dtmf_receive(struct channel *ch, char digit, uint32_t duration_ms,
 		return;
 	if (op->kind == OP_COLLECT)
 		collect_run(ch);
+	else if (op->kind == OP_RECORD)
+		core__record_read_digits(ch);
 	else if (q->barge && (op->kind == OP_PLAYING || op->kind == OP_OPENING))
 		core__op_finish(ch, -EINTR);
 }

@@ -134,6 +134,9 @@ static void op_stop(struct channel *ch, struct channel_op *op)
 	case OP_BRIDGE:
 		core__bridge_end(ch);
 		break;
+	case OP_RECORD:
+		core__record_read_stop(ch, op);
+		break;
 	}
 }
 

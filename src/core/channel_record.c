@@ -71,13 +71,20 @@ int core_recordings_open(struct core *core, const char *state_dir)
 	return 0;
 }
 
-/* ---- the tap: every recording of the channel hears both directions ---- */
+/* ---- the tap: every recording of the channel hears both directions, the
+ * record application's (channel_record_read.c) the far end only ---- */
+
+void core__record_tap_rx(struct channel *ch, const int16_t *pcm, size_t samples, uint32_t rate)
+{
+	for (struct channel_recording *r = ch->recordings; r; r = r->next)
+		media_recorder_rx(r->rec, pcm, samples, rate);
+	if (core__record_read_active(ch))
+		core__record_read_rx(ch, pcm, samples, rate);
+}
 
 static void tap_rx_cb(void *arg, const int16_t *pcm, size_t samples, uint32_t rate)
 {
-	struct channel *ch = arg;
-	for (struct channel_recording *r = ch->recordings; r; r = r->next)
-		media_recorder_rx(r->rec, pcm, samples, rate);
+	core__record_tap_rx(arg, pcm, samples, rate);
 }
 
 static void tap_tx_cb(void *arg, const int16_t *pcm, size_t samples, uint32_t rate)
@@ -87,13 +94,22 @@ static void tap_tx_cb(void *arg, const int16_t *pcm, size_t samples, uint32_t ra
 		media_recorder_tx(r->rec, pcm, samples, rate);
 }
 
-static void tap_update(struct channel *ch)
+void core__record_tap_update(struct channel *ch)
 {
 	struct media_stream *s = ch->media ? ch->media->stream : NULL;
 	if (!s)
 		return;
 	struct media_tap tap = {.rx_cb = tap_rx_cb, .tx_cb = tap_tx_cb, .arg = ch};
-	media_stream_set_tap(s, ch->recordings ? &tap : NULL);
+	bool on = ch->recordings || core__record_read_active(ch);
+	media_stream_set_tap(s, on ? &tap : NULL);
+}
+
+bool core__record_path_busy(const struct channel *ch, const char *path)
+{
+	for (const struct channel_recording *r = ch->recordings; r; r = r->next)
+		if (strcmp(r->path, path) == 0)
+			return true;
+	return false;
 }
 
 /* ---- start / stop ---- */
@@ -146,7 +162,7 @@ static struct channel_recording *take(struct channel *ch, const char *path)
 			pp = &r->next;
 		}
 	}
-	tap_update(ch);
+	core__record_tap_update(ch);
 	return out;
 }
 
@@ -202,7 +218,7 @@ int channel_record_start(struct channel *ch, const char *path, uint32_t limit_se
 		uv_timer_start(&r->limit, limit_cb, (uint64_t)limit_secs * 1000, 0);
 	r->next = ch->recordings;
 	ch->recordings = r;
-	tap_update(ch);
+	core__record_tap_update(ch);
 	/* The CDR's recording path: the last recording started on the leg. */
 	channel_var_set(ch, "recording_path", full);
 	log_info("[%s] recording to %s (%s, %u Hz%s)", ch->uuid, full,

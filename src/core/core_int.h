@@ -188,8 +188,17 @@ struct channel_var {
 };
 
 /* What an asynchronous application (play, speak, echo, sleep) is doing;
- * OP_BRIDGE: the channel is the A side of a bridge (bridge.c). */
-enum channel_op_kind { OP_OPENING, OP_PLAYING, OP_ECHO, OP_SLEEP, OP_BRIDGE, OP_COLLECT };
+ * OP_BRIDGE: the channel is the A side of a bridge (bridge.c); OP_RECORD:
+ * channel_record_read (channel_record_read.c). */
+enum channel_op_kind {
+	OP_OPENING,
+	OP_PLAYING,
+	OP_ECHO,
+	OP_SLEEP,
+	OP_BRIDGE,
+	OP_COLLECT,
+	OP_RECORD
+};
 
 struct channel_op {
 	struct channel_op *next; /* in ops_done */
@@ -199,7 +208,8 @@ struct channel_op {
 	int status;
 	uv_timer_t *timer; /* OP_SLEEP, OP_COLLECT: heap, freed by its close callback */
 	struct channel_collect *collect; /* OP_COLLECT: the caller's */
-	const char *path;  /* channel_play's file (PLAYBACK_* events), in the channel's arena */
+	struct core__record_read *rread; /* OP_RECORD: channel_record_read.c's */
+	const char *path; /* channel_play's file (PLAYBACK_* events), in the channel's arena */
 };
 
 /* Codecs one side offers or accepts, in preference order. */
@@ -348,6 +358,25 @@ void core__media_hangup(struct channel *ch);
 int core__media_ready(struct channel *ch);
 /* Stops every recording of the channel (hangup, media going away). */
 void core__record_hangup(struct channel *ch);
+
+/* channel_record.c */
+/* Sets or removes the stream's tap after a recording began or ended. */
+void core__record_tap_update(struct channel *ch);
+/* Whether a recording of the channel writes to `path` (resolved). */
+bool core__record_path_busy(const struct channel *ch, const char *path);
+/* What the tap heard from the far end (the stream's rx tap; tests call it). */
+void core__record_tap_rx(struct channel *ch, const int16_t *pcm, size_t samples, uint32_t rate);
+
+/* channel_record_read.c */
+/* Whether channel_record_read is recording (the tap must stay on). */
+bool core__record_read_active(const struct channel *ch);
+/* The far end's audio for the recording in progress (OP_RECORD). */
+void core__record_read_rx(struct channel *ch, const int16_t *pcm, size_t samples, uint32_t rate);
+/* A digit waits in the queue: a terminator ends the recording (OP_RECORD). */
+void core__record_read_digits(struct channel *ch);
+/* The operation ends (stop, hangup, a new one, or its own end): the file
+ * goes to the writer and the results are filled. */
+void core__record_read_stop(struct channel *ch, struct channel_op *op);
 /* The stream callbacks a channel's media uses. */
 const struct media_stream_cbs *core__media_cbs(struct channel *ch, struct media_stream_cbs *cbs);
 

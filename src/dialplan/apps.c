@@ -151,6 +151,8 @@ int dialplan__app_run(struct channel *ch, const struct dialplan_app *app, const 
 		return dialplan__app_bridge(ch, data, cb, arg);
 	case DIALPLAN__APP_SEND_DTMF:
 		return dialplan__app_send_dtmf(ch, data);
+	case DIALPLAN__APP_RECORD:
+		return dialplan__app_record(ch, data, cb, arg);
 	case DIALPLAN__APP_RECORD_SESSION:
 		return dialplan__app_record_session(ch, data);
 	case DIALPLAN__APP_STOP_RECORD_SESSION:

@@ -35,6 +35,8 @@
 	X(PLAYBACK, "playback", "<file|tone_stream://…|silence_stream://ms>", 0,                   \
 	  dialplan__check_nonempty)                                                                \
 	X(PRE_ANSWER, "pre_answer", "", 0, NULL)                                                   \
+	X(RECORD, "record", "<path> [<time_limit_secs>] [<silence_thresh>] [<silence_hits>]", 0,   \
+	  dialplan__check_record)                                                                  \
 	X(RECORD_SESSION, "record_session", "<path> [+<limit_secs>]", 0, dialplan__check_nonempty) \
 	X(READ, "read", "<min> <max> <sound_file> <variable> [<timeout> [<terminators>]]", 0,      \
 	  dialplan__check_read)                                                                    \
@@ -85,6 +87,7 @@ int dialplan__check_sleep(const char *data, char *why, size_t why_size);
 int dialplan__check_dtmf(const char *data, char *why, size_t why_size);
 int dialplan__check_pagd(const char *data, char *why, size_t why_size);
 int dialplan__check_read(const char *data, char *why, size_t why_size);
+int dialplan__check_record(const char *data, char *why, size_t why_size);
 /* Runs the table's check for app on data (no check: 0). */
 int dialplan__app_check(const struct dialplan_app *app, const char *data, char *why,
 			size_t why_size);
@@ -322,6 +325,9 @@ int dialplan__app_send_dtmf(struct channel *ch, const char *data);
  * <path>|all; dialplan_app_status or a negative errno. */
 int dialplan__app_record_session(struct channel *ch, const char *data);
 int dialplan__app_stop_record_session(struct channel *ch, const char *data);
+/* app_record.c: record <path> [<time_limit_secs>] [<silence_thresh>]
+ * [<silence_hits>] (pending until the recording ends). */
+int dialplan__app_record(struct channel *ch, const char *data, channel_done_cb cb, void *arg);
 
 /* originate_args.c (pure) */
 /*

@@ -39,7 +39,9 @@ struct fetch_request {
 	bool follow_redirects;	    /* 3xx followed (at most 5), http/https only */
 	const char *download_path;  /* the body goes to this file (written to
 				     * "<path>.part" in the thread pool, then renamed):
-				     * response.body is then NULL. Copied. */
+				     * response.body is then NULL. Only a 2xx body is
+				     * written: any other status, an error or a cancel
+				     * leaves no file (nor .part). Copied. */
 };
 
 struct fetch_response {
@@ -55,7 +57,8 @@ struct fetch_response {
 	uint64_t elapsed_us;	   /* start to completion */
 };
 
-/* Runs once per started request, from the loop, unless it was cancelled. */
+/* Runs once per started request, from the loop, unless it was cancelled. It
+ * may start requests, cancel others, or fetch_destroy the fetch. */
 typedef void (*fetch_done_cb)(void *arg, const struct fetch_response *r);
 
 /* One per loop. 0, -ENOMEM. */
@@ -74,7 +77,8 @@ void fetch_destroy(struct fetch *f);
  */
 int fetch_start(struct fetch *f, const struct fetch_request *req, fetch_done_cb cb, void *arg,
 		struct fetch_op **op);
-/* The callback will not run; a download's partial file is removed. */
+/* The callback will not run; a download's partial file is removed. NULL, or
+ * the op whose callback is running: nothing. */
 void fetch_cancel(struct fetch_op *op);
 
 /* Requests in flight (metrics, tests). */

@@ -355,6 +355,34 @@ uint32_t media_recorder_rate(const struct media_recorder *r);
 void media_recorder_destroy(struct media_recorder *r);
 
 /*
+ * One direction only: what the far end sent (media_recorder_rx), mono, no
+ * pairing and no lag; media_recorder_tx is ignored. For the record
+ * application.
+ */
+int media_recorder_create_rx(struct media_recorder **out, struct media_record_writer *w,
+			     const char *path, uint32_t rate);
+/*
+ * media_recorder_destroy, and closed_cb(arg) once the writer thread has
+ * closed the file (or found it could not be created). closed_cb runs ON THE
+ * WRITER THREAD: it may only signal (uv_async_send). 0, or -ENOMEM when the
+ * close could not be queued: r is freed, the file is closed at shutdown and
+ * closed_cb never runs.
+ */
+int media_recorder_close(struct media_recorder *r, void (*closed_cb)(void *arg), void *arg);
+
+/*
+ * The file's format follows its name: ".ogg" or ".opus" is Opus in Ogg
+ * (libsndfile's), any other name a 16-bit PCM WAV. Opus takes 8, 12, 16, 24
+ * or 48 kHz: another rate is recorded at the next legal one above it
+ * (media_recorder_rate tells), and a libsndfile without Opus makes
+ * media_recorder_create* return -ENOTSUP. An Ogg file is a sequence of
+ * self-delimiting pages, written at most MEDIA_RECORD_OGG_PAGE_MS apart:
+ * a process killed mid-way leaves a file readable up to its last page.
+ */
+enum { MEDIA_RECORD_OGG_PAGE_MS = 1000 };
+bool media_record_path_is_opus(const char *path);
+
+/*
  * Fixes the sizes in a RIFF/WAVE file's header from the file's length (the
  * RIFF size, and the data chunk's, rounded down to whole sample frames):
  * what a process killed mid-recording leaves. Returns 1 when it rewrote the

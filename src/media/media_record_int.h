@@ -19,11 +19,15 @@ struct media__rec_file {
 	char *path;
 	uint32_t rate;
 	int channels;
+	int format; /* SF_FORMAT_* */
 	SNDFILE *sf;
 	uint64_t header_ms; /* when the header was last rewritten */
 	bool dirty;	    /* written since then */
 	bool write_failed;
 	atomic_bool failed; /* could not be created */
+	/* CLOSE: runs on the writer thread once the file is closed */
+	void (*closed_cb)(void *arg);
+	void *closed_arg;
 };
 
 enum media__rec_kind { MEDIA__REC_OPEN, MEDIA__REC_DATA, MEDIA__REC_CLOSE };

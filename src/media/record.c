@@ -6,6 +6,8 @@
  * MEDIA_RECORD_LAG_MS is filled with silence (the far end stopped sending, a
  * hold). Paired audio is mixed (saturating sum) or interleaved (stereo: rx
  * left, tx right) into blocks of 100 ms handed to the writer thread.
+ * A one-direction recorder (media_recorder_create_rx) skips the pairing: rx
+ * goes straight into the blocks, tx is ignored.
  */
 #define LOG_MODULE "record"
 #include "media/media_record_int.h"
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum { DIR_RX, DIR_TX };
 
@@ -21,6 +24,7 @@ struct media_recorder {
 	struct media__rec_file *file; /* the writer's once opened; we only post to it */
 	uint32_t rate;
 	int channels;
+	bool rx_only;
 	bool masked;
 	int16_t *fifo[2];
 	size_t len[2], cap;	      /* cap: samples per FIFO */
@@ -140,6 +144,11 @@ static void push(struct media_recorder *r, int d, const int16_t *pcm, size_t n, 
 		n = convert(r, pcm, n, rate);
 		pcm = r->conv;
 	}
+	if (r->rx_only) {
+		if (d == DIR_RX)
+			emit(r, pcm, NULL, n);
+		return;
+	}
 	while (n > 0) {
 		if (r->len[d] == r->cap)
 			pair(r, true); /* the other side is far behind: never lose audio */
@@ -179,11 +188,36 @@ uint32_t media_recorder_rate(const struct media_recorder *r)
 	return r->rate;
 }
 
-int media_recorder_create(struct media_recorder **out, struct media_record_writer *w,
-			  const char *path, uint32_t rate, bool stereo)
+bool media_record_path_is_opus(const char *path)
+{
+	const char *dot = path ? strrchr(path, '.') : NULL;
+	return dot && !strchr(dot, '/') &&
+	       (strcasecmp(dot, ".ogg") == 0 || strcasecmp(dot, ".opus") == 0);
+}
+
+/* The Opus rate a recording at `rate` is made at: the legal one at or above. */
+static uint32_t opus_rate(uint32_t rate)
+{
+	static const uint32_t legal[] = {8000, 12000, 16000, 24000, 48000};
+	for (size_t i = 0; i < sizeof(legal) / sizeof(legal[0]); i++)
+		if (rate <= legal[i])
+			return legal[i];
+	return 48000;
+}
+
+static int recorder_new(struct media_recorder **out, struct media_record_writer *w,
+			const char *path, uint32_t rate, int channels, bool rx_only)
 {
 	if (!w || !path || !*path || rate < 1000 || rate > 192000)
 		return -EINVAL;
+	int format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+	if (media_record_path_is_opus(path)) {
+		format = SF_FORMAT_OGG | SF_FORMAT_OPUS;
+		rate = opus_rate(rate);
+	}
+	SF_INFO check = {.samplerate = (int)rate, .channels = channels, .format = format};
+	if (!sf_format_check(&check))
+		return -ENOTSUP;
 	int err = -ENOMEM;
 	struct media_recorder *r = calloc(1, sizeof(*r));
 	struct media__rec_msg *open = calloc(1, sizeof(*open));
@@ -192,7 +226,8 @@ int media_recorder_create(struct media_recorder **out, struct media_record_write
 		goto out;
 	r->w = w;
 	r->rate = rate;
-	r->channels = stereo ? 2 : 1;
+	r->channels = channels;
+	r->rx_only = rx_only;
 	r->cap = rate; /* a second each way */
 	r->lag = (size_t)rate * MEDIA_RECORD_LAG_MS / 1000;
 	r->block_frames = rate / 10;
@@ -203,6 +238,7 @@ int media_recorder_create(struct media_recorder **out, struct media_record_write
 		goto out;
 	f->rate = rate;
 	f->channels = r->channels;
+	f->format = format;
 	atomic_init(&f->failed, false);
 	r->file = f;
 	open->kind = MEDIA__REC_OPEN;
@@ -224,24 +260,48 @@ out:
 	return err;
 }
 
-void media_recorder_destroy(struct media_recorder *r)
+int media_recorder_create(struct media_recorder **out, struct media_record_writer *w,
+			  const char *path, uint32_t rate, bool stereo)
+{
+	return recorder_new(out, w, path, rate, stereo ? 2 : 1, false);
+}
+
+int media_recorder_create_rx(struct media_recorder **out, struct media_record_writer *w,
+			     const char *path, uint32_t rate)
+{
+	return recorder_new(out, w, path, rate, 1, true);
+}
+
+int media_recorder_close(struct media_recorder *r, void (*closed_cb)(void *arg), void *arg)
 {
 	if (!r)
-		return;
+		return -EINVAL;
 	pair(r, true);
 	block_flush(r);
 	free(r->block);
+	int err = 0;
 	struct media__rec_msg *close = calloc(1, sizeof(*close));
 	if (close) {
+		/* set before the post: from then on the file is the writer's */
+		r->file->closed_cb = closed_cb;
+		r->file->closed_arg = arg;
 		close->kind = MEDIA__REC_CLOSE;
 		close->file = r->file;
 		media__rec_post(r->w, close);
 	} else {
 		log_err("recording %s: out of memory closing it; closed at shutdown",
 			r->file->path);
+		err = -ENOMEM;
 	}
 	free(r->fifo[0]);
 	free(r->fifo[1]);
 	free(r->conv);
 	free(r);
+	return err;
+}
+
+void media_recorder_destroy(struct media_recorder *r)
+{
+	if (r)
+		media_recorder_close(r, NULL, NULL);
 }

@@ -8,6 +8,9 @@
  * least once a second while audio comes in, so a process killed mid-way
  * leaves a WAV whose sizes are at most a second short of its data;
  * media_wav_repair (record_wav.c) makes them whole at the next start.
+ * Opus in Ogg needs no header refresh: libsndfile writes its pages whole,
+ * one at least every MEDIA_RECORD_OGG_PAGE_MS, and a reader stops at the
+ * last whole page of a file cut short.
  */
 #define LOG_MODULE "record"
 #include "media/media_record_int.h"
@@ -35,9 +38,7 @@ struct media_record_writer {
 
 static void file_open(struct media_record_writer *w, struct media__rec_file *f)
 {
-	SF_INFO info = {.samplerate = (int)f->rate,
-			.channels = f->channels,
-			.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+	SF_INFO info = {.samplerate = (int)f->rate, .channels = f->channels, .format = f->format};
 	int err = fs_mkdir_p(f->path, 0755, true);
 	if (!err && !(f->sf = sf_open(f->path, SFM_WRITE, &info)))
 		err = -EIO;
@@ -47,8 +48,13 @@ static void file_open(struct media_record_writer *w, struct media__rec_file *f)
 		atomic_store(&f->failed, true);
 		return;
 	}
-	/* written now, so that even a file killed at once has a header */
-	sf_command(f->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
+	if ((f->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG) {
+		double ms = MEDIA_RECORD_OGG_PAGE_MS;
+		sf_command(f->sf, SFC_SET_OGG_PAGE_LATENCY_MS, &ms, sizeof(ms));
+	} else {
+		/* written now, so that even a file killed at once has a header */
+		sf_command(f->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
+	}
 	f->header_ms = uv_hrtime() / 1000000;
 	f->next = w->files;
 	f->prev = NULL;
@@ -68,8 +74,12 @@ static void file_close(struct media_record_writer *w, struct media__rec_file *f)
 		if (f->next)
 			f->next->prev = f->prev;
 	}
+	void (*closed_cb)(void *) = f->closed_cb;
+	void *arg = f->closed_arg;
 	free(f->path);
 	free(f);
+	if (closed_cb)
+		closed_cb(arg);
 }
 
 static void file_write(struct media__rec_file *f, const int16_t *pcm, size_t frames)
@@ -89,7 +99,8 @@ static void headers_update(struct media_record_writer *w, bool force)
 {
 	uint64_t now = uv_hrtime() / 1000000;
 	for (struct media__rec_file *f = w->files; f; f = f->next) {
-		if (f->dirty && (force || now - f->header_ms >= HEADER_EVERY_MS)) {
+		bool wav = (f->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV;
+		if (wav && f->dirty && (force || now - f->header_ms >= HEADER_EVERY_MS)) {
 			sf_command(f->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
 			f->header_ms = now;
 			f->dirty = false;

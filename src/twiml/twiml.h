@@ -19,7 +19,8 @@
  * then the fallback prompt, then a clean hangup — each logged with the
  * reason.
  *
- * Configuration: autoload_configs/twiml.conf.xml <settings> (all optional):
+ * Configuration, read at start-up: autoload_configs/twiml.conf.xml
+ * <settings> (all optional):
  *   auth-token          the signing key (default: generated once into
  *                       <state dir>/twiml_auth_token, mode 0600)
  *   account-sid         AccountSid sent (default: "AC" + 32 hex digits
@@ -66,20 +67,21 @@ struct twiml_settings {
 /* Reads twiml.conf (missing: the defaults; the auth token generated into
  * state_dir when none is configured). 0, or -EINVAL with "file:line:
  * message" in err. */
-int twiml_settings_load(struct twiml_settings *out, const struct config *cfg,
-			const char *state_dir, char *err, size_t err_size);
+int twiml_settings_load(struct twiml_settings *out, const struct config *cfg, const char *state_dir,
+			char *err, size_t err_size);
+
+/* Registers the dialplan application `webhook` (before any dialplan is
+ * loaded, `-t` included; once per process). 0 or a negative errno. */
+int twiml_app_register(void);
 
 struct twiml;
 
 /*
- * Creates the engine on `loop` and registers the dialplan application
- * `webhook` (call before the dialplan is loaded; once per process).
- * 0 or a negative errno.
+ * Creates the engine on `loop`: from now on `webhook` runs on it (one
+ * engine per process). 0 or a negative errno.
  */
 int twiml_create(struct twiml **out, struct uv_loop_s *loop, struct core *core,
 		 const struct twiml_settings *settings);
-/* New settings for calls that start from now on (SIGHUP). */
-void twiml_reconfigure(struct twiml *t, const struct twiml_settings *settings);
 /* After the core is destroyed (no call runs a document any more). The loop
  * must run once more for the handles to close. */
 void twiml_destroy(struct twiml *t);

@@ -28,6 +28,7 @@ enum {
 	TWIML_NESTED_MAX = 16,	   /* verbs inside one Gather */
 	TWIML_TARGETS_MAX = 10,	   /* nouns inside one Dial (Twilio's limit) */
 	TWIML_VERBS_MAX = 256,	   /* verbs in one document */
+	TWIML_DEPTH_MAX = 10,	   /* elements nested, <Response> counted */
 };
 
 enum twiml_method { TWIML_POST, TWIML_GET };
@@ -45,7 +46,8 @@ enum twiml_target_kind { TWIML_TARGET_NUMBER, TWIML_TARGET_SIP };
 
 struct twiml_target {
 	enum twiml_target_kind kind;
-	const char *address; /* the number ("+15551234567", blanks removed) or "sip:…" URI */
+	const char *address; /* the number ("+15551234567": blanks and -().
+			      * removed) or "sip:…" URI */
 	const char *send_digits; /* Number's sendDigits, or NULL */
 };
 
@@ -164,7 +166,7 @@ void twiml_params_encode(const struct twiml_params *ps, struct buf *out);
  * Twilio's X-Twilio-Signature: base64(HMAC-SHA1(token, url + for every
  * parameter sorted by name (byte order): name + value)). For a GET, pass
  * the full URL with its query and ps NULL. Writes 28 characters and a NUL
- * into out. 0 or -EINVAL.
+ * into out. 0, -EINVAL (no token or URL) or -ENOMEM.
  */
 int twiml_signature(const char *token, const char *url, const struct twiml_params *ps,
 		    char out[29]);
@@ -175,7 +177,8 @@ int twiml_signature(const char *token, const char *url, const struct twiml_param
  * Resolves `ref` against `base` (RFC 3986 §5.2: absolute, scheme-relative
  * "//host/…", absolute-path "/…", relative path with "." and ".."
  * segments, query-only "?…"); the result goes to out. Only http and https
- * results are accepted. 0, -EINVAL (not an http(s) URL), -ENAMETOOLONG.
+ * results are accepted. 0, -EINVAL (not an http(s) URL, or an empty
+ * reference), -ENAMETOOLONG, -ENOMEM.
  */
 int twiml_url_resolve(const char *base, const char *ref, char *out, size_t size);
 /* base + "?" or "&" + query (GET requests). */

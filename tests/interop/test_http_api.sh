@@ -271,8 +271,10 @@ api POST /v1/calls '{"to":"1","gateway":"g","colour":"red"}'
 expect "unknown field" 400 '"colour" in j["detail"]'
 api POST /v1/calls '{"to":"1","gateway":"g","endpoint":"sofia/internal/1@127.0.0.1"}'
 expect "gateway and endpoint" 400
-api POST /v1/calls '{"to":"1","gateway":"g","url":"http://127.0.0.1/x"}'
-expect "url" 400 'j["error"] == "not_supported"'
+api POST /v1/calls '{"to":"1","gateway":"g","url":"file:///etc/passwd"}'
+expect "url not http" 400 '"url" in j["detail"]'
+api POST /v1/calls '{"to":"1","gateway":"g","url":"http://127.0.0.1/x","extension":"9"}'
+expect "url and extension" 400 '"one of them" in j["detail"]'
 api POST /v1/calls '{"to":"1","gateway":"g","timeout":0}'
 expect "timeout 0" 400
 api POST /v1/calls '{"to":"1","gateway":"g","app":"nosuchapp"}'

@@ -408,6 +408,16 @@ int channel_collect_digits(struct channel *ch, struct channel_collect *c, channe
 	return start(ch, cb, arg);
 }
 
+int channel_record_read(struct channel *ch, const char *path, struct channel_record_read *r,
+			channel_done_cb cb, void *arg)
+{
+	called(ch, "record_read(%s,%u,%u,%u,%s)", path, r->limit_ms, r->silence_ms,
+	       r->silence_threshold, r->terminators ? r->terminators : "-");
+	if (strcmp(path, "fail.wav") == 0)
+		return -EEXIST;
+	return start(ch, cb, arg);
+}
+
 int channel_dtmf_detect_start(struct channel *ch)
 {
 	called(ch, "detect_start");
@@ -1047,6 +1057,15 @@ static const char bridge_plan[] =
     "  <action application=\"stop_record_session\" data=\"all\"/>\n"
     "  <action application=\"playback\" data=\"after.wav\"/>\n"
     "</condition></extension>\n"
+    "<extension name=\"record\"><condition field=\"destination_number\" expression=\"^305$\">\n"
+    "  <action application=\"record\" data=\"msg/${destination_number}.wav 20 300 2\"/>\n"
+    "  <action application=\"set\" data=\"playback_terminators=#0\"/>\n"
+    "  <action application=\"record\" data=\"b.ogg  60 150\"/>\n"
+    "  <action application=\"set\" data=\"playback_terminators=none\"/>\n"
+    "  <action application=\"record\" data=\"fail.wav\"/>\n"
+    "  <action application=\"record\" data=\"c.wav 0 0 9\"/>\n"
+    "  <action application=\"playback\" data=\"after.wav\"/>\n"
+    "</condition></extension>\n"
     "<extension name=\"hold\"><condition field=\"destination_number\" expression=\"^310$\">\n"
     "  <action application=\"answer\"/>\n"
     "  <action application=\"playback\" data=\"hold.wav\"/>\n"
@@ -1237,6 +1256,69 @@ static void test_record_session(void **state)
 				       "record(/tmp/a+b.wav,0);record_stop(all);play(after.wav);");
 	chan_fini(&a);
 	dialplan_destroy(dp);
+}
+
+/* record waits for its end, then the dialplan goes on; the arguments are
+ * FreeSWITCH's (seconds, threshold, seconds of silence: 3 by default with a
+ * threshold, none without), the terminators playback_terminators' ("*"
+ * unset, "none" for none); a failure goes on like any other. */
+static void test_record(void **state)
+{
+	struct dialplan *dp = create(bridge_plan);
+	struct fake_chan a;
+	chan_init(&a, "default", "305");
+	router.route_cb(router.arg, &a.ch);
+	assert_string_equal(calls(&a), "record_read(msg/305.wav,20000,2000,300,*);");
+	fake_set(&a.vars, "record_ms", "1500");
+	finish(&a, 0);
+	assert_string_equal(calls(&a), "record_read(msg/305.wav,20000,2000,300,*);"
+				       "record_read(b.ogg,60000,3000,150,#0);");
+	finish(&a, -ECANCELED); /* stopped: the dialplan goes on all the same */
+	assert_string_equal(calls(&a), "record_read(msg/305.wav,20000,2000,300,*);"
+				       "record_read(b.ogg,60000,3000,150,#0);"
+				       "record_read(fail.wav,0,0,0,);record_read(c.wav,0,0,0,);");
+	finish(&a, 0);
+	assert_string_equal(calls(&a), "record_read(msg/305.wav,20000,2000,300,*);"
+				       "record_read(b.ogg,60000,3000,150,#0);"
+				       "record_read(fail.wav,0,0,0,);record_read(c.wav,0,0,0,);"
+				       "play(after.wav);");
+	chan_fini(&a);
+	dialplan_destroy(dp);
+
+	/* literal arguments are checked when the dialplan loads */
+	struct dialplan_xml *x;
+	char err[512], *dir;
+	static const char *const bad[] = {"",	     "a.wav x",	     "a.wav 10 -1",
+					  "a.wav 1 2 3 4", "a.wav 1 99999", "a.wav 1 2 3s",
+					  "a.wav 1.5"};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		char plan[512];
+		snprintf(plan, sizeof(plan),
+			 "<include><context name=\"default\"><extension name=\"r\"><condition>"
+			 "<action application=\"record\" data=\"%s\"/></condition></extension>"
+			 "</context></include>",
+			 bad[i]);
+		struct config *cfg = config_of(plan, &dir);
+		assert_int_equal(dialplan_xml_create(&x, cfg, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "record"));
+		config_free(cfg);
+		tree_remove(dir);
+	}
+	static const char *const good[] = {"a.wav", "/tmp/a.wav 30", "a.opus 30 200 5",
+					   "${x}.wav ${limit}"};
+	for (size_t i = 0; i < ARRAY_LEN(good); i++) {
+		char plan[512];
+		snprintf(plan, sizeof(plan),
+			 "<include><context name=\"default\"><extension name=\"r\"><condition>"
+			 "<action application=\"record\" data=\"%s\"/></condition></extension>"
+			 "</context></include>",
+			 good[i]);
+		struct config *cfg = config_of(plan, &dir);
+		assert_int_equal(dialplan_xml_create(&x, cfg, err, sizeof(err)), 0);
+		dialplan_xml_unref(x);
+		config_free(cfg);
+		tree_remove(dir);
+	}
 }
 
 static void test_uuid_bridge(void **state)
@@ -1484,6 +1566,7 @@ int main(void)
 	    cmocka_unit_test(test_bridge_app_caller_gone),
 	    cmocka_unit_test(test_send_dtmf_and_bad_dial),
 	    cmocka_unit_test(test_record_session),
+	    cmocka_unit_test(test_record),
 	    cmocka_unit_test(test_uuid_bridge),
 	    cmocka_unit_test(test_bridge_left_b),
 	    cmocka_unit_test(test_originate),

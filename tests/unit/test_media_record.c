@@ -3,7 +3,8 @@
  * sum, saturation, stereo channels, lag filling, masking, rate conversion),
  * the writer thread's files (read back with libsndfile), the header kept
  * current while a file is open, and the start-up repair of WAV files cut
- * short.
+ * short; the one-direction recorder; Opus in Ogg files, whole and cut by
+ * SIGKILL mid-way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -360,6 +365,175 @@ static void test_bad_args(void **state)
 	media_recorder_destroy(r);
 }
 
+/* Only the far end, mono: tx is ignored, nothing waits for it. */
+static void test_rx_only(void **state)
+{
+	char path[300];
+	path_of(path, sizeof(path), "rx.wav");
+	struct media_recorder *r;
+	assert_int_equal(media_recorder_create_rx(&r, w, path, 8000), 0);
+	int16_t a[160], b[160], a16[320];
+	fill(a, 160, 1000);
+	fill(b, 160, 5000);
+	fill(a16, 320, -700);
+	for (int i = 0; i < 50; i++) {
+		media_recorder_rx(r, a, 160, 8000);
+		media_recorder_tx(r, b, 160, 8000);
+		assert_int_equal(media_recorder_frames(r), (uint64_t)(i + 1) * 160);
+	}
+	/* another rate (a re-INVITE to a wideband codec) is converted */
+	media_recorder_rx(r, a16, 320, 16000);
+	assert_int_equal(media_recorder_frames(r), 8160);
+	media_recorder_destroy(r);
+	int ch, rate;
+	sf_count_t n;
+	int16_t *pcm = read_back(path, &ch, &n, &rate);
+	assert_int_equal(ch, 1);
+	assert_int_equal(rate, 8000);
+	assert_int_equal(n, 8160);
+	for (int i = 0; i < 8000; i++)
+		assert_int_equal(pcm[i], 1000);
+	for (int i = 8000; i < 8160; i++)
+		assert_int_equal(pcm[i], -700);
+	free(pcm);
+	assert_int_equal(media_recorder_create_rx(&r, w, "", 8000), -EINVAL);
+	assert_int_equal(media_recorder_create_rx(&r, NULL, path, 8000), -EINVAL);
+}
+
+static void sine(int16_t *p, size_t n, size_t *phase, uint32_t rate, double hz)
+{
+	for (size_t i = 0; i < n; i++, (*phase)++)
+		p[i] = (int16_t)(8000 * sin(2 * M_PI * hz * (double)*phase / rate));
+}
+
+/* The best normalized correlation of got with a sine of hz over a few lags. */
+static double sine_match(const int16_t *got, size_t n, uint32_t rate, double hz)
+{
+	double best = 0;
+	for (size_t lag = 0; lag < (size_t)rate / 50 && lag < n; lag++) {
+		double xy = 0, xx = 0, yy = 0;
+		for (size_t i = lag; i < n; i++) {
+			double x = got[i], y = sin(2 * M_PI * hz * (double)(i - lag) / rate);
+			xy += x * y;
+			xx += x * x;
+			yy += y * y;
+		}
+		double c = xx > 0 ? xy / sqrt(xx * yy) : 0;
+		if (c > best)
+			best = c;
+	}
+	return best;
+}
+
+static void closed_cb(void *arg)
+{
+	atomic_store((atomic_int *)arg, 1);
+}
+
+/* Opus in Ogg by the name: rates Opus takes, the file readable once the
+ * writer said it closed it, with the audio that went in. */
+static void test_ogg_opus(void **state)
+{
+	static const struct {
+		const char *name;
+		uint32_t rate, want_rate;
+		bool stereo, tone; /* tone: compare the audio (an exact rate ratio) */
+	} v[] = {
+	    {"a.ogg", 8000, 8000, false, true},	   {"b.opus", 16000, 16000, true, false},
+	    {"c.OGG", 11025, 12000, false, false}, {"d.opus", 32000, 48000, false, true},
+	    {"e.ogg", 96000, 48000, false, true},  {"f.opus", 24000, 24000, false, true},
+	};
+	for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+		char path[300];
+		path_of(path, sizeof(path), v[k].name);
+		struct media_recorder *r;
+		assert_int_equal(media_recorder_create(&r, w, path, v[k].rate, v[k].stereo), 0);
+		assert_int_equal(media_recorder_rate(r), v[k].want_rate);
+		size_t frame = v[k].rate / 50, phase = 0;
+		int16_t *buf = calloc(frame, sizeof(int16_t));
+		for (int i = 0; i < 100; i++) { /* 2 s */
+			sine(buf, frame, &phase, v[k].rate, 440);
+			media_recorder_rx(r, buf, frame, v[k].rate);
+			media_recorder_tx(r, buf, frame, v[k].rate);
+		}
+		free(buf);
+		atomic_int closed = 0;
+		assert_int_equal(media_recorder_close(r, closed_cb, &closed), 0);
+		for (int i = 0; i < 500 && !atomic_load(&closed); i++)
+			usleep(10000);
+		assert_int_equal(atomic_load(&closed), 1);
+		SF_INFO info = {0};
+		SNDFILE *sf = sf_open(path, SFM_READ, &info);
+		assert_non_null(sf);
+		assert_int_equal(info.format, SF_FORMAT_OGG | SF_FORMAT_OPUS);
+		assert_int_equal(info.channels, v[k].stereo ? 2 : 1);
+		assert_int_equal(info.samplerate, (int)v[k].want_rate);
+		/* 2 s, give or take the encoder's last frame (and the linear
+		 * conversion's rounding per 20 ms block at 11025 Hz) */
+		int64_t want = 2 * (int64_t)v[k].want_rate;
+		assert_true(info.frames >= want - (int64_t)v[k].want_rate / 50 - 100);
+		assert_true(info.frames <= want + (int64_t)v[k].want_rate / 50);
+		int16_t *pcm = calloc((size_t)info.frames * (size_t)info.channels, sizeof(int16_t));
+		assert_int_equal(sf_readf_short(sf, pcm, info.frames), info.frames);
+		sf_close(sf);
+		if (v[k].tone) /* lossy, but the same tone */
+			assert_true(sine_match(pcm, (size_t)info.frames, v[k].want_rate, 440) > 0.9);
+		free(pcm);
+	}
+}
+
+/* A process killed (SIGKILL) while it records to Ogg leaves a file that
+ * libsndfile opens and reads up to its last whole page. */
+static void test_ogg_killed(void **state)
+{
+	char path[300];
+	path_of(path, sizeof(path), "killed.ogg");
+	int ready[2];
+	assert_int_equal(pipe(ready), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct media_record_writer *cw;
+		struct media_recorder *r;
+		if (media_record_writer_create(&cw, 0) ||
+		    media_recorder_create_rx(&r, cw, path, 16000))
+			_exit(1);
+		int16_t buf[320];
+		size_t phase = 0;
+		for (int i = 0; i < 175; i++) { /* 3.5 s */
+			sine(buf, 320, &phase, 16000, 440);
+			media_recorder_rx(r, buf, 320, 16000);
+		}
+		usleep(500 * 1000); /* the writer is done with what it got */
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		pause(); /* killed here, the file open */
+		_exit(0);
+	}
+	close(ready[1]);
+	char c;
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	kill(pid, SIGKILL);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	SF_INFO info = {0};
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	assert_non_null(sf);
+	assert_int_equal(info.channels, 1);
+	assert_int_equal(info.samplerate, 16000);
+	/* pages go out at least every MEDIA_RECORD_OGG_PAGE_MS: at most that much is lost */
+	int64_t sent = 56000, lost_max = 16000 * MEDIA_RECORD_OGG_PAGE_MS / 1000 + 320;
+	int16_t *pcm = calloc((size_t)sent, sizeof(int16_t));
+	sf_count_t n = sf_readf_short(sf, pcm, sent);
+	sf_close(sf);
+	assert_true(n >= sent - lost_max);
+	assert_true(n <= sent);
+	assert_true(sine_match(pcm, (size_t)n, 16000, 440) > 0.9);
+	free(pcm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +543,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_header_kept_current, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ogg_opus, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ogg_killed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
