@@ -9,13 +9,16 @@
 #     Event Socket; the first request has every call parameter.
 #  b. Gather: 1234 sent as RFC 4733 events → the action gets Digits=1234 with
 #     the CallSid of the call (its uuid on the Event Socket); "12#" to a
-#     Gather without numDigits → Digits=12, FinishedOnKey=#.
+#     Gather without numDigits → Digits=12, FinishedOnKey=#; a Gather that
+#     gets nothing goes on to the next verb without a request, one with
+#     actionOnEmptyResult requests its action with Digits empty.
 #  c. Record maxLength=3: RecordingDuration 3 (±1); the file at RecordingUrl
 #     (file://) is a WAV about 3 s long. A Record ended by the key 5 after
 #     about 2 s → Digits=5.
-#  d. Dial <Sip> to a SIPp UAS that answers and hangs up 2 s later → the
-#     action gets DialCallStatus=completed and DialCallDuration ≥ 1; to a UAS
-#     that answers 486 → DialCallStatus=busy.
+#  d. Dial <Sip> (callerId, record-from-answer) to a SIPp UAS that answers
+#     and hangs up 2 s later → the UAS sees the callerId in From; the action
+#     gets DialCallStatus=completed, DialCallDuration ≥ 1 and a RecordingUrl
+#     to a WAV of the call; to a UAS that answers 486 → DialCallStatus=busy.
 #  e. Every request is signed right (0 mismatches), and the application's
 #     checker itself tells a wrong signature from a right one.
 #  f. Failures: /error (500) → the fallback URL with ErrorCode 11200 and
@@ -23,7 +26,8 @@
 #     too → the fallback prompt, then a BYE within timeout + 2 s, the reason
 #     in irisx's log; irisx still answers OPTIONS afterwards.
 #  g. Reject reason="busy" → 486 before any answer; Reject → 603.
-#  h. Redirect (GET) followed, with the call's parameters in the query.
+#  h. Redirect (GET) followed, with the call's parameters in the query; a
+#     Redirect loop ends at max-requests documents (irisx hangs up).
 #  i. POST /v1/calls {url, endpoint} to a SIPp UAS: the application sees
 #     Direction=outbound-api, CallStatus=in-progress; its Say and Hangup run
 #     (the UAS gets a BYE).
@@ -38,6 +42,7 @@ TW_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 TW_ACCOUNT=AC$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 API_TOKEN=t$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 TIMEOUT_MS=2000
+MAX_REQUESTS=8
 read -r APP_PORT HTTP_PORT DIAL_UAS_PORT OUT_UAS_PORT <<<"$(ports_pick 127.0.0.1 4)" ||
 	t_die "no free ports"
 APP=http://127.0.0.1:$APP_PORT
@@ -61,6 +66,7 @@ irisx_conf_edit()
     <param name="recording-url-base" value=""/>
     <param name="dial-profile" value="external"/>
     <param name="audio-cache-dir" value="$T_DIR/audio-cache"/>
+    <param name="max-requests" value="$MAX_REQUESTS"/>
   </settings>
 </configuration>
 EOF
@@ -275,6 +281,11 @@ expect_param "gather: first request" /gather CallSid "$uuid"
 call gatherkey twiml-gatherkey media_call_in_bye.xml --dtmf 1.0:12#
 expect_param "gather until #: action" /gatherkey-done Digits 12
 expect_param "gather until #: action" /gatherkey-done FinishedOnKey "#"
+call gathernone twiml-gathernone media_call_in_bye.xml --no-send
+n=$(applog count /gathernone-done)
+[ "$n" = 0 ] && t_ok "gather without digits: no action request, the next verb ran" ||
+	t_fail "gather without digits: its action was requested $n time(s)"
+expect_param "gather with actionOnEmptyResult" /gatherempty-done Digits ""
 
 # ---- c. Record ----
 call record twiml-record media_call_in_bye.xml --send-tone 440
@@ -312,6 +323,17 @@ rtp_peer_stop dialb
 expect_param "dial: action" /dial-done DialCallStatus completed
 R=([DialCallDuration]=$(applog get /dial-done DialCallDuration))
 media_expect "dial: action" DialCallDuration ">=" 1
+from=$(trace_header dialb 1 From)
+[[ $from == *15550001111* ]] && t_ok "dial: the callerId in From: $from" ||
+	t_fail "dial: From '$from' lacks the callerId 15550001111"
+R[dial_rec]=$(applog get /dial-done RecordingUrl) || R[dial_rec]=
+if [[ ${R[dial_rec]} == file:///* ]] && [ -s "${R[dial_rec]#file://}" ]; then
+	R[dial_rec_s]=$(python3 -c 'import sys, wave
+w = wave.open(sys.argv[1]); print("%.2f" % (w.getnframes() / w.getframerate()))' "${R[dial_rec]#file://}" 2>&1)
+	media_between "dial: the recording from the answer (s)" dial_rec_s 1.0 3.5
+else
+	t_fail "dial: RecordingUrl '${R[dial_rec]}' is not an existing file:// path"
+fi
 sid=$(applog get /dial-done DialCallSid)
 [[ $sid =~ ^[0-9a-f-]{36}$ ]] && [ "$sid" != "$(uuid_of twiml-dial)" ] &&
 	t_ok "dial: DialCallSid $sid (the B leg)" || t_fail "dial: DialCallSid '$sid'"
@@ -324,6 +346,8 @@ call dial2 twiml-dial media_call_in_bye.xml --no-send
 SIPP_PID=$dial_uas
 sipp_wait dialbusy
 expect_param "dial to a busy UAS: action" /dial-done DialCallStatus busy 2
+applog get /dial-done RecordingUrl 2 >/dev/null && t_fail "dial to a busy UAS: a RecordingUrl" ||
+	t_ok "dial to a busy UAS: no RecordingUrl"
 
 # ---- f. failures ----
 call error twiml-error media_call_in_bye.xml --no-send
@@ -376,6 +400,11 @@ uuid=$(uuid_of twiml-redirect)
 	t_fail "redirect: /redirected requested with '$(applog field /redirected method)'"
 expect_param "redirect: the query" /redirected via redirect
 expect_param "redirect: the call's parameters in the query" /redirected CallSid "$uuid"
+call loop twiml-loop media_call_in_bye.xml --no-send
+trace_match loop '^>INVITE/INVITE (<1[0-9][0-9]/INVITE )*<200/INVITE >ACK/ACK <BYE/BYE >200/BYE$'
+n=$(applog count /loop)
+[ "$n" = "$MAX_REQUESTS" ] && t_ok "redirect loop: ended after $n documents (max-requests)" ||
+	t_fail "redirect loop: $n documents requested, max-requests is $MAX_REQUESTS"
 
 # ---- i. POST /v1/calls with a url ----
 rtp_peer_start outb --no-send
@@ -403,10 +432,10 @@ media_expect "outbound: the UAS heard the Say" rms_dbfs ">" -40
 # ---- e. every signature ----
 bad=$(applog bad)
 total=$(python3 -c 'import sys; print(sum(1 for l in open(sys.argv[1]) if "/probe" not in l))' "$APP_LOG")
-if [ -z "$bad" ] && [ "$total" -ge 24 ]; then
+if [ -z "$bad" ] && [ "$total" -ge 34 ]; then
 	t_ok "all $total requests from irisx carried a right X-Twilio-Signature"
 else
-	t_fail "$total requests (expected at least 24); signatures that did not verify: ${bad:-none}"
+	t_fail "$total requests (expected at least 34); signatures that did not verify: ${bad:-none}"
 fi
 if grep -q "twiml.conf' is not read" "$IRISX_LOG"; then
 	t_fail "irisx warns that it does not read twiml.conf (it does: the settings above took effect)"

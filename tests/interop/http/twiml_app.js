@@ -17,16 +17,21 @@
 //   /gather-done   Say, Hangup
 //   /gatherkey     Gather until '#' (action /gatherkey-done)
 //   /gatherkey-done  Hangup
+//   /gathernone    a Gather nobody answers (action /gathernone-done, never
+//                  requested), then one with actionOnEmptyResult (action
+//                  /gatherempty-done: Hangup)
 //   /record        Record maxLength 3 (action /record-done)
 //   /record-done   Hangup
 //   /recordkey     Record without a beep until a key (action /recordkey-done)
 //   /recordkey-done  Hangup
-//   /dial?uas=P    Dial <Sip> to 127.0.0.1:P (action /dial-done)
+//   /dial?uas=P    Dial <Sip> to 127.0.0.1:P with a callerId, recorded from
+//                  the answer (action /dial-done)
 //   /dial-done     Hangup
 //   /redirect      Redirect (GET) to /redirected?via=redirect
 //   /redirected    Say, Hangup
 //   /reject        Reject busy
 //   /rejected      Reject (reason "rejected", the default)
+//   /loop          0.1 s of silence, then Redirect to itself, forever
 //   /outbound      Say, Hangup (a call from POST /v1/calls)
 //   /bench         Play the tone WAV, Hangup
 //   /fallback      after /error: Say, Hangup; after anything else: 500
@@ -105,6 +110,11 @@ const routes = {
 		twiml(res, '<Gather timeout="5" action="/gatherkey-done"><Say>Enter digits, then hash.</Say>' +
 			'</Gather><Hangup/>'),
 	'/gatherkey-done': (q, p, res) => twiml(res, '<Hangup/>'),
+	'/gathernone': (q, p, res) =>
+		twiml(res, '<Gather numDigits="2" timeout="2" action="/gathernone-done"><Say>Hello.</Say></Gather>' +
+			'<Gather timeout="1" actionOnEmptyResult="true" action="/gatherempty-done"/>'),
+	'/gathernone-done': (q, p, res) => twiml(res, '<Hangup/>'),
+	'/gatherempty-done': (q, p, res) => twiml(res, '<Hangup/>'),
 	'/record': (q, p, res) =>
 		twiml(res, '<Record maxLength="3" timeout="10" action="/record-done"/><Hangup/>'),
 	'/record-done': (q, p, res) => twiml(res, '<Hangup/>'),
@@ -112,13 +122,14 @@ const routes = {
 		twiml(res, '<Record maxLength="20" playBeep="false" action="/recordkey-done"/><Hangup/>'),
 	'/recordkey-done': (q, p, res) => twiml(res, '<Hangup/>'),
 	'/dial': (q, p, res) =>
-		twiml(res, '<Dial timeout="10" action="/dial-done">' +
+		twiml(res, '<Dial timeout="10" callerId="+15550001111" record="record-from-answer" action="/dial-done">' +
 			`<Sip>sip:1000@127.0.0.1:${Number(q.get('uas'))}</Sip></Dial><Say>Not reached.</Say>`),
 	'/dial-done': (q, p, res) => twiml(res, '<Hangup/>'),
 	'/redirect': (q, p, res) => twiml(res, '<Redirect method="GET">/redirected?via=redirect</Redirect>'),
 	'/redirected': (q, p, res) => twiml(res, '<Say>Redirected.</Say><Hangup/>'),
 	'/reject': (q, p, res) => twiml(res, '<Reject reason="busy"/>'),
 	'/rejected': (q, p, res) => twiml(res, '<Reject/>'),
+	'/loop': (q, p, res) => twiml(res, '<Play>silence_stream://100</Play><Redirect>/loop</Redirect>'),
 	'/outbound': (q, p, res) => twiml(res, '<Say>This is an outbound call.</Say><Hangup/>'),
 	'/bench': (q, p, res) => twiml(res, `<Play>${xmlEscape(toneUrl)}</Play><Hangup/>`),
 	'/fallback': (q, p, res) => {
