@@ -7,6 +7,8 @@
 #     silence, then the 1 kHz tone of the WAV the application serves (Goertzel
 #     over what rtp_peer received); PLAYBACK_START and PLAYBACK_STOP on the
 #     Event Socket; the first request has every call parameter.
+#     Play loop="2" from the cache (no second download), Play digits="1w2"
+#     (RFC 4733 events 1 then 2), for a webhook that asks with GET.
 #  b. Gather: 1234 sent as RFC 4733 events → the action gets Digits=1234 with
 #     the CallSid of the call (its uuid on the Event Socket); "12#" to a
 #     Gather without numDigits → Digits=12, FinishedOnKey=#; a Gather that
@@ -79,7 +81,12 @@ EOF
   </settings>
 </configuration>
 EOF
-	media_conf_extension "$dir" public "<extension name=\"twiml_dial\">
+	media_conf_extension "$dir" public "<extension name=\"twiml_play\">
+  <condition field=\"destination_number\" expression=\"^twiml-play\$\">
+    <action application=\"webhook\" data=\"$APP/play GET\"/>
+  </condition>
+</extension>
+<extension name=\"twiml_dial\">
   <condition field=\"destination_number\" expression=\"^twiml-dial\$\">
     <action application=\"webhook\" data=\"$APP/dial?uas=$DIAL_UAS_PORT\"/>
   </condition>
@@ -270,6 +277,50 @@ if [ "$n" -ge 1 ] && [ "$m" -ge 1 ]; then
 else
 	t_fail "say: PLAYBACK_START $n, PLAYBACK_STOP $m (expected at least one each)"
 fi
+
+# ---- a (continued). Play loop and digits, for a GET webhook ----
+call play twiml-play media_call_in_bye.xml --no-send
+[ "$(applog field /play method)" = GET ] && t_ok "play: the webhook asked with GET" ||
+	t_fail "play: the webhook asked with '$(applog field /play method)'"
+expect_param "play: the call's parameters in the query" /play CallSid "$(uuid_of twiml-play)"
+n=$(applog count /audio/tone.wav)
+[ "$n" = 1 ] && t_ok "play: the WAV came from the cache (1 download in all)" ||
+	t_fail "play: the WAV was downloaded $n times"
+rtp_peer_analyze play --pt 0 --save-wav "$T_DIR/play-heard.wav"
+R[tone_s]=$(python3 - "$T_DIR/play-heard.wav" <<'PY'
+import math, struct, sys, wave
+w = wave.open(sys.argv[1], "rb")
+rate = w.getframerate()
+x = struct.unpack("<%dh" % w.getnframes(), w.readframes(w.getnframes()))
+n, k, tone = rate // 20, 2 * math.cos(2 * math.pi * 1000 / rate), 0
+for i in range(0, len(x) - n + 1, n):
+    f = x[i:i + n]
+    e = sum(v * v for v in f)
+    if e / n < 300.0 ** 2:
+        continue
+    s1 = s2 = 0.0
+    for v in f:
+        s1, s2 = v + k * s1 - s2, s1
+    if 2 * (s1 * s1 + s2 * s2 - k * s1 * s2) / (n * e) > 0.8:
+        tone += 1
+print("%.2f" % (tone / 20))
+PY
+)
+media_between "play: loop=2, the 1 kHz tone twice (s)" tone_s 1.7 2.3
+# RFC 4733 events (payload type 101): the event code is the payload's first byte.
+R[events]=$(python3 - "$T_DIR/play.json" <<'PY'
+import json, sys
+rec = json.load(open(sys.argv[1]))
+seq = []
+for p in rec["rtp"]:
+    if p[4] == 101 and p[8]:
+        d = "0123456789*#ABCD"[int(p[8][:2], 16)] if int(p[8][:2], 16) < 16 else "?"
+        if not seq or seq[-1][0] != d or seq[-1][1] != p[2]:
+            seq.append((d, p[2]))
+print("".join(d for d, _ in seq))
+PY
+)
+media_expect_is "play: digits=\"1w2\" sent as RFC 4733 events" events 12
 
 # ---- b. Gather ----
 call gather twiml-gather media_call_in_bye.xml --dtmf 1.0:1234

@@ -13,6 +13,8 @@
 //
 // Routes (the documents each scenario runs):
 //   /say           Say, Pause 1 s, Play the tone WAV, Hangup
+//   /play          Play the tone WAV twice (loop), then the digits 1 and 2
+//                  (Play digits), Hangup
 //   /gather        Gather 4 digits (action /gather-done) around a Say
 //   /gather-done   Say, Hangup
 //   /gatherkey     Gather until '#' (action /gatherkey-done)
@@ -101,6 +103,8 @@ const routes = {
 	'/say': (q, p, res) =>
 		twiml(res, '<Say>Hello from irisx.</Say><Pause length="1"/>' +
 			`<Play>${xmlEscape(toneUrl)}</Play><Hangup/>`),
+	'/play': (q, p, res) =>
+		twiml(res, `<Play loop="2">${xmlEscape(toneUrl)}</Play><Play digits="1w2"/><Hangup/>`),
 	'/gather': (q, p, res) =>
 		twiml(res, '<Gather input="dtmf" numDigits="4" timeout="8" action="/gather-done">' +
 			'<Say>Please enter four digits.</Say></Gather>' +
