@@ -300,6 +300,7 @@ static void test_hangup_and_refusals(void **state)
 
 	/* record_session and record hear the far end together */
 	assert_int_equal(channel_record_read(a, "hang.wav", &r, hangup_done_cb, &d), 0);
+	assert_int_equal(channel_record_start(a, "hang.wav", 0), -EEXIST);
 	say(a, 20, 3000);
 	/* (its end sets the same variables: stopped first, so that the hangup's are ours) */
 	assert_int_equal(channel_record_stop(a, "both.wav"), 0);
