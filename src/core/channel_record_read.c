@@ -76,6 +76,12 @@ bool core__record_read_active(const struct channel *ch)
 
 static void end_timer_cb(uv_timer_t *t);
 
+const char *core__record_read_path(const struct channel *ch)
+{
+	struct core__record_read *rr = rread_of(ch);
+	return rr && rr->state == RR_RECORDING ? rr->res->path : NULL;
+}
+
 /* An end found where nothing may change: the timer runs it. */
 static void rr_end_soon(struct core__record_read *rr, enum channel_record_end end)
 {

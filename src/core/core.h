@@ -459,7 +459,9 @@ void channel_dtmf_detect_stop(struct channel *ch);
  *   - channel_stop_media / another operation       (status -ECANCELED),
  *   - the channel hangs up                          (end HANGUP, as any
  *     operation).
- * The file is closed (and the results filled) before cb runs. `path` is
+ * The file is closed (and the results filled) before cb runs; after a stop
+ * or a hangup (-ECANCELED) the results are filled and the file is in the
+ * writer's hands, closed moments later. `path` is
  * resolved as channel_record_start's; a name ending ".wav" is a WAV, ".ogg"
  * or ".opus" Opus in Ogg (-ENOTSUP when libsndfile cannot write it).
  * RECORD_START / RECORD_STOP fire with Record-File-Path; the variables

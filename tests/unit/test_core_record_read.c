@@ -141,6 +141,14 @@ static void test_limit(void **state)
 	say(a, 10, 3000);
 	assert_int_equal(r.samples, 8000);
 	core_unsubscribe(sub);
+
+	/* one left running: the shutdown (teardown) ends it with the call */
+	static struct channel_record_read left;
+	static struct test_done left_done;
+	memset(&left, 0, sizeof(left));
+	memset(&left_done, 0, sizeof(left_done));
+	assert_int_equal(channel_record_read(a, "left.opus", &left, test_done_cb, &left_done), 0);
+	say(a, 5, 3000);
 }
 
 static void test_silence(void **state)
@@ -300,6 +308,7 @@ static void test_hangup_and_refusals(void **state)
 
 	/* record_session and record hear the far end together */
 	assert_int_equal(channel_record_read(a, "hang.wav", &r, hangup_done_cb, &d), 0);
+	assert_int_equal(channel_record_start(a, "hang.wav", 0), -EEXIST);
 	say(a, 20, 3000);
 	/* (its end sets the same variables: stopped first, so that the hangup's are ours) */
 	assert_int_equal(channel_record_stop(a, "both.wav"), 0);
