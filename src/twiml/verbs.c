@@ -606,6 +606,20 @@ static void dial_run(struct twiml__call *c)
 
 /* ---- Record ---- */
 
+static void unlink_done_cb(uv_fs_t *req)
+{
+	uv_fs_req_cleanup(req);
+	free(req);
+}
+
+/* Removes a file in the thread pool (the writer closed it already). */
+static void file_remove(uv_loop_t *loop, const char *path)
+{
+	uv_fs_t *req = malloc(sizeof(*req));
+	if (req && uv_fs_unlink(loop, req, path, unlink_done_cb) != 0)
+		free(req);
+}
+
 static void record_done_cb(struct channel *ch, void *arg, int status)
 {
 	struct twiml__call *c = twiml__token_call(arg);
@@ -619,9 +633,12 @@ static void record_done_cb(struct channel *ch, void *arg, int status)
 		twiml__finish(c, -ECANCELED);
 		return;
 	}
-	if (status < 0 || c->rec.ms == 0) {
-		log_info("%s <Record>: nothing recorded%s%s", ch->uuid, status < 0 ? ": " : "",
+	if (status < 0 || c->rec.sound_ms == 0) {
+		/* As Twilio: a recording of nothing is no recording. */
+		log_info("%s <Record>: nothing heard%s%s", ch->uuid, status < 0 ? ": " : "",
 			 status < 0 ? strerror(-status) : "");
+		if (status == 0)
+			file_remove(c->tw->loop, c->rec.path);
 		twiml__next(c);
 		return;
 	}
