@@ -180,6 +180,16 @@ const char *config_var(const struct config *cfg, const char *name);
  * (e.g. "sofia.conf"), or NULL.
  */
 const struct config_node *config_section(const struct config *cfg, const char *name);
+/*
+ * Calls cb for each <param name="…" value="…"/> of <configuration
+ * name="conf_name"><settings>, in order, skipping a param without a name or
+ * a value. Stops at cb's first non-zero return and returns it; 0 when there
+ * is no such configuration or settings (the caller's defaults stand).
+ */
+typedef int (*config_param_cb)(void *arg, const struct config_node *param, const char *name,
+			       const char *value);
+int config_settings_each(const struct config *cfg, const char *conf_name, config_param_cb cb,
+			 void *arg);
 /* <section name="NAME"> (e.g. "dialplan"), or NULL. */
 const struct config_node *config_document_section(const struct config *cfg, const char *name);
 

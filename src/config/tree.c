@@ -58,6 +58,24 @@ const struct config_node *config_section(const struct config *cfg, const char *n
 	return find_named(config_document_section(cfg, "configuration"), "configuration", name);
 }
 
+int config_settings_each(const struct config *cfg, const char *conf_name, config_param_cb cb,
+			 void *arg)
+{
+	const struct config_node *conf = cfg ? config_section(cfg, conf_name) : NULL;
+	const struct config_node *settings = conf ? config_node_child(conf, "settings") : NULL;
+	for (const struct config_node *p = settings ? config_node_child(settings, "param") : NULL;
+	     p; p = config_node_next(p, "param")) {
+		const char *name = config_node_attr(p, "name");
+		const char *value = config_node_attr(p, "value");
+		if (!name || !value)
+			continue;
+		int rc = cb(arg, p, name, value);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 const char *config_var(const struct config *cfg, const char *name)
 {
 	if (!cfg || !name)

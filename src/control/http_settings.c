@@ -19,9 +19,18 @@ static int bad(const struct config_node *p, char *err, size_t err_size, const ch
 	return -EINVAL;
 }
 
-static int param(struct http_settings *s, const struct config_node *p, const char *name,
-		 const char *value, char *err, size_t err_size)
+struct param_ctx {
+	struct http_settings *s;
+	char *err;
+	size_t err_size;
+};
+
+static int param(void *arg, const struct config_node *p, const char *name, const char *value)
 {
+	struct param_ctx *ctx = arg;
+	struct http_settings *s = ctx->s;
+	char *err = ctx->err;
+	size_t err_size = ctx->err_size;
 	uint32_t n;
 	if (strcasecmp(name, "listen-ip") == 0) {
 		if (strlen(value) >= sizeof(s->listen_ip))
@@ -80,23 +89,15 @@ int http_settings_load(struct http_settings *out, const struct config *cfg, cons
 				  .rate = HTTP_RATE_DEFAULT,
 				  .burst = HTTP_BURST_DEFAULT,
 				  .enabled = true};
-	const struct config_node *conf = cfg ? config_section(cfg, "http.conf") : NULL;
-	const struct config_node *settings = conf ? config_node_child(conf, "settings") : NULL;
-	for (const struct config_node *p = settings ? config_node_child(settings, "param") : NULL;
-	     p; p = config_node_next(p, "param")) {
-		const char *name = config_node_attr(p, "name");
-		const char *value = config_node_attr(p, "value");
-		if (!name || !value)
-			continue;
-		int e = param(&s, p, name, value, err, err_size);
-		if (e)
-			return e;
-	}
+	struct param_ctx ctx = {&s, err, err_size};
+	int e = config_settings_each(cfg, "http.conf", param, &ctx);
+	if (e)
+		return e;
 	if (s.burst < s.rate && s.burst == HTTP_BURST_DEFAULT)
 		s.burst = s.rate * 2;
 	if (s.token_count == 0 && s.enabled) {
-		int e = secret_load(state_dir, "http_token", "HTTP API token", 24,
-					    s.tokens[0], sizeof(s.tokens[0]), err, err_size);
+		e = secret_load(state_dir, "http_token", "HTTP API token", 24, s.tokens[0],
+				sizeof(s.tokens[0]), err, err_size);
 		if (e)
 			return e;
 		s.token_count = 1;

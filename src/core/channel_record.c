@@ -192,9 +192,9 @@ int channel_record_start(struct channel *ch, const char *path, uint32_t limit_se
 	int err = core_record_path_resolve(core->recordings_dir, path, full, sizeof(full));
 	if (err)
 		return err;
-	for (struct channel_recording *r = ch->recordings; r; r = r->next)
-		if (strcmp(r->path, full) == 0)
-			return -EEXIST;
+	const char *reading = core__record_read_path(ch);
+	if (core__record_path_busy(ch, full) || (reading && strcmp(reading, full) == 0))
+		return -EEXIST;
 	if ((err = core__media_ready(ch)))
 		return err;
 	struct channel_recording *r = calloc(1, sizeof(*r));

@@ -13,8 +13,13 @@
  * outside (channel_stop_media, a new operation, hangup) cannot wait: the
  * file is handed to the writer and the callback follows at once.
  *
- * The state is malloc'd: its two handles (the timer, the async) outlive the
- * operation until the writer has answered and both are closed.
+ * A far end that sends no RTP at all (muted, or with silence suppression)
+ * would leave both counts standing: a watch timer treats the time without
+ * audio as silence, and ends the recording once the limit has passed on the
+ * clock too.
+ *
+ * The state is malloc'd: its three handles (two timers, the async) outlive
+ * the operation until the writer has answered and all are closed.
  */
 #define LOG_MODULE "record"
 #include "core_int.h"
@@ -24,7 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { FRAME_MS = 20, DEFAULT_THRESHOLD = 200 };
+enum {
+	FRAME_MS = 20,
+	DEFAULT_THRESHOLD = 200,
+	WATCH_MS = 200,	      /* how often the watch looks */
+	LIMIT_GRACE_MS = 500, /* received audio lags the clock a little */
+};
 
 enum rread_state {
 	RR_RECORDING, /* audio and digits go in */
@@ -45,7 +55,9 @@ struct core__record_read {
 	uint64_t frame_sum;
 	size_t frame_len;
 	uint32_t silent_ms;
+	uint64_t started_ms, last_rx_ms; /* loop time */
 	uv_timer_t end_timer;
+	uv_timer_t watch;
 	uv_async_t closed; /* from the writer thread */
 	int handles;	   /* still open */
 };
@@ -60,6 +72,7 @@ static void handle_closed_cb(uv_handle_t *h)
 static void rr_free(struct core__record_read *rr)
 {
 	uv_close((uv_handle_t *)&rr->end_timer, handle_closed_cb);
+	uv_close((uv_handle_t *)&rr->watch, handle_closed_cb);
 	uv_close((uv_handle_t *)&rr->closed, handle_closed_cb);
 }
 
@@ -75,6 +88,12 @@ bool core__record_read_active(const struct channel *ch)
 }
 
 static void end_timer_cb(uv_timer_t *t);
+
+const char *core__record_read_path(const struct channel *ch)
+{
+	struct core__record_read *rr = rread_of(ch);
+	return rr && rr->state == RR_RECORDING ? rr->res->path : NULL;
+}
 
 /* An end found where nothing may change: the timer runs it. */
 static void rr_end_soon(struct core__record_read *rr, enum channel_record_end end)
@@ -101,6 +120,8 @@ static void silence_feed(struct core__record_read *rr, const int16_t *pcm, size_
 			continue;
 		bool silent = rr->frame_sum / rr->frame_len < threshold;
 		rr->silent_ms = silent ? rr->silent_ms + FRAME_MS : 0;
+		if (!silent)
+			rr->res->sound_ms += FRAME_MS;
 		rr->frame_sum = 0;
 		rr->frame_len = 0;
 		if (r->silence_ms && rr->silent_ms >= r->silence_ms) {
@@ -115,6 +136,7 @@ void core__record_read_rx(struct channel *ch, const int16_t *pcm, size_t samples
 	struct core__record_read *rr = rread_of(ch);
 	if (!rr || rr->state != RR_RECORDING || samples == 0 || rate == 0)
 		return;
+	rr->last_rx_ms = uv_now(ch->core->loop);
 	if (rate != rr->in_rate) {
 		/* the codec changed (re-INVITE): the limit counts on at the new rate */
 		if (rr->limit_samples)
@@ -177,6 +199,7 @@ static void rr_finalize(struct channel *ch, struct core__record_read *rr)
 	r->samples = media_recorder_frames(rr->rec);
 	r->rate = media_recorder_rate(rr->rec);
 	r->ms = r->samples * 1000 / r->rate;
+	uv_timer_stop(&rr->watch);
 	bool notify = media_recorder_close(rr->rec, writer_closed_cb, rr) == 0;
 	rr->rec = NULL;
 	core__record_tap_update(ch);
@@ -198,6 +221,21 @@ static void rr_finalize(struct channel *ch, struct core__record_read *rr)
 	channel_event_fire(ch, "RECORD_STOP", path_extra, r);
 	if (!notify) /* the writer will not answer: do not wait for it */
 		uv_async_send(&rr->closed);
+}
+
+/* No audio for a while counts as silence; the limit holds on the clock. */
+static void watch_cb(uv_timer_t *t)
+{
+	struct core__record_read *rr = t->data;
+	if (rr->state != RR_RECORDING || !rr->ch)
+		return;
+	const struct channel_record_read *r = rr->res;
+	uint64_t now = uv_now(t->loop);
+	uint64_t gap = now - rr->last_rx_ms;
+	if (r->silence_ms && gap >= WATCH_MS && rr->silent_ms + gap >= r->silence_ms)
+		rr_end_soon(rr, CHANNEL_RECORD_END_SILENCE);
+	else if (r->limit_ms && now - rr->started_ms >= (uint64_t)r->limit_ms + LIMIT_GRACE_MS)
+		rr_end_soon(rr, CHANNEL_RECORD_END_LIMIT);
 }
 
 /* The zero timer: an end found in the tap or the DTMF path. */
@@ -274,9 +312,12 @@ static int rr_create(struct core__record_read **out, struct channel *ch, const c
 		return err;
 	}
 	uv_timer_init(ch->core->loop, &rr->end_timer);
+	uv_timer_init(ch->core->loop, &rr->watch);
 	rr->end_timer.data = rr;
+	rr->watch.data = rr;
 	rr->closed.data = rr;
-	rr->handles = 2;
+	rr->handles = 3;
+	rr->started_ms = rr->last_rx_ms = uv_now(ch->core->loop);
 	rr->ch = ch;
 	rr->res = r;
 	rr->in_rate = rate;
@@ -304,7 +345,7 @@ int channel_record_read(struct channel *ch, const char *path, struct channel_rec
 		return err;
 	r->end = CHANNEL_RECORD_END_STOPPED;
 	r->terminator = '\0';
-	r->ms = r->samples = 0;
+	r->ms = r->samples = r->sound_ms = 0;
 	r->rate = 0;
 	struct core__record_read *rr;
 	if ((err = rr_create(&rr, ch, r->path, r)))
@@ -321,6 +362,8 @@ int channel_record_read(struct channel *ch, const char *path, struct channel_rec
 	}
 	op->rread = rr;
 	r->rate = media_recorder_rate(rr->rec);
+	if (r->silence_ms || r->limit_ms)
+		uv_timer_start(&rr->watch, watch_cb, WATCH_MS, WATCH_MS);
 	core__record_tap_update(ch);
 	log_info("[%s] recording what the caller says to %s (%u Hz, limit %u ms, silence %u ms)",
 		 ch->uuid, r->path, r->rate, r->limit_ms, r->silence_ms);

@@ -450,16 +450,20 @@ void channel_dtmf_detect_stop(struct channel *ch);
  * One direction (the record application, TwiML's <Record>): what the far
  * end says, mono at the codec's audio rate, as an asynchronous operation of
  * the channel (channel_done_cb) that ends when
- *   - limit_ms of audio is recorded               (end LIMIT, status 0),
+ *   - limit_ms of audio is recorded, or has passed on the clock while
+ *     audio was missing                           (end LIMIT, status 0),
  *   - silence_ms of silence in a row was heard     (end SILENCE, status 0):
  *     a 20 ms frame is silent when its mean absolute sample value is under
- *     silence_threshold (FreeSWITCH's silence_thresh, 200 by default),
+ *     silence_threshold (FreeSWITCH's silence_thresh, 200 by default), and
+ *     time without any audio received counts as silence too,
  *   - a digit of `terminators` arrives             (end TERMINATOR, status 0;
  *     the digit is consumed, not queued),
  *   - channel_stop_media / another operation       (status -ECANCELED),
  *   - the channel hangs up                          (end HANGUP, as any
  *     operation).
- * The file is closed (and the results filled) before cb runs. `path` is
+ * The file is closed (and the results filled) before cb runs; after a stop
+ * or a hangup (-ECANCELED) the results are filled and the file is in the
+ * writer's hands, closed moments later. `path` is
  * resolved as channel_record_start's; a name ending ".wav" is a WAV, ".ogg"
  * or ".opus" Opus in Ogg (-ENOTSUP when libsndfile cannot write it).
  * RECORD_START / RECORD_STOP fire with Record-File-Path; the variables
@@ -484,6 +488,7 @@ struct channel_record_read {
 	enum channel_record_end end;
 	char terminator;       /* the digit that ended it, or '\0' */
 	uint64_t ms;	       /* audio recorded */
+	uint64_t sound_ms;     /* of which louder than silence_threshold */
 	uint64_t samples;      /* at rate */
 	uint32_t rate;
 	char path[4096];       /* resolved */

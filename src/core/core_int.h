@@ -370,6 +370,8 @@ void core__record_tap_rx(struct channel *ch, const int16_t *pcm, size_t samples,
 /* channel_record_read.c */
 /* Whether channel_record_read is recording (the tap must stay on). */
 bool core__record_read_active(const struct channel *ch);
+/* The resolved path it records to, or NULL. */
+const char *core__record_read_path(const struct channel *ch);
 /* The far end's audio for the recording in progress (OP_RECORD). */
 void core__record_read_rx(struct channel *ch, const int16_t *pcm, size_t samples, uint32_t rate);
 /* A digit waits in the queue: a terminator ends the recording (OP_RECORD). */

@@ -97,6 +97,13 @@ static void unlink_done_cb(uv_fs_t *req)
 	free(req);
 }
 
+void twiml__file_remove(uv_loop_t *loop, const char *path)
+{
+	uv_fs_t *req = malloc(sizeof(*req));
+	if (req && uv_fs_unlink(loop, req, path, unlink_done_cb) != 0)
+		free(req);
+}
+
 /* Forgets the oldest ready entry (and removes its file off the loop). */
 static void evict_oldest(struct twiml__audio_cache *c)
 {
@@ -109,9 +116,7 @@ static void evict_oldest(struct twiml__audio_cache *c)
 		}
 	if (!oldest)
 		return;
-	uv_fs_t *req = malloc(sizeof(*req));
-	if (req && uv_fs_unlink(c->tw->loop, req, oldest->path, unlink_done_cb) != 0)
-		free(req);
+	twiml__file_remove(c->tw->loop, oldest->path);
 	entry_free(oldest);
 }
 

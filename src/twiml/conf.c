@@ -36,9 +36,18 @@ static bool http_url(const char *v)
 	return strncasecmp(v, "http://", 7) == 0 || strncasecmp(v, "https://", 8) == 0;
 }
 
-static int param(struct twiml_settings *s, const struct config_node *p, const char *name,
-		 const char *value, char *err, size_t err_size)
+struct param_ctx {
+	struct twiml_settings *s;
+	char *err;
+	size_t err_size;
+};
+
+static int param(void *arg, const struct config_node *p, const char *name, const char *value)
 {
+	struct param_ctx *ctx = arg;
+	struct twiml_settings *s = ctx->s;
+	char *err = ctx->err;
+	size_t err_size = ctx->err_size;
 	uint32_t n;
 	if (strcasecmp(name, "auth-token") == 0) {
 		size_t len = strlen(value);
@@ -126,21 +135,13 @@ int twiml_settings_load(struct twiml_settings *out, const struct config *cfg, co
 	};
 	snprintf(s.audio_cache_dir, sizeof(s.audio_cache_dir), "%s/cache/twiml",
 		 state_dir ? state_dir : ".");
-	const struct config_node *conf = cfg ? config_section(cfg, "twiml.conf") : NULL;
-	const struct config_node *settings = conf ? config_node_child(conf, "settings") : NULL;
-	for (const struct config_node *p = settings ? config_node_child(settings, "param") : NULL;
-	     p; p = config_node_next(p, "param")) {
-		const char *name = config_node_attr(p, "name");
-		const char *value = config_node_attr(p, "value");
-		if (!name || !value)
-			continue;
-		int e = param(&s, p, name, value, err, err_size);
-		if (e)
-			return e;
-	}
+	struct param_ctx ctx = {&s, err, err_size};
+	int e = config_settings_each(cfg, "twiml.conf", param, &ctx);
+	if (e)
+		return e;
 	if (!s.auth_token[0]) {
-		int e = secret_load(state_dir, "twiml_auth_token", "TwiML signing key", 16,
-				    s.auth_token, sizeof(s.auth_token), err, err_size);
+		e = secret_load(state_dir, "twiml_auth_token", "TwiML signing key", 16,
+				s.auth_token, sizeof(s.auth_token), err, err_size);
 		if (e)
 			return e;
 	}

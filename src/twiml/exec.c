@@ -92,6 +92,23 @@ void twiml__hangup(struct twiml__call *c, enum core_cause cause)
 	twiml__finish(c, 0);
 }
 
+struct twiml__call *twiml__op_end(struct channel *ch, void *token, int status)
+{
+	struct twiml__call *c = twiml__token_call(token);
+	if (!c)
+		return NULL;
+	if (!channel_up(ch)) {
+		twiml__finish(c, 0);
+		return NULL;
+	}
+	if (status == -ECANCELED) {
+		log_info("%s TwiML stopped from outside", ch->uuid);
+		twiml__finish(c, -ECANCELED);
+		return NULL;
+	}
+	return c;
+}
+
 /* ---- the wait that holds the channel ---- */
 
 static void wait_cb(struct channel *ch, void *arg, int status)

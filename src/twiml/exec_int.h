@@ -45,6 +45,8 @@ int twiml__audio_get(struct twiml__audio_cache *c, const char *url, struct twiml
 		     char *out, size_t size);
 /* Stops waiting (the callback will not run). Nothing when not waiting. */
 void twiml__audio_unwait(struct twiml__audio_wait *w);
+/* Removes a file in libuv's thread pool (nobody waits for it). */
+void twiml__file_remove(uv_loop_t *loop, const char *path);
 
 /* ---- the engine (twiml.c) ---- */
 
@@ -139,6 +141,13 @@ void twiml__hangup(struct twiml__call *c, enum core_cause cause);
 struct twiml__token *twiml__token(struct twiml__call *c);
 /* The callback's token is the newest: the call, else NULL (stale). */
 struct twiml__call *twiml__token_call(struct twiml__token *t);
+/*
+ * The start of a verb operation's callback: the call, or NULL when there
+ * is nothing left to do here — a stale token, or the call finished because
+ * the channel hung up (status 0) or the operation was stopped from outside
+ * (uuid_break, a transfer: -ECANCELED).
+ */
+struct twiml__call *twiml__op_end(struct channel *ch, void *token, int status);
 /* Answers an unanswered inbound call before a verb that needs media. */
 int twiml__answer(struct twiml__call *c);
 

@@ -50,21 +50,11 @@ static uint32_t media_rounds(const struct twiml_verb *v)
 
 static void media_done_cb(struct channel *ch, void *arg, int status)
 {
-	struct twiml__call *c = twiml__token_call(arg);
+	struct twiml__call *c = twiml__op_end(ch, arg, status);
 	if (!c)
 		return;
-	if (!channel_up(ch)) {
-		twiml__finish(c, 0);
-		return;
-	}
 	if (status == -EINTR && c->verb->kind == TWIML_GATHER) {
 		gather_collect(c); /* barge-in: a digit stopped the prompt */
-		return;
-	}
-	if (status == -ECANCELED) {
-		log_info("%s TwiML stopped during <%s>", ch->uuid,
-			 c->verb->kind == TWIML_GATHER ? "Gather" : "media");
-		twiml__finish(c, -ECANCELED);
 		return;
 	}
 	if (status < 0)
@@ -237,18 +227,10 @@ static void media_step(struct twiml__call *c)
 
 static void gather_done_cb(struct channel *ch, void *arg, int status)
 {
-	struct twiml__call *c = twiml__token_call(arg);
+	channel_dtmf_barge(ch, false);
+	struct twiml__call *c = twiml__op_end(ch, arg, status);
 	if (!c)
 		return;
-	channel_dtmf_barge(ch, false);
-	if (!channel_up(ch)) {
-		twiml__finish(c, 0);
-		return;
-	}
-	if (status == -ECANCELED) {
-		twiml__finish(c, -ECANCELED);
-		return;
-	}
 	const struct twiml_verb *v = c->verb;
 	c->collect.digits[c->collect.count] = '\0';
 	if (c->collect.count == 0 && !v->u.gather.action_on_empty_result) {
@@ -608,20 +590,15 @@ static void dial_run(struct twiml__call *c)
 
 static void record_done_cb(struct channel *ch, void *arg, int status)
 {
-	struct twiml__call *c = twiml__token_call(arg);
+	struct twiml__call *c = twiml__op_end(ch, arg, status);
 	if (!c)
 		return;
-	if (!channel_up(ch)) {
-		twiml__finish(c, 0);
-		return;
-	}
-	if (status == -ECANCELED) {
-		twiml__finish(c, -ECANCELED);
-		return;
-	}
-	if (status < 0 || c->rec.ms == 0) {
-		log_info("%s <Record>: nothing recorded%s%s", ch->uuid, status < 0 ? ": " : "",
+	if (status < 0 || c->rec.sound_ms == 0) {
+		/* As Twilio: a recording of nothing is no recording. */
+		log_info("%s <Record>: nothing heard%s%s", ch->uuid, status < 0 ? ": " : "",
 			 status < 0 ? strerror(-status) : "");
+		if (status == 0)
+			twiml__file_remove(c->tw->loop, c->rec.path);
 		twiml__next(c);
 		return;
 	}
@@ -670,17 +647,9 @@ static void record_begin(struct twiml__call *c)
 
 static void beep_done_cb(struct channel *ch, void *arg, int status)
 {
-	struct twiml__call *c = twiml__token_call(arg);
+	struct twiml__call *c = twiml__op_end(ch, arg, status);
 	if (!c)
 		return;
-	if (!channel_up(ch)) {
-		twiml__finish(c, 0);
-		return;
-	}
-	if (status == -ECANCELED) {
-		twiml__finish(c, -ECANCELED);
-		return;
-	}
 	record_begin(c);
 }
 

@@ -111,6 +111,29 @@ static inline int load_logged(struct config **cfg, const char *dir, const char *
 	return rc;
 }
 
+/*
+ * A configuration made of ROOT_XML, an empty vars.xml and
+ * autoload_configs/<file> holding `text` (NULL: an unrelated configuration
+ * instead), loaded with its log discarded. The trees of the tests are valid:
+ * a load error aborts.
+ */
+static inline struct config *config_load_one(const char *file, const char *text)
+{
+	struct config *cfg = NULL;
+	char err[512], rel[256];
+	char *dir = tree_create();
+	tree_write(dir, "freeswitch.xml", ROOT_XML);
+	tree_write(dir, "vars.xml", "<include/>\n");
+	snprintf(rel, sizeof(rel), "autoload_configs/%s", text ? file : "other.xml");
+	tree_write(dir, rel, text ? text : "<configuration name=\"x.conf\"/>\n");
+	if (load_logged(&cfg, dir, NULL, err, sizeof(err), NULL) != 0) {
+		fprintf(stderr, "%s\n", err);
+		abort();
+	}
+	tree_remove(dir);
+	return cfg;
+}
+
 /* How many times `needle` occurs in `hay`. */
 static inline size_t count_of(const char *hay, const char *needle)
 {

@@ -13,15 +13,7 @@
 
 static struct config *load_conf(const char *conf)
 {
-	struct config *cfg = NULL;
-	char err[512];
-	char *dir = tree_create();
-	tree_write(dir, "freeswitch.xml", ROOT_XML);
-	tree_write(dir, "vars.xml", "<include/>\n");
-	tree_write(dir, "autoload_configs/event_socket.conf.xml", conf);
-	assert_int_equal(load_logged(&cfg, dir, NULL, err, sizeof(err), NULL), 0);
-	tree_remove(dir);
-	return cfg;
+	return config_load_one("event_socket.conf.xml", conf);
 }
 
 #define ESL_CONF(params)                                                                           \

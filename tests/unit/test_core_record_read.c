@@ -141,6 +141,14 @@ static void test_limit(void **state)
 	say(a, 10, 3000);
 	assert_int_equal(r.samples, 8000);
 	core_unsubscribe(sub);
+
+	/* one left running: the shutdown (teardown) ends it with the call */
+	static struct channel_record_read left;
+	static struct test_done left_done;
+	memset(&left, 0, sizeof(left));
+	memset(&left_done, 0, sizeof(left_done));
+	assert_int_equal(channel_record_read(a, "left.opus", &left, test_done_cb, &left_done), 0);
+	say(a, 5, 3000);
 }
 
 static void test_silence(void **state)
@@ -172,6 +180,33 @@ static void test_silence(void **state)
 	wait_done(&d, 2);
 	assert_int_equal(r2.end, CHANNEL_RECORD_END_SILENCE);
 	assert_int_equal(r2.samples, 5 * 160);
+}
+
+/* A far end that goes quiet on the wire (no RTP): the missing time is
+ * silence, and the limit holds on the clock. */
+static void test_no_audio(void **state)
+{
+	struct channel *a = test_leg(t.core, "aaaa", "1000", "2000", 101);
+	struct test_done d = {0};
+	struct channel_record_read r = {.silence_ms = 400, .limit_ms = 60000};
+
+	assert_int_equal(channel_record_read(a, "muted.wav", &r, test_done_cb, &d), 0);
+	say(a, 10, 3000); /* 200 ms of speech, then nothing arrives */
+	uint64_t start = uv_now(&t.loop);
+	wait_done(&d, 1);
+	assert_int_equal(r.end, CHANNEL_RECORD_END_SILENCE);
+	assert_int_equal(r.ms, 200);
+	assert_int_equal(r.sound_ms, 200);
+	assert_true(uv_now(&t.loop) - start >= 400 - 20);
+
+	struct channel_record_read r2 = {.limit_ms = 300};
+	assert_int_equal(channel_record_read(a, "muted2.wav", &r2, test_done_cb, &d), 0);
+	start = uv_now(&t.loop);
+	wait_done(&d, 2);
+	assert_int_equal(r2.end, CHANNEL_RECORD_END_LIMIT);
+	assert_int_equal(r2.ms, 0);
+	assert_int_equal(r2.sound_ms, 0);
+	assert_true(uv_now(&t.loop) - start >= 300);
 }
 
 static void test_terminator(void **state)
@@ -300,6 +335,7 @@ static void test_hangup_and_refusals(void **state)
 
 	/* record_session and record hear the far end together */
 	assert_int_equal(channel_record_read(a, "hang.wav", &r, hangup_done_cb, &d), 0);
+	assert_int_equal(channel_record_start(a, "hang.wav", 0), -EEXIST);
 	say(a, 20, 3000);
 	/* (its end sets the same variables: stopped first, so that the hangup's are ours) */
 	assert_int_equal(channel_record_stop(a, "both.wav"), 0);
@@ -323,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_silence, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_audio, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_terminator, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_and_new_op, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hangup_and_refusals, setup, teardown),
