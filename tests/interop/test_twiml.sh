@@ -16,7 +16,8 @@
 #     actionOnEmptyResult requests its action with Digits empty.
 #  c. Record maxLength=3: RecordingDuration 3 (±1); the file at RecordingUrl
 #     (file://) is a WAV about 3 s long. A Record ended by the key 5 after
-#     about 2 s → Digits=5.
+#     about 2 s → Digits=5. A Record that hears nothing goes on to the next
+#     verb without a request.
 #  d. Dial <Sip> (callerId, record-from-answer) to a SIPp UAS that answers
 #     and hangs up 2 s later → the UAS sees the callerId in From; the action
 #     gets DialCallStatus=completed, DialCallDuration ≥ 1 and a RecordingUrl
@@ -361,6 +362,13 @@ call recordkey twiml-recordkey media_call_in_bye.xml --send-tone 440 --dtmf 2.0:
 expect_param "record until a key: action" /recordkey-done Digits 5
 R=([RecordingDuration]=$(applog get /recordkey-done RecordingDuration))
 media_between "record until a key: action" RecordingDuration 1 3
+call recordnone twiml-recordnone media_call_in_bye.xml --no-send
+if [ "$(applog count /recordnone-done)" = 0 ] && [ "$(applog count /recordnone-next)" = 1 ]; then
+	t_ok "record of nothing: no action request, the next verb ran"
+else
+	t_fail "record of nothing: action requested $(applog count /recordnone-done) time(s)," \
+		"next verb's document $(applog count /recordnone-next) time(s)"
+fi
 
 # ---- d. Dial <Sip> ----
 rtp_peer_start dialb --no-send

@@ -26,6 +26,8 @@
 //   /record-done   Hangup
 //   /recordkey     Record without a beep until a key (action /recordkey-done)
 //   /recordkey-done  Hangup
+//   /recordnone    Record that hears nothing (action /recordnone-done, never
+//                  requested), then Redirect to /recordnone-next: Hangup
 //   /dial?uas=P    Dial <Sip> to 127.0.0.1:P with a callerId, recorded from
 //                  the answer (action /dial-done)
 //   /dial-done     Hangup
@@ -125,6 +127,11 @@ const routes = {
 	'/recordkey': (q, p, res) =>
 		twiml(res, '<Record maxLength="20" playBeep="false" action="/recordkey-done"/><Hangup/>'),
 	'/recordkey-done': (q, p, res) => twiml(res, '<Hangup/>'),
+	'/recordnone': (q, p, res) =>
+		twiml(res, '<Record maxLength="2" timeout="1" playBeep="false" action="/recordnone-done"/>' +
+			'<Redirect>/recordnone-next</Redirect>'),
+	'/recordnone-done': (q, p, res) => twiml(res, '<Hangup/>'),
+	'/recordnone-next': (q, p, res) => twiml(res, '<Hangup/>'),
 	'/dial': (q, p, res) =>
 		twiml(res, '<Dial timeout="10" callerId="+15550001111" record="record-from-answer" action="/dial-done">' +
 			`<Sip>sip:1000@127.0.0.1:${Number(q.get('uas'))}</Sip></Dial><Say>Not reached.</Say>`),
