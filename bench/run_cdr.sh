@@ -6,15 +6,8 @@
 #
 # Environment (default): BENCH_CDR_COUNT (50000), BENCH_CDR_BATCH (256).
 set -u
-if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-	echo "usage: bench/run_cdr.sh BUILD_DIR" >&2
-	exit 2
-fi
-build=$(cd "$1" && pwd)
-src=$(cd "$(dirname "$0")/.." && pwd)
-export IRISX_BIN=$build/irisx IRISX_SOURCE_DIR=${IRISX_SOURCE_DIR:-$src}
-# shellcheck source=../tests/interop/lib.sh
-. "$src/tests/interop/lib.sh"
+# shellcheck source=bench_start.sh
+. "$(dirname "$0")/bench_start.sh" "$@"
 # shellcheck source=../tests/interop/cdr_lib.sh
 . "$src/tests/interop/cdr_lib.sh"
 T_NAME=bench_cdr

@@ -24,15 +24,8 @@
 # BENCH_ESL_CALLS (500), BENCH_ESL_RATE (100), BENCH_ESL_CALL_SECONDS (5).
 set -u
 
-if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-	echo "usage: bench/run_esl.sh BUILD_DIR" >&2
-	exit 2
-fi
-build=$(cd "$1" && pwd)
-src=$(cd "$(dirname "$0")/.." && pwd)
-export IRISX_BIN=$build/irisx IRISX_SOURCE_DIR=${IRISX_SOURCE_DIR:-$src}
-# shellcheck source=../tests/interop/lib.sh
-. "$src/tests/interop/lib.sh"
+# shellcheck source=bench_start.sh
+. "$(dirname "$0")/bench_start.sh" "$@"
 # shellcheck disable=SC2034 # lib.sh's prefix for messages
 T_NAME=bench-esl
 esl_dir=$src/tests/interop/esl

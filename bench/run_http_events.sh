@@ -14,15 +14,8 @@
 # Environment (default): BENCH_HTTP_EVENTS (200000, at most 2,000,000).
 set -u
 
-if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-	echo "usage: bench/run_http_events.sh BUILD_DIR" >&2
-	exit 2
-fi
-build=$(cd "$1" && pwd)
-src=$(cd "$(dirname "$0")/.." && pwd)
-export IRISX_BIN=$build/irisx IRISX_SOURCE_DIR=${IRISX_SOURCE_DIR:-$src}
-# shellcheck source=../tests/interop/lib.sh
-. "$src/tests/interop/lib.sh"
+# shellcheck source=bench_start.sh
+. "$(dirname "$0")/bench_start.sh" "$@"
 # shellcheck source=../tests/interop/http_events_lib.sh
 . "$src/tests/interop/http_events_lib.sh"
 # shellcheck disable=SC2034 # lib.sh's prefix for messages

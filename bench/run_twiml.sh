@@ -24,15 +24,8 @@
 # BENCH_TWIML_RATE (20, at most 100).
 set -u
 
-if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-	echo "usage: bench/run_twiml.sh BUILD_DIR" >&2
-	exit 2
-fi
-build=$(cd "$1" && pwd)
-src=$(cd "$(dirname "$0")/.." && pwd)
-export IRISX_BIN=$build/irisx IRISX_SOURCE_DIR=${IRISX_SOURCE_DIR:-$src}
-# shellcheck source=../tests/interop/lib.sh
-. "$src/tests/interop/lib.sh"
+# shellcheck source=bench_start.sh
+. "$(dirname "$0")/bench_start.sh" "$@"
 # shellcheck source=bench_lib.sh
 . "$src/bench/bench_lib.sh"
 # shellcheck disable=SC2034 # lib.sh's prefix for messages
