@@ -194,13 +194,18 @@ done
 [ -n "$gone" ] && t_ok "the call is gone (404)" || t_fail "the call is still listed"
 
 STATE=${IRISX_CONF/conf./state.}
-if python3 -c 'import sys, wave
+# The writer thread closes the file (its final header) a moment after the stop.
+wav_ok=
+for ((i = 0; i < 30; i++)); do
+	if python3 -c 'import sys, wave
 w = wave.open(sys.argv[1]); assert w.getnframes() > 4000, w.getnframes()' \
-	"$STATE/recordings/http-api.wav" 2>"$T_DIR/wav.err"; then
-	t_ok "/record made a WAV"
-else
-	t_fail "no WAV from /record: $(cat "$T_DIR/wav.err")"
-fi
+		"$STATE/recordings/http-api.wav" 2>"$T_DIR/wav.err"; then
+		wav_ok=1
+		break
+	fi
+	sleep 0.1
+done
+[ -n "$wav_ok" ] && t_ok "/record made a WAV" || t_fail "no WAV from /record: $(cat "$T_DIR/wav.err")"
 
 # The leg's CDR, once the SQLite writer has stored it.
 found=
