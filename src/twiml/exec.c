@@ -328,11 +328,12 @@ static void response_cb(void *arg, const struct fetch_response *r)
 	snprintf(c->doc_url, sizeof(c->doc_url), "%s",
 		 r->effective_url && *r->effective_url ? r->effective_url : c->req_url);
 	if (c->req_method == TWIML_GET) {
-		/* Not against our own query. */
-		char *q = strchr(c->doc_url, '?');
-		if (q && strncmp(c->doc_url, c->req_url, (size_t)(q - c->doc_url)) == 0 &&
-		    !strchr(c->req_url, '?'))
-			*q = '\0';
+		/* Not against our own parameters: the URL as asked for, its own
+		 * query kept ("?lang=fr" + "&CallSid=…" → "?lang=fr"). */
+		size_t n = strlen(c->req_url);
+		if (strncmp(c->doc_url, c->req_url, n) == 0 &&
+		    (c->doc_url[n] == '?' || c->doc_url[n] == '&'))
+			c->doc_url[n] = '\0';
 	}
 	twiml_params_fini(&c->results);
 	twiml_params_init(&c->results);

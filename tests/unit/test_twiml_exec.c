@@ -441,6 +441,17 @@ static void engine_start(void)
 	assert_int_equal(twiml_create(&tw, &loop, core, &set), 0);
 }
 
+/* What the dialplan's done callback saw. */
+struct app_done {
+	int calls;
+	int status;
+	bool up;		 /* the channel, then */
+	enum core_cause cause; /* its hangup cause, then */
+};
+
+/* A call the shutdown is to end (its done callback must run, once), or NULL. */
+static struct app_done *at_shutdown;
+
 static void shutdown_done_cb(void *arg)
 {
 	*(int *)arg = 1;
@@ -455,6 +466,11 @@ static int teardown(void **state)
 		uv_run(&loop, UV_RUN_ONCE);
 	if (!done)
 		return -1;
+	if (at_shutdown && at_shutdown->calls != 1) {
+		fprintf(stderr, "the shutdown ended the application %d times\n", at_shutdown->calls);
+		return -1;
+	}
+	at_shutdown = NULL;
 	/* as irisx stops: the calls are over, the core not yet destroyed */
 	twiml_destroy(tw);
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -467,14 +483,6 @@ static int teardown(void **state)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", cache_dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
-
-/* What the dialplan's done callback saw. */
-struct app_done {
-	int calls;
-	int status;
-	bool up;		 /* the channel, then */
-	enum core_cause cause; /* its hangup cause, then */
-};
 
 static void app_done_cb(struct channel *ch, void *arg, int status)
 {
@@ -988,6 +996,40 @@ static void test_gather_num_digits(void **state)
 	assert_int_equal(requests(), 2);
 }
 
+/* A document fetched by GET from a URL with a query of its own: a Gather
+ * without action asks that URL again, with the parameters once. */
+static void test_gather_get_own_query(void **state)
+{
+	engine_start();
+	route_doc("/pin", "<Response><Gather numDigits=\"1\" method=\"GET\"/></Response>");
+	struct channel *ch = leg(true);
+	struct app_done d;
+	char data[300];
+	snprintf(data, sizeof(data), "%s GET", url_of("/pin?lang=fr"));
+	webhook(ch, data, &d);
+	wait_requests(1);
+	spin_ms(50);
+	channel_dtmf_receive(ch, '5', 100, CORE_DTMF_RTP);
+	wait_requests(2);
+	char q[4096];
+	request_query(1, q, sizeof(q));
+	assert_int_equal(strncmp(q, "lang=fr&", 8), 0);
+	assert_null(strstr(q + 1, "lang=fr"));
+	char *sid = strstr(q, "CallSid=");
+	assert_non_null(sid);
+	assert_null(strstr(sid + 1, "CallSid="));
+	assert_string_equal(param(1, "Digits"), "5");
+	/* signed over the URL as sent */
+	char url[4096 + 256], sig[29], header[64];
+	snprintf(url, sizeof(url), "%s?%s", url_of("/pin"), q);
+	assert_int_equal(twiml_signature(TOKEN, url, NULL, sig), 0);
+	request_header(1, "X-Twilio-Signature", header, sizeof(header));
+	assert_string_equal(header, sig);
+	channel_hangup(ch, CAUSE_NORMAL_CLEARING);
+	wait_done(&d);
+	assert_over(&d);
+}
+
 static void test_gather_nothing(void **state)
 {
 	engine_start();
@@ -1122,7 +1164,9 @@ static void test_shutdown_in_flight(void **state)
 	static struct app_done d;
 	webhook_path(ch, "/think", &d);
 	wait_requests(1);
-	/* teardown: core_shutdown hangs it up; ASan sees nothing left */
+	/* teardown: core_shutdown hangs it up, the application ends once;
+	 * ASan sees nothing left */
+	at_shutdown = &d;
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1149,6 +1193,7 @@ int main(void)
 	    T(test_fallback_prompt),
 	    T(test_gather_digits),
 	    T(test_gather_num_digits),
+	    T(test_gather_get_own_query),
 	    T(test_gather_nothing),
 	    T(test_gather_empty_result),
 	    T(test_reject_unanswered),
