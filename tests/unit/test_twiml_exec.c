@@ -18,7 +18,9 @@
 
 #include "core/core_int.h"
 #include "dialplan/dialplan.h"
+#include "test_config_util.h"
 #include "test_core_leg_util.h"
+#include "test_sip_util.h"
 #include "twiml/exec_int.h"
 
 #include <arpa/inet.h>
@@ -399,19 +401,14 @@ static void wait_requests(size_t n)
 	assert_int_equal(requests(), n);
 }
 
-static int setup(void **state)
+/* A core on cfg with its dialplan, and the application's server; nothing
+ * listens unless the test starts the core. */
+static int irisx_open(struct config *cfg)
 {
-	(void)state;
 	char err[512];
-	struct config *cfg = NULL;
-	const char *vars[] = {"state_dir=/tmp", NULL};
 	snprintf(cache_dir, sizeof(cache_dir), "/tmp/irisx-test-twexec.XXXXXX");
 	if (!mkdtemp(cache_dir))
 		return -1;
-	if (config_load(&cfg, SOURCE_DIR "/conf", vars, err, sizeof(err)) != 0) {
-		fprintf(stderr, "config: %s\n", err);
-		return -1;
-	}
 	uv_loop_init(&loop);
 	if (core_create(&core, &loop, cfg) != 0)
 		return -1;
@@ -433,6 +430,19 @@ static int setup(void **state)
 	snprintf(set.audio_cache_dir, sizeof(set.audio_cache_dir), "%s", cache_dir);
 	tw = NULL;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	char err[512];
+	struct config *cfg = NULL;
+	const char *vars[] = {"state_dir=/tmp", NULL};
+	if (config_load(&cfg, SOURCE_DIR "/conf", vars, err, sizeof(err)) != 0) {
+		fprintf(stderr, "config: %s\n", err);
+		return -1;
+	}
+	return irisx_open(cfg);
 }
 
 /* The engine with `set` as the test left it. */
@@ -1169,6 +1179,218 @@ static void test_shutdown_in_flight(void **state)
 	at_shutdown = &d;
 }
 
+/* ---- a caller over SIP: what Reject and the answer put on the wire ---- */
+
+static int far_sock = -1;
+static uint16_t far_port, sip_port;
+static char far_buf[65536];
+static const char *sip_app_path; /* what the router runs `webhook` on */
+static struct app_done sip_done;
+
+/* The router of the SIP tests: the call parks and runs the application. */
+static void sip_route_cb(void *arg, struct channel *ch)
+{
+	(void)arg;
+	channel_execute(ch, NULL, NULL);
+	channel_park(ch);
+	memset(&sip_done, 0, sizeof(sip_done));
+	int rc = dialplan_app_execute(dp, ch, "webhook", url_of(sip_app_path), app_done_cb,
+				      &sip_done);
+	assert_int_equal(rc, DIALPLAN_APP_PENDING);
+}
+
+static int setup_sip(void **state)
+{
+	char text[2048], err[512];
+	far_sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	socklen_t len = sizeof(a);
+	if (bind(far_sock, (struct sockaddr *)&a, sizeof(a)) != 0)
+		return -1;
+	getsockname(far_sock, (struct sockaddr *)&a, &len);
+	far_port = ntohs(a.sin_port);
+	/* a port for irisx: free a moment ago */
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	a.sin_port = 0;
+	len = sizeof(a);
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0)
+		return -1;
+	getsockname(s, (struct sockaddr *)&a, &len);
+	sip_port = ntohs(a.sin_port);
+	close(s);
+	unsigned rtp = 42000 + (unsigned)(getpid() % 500) * 20;
+
+	char *dir = tree_create();
+	tree_write(dir, "freeswitch.xml", ROOT_XML);
+	tree_write(dir, "vars.xml", "<include/>\n");
+	snprintf(text, sizeof(text),
+		 "<configuration name=\"switch.conf\"><settings>"
+		 "<param name=\"rtp-start-port\" value=\"%u\"/>"
+		 "<param name=\"rtp-end-port\" value=\"%u\"/>"
+		 "</settings></configuration>\n",
+		 rtp, rtp + 19);
+	tree_write(dir, "autoload_configs/switch.conf.xml", text);
+	snprintf(text, sizeof(text),
+		 "<configuration name=\"sofia.conf\"><profiles><profile name=\"in\"><settings>"
+		 "<param name=\"sip-ip\" value=\"127.0.0.1\"/>"
+		 "<param name=\"sip-port\" value=\"%u\"/>"
+		 "<param name=\"rtp-ip\" value=\"127.0.0.1\"/>"
+		 "<param name=\"bind-params\" value=\"transport=udp\"/>"
+		 "<param name=\"inbound-codec-prefs\" value=\"PCMU\"/>"
+		 "</settings></profile></profiles></configuration>\n",
+		 sip_port);
+	tree_write(dir, "autoload_configs/sofia.conf.xml", text);
+	struct config *cfg = NULL;
+	int rc = load_logged(&cfg, dir, NULL, err, sizeof(err), NULL);
+	tree_remove(dir);
+	if (rc != 0) {
+		fprintf(stderr, "config: %s\n", err);
+		return -1;
+	}
+	if (irisx_open(cfg) != 0 || core_start(core) != 0)
+		return -1;
+	core_set_router(core, &(struct core_router){.route_cb = sip_route_cb});
+	return 0;
+}
+
+static int teardown_sip(void **state)
+{
+	int rc = teardown(state);
+	close(far_sock);
+	far_sock = -1;
+	return rc;
+}
+
+static const char far_sdp[] = "v=0\r\n"
+				"o=- 1 1 IN IP4 127.0.0.1\r\n"
+				"s=-\r\n"
+				"c=IN IP4 127.0.0.1\r\n"
+				"t=0 0\r\n"
+				"m=audio 9 RTP/AVP 0 101\r\n"
+				"a=rtpmap:0 PCMU/8000\r\n"
+				"a=rtpmap:101 telephone-event/8000\r\n";
+
+/* Sends an INVITE from +15551230000 to 5100 with Call-ID call_id. */
+static void far_invite(const char *call_id)
+{
+	test_udp_sendf(far_sock, sip_port,
+		       "INVITE sip:5100@127.0.0.1:%u SIP/2.0\r\n"
+		       "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK-%s\r\n"
+		       "Max-Forwards: 70\r\n"
+		       "From: \"Bob\" <sip:+15551230000@127.0.0.1:%u>;tag=far-%s\r\n"
+		       "To: <sip:5100@127.0.0.1:%u>\r\n"
+		       "Call-ID: %s\r\n"
+		       "CSeq: 1 INVITE\r\n"
+		       "Contact: <sip:far@127.0.0.1:%u>\r\n"
+		       "Content-Type: application/sdp\r\n"
+		       "Content-Length: %zu\r\n\r\n%s",
+		       sip_port, far_port, call_id, far_port, call_id, sip_port, call_id, far_port,
+		       strlen(far_sdp), far_sdp);
+}
+
+/* The next response with a final status (1xx skipped); its status. */
+static unsigned far_final(struct sip_msg **out)
+{
+	for (;;) {
+		struct sip_msg *m = test_udp_recv_msg(&loop, far_sock, far_buf, sizeof(far_buf), 3000);
+		assert_non_null(m);
+		if (!m->is_request && m->status >= 200) {
+			*out = m;
+			return m->status;
+		}
+		sip_msg_unref(m);
+	}
+}
+
+/* The ACK for a final response to far_invite(call_id). */
+static void far_ack(const struct sip_msg *resp, const char *call_id, bool success)
+{
+	const struct sip_hdr *to = sip_msg_hdr(resp, SIP_HDR_TO);
+	test_udp_sendf(far_sock, sip_port,
+		       "ACK sip:5100@127.0.0.1:%u SIP/2.0\r\n"
+		       "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK-%s%s\r\n"
+		       "Max-Forwards: 70\r\n"
+		       "From: \"Bob\" <sip:+15551230000@127.0.0.1:%u>;tag=far-%s\r\n"
+		       "To: %.*s\r\n"
+		       "Call-ID: %s\r\n"
+		       "CSeq: 1 ACK\r\n"
+		       "Content-Length: 0\r\n\r\n",
+		       sip_port, far_port, call_id, success ? "-ack" : "", far_port, call_id,
+		       (int)to->value.len, to->value.p, call_id);
+}
+
+static void sip_wait_done(void)
+{
+	for (int i = 0; i < 3000 && sip_done.calls == 0; i++)
+		spin_ms(1);
+	assert_int_equal(sip_done.calls, 1);
+}
+
+static void test_sip_reject(void **state)
+{
+	engine_start();
+	route_doc("/reject", "<Response><Reject/></Response>");
+	sip_app_path = "/reject";
+	far_invite("twexec-reject-1");
+	struct sip_msg *resp;
+	assert_int_equal(far_final(&resp), 603);
+	far_ack(resp, "twexec-reject-1", false);
+	sip_msg_unref(resp);
+	sip_wait_done();
+	assert_int_equal(sip_done.status, 0);
+	assert_int_equal(sip_done.cause, CAUSE_CALL_REJECTED);
+	assert_over(&sip_done);
+	/* what the application was told of the ringing call */
+	assert_int_equal(requests(), 1);
+	assert_string_equal(param(0, "CallStatus"), "ringing");
+	assert_string_equal(param(0, "SipCallId"), "twexec-reject-1");
+	assert_string_equal(param(0, "From"), "+15551230000");
+	assert_string_equal(param(0, "To"), "5100");
+	assert_string_equal(param(0, "CallerName"), "Bob");
+	assert_string_equal(param(0, "Direction"), "inbound");
+
+	route_doc("/busy", "<Response><Reject reason=\"busy\"/></Response>");
+	sip_app_path = "/busy";
+	far_invite("twexec-reject-2");
+	assert_int_equal(far_final(&resp), 486);
+	far_ack(resp, "twexec-reject-2", false);
+	sip_msg_unref(resp);
+	sip_wait_done();
+	assert_int_equal(sip_done.cause, CAUSE_USER_BUSY);
+	assert_over(&sip_done);
+}
+
+/* A verb that needs audio answers the call first (200 OK with SDP); the
+ * document's end hangs it up: a BYE. */
+static void test_sip_answer_then_end(void **state)
+{
+	engine_start();
+	route_doc("/pause", "<Response><Pause length=\"1\"/></Response>");
+	sip_app_path = "/pause";
+	uint64_t start = uv_hrtime();
+	far_invite("twexec-answer-1");
+	struct sip_msg *resp;
+	assert_int_equal(far_final(&resp), 200);
+	assert_true(resp->body.len > 0);
+	far_ack(resp, "twexec-answer-1", true);
+	sip_msg_unref(resp);
+	sip_wait_done();
+	assert_true((uv_hrtime() - start) / 1000000 >= 950);
+	assert_int_equal(sip_done.cause, CAUSE_NORMAL_CLEARING);
+	struct sip_msg *bye = NULL;
+	for (int i = 0; i < 10 && !bye; i++) {
+		struct sip_msg *m = test_udp_recv_msg(&loop, far_sock, far_buf, sizeof(far_buf), 2000);
+		assert_non_null(m);
+		if (m->is_request && m->method == SIP_METHOD_BYE)
+			bye = m;
+		else
+			sip_msg_unref(m);
+	}
+	assert_non_null(bye);
+	sip_msg_unref(bye);
+	assert_over(&sip_done);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1201,6 +1423,8 @@ int main(void)
 	    T(test_hangup_during_verb),
 	    T(test_stopped_from_outside),
 	    T(test_shutdown_in_flight),
+	    cmocka_unit_test_setup_teardown(test_sip_reject, setup_sip, teardown_sip),
+	    cmocka_unit_test_setup_teardown(test_sip_answer_then_end, setup_sip, teardown_sip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
