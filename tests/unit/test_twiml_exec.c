@@ -54,6 +54,7 @@ struct route {
 	const char *status; /* ANSWER_STATUS: "500 Internal Server Error" */
 	const char *body;
 	unsigned delay_ms;
+	size_t body_len; /* 0: strlen(body) */
 };
 
 struct server {
@@ -145,13 +146,15 @@ static void answer(int fd, const char *path)
 	if (r.delay_ms && peer_closes(fd, (int)r.delay_ms))
 		return;
 	const char *body = r.body ? r.body : "";
+	size_t len = r.body_len ? r.body_len : strlen(body);
 	char head[512];
 	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %s\r\nContent-Type: text/xml\r\nContent-Length: %zu\r\n"
+			 "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 			 "Connection: close\r\n\r\n",
-			 r.kind == ANSWER_DOC ? "200 OK" : r.status, strlen(body));
+			 r.kind == ANSWER_DOC ? "200 OK" : r.status,
+			 r.body_len ? "audio/wav" : "text/xml", len);
 	send_all(fd, head, (size_t)n);
-	send_all(fd, body, strlen(body));
+	send_all(fd, body, len);
 }
 
 static void *conn_main(void *arg)
@@ -221,7 +224,7 @@ static void route(const char *path, enum answer_kind kind, const char *status, c
 {
 	pthread_mutex_lock(&srv.lock);
 	assert_true(srv.route_count < ROUTES_MAX);
-	srv.routes[srv.route_count++] = (struct route){path, kind, status, body, delay_ms};
+	srv.routes[srv.route_count++] = (struct route){path, kind, status, body, delay_ms, 0};
 	pthread_mutex_unlock(&srv.lock);
 }
 
@@ -230,10 +233,56 @@ static void route_doc(const char *path, const char *body)
 	route(path, ANSWER_DOC, NULL, body, 0);
 }
 
+/* 200 ms of 8 kHz 16-bit mono silence as a WAV file. */
+static char wav[44 + 3200];
+
+static void put_le(char *p, uint32_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (char)(v >> (8 * i));
+}
+
+static void route_audio(const char *path, unsigned delay_ms)
+{
+	memset(wav, 0, sizeof(wav));
+	memcpy(wav, "RIFF", 4);
+	put_le(wav + 4, sizeof(wav) - 8, 4);
+	memcpy(wav + 8, "WAVEfmt ", 8);
+	put_le(wav + 16, 16, 4);
+	put_le(wav + 20, 1, 2); /* PCM */
+	put_le(wav + 22, 1, 2);
+	put_le(wav + 24, 8000, 4);
+	put_le(wav + 28, 16000, 4);
+	put_le(wav + 32, 2, 2);
+	put_le(wav + 34, 16, 2);
+	memcpy(wav + 36, "data", 4);
+	put_le(wav + 40, 3200, 4);
+	pthread_mutex_lock(&srv.lock);
+	assert_true(srv.route_count < ROUTES_MAX);
+	srv.routes[srv.route_count++] =
+	    (struct route){path, ANSWER_DOC, NULL, wav, delay_ms, sizeof(wav)};
+	pthread_mutex_unlock(&srv.lock);
+}
+
 static size_t requests(void)
 {
 	pthread_mutex_lock(&srv.lock);
 	size_t n = srv.request_count;
+	pthread_mutex_unlock(&srv.lock);
+	return n;
+}
+
+/* Requests whose path (without the query) is path. */
+static size_t requests_to(const char *path)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&srv.lock);
+	for (size_t i = 0; i < srv.request_count; i++) {
+		char target[2048] = "";
+		sscanf(srv.requests[i], "%*s %2047s", target);
+		target[strcspn(target, "?")] = '\0';
+		n += strcmp(target, path) == 0;
+	}
 	pthread_mutex_unlock(&srv.lock);
 	return n;
 }
@@ -270,6 +319,19 @@ static void request_path(size_t i, char *out, size_t size)
 	sscanf(request(i), "%*s %2047s", target);
 	target[strcspn(target, "?")] = '\0';
 	snprintf(out, size, "%s", target);
+}
+
+/* The index of the first request to path. */
+static size_t request_to(const char *path)
+{
+	for (size_t i = 0; i < requests(); i++) {
+		char s[2048];
+		request_path(i, s, sizeof(s));
+		if (strcmp(s, path) == 0)
+			return i;
+	}
+	fail_msg("no request to %s", path);
+	return 0;
 }
 
 static void request_query(size_t i, char *out, size_t size)
@@ -1179,6 +1241,97 @@ static void test_shutdown_in_flight(void **state)
 	at_shutdown = &d;
 }
 
+/* ---- <Play> of URLs (audio.c) ---- */
+
+static void wait_requests_to(const char *path, size_t n)
+{
+	for (int i = 0; i < 3000 && requests_to(path) < n; i++)
+		spin_ms(1);
+	assert_int_equal(requests_to(path), n);
+}
+
+/* Two calls asking for the same URL share one download; a later call plays
+ * the cached file. */
+static void test_play_cached(void **state)
+{
+	engine_start();
+	route_audio("/audio/hello.wav", 300);
+	route_doc("/play", "<Response><Play>audio/hello.wav</Play><Redirect>/played</Redirect>"
+			   "</Response>");
+	route_doc("/played", "<Response><Hangup/></Response>");
+	struct channel *a = leg(true), *b = leg(true);
+	struct app_done da, db;
+	webhook_path(a, "/play", &da);
+	webhook_path(b, "/play", &db);
+	wait_done(&da);
+	wait_done(&db);
+	assert_over(&da);
+	assert_over(&db);
+	assert_int_equal(requests_to("/audio/hello.wav"), 1);
+	assert_int_equal(requests_to("/played"), 2);
+	/* fetched as the documents are, signed: a GET over the URL alone */
+	size_t i = request_to("/audio/hello.wav");
+	char s[256], sig[29];
+	request_method(i, s, sizeof(s));
+	assert_string_equal(s, "GET");
+	assert_int_equal(twiml_signature(TOKEN, url_of("/audio/hello.wav"), NULL, sig), 0);
+	request_header(i, "X-Twilio-Signature", s, sizeof(s));
+	assert_string_equal(s, sig);
+
+	/* from the cache: no download, and the 200 ms of audio play */
+	struct channel *c = leg(true);
+	struct app_done dc;
+	uint64_t start = uv_hrtime();
+	webhook_path(c, "/play", &dc);
+	wait_done(&dc);
+	assert_true((uv_hrtime() - start) / 1000000 >= 190);
+	assert_over(&dc);
+	assert_int_equal(requests_to("/audio/hello.wav"), 1);
+	assert_int_equal(requests_to("/played"), 3);
+}
+
+/* A URL that cannot be had: the Play is skipped, the next verb runs; the
+ * failure is not cached. */
+static void test_play_missing(void **state)
+{
+	engine_start();
+	route_doc("/play", "<Response><Play loop=\"3\">/missing.wav</Play>"
+			   "<Redirect>/after</Redirect></Response>");
+	route_doc("/after", "<Response><Hangup/></Response>");
+	for (int round = 1; round <= 2; round++) {
+		struct channel *ch = leg(true);
+		struct app_done d;
+		webhook_path(ch, "/play", &d);
+		wait_done(&d);
+		assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING);
+		assert_over(&d);
+		assert_int_equal(requests_to("/missing.wav"), (size_t)round);
+		assert_int_equal(requests_to("/after"), (size_t)round);
+	}
+}
+
+/* The caller hangs up while the audio downloads: the application ends at
+ * once; the download goes on for the calls to come, and the engine's end
+ * cancels it. */
+static void test_play_hangup_while_downloading(void **state)
+{
+	engine_start();
+	route("/never.wav", ANSWER_NEVER, NULL, NULL, 0);
+	route_doc("/play", "<Response><Play>/never.wav</Play><Hangup/></Response>");
+	struct channel *ch = leg(true);
+	struct app_done d;
+	webhook_path(ch, "/play", &d);
+	wait_requests_to("/never.wav", 1);
+	spin_ms(20);
+	assert_int_equal(d.calls, 0);
+	channel_hangup(ch, CAUSE_NORMAL_CLEARING);
+	wait_done(&d);
+	assert_int_equal(d.status, 0);
+	assert_over(&d);
+	assert_int_equal(peers_closed(), 0);
+	/* teardown: twiml_destroy cancels the download */
+}
+
 /* ---- a caller over SIP: what Reject and the answer put on the wire ---- */
 
 static int far_sock = -1;
@@ -1423,6 +1576,9 @@ int main(void)
 	    T(test_hangup_during_verb),
 	    T(test_stopped_from_outside),
 	    T(test_shutdown_in_flight),
+	    T(test_play_cached),
+	    T(test_play_missing),
+	    T(test_play_hangup_while_downloading),
 	    cmocka_unit_test_setup_teardown(test_sip_reject, setup_sip, teardown_sip),
 	    cmocka_unit_test_setup_teardown(test_sip_answer_then_end, setup_sip, teardown_sip),
 	};
