@@ -188,6 +188,14 @@ static void params_build(struct twiml__call *c, struct twiml_params *ps)
 
 static void response_cb(void *arg, const struct fetch_response *r);
 
+/* The verb's results were sent (or go nowhere): a later request must not carry them. */
+static void results_drop(struct twiml__call *c)
+{
+	twiml_params_fini(&c->results);
+	twiml_params_init(&c->results);
+}
+
+
 /* Sends the request described by c->req_*; 0 or a negative errno. */
 static int request_send(struct twiml__call *c)
 {
@@ -335,8 +343,7 @@ static void response_cb(void *arg, const struct fetch_response *r)
 		    (c->doc_url[n] == '?' || c->doc_url[n] == '&'))
 			c->doc_url[n] = '\0';
 	}
-	twiml_params_fini(&c->results);
-	twiml_params_init(&c->results);
+	results_drop(c);
 	twiml__next(c);
 }
 
@@ -366,6 +373,7 @@ void twiml__action(struct twiml__call *c, const char *action, enum twiml_method 
 	char url[TWIML_URL_MAX];
 	if (!action) {
 		if (!or_self) {
+			results_drop(c);
 			twiml__next(c);
 			return;
 		}
@@ -375,6 +383,7 @@ void twiml__action(struct twiml__call *c, const char *action, enum twiml_method 
 	if (rc) {
 		log_warn("%s action '%s': not an http(s) URL: going on with the next verb",
 			 c->ch->uuid, action);
+		results_drop(c);
 		twiml__next(c);
 		return;
 	}

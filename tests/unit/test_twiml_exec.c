@@ -1241,6 +1241,116 @@ static void test_shutdown_in_flight(void **state)
 	at_shutdown = &d;
 }
 
+/* ---- Record ---- */
+
+/* n 20 ms frames of 8 kHz audio at a constant level, as the caller says it */
+static void caller_says(struct channel *ch, int frames, int16_t level)
+{
+	int16_t pcm[160];
+	for (int i = 0; i < 160; i++)
+		pcm[i] = (int16_t)(i % 2 ? level : -level);
+	for (int i = 0; i < frames; i++)
+		core__record_tap_rx(ch, pcm, 160, 8000);
+}
+
+static bool file_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+static void test_record(void **state)
+{
+	snprintf(set.recording_url_base, sizeof(set.recording_url_base), "http://127.0.0.1/rec");
+	engine_start();
+	assert_int_equal(core_recordings_open(core, cache_dir), 0);
+	route_doc("/msg", "<Response><Record playBeep=\"false\" timeout=\"2\" finishOnKey=\"#*\" "
+			  "action=\"/recorded\"/></Response>");
+	route_doc("/recorded", "<Response><Hangup/></Response>");
+	struct channel *ch = leg(true);
+	char uuid[UUID_STRLEN];
+	memcpy(uuid, ch->uuid, sizeof(uuid));
+	struct app_done d;
+	webhook_path(ch, "/msg", &d);
+	wait_requests(1);
+	spin_ms(50);
+	caller_says(ch, 75, 3000); /* 1.5 s */
+	spin_ms(20);
+	channel_dtmf_receive(ch, '*', 100, CORE_DTMF_RTP);
+	wait_done(&d);
+	assert_over(&d);
+	assert_int_equal(requests(), 2);
+	char want[256], path[512];
+	snprintf(want, sizeof(want), "http://127.0.0.1/rec/twiml/%s-1.wav", uuid);
+	assert_string_equal(param(1, "RecordingUrl"), want);
+	assert_string_equal(param(1, "RecordingDuration"), "2"); /* 1.5 s, rounded */
+	assert_string_equal(param(1, "Digits"), "*");
+	char sid[40] = "RE";
+	for (const char *p = uuid; *p; p++)
+		if (*p != '-')
+			sid[strlen(sid)] = *p;
+	assert_string_equal(param(1, "RecordingSid"), sid);
+	snprintf(path, sizeof(path), "%s/recordings/twiml/%s-1.wav", cache_dir, uuid);
+	assert_true(file_exists(path));
+}
+
+/* A recording of nothing: no request, the next verb runs, no file kept. */
+static void test_record_nothing(void **state)
+{
+	engine_start();
+	assert_int_equal(core_recordings_open(core, cache_dir), 0);
+	route_doc("/msg", "<Response><Record playBeep=\"false\" timeout=\"1\"/>"
+			  "<Redirect>/nothing</Redirect></Response>");
+	route_doc("/nothing", "<Response><Hangup/></Response>");
+	struct channel *ch = leg(true);
+	char uuid[UUID_STRLEN];
+	memcpy(uuid, ch->uuid, sizeof(uuid));
+	struct app_done d;
+	uint64_t start = uv_hrtime();
+	webhook_path(ch, "/msg", &d);
+	wait_done(&d);
+	assert_true((uv_hrtime() - start) / 1000000 >= 950);
+	assert_over(&d);
+	assert_int_equal(requests(), 2);
+	char s[256];
+	request_path(1, s, sizeof(s));
+	assert_string_equal(s, "/nothing");
+	assert_string_equal(param(1, "RecordingUrl"), "(none)");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/recordings/twiml/%s-1.wav", cache_dir, uuid);
+	for (int i = 0; i < 500 && file_exists(path); i++)
+		spin_ms(1);
+	assert_false(file_exists(path));
+}
+
+/* ---- Dial that cannot ring ---- */
+
+/* No dial-gateway for a <Number>, a <Sip> that cannot be dialled: failed,
+ * posted to the action; without action the next verb runs. */
+static void test_dial_failed(void **state)
+{
+	engine_start();
+	route_doc("/dial", "<Response><Dial action=\"/dialed\"><Number>+1 555 0100</Number>"
+			   "<Sip>sip:a,b@127.0.0.1</Sip></Dial></Response>");
+	route_doc("/dialed", "<Response><Dial>+15550100</Dial><Redirect>/next</Redirect></Response>");
+	route_doc("/next", "<Response><Hangup/></Response>");
+	struct channel *ch = leg(true);
+	struct app_done d;
+	webhook_path(ch, "/dial", &d);
+	wait_done(&d);
+	assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING);
+	assert_over(&d);
+	assert_int_equal(requests(), 3);
+	char s[256];
+	request_path(1, s, sizeof(s));
+	assert_string_equal(s, "/dialed");
+	assert_string_equal(param(1, "DialCallStatus"), "failed");
+	assert_string_equal(param(1, "DialCallSid"), "(none)");
+	assert_string_equal(param(1, "DialCallDuration"), "(none)");
+	request_path(2, s, sizeof(s));
+	assert_string_equal(s, "/next");
+	assert_string_equal(param(2, "DialCallStatus"), "(none)");
+}
+
 /* ---- <Play> of URLs (audio.c) ---- */
 
 static void wait_requests_to(const char *path, size_t n)
@@ -1576,6 +1686,9 @@ int main(void)
 	    T(test_hangup_during_verb),
 	    T(test_stopped_from_outside),
 	    T(test_shutdown_in_flight),
+	    T(test_record),
+	    T(test_record_nothing),
+	    T(test_dial_failed),
 	    T(test_play_cached),
 	    T(test_play_missing),
 	    T(test_play_hangup_while_downloading),
