@@ -1654,6 +1654,165 @@ static void test_sip_answer_then_end(void **state)
 	assert_over(&sip_done);
 }
 
+/* The next request of `method` irisx sends to the far end on a call other
+ * than A's (responses and other requests skipped). */
+static struct sip_msg *far_request(enum sip_method method, const char *not_call_id)
+{
+	for (;;) {
+		struct sip_msg *m = test_udp_recv_msg(&loop, far_sock, far_buf, sizeof(far_buf), 3000);
+		assert_non_null(m);
+		if (m->is_request && m->method == method &&
+		    !str_eq(m->call_id, str_from_cstr(not_call_id)))
+			return m;
+		sip_msg_unref(m);
+	}
+}
+
+static void far_respond(const struct sip_msg *req, uint16_t status, const char *to_tag,
+			const char *body)
+{
+	struct buf b;
+	char extra[256];
+	buf_init(&b);
+	snprintf(extra, sizeof(extra), "Contact: <sip:b@127.0.0.1:%u>\r\n%s", far_port,
+		 body ? "Content-Type: application/sdp\r\n" : "");
+	sip_response_print(&b, req, status, NULL, to_tag, extra,
+			   body ? str_from_cstr(body) : STR_NULL);
+	test_udp_send(far_sock, sip_port, b.p, b.len);
+	buf_fini(&b);
+}
+
+/* B hangs up the call irisx placed to it (inv), whose To tag is tag. */
+static void far_bye_b(const struct sip_msg *inv, const char *tag)
+{
+	const struct sip_hdr *from = sip_msg_hdr(inv, SIP_HDR_FROM);
+	test_udp_sendf(far_sock, sip_port,
+		       "BYE sip:irisx@127.0.0.1:%u SIP/2.0\r\n"
+		       "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK-byeb\r\n"
+		       "Max-Forwards: 70\r\n"
+		       "From: <%.*s>;tag=%s\r\n"
+		       "To: %.*s\r\n"
+		       "Call-ID: %.*s\r\n"
+		       "CSeq: 1 BYE\r\n"
+		       "Content-Length: 0\r\n\r\n",
+		       sip_port, far_port, (int)inv->to.uri_str.len, inv->to.uri_str.p, tag,
+		       (int)from->value.len, from->value.p, (int)inv->call_id.len, inv->call_id.p);
+}
+
+static char dial_doc[512];
+
+/* A calls in; its document dials B at the far end, which answers `status`;
+ * the action gets what became of it. */
+static void sip_dial(const char *call_id, uint16_t status)
+{
+	snprintf(set.dial_profile, sizeof(set.dial_profile), "in");
+	engine_start();
+	snprintf(dial_doc, sizeof(dial_doc),
+		 "<Response><Dial action=\"/dialed\" timeout=\"5\">"
+		 "<Sip>sip:b@127.0.0.1:%u</Sip></Dial></Response>",
+		 far_port);
+	route_doc("/dial", dial_doc);
+	route_doc("/dialed", "<Response><Hangup/></Response>");
+	sip_app_path = "/dial";
+	far_invite(call_id);
+	struct sip_msg *resp;
+	assert_int_equal(far_final(&resp), 200); /* A is answered: it hears the ringback */
+	far_ack(resp, call_id, true);
+	sip_msg_unref(resp);
+	struct sip_msg *inv = far_request(SIP_METHOD_INVITE, call_id);
+	char ruri[64];
+	snprintf(ruri, sizeof(ruri), "sip:b@127.0.0.1:%u", far_port);
+	assert_true(str_eq(inv->ruri_str, str_from_cstr(ruri)));
+	spin_ms(50);
+	assert_int_equal(sip_done.calls, 0);
+	if (status != 200) {
+		far_respond(inv, status, "b-tag", NULL);
+	} else {
+		far_respond(inv, 200, "b-tag", far_sdp);
+		struct sip_msg *ack = far_request(SIP_METHOD_ACK, call_id);
+		sip_msg_unref(ack);
+		spin_ms(1100);
+		assert_int_equal(sip_done.calls, 0); /* bridged */
+		far_bye_b(inv, "b-tag");
+	}
+	sip_msg_unref(inv);
+	sip_wait_done();
+	assert_int_equal(sip_done.cause, CAUSE_NORMAL_CLEARING); /* /dialed hangs up */
+	assert_over(&sip_done);
+	assert_int_equal(requests(), 2);
+	char s[256];
+	request_path(1, s, sizeof(s));
+	assert_string_equal(s, "/dialed");
+}
+
+static void test_sip_dial_busy(void **state)
+{
+	sip_dial("twexec-dial-busy", 486);
+	assert_string_equal(param(1, "DialCallStatus"), "busy");
+	assert_string_equal(param(1, "DialCallDuration"), "(none)");
+}
+
+static void test_sip_dial_completed(void **state)
+{
+	sip_dial("twexec-dial-ok", 200);
+	assert_string_equal(param(1, "DialCallStatus"), "completed");
+	assert_string_equal(param(1, "DialCallDuration"), "1");
+	char a_sid[64];
+	snprintf(a_sid, sizeof(a_sid), "%s", param(1, "CallSid"));
+	const char *b_sid = param(1, "DialCallSid");
+	assert_int_equal(strlen(b_sid), UUID_STRLEN - 1);
+	assert_string_not_equal(b_sid, a_sid);
+}
+
+/* A hangs up (BYE in the dialog its 200 OK made) while Dial rings B: the
+ * application ends and B's INVITE is cancelled. */
+static void test_sip_dial_caller_gone(void **state)
+{
+	const char *call_id = "twexec-dial-gone";
+	snprintf(set.dial_profile, sizeof(set.dial_profile), "in");
+	engine_start();
+	snprintf(dial_doc, sizeof(dial_doc),
+		 "<Response><Dial action=\"/dialed\"><Sip>sip:b@127.0.0.1:%u</Sip></Dial>"
+		 "</Response>",
+		 far_port);
+	route_doc("/dial", dial_doc);
+	route_doc("/dialed", "<Response><Hangup/></Response>");
+	sip_app_path = "/dial";
+	far_invite(call_id);
+	struct sip_msg *ok;
+	assert_int_equal(far_final(&ok), 200);
+	far_ack(ok, call_id, true);
+	struct sip_msg *inv = far_request(SIP_METHOD_INVITE, call_id);
+	far_respond(inv, 180, "b-tag", NULL);
+	spin_ms(50);
+	const struct sip_hdr *to = sip_msg_hdr(ok, SIP_HDR_TO);
+	test_udp_sendf(far_sock, sip_port,
+		       "BYE sip:5100@127.0.0.1:%u SIP/2.0\r\n"
+		       "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK-byea\r\n"
+		       "Max-Forwards: 70\r\n"
+		       "From: \"Bob\" <sip:+15551230000@127.0.0.1:%u>;tag=far-%s\r\n"
+		       "To: %.*s\r\n"
+		       "Call-ID: %s\r\n"
+		       "CSeq: 2 BYE\r\n"
+		       "Content-Length: 0\r\n\r\n",
+		       sip_port, far_port, far_port, call_id, (int)to->value.len, to->value.p,
+		       call_id);
+	sip_msg_unref(ok);
+	struct sip_msg *cancel = far_request(SIP_METHOD_CANCEL, call_id);
+	assert_true(str_eq(cancel->call_id, inv->call_id));
+	far_respond(cancel, 200, "b-tag", NULL);
+	far_respond(inv, 487, "b-tag", NULL);
+	sip_msg_unref(cancel);
+	sip_msg_unref(inv);
+	sip_wait_done();
+	assert_int_equal(sip_done.status, 0);
+	assert_false(sip_done.up);
+	assert_int_equal(sip_done.cause, CAUSE_NORMAL_CLEARING);
+	spin_ms(200);
+	assert_over(&sip_done);
+	assert_int_equal(requests(), 1); /* no /dialed */
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1694,6 +1853,9 @@ int main(void)
 	    T(test_play_hangup_while_downloading),
 	    cmocka_unit_test_setup_teardown(test_sip_reject, setup_sip, teardown_sip),
 	    cmocka_unit_test_setup_teardown(test_sip_answer_then_end, setup_sip, teardown_sip),
+	    cmocka_unit_test_setup_teardown(test_sip_dial_busy, setup_sip, teardown_sip),
+	    cmocka_unit_test_setup_teardown(test_sip_dial_completed, setup_sip, teardown_sip),
+	    cmocka_unit_test_setup_teardown(test_sip_dial_caller_gone, setup_sip, teardown_sip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
