@@ -195,7 +195,6 @@ static void results_drop(struct twiml__call *c)
 	twiml_params_init(&c->results);
 }
 
-
 /* Sends the request described by c->req_*; 0 or a negative errno. */
 static int request_send(struct twiml__call *c)
 {

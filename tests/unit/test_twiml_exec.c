@@ -35,7 +35,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#define TOKEN "12345678901234567890abcdef"
+#define TOKEN	"12345678901234567890abcdef"
 #define ACCOUNT "AC0123456789abcdef0123456789abcdef"
 
 /* ---- the application: an HTTP server on threads of its own ---- */
@@ -349,7 +349,8 @@ static void request_header(size_t i, const char *name, char *out, size_t size)
 	const char *end = strstr(r, "\r\n\r\n");
 	size_t n = strlen(name);
 	out[0] = '\0';
-	for (const char *line = strstr(r, "\r\n"); line && line < end; line = strstr(line + 2, "\r\n")) {
+	for (const char *line = strstr(r, "\r\n"); line && line < end;
+	     line = strstr(line + 2, "\r\n")) {
 		const char *h = line + 2;
 		if (strncasecmp(h, name, n) == 0 && h[n] == ':') {
 			h += n + 1;
@@ -517,7 +518,7 @@ static void engine_start(void)
 struct app_done {
 	int calls;
 	int status;
-	bool up;		 /* the channel, then */
+	bool up;	       /* the channel, then */
 	enum core_cause cause; /* its hangup cause, then */
 };
 
@@ -539,7 +540,8 @@ static int teardown(void **state)
 	if (!done)
 		return -1;
 	if (at_shutdown && at_shutdown->calls != 1) {
-		fprintf(stderr, "the shutdown ended the application %d times\n", at_shutdown->calls);
+		fprintf(stderr, "the shutdown ended the application %d times\n",
+			at_shutdown->calls);
 		return -1;
 	}
 	at_shutdown = NULL;
@@ -671,8 +673,8 @@ static void test_bad_data(void **state)
 	engine_start();
 	struct channel *ch = leg(true);
 	struct app_done d = {0};
-	assert_int_equal(dialplan_app_execute(dp, ch, "webhook", "ftp://127.0.0.1/x", app_done_cb, &d),
-			 -EINVAL);
+	assert_int_equal(
+	    dialplan_app_execute(dp, ch, "webhook", "ftp://127.0.0.1/x", app_done_cb, &d), -EINVAL);
 	assert_int_equal(
 	    dialplan_app_execute(dp, ch, "webhook", "http://127.0.0.1/x PUT", app_done_cb, &d),
 	    -EINVAL);
@@ -760,7 +762,8 @@ static void test_redirect_loop(void **state)
 static void test_redirect_relative_and_get(void **state)
 {
 	engine_start();
-	route_doc("/app/start", "<Response><Redirect method=\"GET\">next?step=2</Redirect></Response>");
+	route_doc("/app/start",
+		  "<Response><Redirect method=\"GET\">next?step=2</Redirect></Response>");
 	route_doc("/app/next", "<Response><Redirect>../done</Redirect></Response>");
 	route_doc("/done", "<Response><Hangup/></Response>");
 	struct channel *ch = leg(true);
@@ -1191,7 +1194,8 @@ static void test_hangup_and_end(void **state)
 static void test_hangup_during_verb(void **state)
 {
 	engine_start();
-	route_doc("/wait", "<Response><Pause length=\"10\"/><Redirect>/never</Redirect></Response>");
+	route_doc("/wait",
+		  "<Response><Pause length=\"10\"/><Redirect>/never</Redirect></Response>");
 	struct channel *ch = leg(true);
 	struct app_done d;
 	webhook_path(ch, "/wait", &d);
@@ -1331,7 +1335,8 @@ static void test_dial_failed(void **state)
 	engine_start();
 	route_doc("/dial", "<Response><Dial action=\"/dialed\"><Number>+1 555 0100</Number>"
 			   "<Sip>sip:a,b@127.0.0.1</Sip></Dial></Response>");
-	route_doc("/dialed", "<Response><Dial>+15550100</Dial><Redirect>/next</Redirect></Response>");
+	route_doc("/dialed",
+		  "<Response><Dial>+15550100</Dial><Redirect>/next</Redirect></Response>");
 	route_doc("/next", "<Response><Hangup/></Response>");
 	struct channel *ch = leg(true);
 	struct app_done d;
@@ -1457,8 +1462,8 @@ static void sip_route_cb(void *arg, struct channel *ch)
 	channel_execute(ch, NULL, NULL);
 	channel_park(ch);
 	memset(&sip_done, 0, sizeof(sip_done));
-	int rc = dialplan_app_execute(dp, ch, "webhook", url_of(sip_app_path), app_done_cb,
-				      &sip_done);
+	int rc =
+	    dialplan_app_execute(dp, ch, "webhook", url_of(sip_app_path), app_done_cb, &sip_done);
 	assert_int_equal(rc, DIALPLAN_APP_PENDING);
 }
 
@@ -1525,13 +1530,13 @@ static int teardown_sip(void **state)
 }
 
 static const char far_sdp[] = "v=0\r\n"
-				"o=- 1 1 IN IP4 127.0.0.1\r\n"
-				"s=-\r\n"
-				"c=IN IP4 127.0.0.1\r\n"
-				"t=0 0\r\n"
-				"m=audio 9 RTP/AVP 0 101\r\n"
-				"a=rtpmap:0 PCMU/8000\r\n"
-				"a=rtpmap:101 telephone-event/8000\r\n";
+			      "o=- 1 1 IN IP4 127.0.0.1\r\n"
+			      "s=-\r\n"
+			      "c=IN IP4 127.0.0.1\r\n"
+			      "t=0 0\r\n"
+			      "m=audio 9 RTP/AVP 0 101\r\n"
+			      "a=rtpmap:0 PCMU/8000\r\n"
+			      "a=rtpmap:101 telephone-event/8000\r\n";
 
 /* Sends an INVITE from +15551230000 to 5100 with Call-ID call_id. */
 static void far_invite(const char *call_id)
@@ -1555,7 +1560,8 @@ static void far_invite(const char *call_id)
 static unsigned far_final(struct sip_msg **out)
 {
 	for (;;) {
-		struct sip_msg *m = test_udp_recv_msg(&loop, far_sock, far_buf, sizeof(far_buf), 3000);
+		struct sip_msg *m =
+		    test_udp_recv_msg(&loop, far_sock, far_buf, sizeof(far_buf), 3000);
 		assert_non_null(m);
 		if (!m->is_request && m->status >= 200) {
 			*out = m;
@@ -1642,7 +1648,8 @@ static void test_sip_answer_then_end(void **state)
 	assert_int_equal(sip_done.cause, CAUSE_NORMAL_CLEARING);
 	struct sip_msg *bye = NULL;
 	for (int i = 0; i < 10 && !bye; i++) {
-		struct sip_msg *m = test_udp_recv_msg(&loop, far_sock, far_buf, sizeof(far_buf), 2000);
+		struct sip_msg *m =
+		    test_udp_recv_msg(&loop, far_sock, far_buf, sizeof(far_buf), 2000);
 		assert_non_null(m);
 		if (m->is_request && m->method == SIP_METHOD_BYE)
 			bye = m;
@@ -1659,7 +1666,8 @@ static void test_sip_answer_then_end(void **state)
 static struct sip_msg *far_request(enum sip_method method, const char *not_call_id)
 {
 	for (;;) {
-		struct sip_msg *m = test_udp_recv_msg(&loop, far_sock, far_buf, sizeof(far_buf), 3000);
+		struct sip_msg *m =
+		    test_udp_recv_msg(&loop, far_sock, far_buf, sizeof(far_buf), 3000);
 		assert_non_null(m);
 		if (m->is_request && m->method == method &&
 		    !str_eq(m->call_id, str_from_cstr(not_call_id)))
