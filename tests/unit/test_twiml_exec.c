@@ -1041,6 +1041,31 @@ static void test_gather_digits(void **state)
 	assert_string_equal(param(1, "CallStatus"), "in-progress");
 }
 
+/* A digit stops Gather's prompts (barge-in) and is the first collected;
+ * the prompts after it do not play. */
+static void test_gather_barge_in(void **state)
+{
+	engine_start();
+	route_doc("/menu", "<Response><Gather numDigits=\"2\" action=\"/choice\">"
+			   "<Play>silence_stream://5000</Play><Pause length=\"5\"/></Gather>"
+			   "</Response>");
+	route_doc("/choice", "<Response><Hangup/></Response>");
+	struct channel *ch = leg(true);
+	struct app_done d;
+	webhook_path(ch, "/menu", &d);
+	wait_requests(1);
+	spin_ms(200);
+	uint64_t start = uv_hrtime();
+	channel_dtmf_receive(ch, '7', 100, CORE_DTMF_RTP);
+	spin_ms(100);
+	channel_dtmf_receive(ch, '3', 100, CORE_DTMF_RTP);
+	wait_done(&d);
+	assert_true((uv_hrtime() - start) / 1000000 < 2000);
+	assert_over(&d);
+	assert_int_equal(requests(), 2);
+	assert_string_equal(param(1, "Digits"), "73");
+}
+
 /* numDigits reached: no FinishedOnKey; no action: the document's own URL. */
 static void test_gather_num_digits(void **state)
 {
@@ -1844,6 +1869,7 @@ int main(void)
 	    T(test_refused),
 	    T(test_fallback_prompt),
 	    T(test_gather_digits),
+	    T(test_gather_barge_in),
 	    T(test_gather_num_digits),
 	    T(test_gather_get_own_query),
 	    T(test_gather_nothing),
