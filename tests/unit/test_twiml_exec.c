@@ -1,14 +1,17 @@
 /*
- * The TwiML executor (exec.c, verbs.c) on legs built straight in a core
- * that runs on the test's loop, against an HTTP application served by this
- * file on loopback threads: each path answers with a canned document, late,
- * with a 500, with garbage, or never. The `webhook` application runs
- * through the dialplan's door (dialplan_app_execute), as ESL's execute and
- * the REST API run it. Asserts what the application and the caller see:
- * the parameters and signature of each request, which URLs are asked for
- * (redirects, actions, the fallback with its ErrorCode), the request
- * cancelled when the caller hangs up (the server sees the connection
- * close), the hangup cause, and the dialplan's done callback, once.
+ * The TwiML executor (exec.c, verbs.c, audio.c) on legs built straight in a
+ * core that runs on the test's loop, against an HTTP application served by
+ * this file on loopback threads: each path answers with a canned document
+ * or WAV file, late, with an error status, with garbage, or never. The
+ * `webhook` application runs through the dialplan's door
+ * (dialplan_app_execute), as ESL's execute and the REST API run it; the
+ * last tests take calls over SIP from a UDP socket playing the far end
+ * (Reject's 603/486, the answer, Dial's B leg). Asserts what the
+ * application and the caller see: the parameters and signature of each
+ * request, which URLs are asked for (redirects, actions, the fallback with
+ * its ErrorCode, audio downloaded once), the request cancelled when the
+ * caller hangs up (the server sees the connection close), the hangup
+ * cause, and the dialplan's done callback, once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
