@@ -188,6 +188,13 @@ static void params_build(struct twiml__call *c, struct twiml_params *ps)
 
 static void response_cb(void *arg, const struct fetch_response *r);
 
+/* The verb's results were sent (or go nowhere): a later request must not carry them. */
+static void results_drop(struct twiml__call *c)
+{
+	twiml_params_fini(&c->results);
+	twiml_params_init(&c->results);
+}
+
 /* Sends the request described by c->req_*; 0 or a negative errno. */
 static int request_send(struct twiml__call *c)
 {
@@ -328,14 +335,14 @@ static void response_cb(void *arg, const struct fetch_response *r)
 	snprintf(c->doc_url, sizeof(c->doc_url), "%s",
 		 r->effective_url && *r->effective_url ? r->effective_url : c->req_url);
 	if (c->req_method == TWIML_GET) {
-		/* Not against our own query. */
-		char *q = strchr(c->doc_url, '?');
-		if (q && strncmp(c->doc_url, c->req_url, (size_t)(q - c->doc_url)) == 0 &&
-		    !strchr(c->req_url, '?'))
-			*q = '\0';
+		/* Not against our own parameters: the URL as asked for, its own
+		 * query kept ("?lang=fr" + "&CallSid=…" → "?lang=fr"). */
+		size_t n = strlen(c->req_url);
+		if (strncmp(c->doc_url, c->req_url, n) == 0 &&
+		    (c->doc_url[n] == '?' || c->doc_url[n] == '&'))
+			c->doc_url[n] = '\0';
 	}
-	twiml_params_fini(&c->results);
-	twiml_params_init(&c->results);
+	results_drop(c);
 	twiml__next(c);
 }
 
@@ -365,6 +372,7 @@ void twiml__action(struct twiml__call *c, const char *action, enum twiml_method 
 	char url[TWIML_URL_MAX];
 	if (!action) {
 		if (!or_self) {
+			results_drop(c);
 			twiml__next(c);
 			return;
 		}
@@ -374,6 +382,7 @@ void twiml__action(struct twiml__call *c, const char *action, enum twiml_method 
 	if (rc) {
 		log_warn("%s action '%s': not an http(s) URL: going on with the next verb",
 			 c->ch->uuid, action);
+		results_drop(c);
 		twiml__next(c);
 		return;
 	}

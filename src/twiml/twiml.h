@@ -82,8 +82,9 @@ struct twiml;
  */
 int twiml_create(struct twiml **out, struct uv_loop_s *loop, struct core *core,
 		 const struct twiml_settings *settings);
-/* After the core is destroyed (no call runs a document any more). The loop
- * must run once more for the handles to close. */
+/* After the core's shutdown is over (no call runs a document any more) and
+ * before core_destroy (the engine's metrics collector is the core's). The
+ * loop must run once more for the handles to close. */
 void twiml_destroy(struct twiml *t);
 
 struct twiml_stats {
