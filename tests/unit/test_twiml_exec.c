@@ -1813,7 +1813,9 @@ static void test_sip_dial_completed(void **state)
 {
 	sip_dial("twexec-dial-ok", 200);
 	assert_string_equal(param(1, "DialCallStatus"), "completed");
-	assert_string_equal(param(1, "DialCallDuration"), "1");
+	/* about 1.1 s bridged, rounded; a loaded machine may stretch it */
+	const char *duration = param(1, "DialCallDuration");
+	assert_true(strcmp(duration, "1") == 0 || strcmp(duration, "2") == 0);
 	char a_sid[64];
 	snprintf(a_sid, sizeof(a_sid), "%s", param(1, "CallSid"));
 	const char *b_sid = param(1, "DialCallSid");
