@@ -22,6 +22,8 @@
 #     and hangs up 2 s later → the UAS sees the callerId in From; the action
 #     gets DialCallStatus=completed, DialCallDuration ≥ 1 and a RecordingUrl
 #     to a WAV of the call; to a UAS that answers 486 → DialCallStatus=busy.
+#     Dial <Number>+1 (555) 000-2222</Number> goes through dial-gateway (the
+#     same UAS as the carrier) as +15550002222 and completes.
 #  e. Every request is signed right (0 mismatches), and the application's
 #     checker itself tells a wrong signature from a right one.
 #  f. Failures: /error (500) → the fallback URL with ErrorCode 11200 and
@@ -68,10 +70,18 @@ irisx_conf_edit()
     <param name="fallback-prompt" value="tone_stream://%(500,0,660)"/>
     <param name="recording-url-base" value=""/>
     <param name="dial-profile" value="external"/>
+    <param name="dial-gateway" value="carrier"/>
     <param name="audio-cache-dir" value="$T_DIR/audio-cache"/>
     <param name="max-requests" value="$MAX_REQUESTS"/>
   </settings>
 </configuration>
+EOF
+	# <Number> goes through this gateway: the Dial UAS plays the carrier.
+	cat >"$dir/sip_profiles/external/carrier.xml" <<EOF
+<gateway name="carrier">
+  <param name="proxy" value="127.0.0.1:$DIAL_UAS_PORT"/>
+  <param name="register" value="false"/>
+</gateway>
 EOF
 	cat >"$dir/autoload_configs/http.conf.xml" <<EOF
 <configuration name="http.conf">
@@ -398,6 +408,17 @@ sid=$(applog get /dial-done DialCallSid)
 	t_ok "dial: DialCallSid $sid (the B leg)" || t_fail "dial: DialCallSid '$sid'"
 [ "$(applog count /dial-done)" = 1 ] && t_ok "dial: one action request" ||
 	t_fail "dial: $(applog count /dial-done) action requests"
+# ---- d'. Dial <Number> through the gateway ----
+sipp_start dialn uas_out_bye.xml 127.0.0.1 -p "$DIAL_UAS_PORT" -d 1000 -set peer_port 9 \
+	-set remote_file "$T_DIR/dialn.remote"
+dial_uas=$SIPP_PID
+call dialnum twiml-dialnum media_call_in_bye.xml --no-send
+SIPP_PID=$dial_uas
+sipp_wait dialn
+expect_param "dial a number: action" /dialnum-done DialCallStatus completed
+to=$(trace_header dialn 1 To)
+[[ $to == *+15550002222@* ]] && t_ok "dial a number: the carrier was asked for it: $to" ||
+	t_fail "dial a number: To '$to' is not +15550002222 (blanks and punctuation removed)"
 sipp_start dialbusy uas_busy.xml 127.0.0.1 -p "$DIAL_UAS_PORT" -set peer_port 9 \
 	-set remote_file "$T_DIR/dialbusy.remote"
 dial_uas=$SIPP_PID

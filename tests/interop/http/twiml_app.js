@@ -31,6 +31,7 @@
 //   /dial?uas=P    Dial <Sip> to 127.0.0.1:P with a callerId, recorded from
 //                  the answer (action /dial-done)
 //   /dial-done     Hangup
+//   /dialnum       Dial <Number> through the gateway (action /dialnum-done)
 //   /redirect      Redirect (GET) to /redirected?via=redirect
 //   /redirected    Say, Hangup
 //   /reject        Reject busy
@@ -136,6 +137,9 @@ const routes = {
 		twiml(res, '<Dial timeout="10" callerId="+15550001111" record="record-from-answer" action="/dial-done">' +
 			`<Sip>sip:1000@127.0.0.1:${Number(q.get('uas'))}</Sip></Dial><Say>Not reached.</Say>`),
 	'/dial-done': (q, p, res) => twiml(res, '<Hangup/>'),
+	'/dialnum': (q, p, res) =>
+		twiml(res, '<Dial timeout="10" action="/dialnum-done"><Number>+1 (555) 000-2222</Number></Dial>'),
+	'/dialnum-done': (q, p, res) => twiml(res, '<Hangup/>'),
 	'/redirect': (q, p, res) => twiml(res, '<Redirect method="GET">/redirected?via=redirect</Redirect>'),
 	'/redirected': (q, p, res) => twiml(res, '<Say>Redirected.</Say><Hangup/>'),
 	'/reject': (q, p, res) => twiml(res, '<Reject reason="busy"/>'),
