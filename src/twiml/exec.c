@@ -56,6 +56,7 @@ static void release(struct twiml__call *c)
 		c->orig = NULL;
 	}
 	twiml__limit_stop(c);
+	twiml__star_disarm(c);
 	twiml_doc_free(c->doc);
 	c->doc = NULL;
 	c->verb = NULL;

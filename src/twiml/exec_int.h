@@ -58,6 +58,8 @@ struct twiml {
 	struct twiml_stats stats;
 	struct twiml__audio_cache audio;
 	struct core_collector *collector;
+	struct core_sub *sub;	 /* DTMF events, for hangupOnStar */
+	struct hmap star_calls; /* calls bridged by a <Dial hangupOnStar>, by uuid */
 };
 
 /* The engine the `webhook` application runs on (one per process). */
@@ -67,6 +69,9 @@ struct twiml *twiml__current(void);
 
 struct twiml__limit;
 struct twiml__call;
+/* Dial's hangupOnStar: a '*' from the caller while bridged hangs B up. */
+void twiml__star_arm(struct twiml__call *c);
+void twiml__star_disarm(struct twiml__call *c);
 /* Dial's timeLimit: B is hung up after `ms` unless stopped first. */
 int twiml__limit_start(struct twiml__call *c, uint32_t ms);
 void twiml__limit_stop(struct twiml__call *c);
@@ -108,6 +113,8 @@ struct twiml__call {
 	unsigned rec_count;
 
 	/* <Dial> */
+	struct hmap_node star_node; /* in star_calls while armed */
+	bool star_armed;
 	struct core_originate *orig;
 	char dial_uuid[UUID_STRLEN];
 	uint64_t bridged_us; /* 0: not bridged */

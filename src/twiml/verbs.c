@@ -387,6 +387,7 @@ static void dial_over(struct twiml__call *c)
 {
 	const struct twiml_verb *v = c->verb;
 	twiml__limit_stop(c);
+	twiml__star_disarm(c);
 	twiml_params_set(&c->results, "DialCallStatus", c->dial_status);
 	if (c->dial_uuid[0])
 		twiml_params_set(&c->results, "DialCallSid", c->dial_uuid);
@@ -481,6 +482,8 @@ static void dial_done_cb(void *arg, struct channel *b, enum core_cause cause)
 	const struct twiml_verb *v = c->verb;
 	if (v->u.dial.time_limit_s && twiml__limit_start(c, v->u.dial.time_limit_s * 1000) != 0)
 		log_warn("%s <Dial timeLimit>: no timer, no limit", c->ch->uuid);
+	if (v->u.dial.hangup_on_star)
+		twiml__star_arm(c);
 	if (v->u.dial.record == TWIML_DIAL_RECORD_ANSWER ||
 	    v->u.dial.record == TWIML_DIAL_RECORD_ANSWER_DUAL) {
 		dial_record_start(c);

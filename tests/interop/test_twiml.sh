@@ -24,6 +24,8 @@
 #     to a WAV of the call; to a UAS that answers 486 → DialCallStatus=busy.
 #     Dial <Number>+1 (555) 000-2222</Number> goes through dial-gateway (the
 #     same UAS as the carrier) as +15550002222 and completes.
+#     Dial hangupOnStar: the caller's '*' (RFC 4733) hangs up the called party
+#     (it gets BYE) and the action gets DialCallStatus=completed.
 #  e. Every request is signed right (0 mismatches), and the application's
 #     checker itself tells a wrong signature from a right one.
 #  f. Failures: /error (500) → the fallback URL with ErrorCode 11200 and
@@ -100,6 +102,11 @@ EOF
 <extension name=\"twiml_dial\">
   <condition field=\"destination_number\" expression=\"^twiml-dial\$\">
     <action application=\"webhook\" data=\"$APP/dial?uas=$DIAL_UAS_PORT\"/>
+  </condition>
+</extension>
+<extension name=\"twiml_dialstar\">
+  <condition field=\"destination_number\" expression=\"^twiml-dialstar\$\">
+    <action application=\"webhook\" data=\"$APP/dialstar?uas=$DIAL_UAS_PORT\"/>
   </condition>
 </extension>
 <extension name=\"twiml\">
@@ -419,6 +426,16 @@ expect_param "dial a number: action" /dialnum-done DialCallStatus completed
 to=$(trace_header dialn 1 To)
 [[ $to == *+15550002222@* ]] && t_ok "dial a number: the carrier was asked for it: $to" ||
 	t_fail "dial a number: To '$to' is not +15550002222 (blanks and punctuation removed)"
+# ---- d''. Dial hangupOnStar: the caller's '*' hangs up the called party ----
+sipp_start dialstar uas_in_bye.xml 127.0.0.1 -p "$DIAL_UAS_PORT" -set peer_port 9 \
+	-set remote_file "$T_DIR/dialstar.remote"
+dial_uas=$SIPP_PID
+call dialstar twiml-dialstar media_call_in_bye.xml --send-tone 440 --dtmf '2.0:*'
+SIPP_PID=$dial_uas
+sipp_wait dialstar
+expect_param "dial hangupOnStar: action" /dialstar-done DialCallStatus completed
+grep -q "^BYE sip:" "$T_DIR/dialstar.msg" && t_ok "dial hangupOnStar: the called party got BYE" ||
+	t_fail "dial hangupOnStar: no BYE to the called party"
 sipp_start dialbusy uas_busy.xml 127.0.0.1 -p "$DIAL_UAS_PORT" -set peer_port 9 \
 	-set remote_file "$T_DIR/dialbusy.remote"
 dial_uas=$SIPP_PID

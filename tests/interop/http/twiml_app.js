@@ -32,6 +32,7 @@
 //                  the answer (action /dial-done)
 //   /dial-done     Hangup
 //   /dialnum       Dial <Number> through the gateway (action /dialnum-done)
+//   /dialstar?uas=P  Dial <Sip> with hangupOnStar (action /dialstar-done)
 //   /redirect      Redirect (GET) to /redirected?via=redirect
 //   /redirected    Say, Hangup
 //   /reject        Reject busy
@@ -140,6 +141,10 @@ const routes = {
 	'/dialnum': (q, p, res) =>
 		twiml(res, '<Dial timeout="10" action="/dialnum-done"><Number>+1 (555) 000-2222</Number></Dial>'),
 	'/dialnum-done': (q, p, res) => twiml(res, '<Hangup/>'),
+	'/dialstar': (q, p, res) =>
+		twiml(res, '<Dial hangupOnStar="true" action="/dialstar-done">' +
+			`<Sip>sip:1000@127.0.0.1:${Number(q.get('uas'))}</Sip></Dial>`),
+	'/dialstar-done': (q, p, res) => twiml(res, '<Hangup/>'),
 	'/redirect': (q, p, res) => twiml(res, '<Redirect method="GET">/redirected?via=redirect</Redirect>'),
 	'/redirected': (q, p, res) => twiml(res, '<Say>Redirected.</Say><Hangup/>'),
 	'/reject': (q, p, res) => twiml(res, '<Reject reason="busy"/>'),
