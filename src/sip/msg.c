@@ -461,10 +461,17 @@ static bool frame_start_plausible(const char *p, const char *end)
 
 int sip_msg_frame(const char *data, size_t len, size_t *skip, size_t *msg_len)
 {
+	return sip_msg_frame_resume(data, len, 0, skip, msg_len);
+}
+
+int sip_msg_frame_resume(const char *data, size_t len, size_t scanned, size_t *skip,
+			 size_t *msg_len)
+{
 	size_t i = 0;
 
 	if (!skip || !msg_len || (!data && len))
 		return -EINVAL;
+	*msg_len = 0;
 	while (len - i >= 2 && data[i] == '\r' && data[i + 1] == '\n')
 		i += 2;
 	*skip = i;
@@ -476,11 +483,15 @@ int sip_msg_frame(const char *data, size_t len, size_t *skip, size_t *msg_len)
 		return -EBADMSG;
 
 	size_t window = avail < SIP_MSG_MAX_SIZE ? avail : SIP_MSG_MAX_SIZE;
-	const char *h = memmem(p, window, "\r\n\r\n", 4);
+	/* The end of the headers may straddle what was scanned and what is new. */
+	size_t from = scanned > 3 ? scanned - 3 : 0;
+	if (from > window)
+		from = window;
+	const char *h = memmem(p + from, window - from, "\r\n\r\n", 4);
 	if (!h) {
 		if (avail >= SIP_MSG_MAX_SIZE)
 			return -EBADMSG;
-		const char *eol = memchr(p, '\n', avail);
+		const char *eol = memchr(p, '\n', avail < 1024 ? avail : 1024);
 		if (eol && (eol == p || eol[-1] != '\r'))
 			return -EBADMSG;
 		return -EAGAIN;
@@ -491,10 +502,8 @@ int sip_msg_frame(const char *data, size_t len, size_t *skip, size_t *msg_len)
 		return -EBADMSG;
 	if (head_len + cl > SIP_MSG_MAX_SIZE)
 		return -EBADMSG;
-	if (avail < head_len + cl)
-		return -EAGAIN;
 	*msg_len = head_len + cl;
-	return 0;
+	return avail < head_len + cl ? -EAGAIN : 0;
 }
 
 /* ---- lifetime and lookup ----------------------------------------------------- */

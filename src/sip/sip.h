@@ -251,8 +251,19 @@ int sip_msg_parse(struct sip_msg **out, const char *data, size_t len);
  * Returns 0 with *msg_len, -EAGAIN for "need more", -EBADMSG when no valid
  * message can start here (no or bad Content-Length, headers over the limit).
  * *skip is set with -EAGAIN too, so keep-alives can be consumed at once.
+ * With -EAGAIN, *msg_len is the message's whole length once its headers are
+ * complete (only the body is missing), 0 while they are not.
  */
 int sip_msg_frame(const char *data, size_t len, size_t *skip, size_t *msg_len);
+/*
+ * sip_msg_frame for a connection that keeps what it learnt: `scanned` bytes
+ * from the message's start (after its keep-alives) were looked at by an
+ * earlier call that found no end of the headers, so the search for it
+ * resumes near there. A peer sending a message a byte at a time then costs
+ * linear work, not quadratic. 0 scans from the start.
+ */
+int sip_msg_frame_resume(const char *data, size_t len, size_t scanned, size_t *skip,
+			 size_t *msg_len);
 
 struct sip_msg *sip_msg_ref(struct sip_msg *msg);
 void sip_msg_unref(struct sip_msg *msg); /* NULL is fine */

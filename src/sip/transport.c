@@ -49,6 +49,10 @@ struct tcp_conn {
 	char *rbuf; /* owned */
 	size_t rlen;
 	size_t rcap;
+	/* What framing learnt of the partial message at the start of rbuf:
+	 * bytes looked at without finding the end of its headers, and its
+	 * whole length once they are complete (0: not known yet). */
+	size_t frame_scanned, frame_need;
 	size_t queued; /* bytes handed to uv_write and not yet written */
 	bool connected;
 	bool closing;
@@ -275,11 +279,21 @@ static bool tcp_conn_deliver(struct tcp_conn *c)
 	bool ok = true;
 
 	while (off < c->rlen && !c->closing) {
+		/* The partial message the last read left is not looked at again
+		 * until it can be whole (its length is known) or from where the
+		 * last look stopped. */
+		if (off == 0 && c->frame_need && c->rlen < c->frame_need)
+			return true;
 		size_t skip = 0, mlen = 0;
-		int err = sip_msg_frame(c->rbuf + off, c->rlen - off, &skip, &mlen);
+		size_t scanned = off == 0 && !c->frame_need ? c->frame_scanned : 0;
+		int err = sip_msg_frame_resume(c->rbuf + off, c->rlen - off, scanned, &skip, &mlen);
 		off += skip;
-		if (err == -EAGAIN)
+		if (err == -EAGAIN) {
+			c->frame_scanned = c->rlen - off;
+			c->frame_need = mlen;
 			break;
+		}
+		c->frame_scanned = c->frame_need = 0;
 		if (err) {
 			ok = false;
 			break;

@@ -628,6 +628,44 @@ static void test_frame(void **state)
 	sip_msg_unref(m);
 }
 
+/* A connection that keeps what framing learnt: a byte at a time, the search
+ * resumes where it stopped, and once the headers are complete the length is
+ * known before the body is. */
+static void test_frame_resume(void **state)
+{
+	const char *msg = "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\n"
+			  "From: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: s\r\nCSeq: 1 "
+			  "INVITE\r\nContent-Length: 5\r\n\r\nhello";
+	size_t total = strlen(msg), head = total - 5;
+	size_t scanned = 0, need = 0, skip, len;
+	for (size_t avail = 1; avail <= total; avail++) {
+		if (need && avail < need)
+			continue; /* nothing to look at until the body can be whole */
+		int r = sip_msg_frame_resume(msg, avail, need ? 0 : scanned, &skip, &len);
+		assert_int_equal(skip, 0);
+		if (avail < total) {
+			assert_int_equal(r, -EAGAIN);
+			/* the length is known exactly when the blank line arrived */
+			assert_int_equal(len, avail >= head ? total : 0);
+			scanned = avail;
+			need = len;
+		} else {
+			assert_int_equal(r, 0);
+			assert_int_equal(len, total);
+		}
+	}
+	/* the blank line split over the scanned part and the new bytes, at
+	 * every point */
+	for (size_t cut = head - 4; cut < head; cut++) {
+		assert_int_equal(sip_msg_frame_resume(msg, cut, 0, &skip, &len), -EAGAIN);
+		assert_int_equal(len, 0);
+		assert_int_equal(sip_msg_frame_resume(msg, total, cut, &skip, &len), 0);
+		assert_int_equal(len, total);
+	}
+	/* a hint past what is there reads nothing beyond it */
+	assert_int_equal(sip_msg_frame_resume(msg, head, 100000, &skip, &len), -EAGAIN);
+}
+
 static void test_frame_bad(void **state)
 {
 	size_t skip, len;
@@ -791,6 +829,7 @@ int main(void)
 	    cmocka_unit_test(test_response_print),
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_frame),
+	    cmocka_unit_test(test_frame_resume),
 	    cmocka_unit_test(test_frame_bad),
 	    cmocka_unit_test(test_check),
 	};
