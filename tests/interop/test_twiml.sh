@@ -9,6 +9,8 @@
 #     Event Socket; the first request has every call parameter.
 #     Play loop="2" from the cache (no second download), Play digits="1w2"
 #     (RFC 4733 events 1 then 2), for a webhook that asks with GET.
+#  a'. Play of an MP3 (made with libsndfile's encoder): the tone is heard,
+#     the file fetched once.
 #  b. Gather: 1234 sent as RFC 4733 events → the action gets Digits=1234 with
 #     the CallSid of the call (its uuid on the Event Socket); "12#" to a
 #     Gather without numDigits → Digits=12, FinishedOnKey=#; a Gather that
@@ -117,8 +119,29 @@ EOF
 }
 
 # ---- the application ----
+# The same tone as MP3 (what most applications serve), through libsndfile's
+# own encoder: the machine has no MP3 command-line tool.
+python3 - "$T_DIR/tone.wav" "$T_DIR/tone.mp3" <<'PY' || t_die "cannot make the MP3"
+import ctypes, sys, wave
+class Info(ctypes.Structure):
+    _fields_ = [("frames", ctypes.c_int64), ("samplerate", ctypes.c_int),
+                ("channels", ctypes.c_int), ("format", ctypes.c_int),
+                ("sections", ctypes.c_int), ("seekable", ctypes.c_int)]
+sf = ctypes.CDLL("libsndfile.so.1")
+sf.sf_open.restype = ctypes.c_void_p
+sf.sf_write_short.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
+sf.sf_close.argtypes = [ctypes.c_void_p]
+w = wave.open(sys.argv[1], "rb")
+n = w.getnframes()
+pcm = w.readframes(n)
+info = Info(0, w.getframerate(), 1, 0x230000 | 0x0082, 0, 0)  # MPEG layer III
+h = sf.sf_open(sys.argv[2].encode(), 0x20, ctypes.byref(info))
+assert h, "libsndfile cannot write MP3 here"
+assert sf.sf_write_short(h, pcm, n) == n
+sf.sf_close(h)
+PY
 node "$T_LIB_DIR/http/twiml_app.js" "$APP_PORT" "$TW_TOKEN" "$APP_LOG" "$T_DIR/tone.wav" \
-	>"$T_DIR/app.out" 2>&1 &
+	"$T_DIR/tone.mp3" >"$T_DIR/app.out" 2>&1 &
 T_PIDS+=("$!")
 for ((i = 0; i < 100; i++)); do
 	grep -qs listening "$T_DIR/app.out" && break
@@ -340,6 +363,36 @@ PY
 )
 media_expect_is "play: digits=\"1w2\" sent as RFC 4733 events" events 12
 
+# ---- a'. Play an MP3 ----
+call playmp3 twiml-mpeg media_call_in_bye.xml --no-send
+t_ack=$(trace_when playmp3 ">ACK/ACK")
+t_bye=$(trace_when playmp3 "<BYE/BYE")
+rtp_peer_analyze playmp3 --from "$t_ack" --to "$t_bye" --save-wav "$T_DIR/playmp3-heard.wav"
+R[mp3_tone_s]=$(python3 - "$T_DIR/playmp3-heard.wav" <<'PY'
+import math, struct, sys, wave
+w = wave.open(sys.argv[1], "rb")
+rate = w.getframerate()
+x = struct.unpack("<%dh" % w.getnframes(), w.readframes(w.getnframes()))
+n = rate // 20
+k = 2 * math.cos(2 * math.pi * 1000 / rate)
+tone = 0
+for i in range(0, len(x) - n + 1, n):
+    f = x[i:i + n]
+    e = sum(v * v for v in f)
+    if e / n < 300.0 ** 2:
+        continue
+    s1 = s2 = 0.0
+    for v in f:
+        s1, s2 = v + k * s1 - s2, s1
+    if 2 * (s1 * s1 + s2 * s2 - k * s1 * s2) / (n * e) > 0.8:
+        tone += 1
+print("%.2f" % (tone * n / rate))
+PY
+)
+media_between "play an MP3: the 1 kHz tone heard (s)" mp3_tone_s 0.7 1.2
+[ "$(applog count /audio/tone.mp3)" = 1 ] && t_ok "play an MP3: fetched once" ||
+	t_fail "play an MP3: fetched $(applog count /audio/tone.mp3) times"
+
 # ---- b. Gather ----
 call gather twiml-gather media_call_in_bye.xml --dtmf 1.0:1234
 uuid=$(uuid_of twiml-gather)
@@ -427,14 +480,14 @@ to=$(trace_header dialn 1 To)
 [[ $to == *+15550002222@* ]] && t_ok "dial a number: the carrier was asked for it: $to" ||
 	t_fail "dial a number: To '$to' is not +15550002222 (blanks and punctuation removed)"
 # ---- d''. Dial hangupOnStar: the caller's '*' hangs up the called party ----
-sipp_start dialstar uas_in_bye.xml 127.0.0.1 -p "$DIAL_UAS_PORT" -set peer_port 9 \
-	-set remote_file "$T_DIR/dialstar.remote"
+sipp_start dialstaruas uas_in_bye.xml 127.0.0.1 -p "$DIAL_UAS_PORT" -set peer_port 9 \
+	-set remote_file "$T_DIR/dialstar-uas.remote"
 dial_uas=$SIPP_PID
 call dialstar twiml-dialstar media_call_in_bye.xml --send-tone 440 --dtmf '2.0:*'
 SIPP_PID=$dial_uas
-sipp_wait dialstar
+sipp_wait dialstaruas
 expect_param "dial hangupOnStar: action" /dialstar-done DialCallStatus completed
-grep -q "^BYE sip:" "$T_DIR/dialstar.msg" && t_ok "dial hangupOnStar: the called party got BYE" ||
+grep -q "^BYE sip:" "$T_DIR/dialstaruas.msg" && t_ok "dial hangupOnStar: the called party got BYE" ||
 	t_fail "dial hangupOnStar: no BYE to the called party"
 sipp_start dialbusy uas_busy.xml 127.0.0.1 -p "$DIAL_UAS_PORT" -set peer_port 9 \
 	-set remote_file "$T_DIR/dialbusy.remote"

@@ -2,7 +2,7 @@
 // interop test (tests/interop/test_twiml.sh) and bench (bench/run_twiml.sh).
 // Node's http module only.
 //
-//   node twiml_app.js PORT AUTH_TOKEN LOG_FILE TONE_WAV
+//   node twiml_app.js PORT AUTH_TOKEN LOG_FILE TONE_WAV [TONE_MP3]
 //
 // Listens on 127.0.0.1:PORT. Every request is checked against
 // X-Twilio-Signature (base64 HMAC-SHA1 of the URL, plus for a form POST each
@@ -45,13 +45,15 @@
 //   /broken        200 with a document that is not well-formed XML
 //   /slow          never answers (the request times out in irisx)
 //   /audio/tone.wav  the WAV (GET)
+//   /audio/tone.mp3  the same tone as MP3, when given (GET)
+//   /mpeg          Play the MP3, Hangup
 'use strict';
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 
-const [portArg, token, logFile, toneWav] = process.argv.slice(2);
+const [portArg, token, logFile, toneWav, toneMp3] = process.argv.slice(2);
 if (!portArg || !token || !logFile || !toneWav) {
 	console.error('usage: twiml_app.js PORT AUTH_TOKEN LOG_FILE TONE_WAV');
 	process.exit(2);
@@ -60,6 +62,7 @@ const port = Number(portArg);
 const base = `http://127.0.0.1:${port}`;
 const logFd = fs.openSync(logFile, 'a');
 const tone = fs.readFileSync(toneWav);
+const mp3 = toneMp3 ? fs.readFileSync(toneMp3) : null;
 
 // Twilio's scheme: the URL as requested, then for a POST every parameter,
 // sorted by name, as name + value.
@@ -152,6 +155,7 @@ const routes = {
 	'/loop': (q, p, res) => twiml(res, '<Play>silence_stream://100</Play><Redirect>/loop</Redirect>'),
 	'/outbound': (q, p, res) => twiml(res, '<Say>This is an outbound call.</Say><Hangup/>'),
 	'/bench': (q, p, res) => twiml(res, `<Play>${xmlEscape(toneUrl)}</Play><Hangup/>`),
+	'/mpeg': (q, p, res) => twiml(res, `<Play>${base}/audio/tone.mp3</Play><Hangup/>`),
 	'/fallback': (q, p, res) => {
 		if ((p.ErrorUrl || '').endsWith('/error')) {
 			twiml(res, '<Say>Sorry, something went wrong.</Say><Hangup/>');
@@ -194,6 +198,11 @@ const server = http.createServer((req, res) => {
 			ua: req.headers['user-agent'] || '',
 		};
 		fs.writeSync(logFd, JSON.stringify(entry) + '\n');
+		if (url.pathname === '/audio/tone.mp3' && req.method === 'GET' && mp3) {
+			res.writeHead(200, { 'Content-Type': 'audio/mpeg', 'Content-Length': mp3.length });
+			res.end(mp3);
+			return;
+		}
 		if (url.pathname === '/audio/tone.wav' && req.method === 'GET') {
 			res.writeHead(200, { 'Content-Type': 'audio/wav', 'Content-Length': tone.length });
 			res.end(tone);
