@@ -28,7 +28,7 @@ struct sip__call_req {
 	struct sip_txn *tx;
 	enum sip_method method;
 	struct sip_peer dest;
-	bool challenged;  /* the one 401/407 answered already */
+	bool challenged;   /* the one 401/407 answered already */
 	const char *extra; /* the request's own header lines (in this allocation) or NULL */
 	struct str body;   /* (in this allocation) */
 };
@@ -352,8 +352,7 @@ static int call_req_challenged(struct sip__call_req *req, const struct sip_msg *
 	return err;
 }
 
-static void call_req_cb(void *arg, struct sip_txn *ctx, const struct sip_msg *resp,
-			uint16_t status)
+static void call_req_cb(void *arg, struct sip_txn *ctx, const struct sip_msg *resp, uint16_t status)
 {
 	struct sip__call_req *req = arg;
 	struct sip_call *call = req->call;

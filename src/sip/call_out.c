@@ -428,8 +428,8 @@ static void out_provisional(struct sip_call *call, const struct sip_msg *resp)
 		ua->cbs.progress_cb(ua->cbs.arg, call, resp);
 }
 
-int sip__call_out_auth_print(struct sip_call *call, const struct sip_msg *resp,
-			     const char *method, struct str uri, struct buf *line)
+int sip__call_out_auth_print(struct sip_call *call, const struct sip_msg *resp, const char *method,
+			     struct str uri, struct buf *line)
 {
 	struct sip_call_uac *uac = call->uac;
 	struct sip_auth_challenge ch;
@@ -476,8 +476,8 @@ static bool out_challenge(struct sip_call *call, const struct sip_msg *resp)
 	if (uac->challenged || !uac->auth_username || uac->hung_up)
 		return false;
 	buf_init(&line);
-	int err = sip__call_out_auth_print(call, resp, "INVITE", str_from_cstr(uac->request_uri),
-					   &line);
+	int err =
+	    sip__call_out_auth_print(call, resp, "INVITE", str_from_cstr(uac->request_uri), &line);
 	if (err == -ENOENT) {
 		buf_fini(&line);
 		return false;

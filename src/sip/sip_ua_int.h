@@ -10,7 +10,7 @@
 
 #include <uv.h>
 
-#define UA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+#define UA_ALLOW     "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
 #define UA_SUPPORTED "path, replaces"
 
 /* How long sip_ua_destroy waits for requests still in flight (an unregister
@@ -26,9 +26,9 @@ struct sip_call_uac {
 	struct str body; /* the offer (in `strings`), empty for a late offer */
 	char from_tag[17];
 	char call_id[80];
-	uint32_t cseq;		  /* of the last INVITE sent */
-	struct sip_txn *ctx;	  /* the INVITE client transaction, until its last callback */
-	struct sip_txn *cancel;	  /* our CANCEL's client transaction while it runs */
+	uint32_t cseq;		     /* of the last INVITE sent */
+	struct sip_txn *ctx;	     /* the INVITE client transaction, until its last callback */
+	struct sip_txn *cancel;	     /* our CANCEL's client transaction while it runs */
 	struct sip_resolve *resolve; /* the destination's lookup while it runs */
 	struct sip_peer targets[SIP_RESOLVE_MAX_TARGETS];
 	size_t target_count;
@@ -37,11 +37,13 @@ struct sip_call_uac {
 	size_t ack_len;
 	uint64_t forks_ended[4]; /* To tags (hashed) of other forks' 2xx already ended */
 	size_t fork_count;
-	bool provisional; /* a 1xx arrived: CANCEL is allowed, no more failover (§9.1, RFC 3263 §4.3) */
-	bool challenged;  /* the current INVITE answers a challenge: a second one fails */
+	bool provisional;   /* a 1xx arrived: CANCEL is allowed, no more failover (§9.1, RFC 3263
+			       §4.3) */
+	bool challenged;    /* the current INVITE answers a challenge: a second one fails */
 	bool cancel_wanted; /* hangup before any 1xx: CANCEL when one arrives */
-	const char *cancel_extra; /* the hangup's extra lines (a Reason) for the CANCEL, in `strings` */
-	bool hung_up;	    /* the owner ended it: the final response is not reported */
+	const char
+	    *cancel_extra; /* the hangup's extra lines (a Reason) for the CANCEL, in `strings` */
+	bool hung_up;	   /* the owner ended it: the final response is not reported */
 	/* The last nonce answered with the credentials (owned), and how many
 	 * requests carried it: a challenge with the same nonce counts on. */
 	char *auth_nonce;
@@ -53,12 +55,12 @@ struct sip__call_req;
 struct sip_call {
 	struct sip_ua *ua;
 	struct hmap_node by_call_id;
-	struct sip_txn *stx;	   /* inbound: the INVITE server transaction until its final response */
+	struct sip_txn *stx; /* inbound: the INVITE server transaction until its final response */
 	struct sip_msg *invite;	   /* a reference: the INVITE received, or the last one sent */
 	struct sip_dialog *dialog; /* once answered (outbound: from the first 1xx with a To tag) */
 	char *local_body;	   /* our session description (owned) */
 	size_t local_body_len;
-	char *local_extra;   /* Contact and Content-Type lines for 2xx (owned) */
+	char *local_extra;	    /* Contact and Content-Type lines for 2xx (owned) */
 	struct sip__call_req *reqs; /* our in-dialog requests whose transactions run */
 	struct sip__call_req *bye;  /* our BYE while it runs (also in reqs) */
 	char to_tag[17];
@@ -85,7 +87,7 @@ struct sip_ua {
 	size_t call_count;
 	struct hmap calls_by_call_id;
 	bool draining;
-	bool closing;	  /* sip_ua_destroy waits for requests still in flight */
+	bool closing;		 /* sip_ua_destroy waits for requests still in flight */
 	uint64_t close_deadline; /* uv_now() at which it stops waiting */
 	bool destroying;
 	void (*done_cb)(void *arg);
@@ -219,8 +221,8 @@ int sip__call_out_cancel(struct sip_call *call, const char *extra_headers);
  * has no credentials (an inbound call), -ENOENT when no challenge is usable,
  * else sip_auth_credentials_print's errors.
  */
-int sip__call_out_auth_print(struct sip_call *call, const struct sip_msg *resp,
-			     const char *method, struct str uri, struct buf *line);
+int sip__call_out_auth_print(struct sip_call *call, const struct sip_msg *resp, const char *method,
+			     struct str uri, struct buf *line);
 /* Outbound: the parts freed with the call (client transactions detached). */
 void sip__call_out_free(struct sip_call *call);
 
