@@ -295,10 +295,11 @@ static int call_req_add_line(struct buf *b, const char *line)
 }
 
 /*
- * Prints the request in the call's dialog (the next CSeq, a new branch) with
- * `auth`, a credentials line, or NULL, and starts its transaction. The
- * credentials answer the Request-URI the dialog prints, so they are computed
- * from the printed request and go in last among its headers.
+ * Prints the request in the call's dialog (the next CSeq, a new branch) and
+ * starts its transaction; with `challenge` (a 401/407 to the request before)
+ * it carries the credentials answering it. These answer the Request-URI the
+ * dialog prints, so they are computed from the printed request and go in
+ * last among its headers.
  */
 static int call_req_send(struct sip__call_req *req, const struct sip_msg *challenge)
 {
@@ -327,6 +328,8 @@ static int call_req_send(struct sip__call_req *req, const struct sip_msg *challe
 	}
 	if (!err)
 		err = sip_txn_client_start(&req->tx, ua->txns, msg, &req->dest, call_req_cb, req);
+	if (err)
+		req->tx = NULL;
 	sip_msg_unref(msg);
 	buf_fini(&b);
 	buf_fini(&line);
