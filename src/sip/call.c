@@ -5,6 +5,13 @@
  * inbound (INVITE server) side: provisional and final responses, early
  * media, the 2xx answer and its dialog, CANCEL. The outbound side is in
  * call_out.c.
+ *
+ * The in-dialog requests this side sends (BYE, INFO) keep what it takes to
+ * send them again while their transactions run: a carrier may challenge
+ * every request, and a call placed with credentials answers a 401/407 once
+ * per request with a new one of the next CSeq and a new branch, the same
+ * Call-ID, tags and route set (§22.2, §12.2.1.1). A second challenge is the
+ * request's outcome, as is any challenge to a call without credentials.
  */
 #define LOG_MODULE "sip"
 #include "sip_ua_int.h"
@@ -13,6 +20,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* One in-dialog request this side sent, while its transaction runs. */
+struct sip__call_req {
+	struct sip_call *call;
+	struct sip__call_req *prev, *next; /* call->reqs */
+	struct sip_txn *tx;
+	enum sip_method method;
+	struct sip_peer dest;
+	bool challenged;   /* the one 401/407 answered already */
+	const char *extra; /* the request's own header lines (in this allocation) or NULL */
+	struct str body;   /* (in this allocation) */
+};
+
+static void call_req_free(struct sip__call_req *req)
+{
+	struct sip_call *call = req->call;
+	if (req->prev)
+		req->prev->next = req->next;
+	else
+		call->reqs = req->next;
+	if (req->next)
+		req->next->prev = req->prev;
+	if (call->bye == req)
+		call->bye = NULL;
+	free(req);
+}
 
 void sip__call_link(struct sip_ua *ua, struct sip_call *call, struct str call_id)
 {
@@ -29,9 +62,13 @@ void sip__call_free(struct sip_call *call)
 {
 	struct sip_ua *ua = call->ua;
 	hmap_remove(&ua->calls_by_call_id, &call->by_call_id);
-	/* A UA being destroyed has freed every transaction already. */
-	if (call->bye && !ua->destroying)
-		sip_txn_client_detach(call->bye);
+	/* A UA being destroyed has freed every transaction already; otherwise
+	 * ours (an INFO) finish on the wire without us. */
+	while (call->reqs) {
+		if (call->reqs->tx && !ua->destroying)
+			sip_txn_client_detach(call->reqs->tx);
+		call_req_free(call->reqs);
+	}
 	if (call->uac)
 		sip__call_out_free(call);
 	sip_dialog_destroy(call->dialog);
@@ -233,66 +270,162 @@ int sip_call_answer(struct sip_call *call, const char *content_type, struct str 
 	return 0;
 }
 
-static void call_bye_cb(void *arg, struct sip_txn *ctx, const struct sip_msg *resp, uint16_t status)
+static void call_req_cb(void *arg, struct sip_txn *ctx, const struct sip_msg *resp,
+			uint16_t status);
+
+/* `line` (a complete header line) after the last header of the request in `b`. */
+static int call_req_add_line(struct buf *b, const char *line)
 {
-	struct sip_call *call = arg;
+	const char *end = b->p ? memmem(b->p, b->len, "\r\n\r\n", 4) : NULL;
+	if (!end)
+		return -EINVAL;
+	size_t at = (size_t)(end - b->p) + 2;
+	struct buf out;
+	buf_init(&out);
+	buf_append(&out, b->p, at);
+	buf_append_cstr(&out, line);
+	buf_append(&out, b->p + at, b->len - at);
+	if (out.failed) {
+		buf_fini(&out);
+		return -ENOMEM;
+	}
+	buf_fini(b);
+	*b = out;
+	return 0;
+}
+
+/*
+ * Prints the request in the call's dialog (the next CSeq, a new branch) and
+ * starts its transaction; with `challenge` (a 401/407 to the request before)
+ * it carries the credentials answering it. These answer the Request-URI the
+ * dialog prints, so they are computed from the printed request and go in
+ * last among its headers.
+ */
+static int call_req_send(struct sip__call_req *req, const struct sip_msg *challenge)
+{
+	struct sip_call *call = req->call;
+	struct sip_ua *ua = call->ua;
+	struct sip_msg *msg = NULL;
+	struct buf b, line;
+
+	buf_init(&b);
+	buf_init(&line);
+	const char *sent_by =
+	    sip_transport_sent_by(ua->ts, req->dest.transport, net_addr_family(&req->dest.remote));
+	int err = sip_dialog_request_print(&b, call->dialog, req->method, 0, req->dest.transport,
+					   sent_by, req->extra, req->body);
+	if (!err)
+		err = b.failed ? -ENOMEM : sip_msg_parse(&msg, b.p, b.len);
+	if (!err && challenge) {
+		err = sip__call_out_auth_print(call, challenge, sip_method_name(req->method),
+					       msg->ruri_str, &line);
+		sip_msg_unref(msg);
+		msg = NULL;
+		if (!err)
+			err = call_req_add_line(&b, line.p);
+		if (!err)
+			err = sip_msg_parse(&msg, b.p, b.len);
+	}
+	if (!err)
+		err = sip_txn_client_start(&req->tx, ua->txns, msg, &req->dest, call_req_cb, req);
+	if (err)
+		req->tx = NULL;
+	sip_msg_unref(msg);
+	buf_fini(&b);
+	buf_fini(&line);
+	sip__ua_timer_rearm(ua);
+	return err;
+}
+
+/* Answers a 401/407 once, for a call placed with credentials: 0 when the new
+ * request is on its way. */
+static int call_req_challenged(struct sip__call_req *req, const struct sip_msg *resp)
+{
+	struct sip_call *call = req->call;
+	if (req->challenged || !call->uac || !call->uac->auth_username || !call->dialog)
+		return -EACCES;
+	/* Only the BYE still matters once the call ended. */
+	if (call->ended && req->method != SIP_METHOD_BYE)
+		return -ENOTCONN;
+	req->challenged = true;
+	int err = call_req_send(req, resp);
+	if (err)
+		log_info("call %.*s: %s with credentials not sent: %s", (int)resp->call_id.len,
+			 resp->call_id.p, sip_method_name(req->method), strerror(-err));
+	return err;
+}
+
+static void call_req_cb(void *arg, struct sip_txn *ctx, const struct sip_msg *resp, uint16_t status)
+{
+	struct sip__call_req *req = arg;
+	struct sip_call *call = req->call;
 	if (status < 200)
 		return;
-	call->bye = NULL;
+	req->tx = NULL; /* a final response ends a non-INVITE transaction */
+	if (resp && (status == 401 || status == 407) && call_req_challenged(req, resp) == 0)
+		return;
+	if (resp && status >= 300)
+		log_info("call %.*s: %s answered %u", (int)resp->call_id.len, resp->call_id.p,
+			 sip_method_name(req->method), status);
+	call_req_free(req);
 	sip__call_maybe_free(call);
+}
+
+/* Sends `method` in the call's dialog to `dest`, tracked in call->reqs; `extra`
+ * (complete lines or NULL) and `body` are kept for a retry. *out may be NULL. */
+static int call_req_start(struct sip__call_req **out, struct sip_call *call, enum sip_method method,
+			  const struct sip_peer *dest, const char *extra, struct str body)
+{
+	size_t extra_len = extra ? strlen(extra) : 0;
+	struct sip__call_req *req = calloc(1, sizeof(*req) + extra_len + 1 + body.len);
+	if (!req)
+		return -ENOMEM;
+	char *copy = (char *)(req + 1);
+	if (extra) {
+		memcpy(copy, extra, extra_len + 1);
+		req->extra = copy;
+	}
+	if (body.len)
+		memcpy(copy + extra_len + 1, body.p, body.len);
+	req->body = str_make(copy + extra_len + 1, body.len);
+	req->call = call;
+	req->method = method;
+	req->dest = *dest;
+	req->next = call->reqs;
+	if (call->reqs)
+		call->reqs->prev = req;
+	call->reqs = req;
+	int err = call_req_send(req, NULL);
+	if (err) {
+		call_req_free(req);
+		return err;
+	}
+	if (out)
+		*out = req;
+	return 0;
 }
 
 int sip__call_send_bye(struct sip_call *call, const struct sip_peer *dest,
 		       const char *extra_headers)
 {
-	struct sip_ua *ua = call->ua;
-	struct sip_msg *bye = NULL;
-	struct buf b;
-
-	buf_init(&b);
-	const char *sent_by =
-	    sip_transport_sent_by(ua->ts, dest->transport, net_addr_family(&dest->remote));
-	int err = sip_dialog_request_print(&b, call->dialog, SIP_METHOD_BYE, 0, dest->transport,
-					   sent_by, extra_headers, STR_NULL);
-	if (!err)
-		err = b.failed ? -ENOMEM : sip_msg_parse(&bye, b.p, b.len);
-	if (!err)
-		err = sip_txn_client_start(&call->bye, ua->txns, bye, dest, call_bye_cb, call);
-	sip_msg_unref(bye);
-	buf_fini(&b);
-	sip__ua_timer_rearm(ua);
-	return err;
+	return call_req_start(&call->bye, call, SIP_METHOD_BYE, dest, extra_headers, STR_NULL);
 }
 
 int sip_call_info(struct sip_call *call, const char *content_type, struct str body)
 {
-	struct sip_ua *ua = call->ua;
-	struct sip_msg *info = NULL;
-	struct sip_txn *tx;
 	struct sip_peer dest;
-	struct buf b, extra;
+	struct buf extra;
 
 	if (!content_type || strpbrk(content_type, "\r\n"))
 		return -EINVAL;
 	if (!call->dialog || call->ended || !call->answered)
 		return -ENOTCONN;
 	sip__call_dialog_dest(call, &dest);
-	buf_init(&b);
 	buf_init(&extra);
 	buf_printf(&extra, "Content-Type: %s\r\n", content_type);
-	const char *sent_by =
-	    sip_transport_sent_by(ua->ts, dest.transport, net_addr_family(&dest.remote));
 	int err = extra.failed ? -ENOMEM
-			       : sip_dialog_request_print(&b, call->dialog, SIP_METHOD_INFO, 0,
-							  dest.transport, sent_by, extra.p, body);
-	if (!err)
-		err = b.failed ? -ENOMEM : sip_msg_parse(&info, b.p, b.len);
-	if (!err)
-		err = sip_txn_client_start(&tx, ua->txns, info, &dest, NULL, NULL);
-	sip_msg_unref(info);
-	buf_fini(&b);
+			       : call_req_start(NULL, call, SIP_METHOD_INFO, &dest, extra.p, body);
 	buf_fini(&extra);
-	sip__ua_timer_rearm(ua);
 	return err;
 }
 

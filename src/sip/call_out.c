@@ -428,25 +428,60 @@ static void out_provisional(struct sip_call *call, const struct sip_msg *resp)
 		ua->cbs.progress_cb(ua->cbs.arg, call, resp);
 }
 
+int sip__call_out_auth_print(struct sip_call *call, const struct sip_msg *resp, const char *method,
+			     struct str uri, struct buf *line)
+{
+	struct sip_call_uac *uac = call->uac;
+	struct sip_auth_challenge ch;
+
+	if (!uac || !uac->auth_username)
+		return -EACCES;
+	int err = sip_auth_challenge_pick(&ch, resp);
+	if (err) {
+		log_info("call %s: no usable challenge in %u to %s", uac->call_id, resp->status,
+			 method);
+		return -ENOENT;
+	}
+	/* A server that keeps its nonce for the dialog (the INVITE's, then the
+	 * BYE's challenge) expects the count to go on, or takes it for a replay. */
+	bool same = uac->auth_nonce && str_eq(ch.nonce, str_from_cstr(uac->auth_nonce));
+	uint32_t nc = same && uac->auth_nc < UINT32_MAX ? uac->auth_nc + 1 : 1;
+	char *nonce = same ? uac->auth_nonce : strndup(ch.nonce.p ? ch.nonce.p : "", ch.nonce.len);
+	if (!nonce)
+		return -ENOMEM;
+	err = sip_auth_credentials_print(line, &ch, resp->status == 407, method, uri,
+					 uac->auth_username,
+					 uac->auth_password ? uac->auth_password : "", nc, NULL);
+	if (!err && line->failed)
+		err = -ENOMEM;
+	if (err) {
+		if (!same)
+			free(nonce);
+		return err;
+	}
+	if (!same) {
+		free(uac->auth_nonce);
+		uac->auth_nonce = nonce;
+	}
+	uac->auth_nc = nc;
+	return 0;
+}
+
 /* 401/407: the INVITE again with credentials (§22.2); false when it cannot be. */
 static bool out_challenge(struct sip_call *call, const struct sip_msg *resp)
 {
 	struct sip_call_uac *uac = call->uac;
-	struct sip_auth_challenge ch;
 	struct buf line;
 
 	if (uac->challenged || !uac->auth_username || uac->hung_up)
 		return false;
-	if (sip_auth_challenge_pick(&ch, resp)) {
-		log_info("call %s: no usable challenge in %u", uac->call_id, resp->status);
+	buf_init(&line);
+	int err =
+	    sip__call_out_auth_print(call, resp, "INVITE", str_from_cstr(uac->request_uri), &line);
+	if (err == -ENOENT) {
+		buf_fini(&line);
 		return false;
 	}
-	buf_init(&line);
-	int err = sip_auth_credentials_print(&line, &ch, resp->status == 407, "INVITE",
-					     str_from_cstr(uac->request_uri), uac->auth_username,
-					     uac->auth_password ? uac->auth_password : "", 1, NULL);
-	if (!err && line.failed)
-		err = -ENOMEM;
 	if (!err)
 		err = out_invite_send(call, line.p);
 	buf_fini(&line);
@@ -577,6 +612,7 @@ void sip__call_out_free(struct sip_call *call)
 	if (uac->resolve)
 		sip_resolve_cancel(uac->resolve);
 	free(uac->ack);
+	free(uac->auth_nonce);
 	arena_fini(&uac->strings);
 	free(uac);
 	call->uac = NULL;

@@ -397,7 +397,7 @@ int sip_gateway_create(struct sip_gateway **out, struct sip_ua *ua,
 {
 	if (!out || !ua || !cfg || blank(cfg->name) || blank(cfg->proxy))
 		return -EINVAL;
-	if (ua->destroying)
+	if (ua->destroying || ua->closing)
 		return -ESHUTDOWN;
 	struct sip_gateway *gw = calloc(1, sizeof(*gw));
 	if (!gw)

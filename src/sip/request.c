@@ -6,6 +6,9 @@
  *
  * The retry after a challenge is a new request of the same Call-ID, From tag
  * and Request-URI with the next CSeq (§22.2, §8.1.3.5) and a new branch.
+ * A request nobody waits for (the unregister at stop) still answers its
+ * challenge when it has credentials: it stays on the UA's list until its
+ * outcome, and sip_ua_destroy waits a bounded time for that list to empty.
  *
  * Where it goes: a literal address is used at once; a name is located per
  * RFC 3263 (sip_resolve_start, off the loop) and its targets are tried in
@@ -162,6 +165,13 @@ static int request_print(struct sip__request *rq, struct buf *b, const char *aut
 	return b->failed ? -ENOMEM : 0;
 }
 
+/* Nobody needs the outcome, not even to answer a challenge: the request can
+ * be freed as soon as it left. */
+static bool request_forgotten(const struct sip__request *rq)
+{
+	return !rq->cb && !rq->user;
+}
+
 static void request_response_cb(void *arg, struct sip_txn *tx, const struct sip_msg *resp,
 				uint16_t status);
 
@@ -180,7 +190,7 @@ static int request_send(struct sip__request *rq)
 		return err == -EBADMSG ? -EINVAL : err;
 	msg->src.transport = rq->transport;
 	err = sip_txn_client_start(&rq->tx, rq->ua->txns, msg, &rq->dest,
-				   rq->cb ? request_response_cb : NULL, rq);
+				   request_forgotten(rq) ? NULL : request_response_cb, rq);
 	sip_msg_unref(msg);
 	if (err)
 		rq->tx = NULL;
@@ -273,7 +283,7 @@ static void request_resolved_cb(void *arg, int err, const struct sip_peer *targe
 		memcpy(rq->targets, targets, count * sizeof(*targets));
 		rq->target_count = count;
 		if (request_send_next(rq, &err)) {
-			if (!rq->cb)
+			if (request_forgotten(rq))
 				request_free(rq); /* sent and forgotten */
 			return;
 		}
@@ -289,7 +299,7 @@ int sip__request_start(struct sip__request **out, struct sip_ua *ua,
 	if (!ua || !p || !p->request_uri || !p->from || !p->to || p->method == SIP_METHOD_INVITE ||
 	    p->method == SIP_METHOD_ACK || p->method == SIP_METHOD_CANCEL)
 		return -EINVAL;
-	if (ua->destroying)
+	if (ua->destroying || ua->closing)
 		return -ESHUTDOWN;
 	if (sip_uri_parse(&uri, str_from_cstr(p->request_uri)))
 		return -EINVAL;
@@ -349,13 +359,10 @@ int sip__request_start(struct sip__request **out, struct sip_ua *ua,
 	rq->target_count = 1;
 	if (!request_send_next(rq, &err))
 		goto out;
-	if (!cb) {
-		/* Sent and forgotten: the transaction runs without us. */
-		request_free(rq);
-		rq = NULL;
-	}
+	if (request_forgotten(rq))
+		request_free(rq); /* sent and forgotten: the transaction runs without us */
 	if (out)
-		*out = rq;
+		*out = cb ? rq : NULL;
 	return 0;
 out:
 	request_free(rq);
@@ -380,6 +387,11 @@ uint32_t sip__request_cseq(const struct sip__request *rq)
 const struct sip_peer *sip__request_dest(const struct sip__request *rq)
 {
 	return &rq->dest;
+}
+
+bool sip__requests_pending(const struct sip_ua *ua)
+{
+	return ua->requests != NULL;
 }
 
 void sip__requests_destroy(struct sip_ua *ua)

@@ -662,7 +662,9 @@ const char *sip_ua_sent_by(const struct sip_ua *ua, enum sip_transport transport
 void sip_ua_drain(struct sip_ua *ua);
 /* Live calls plus pending transactions: 0 when a drained UA can close. */
 size_t sip_ua_busy(const struct sip_ua *ua);
-/* Closes sockets and frees everything once closed; `done_cb` may be NULL. */
+/* Closes sockets and frees everything once closed; `done_cb` may be NULL.
+ * Requests still in flight (a gateway's unregister answering a challenge)
+ * are waited for first, at most 2 seconds, INVITEs getting 503 meanwhile. */
 void sip_ua_destroy(struct sip_ua *ua, void (*done_cb)(void *arg), void *arg);
 
 /*
@@ -754,7 +756,9 @@ struct sip_call_out {
 	struct str body;           /* the offer; empty: late offer (answer in the ACK) */
 	/* Credentials for 401/407 (digest, sip_auth_*); NULL username: a challenge
 	 * fails the call with its status. One challenge per request is answered; a
-	 * second one for the same request fails the call. */
+	 * second one for the same request fails the call. The requests the call
+	 * sends in its dialog later (BYE, INFO) answer theirs the same way: once,
+	 * a second challenge being their outcome. */
 	const char *auth_username;
 	const char *auth_password;
 	const char *contact_user; /* the user part of our Contact; NULL: "irisx" */
@@ -942,7 +946,9 @@ int sip_gateway_create(struct sip_gateway **out, struct sip_ua *ua,
 const char *sip_gateway_name(const struct sip_gateway *gw);
 void sip_gateway_status(const struct sip_gateway *gw, struct sip_gateway_status *out);
 /* Stops: a registered gateway sends REGISTER with Expires: 0 (best effort,
- * not awaited); no callback runs after this. Before sip_ua_destroy. */
+ * not awaited); no callback runs after this. Before sip_ua_destroy, which
+ * keeps the UA open until that REGISTER's outcome (a challenge is answered
+ * once) or for 2 seconds at most. */
 void sip_gateway_destroy(struct sip_gateway *gw);
 
 #endif

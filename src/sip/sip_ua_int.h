@@ -10,8 +10,13 @@
 
 #include <uv.h>
 
-#define UA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+#define UA_ALLOW     "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
 #define UA_SUPPORTED "path, replaces"
+
+/* How long sip_ua_destroy waits for requests still in flight (an unregister
+ * answering its challenge needs two round trips; a silent registrar is not
+ * waited for beyond this), checked every UA_CLOSE_POLL_MS. */
+enum { UA_CLOSE_WAIT_MS = 2000, UA_CLOSE_POLL_MS = 10 };
 
 /* What an outbound call keeps beyond what every call has (call_out.c). */
 struct sip_call_uac {
@@ -21,9 +26,9 @@ struct sip_call_uac {
 	struct str body; /* the offer (in `strings`), empty for a late offer */
 	char from_tag[17];
 	char call_id[80];
-	uint32_t cseq;		  /* of the last INVITE sent */
-	struct sip_txn *ctx;	  /* the INVITE client transaction, until its last callback */
-	struct sip_txn *cancel;	  /* our CANCEL's client transaction while it runs */
+	uint32_t cseq;		     /* of the last INVITE sent */
+	struct sip_txn *ctx;	     /* the INVITE client transaction, until its last callback */
+	struct sip_txn *cancel;	     /* our CANCEL's client transaction while it runs */
 	struct sip_resolve *resolve; /* the destination's lookup while it runs */
 	struct sip_peer targets[SIP_RESOLVE_MAX_TARGETS];
 	size_t target_count;
@@ -32,23 +37,32 @@ struct sip_call_uac {
 	size_t ack_len;
 	uint64_t forks_ended[4]; /* To tags (hashed) of other forks' 2xx already ended */
 	size_t fork_count;
-	bool provisional; /* a 1xx arrived: CANCEL is allowed, no more failover (§9.1, RFC 3263 §4.3) */
-	bool challenged;  /* the current INVITE answers a challenge: a second one fails */
+	bool provisional;   /* a 1xx arrived: CANCEL is allowed, no more failover (§9.1, RFC 3263
+			       §4.3) */
+	bool challenged;    /* the current INVITE answers a challenge: a second one fails */
 	bool cancel_wanted; /* hangup before any 1xx: CANCEL when one arrives */
-	const char *cancel_extra; /* the hangup's extra lines (a Reason) for the CANCEL, in `strings` */
-	bool hung_up;	    /* the owner ended it: the final response is not reported */
+	const char
+	    *cancel_extra; /* the hangup's extra lines (a Reason) for the CANCEL, in `strings` */
+	bool hung_up;	   /* the owner ended it: the final response is not reported */
+	/* The last nonce answered with the credentials (owned), and how many
+	 * requests carried it: a challenge with the same nonce counts on. */
+	char *auth_nonce;
+	uint32_t auth_nc;
 };
+
+struct sip__call_req;
 
 struct sip_call {
 	struct sip_ua *ua;
 	struct hmap_node by_call_id;
-	struct sip_txn *stx;	   /* inbound: the INVITE server transaction until its final response */
+	struct sip_txn *stx; /* inbound: the INVITE server transaction until its final response */
 	struct sip_msg *invite;	   /* a reference: the INVITE received, or the last one sent */
 	struct sip_dialog *dialog; /* once answered (outbound: from the first 1xx with a To tag) */
 	char *local_body;	   /* our session description (owned) */
 	size_t local_body_len;
-	char *local_extra;   /* Contact and Content-Type lines for 2xx (owned) */
-	struct sip_txn *bye; /* our BYE's client transaction while it runs */
+	char *local_extra;	    /* Contact and Content-Type lines for 2xx (owned) */
+	struct sip__call_req *reqs; /* our in-dialog requests whose transactions run */
+	struct sip__call_req *bye;  /* our BYE while it runs (also in reqs) */
 	char to_tag[17];
 	void *owner;
 	bool final_sent; /* inbound: the final response went out; outbound: one came in */
@@ -73,6 +87,8 @@ struct sip_ua {
 	size_t call_count;
 	struct hmap calls_by_call_id;
 	bool draining;
+	bool closing;		 /* sip_ua_destroy waits for requests still in flight */
+	uint64_t close_deadline; /* uv_now() at which it stops waiting */
 	bool destroying;
 	void (*done_cb)(void *arg);
 	void *done_arg;
@@ -135,7 +151,9 @@ typedef void (*sip__request_cb)(void *arg, const struct sip__request *rq,
  * name, once located (then a failure to locate or to send comes to `cb` as
  * 503). The strings of `p` are copied. `cb` never runs before this returns.
  * With `cb` NULL the request is sent and forgotten (*out is set to NULL): its
- * transaction still retransmits, nobody hears the answer. 0, -EINVAL
+ * transaction still retransmits, nobody hears the answer; with credentials
+ * it stays in ua->requests until its outcome, to answer a 401/407 (the
+ * unregister at stop). 0, -EINVAL
  * (unparseable Request-URI or proxy), -EAFNOSUPPORT (no listener for the
  * transport and the address's family), -ESHUTDOWN, -ENOMEM, or the
  * transport's error.
@@ -150,6 +168,8 @@ uint32_t sip__request_cseq(const struct sip__request *rq);
 const struct sip_peer *sip__request_dest(const struct sip__request *rq);
 /* The UA is going away: every request is freed without its callback. */
 void sip__requests_destroy(struct sip_ua *ua);
+/* Requests still in flight (unregisters answering a challenge, say). */
+bool sip__requests_pending(const struct sip_ua *ua);
 
 /* ---- gateway.c ---- */
 
@@ -174,7 +194,8 @@ void sip__call_link(struct sip_ua *ua, struct sip_call *call, struct str call_id
 void sip__call_free(struct sip_call *call);
 /* Frees the call once its owner released it and nothing of it still runs. */
 void sip__call_maybe_free(struct sip_call *call);
-/* Starts a BYE in the call's dialog (to `dest`), tracked in call->bye. */
+/* Starts a BYE in the call's dialog (to `dest`), tracked in call->bye; a
+ * 401/407 to it is answered once when the call has credentials. */
 int sip__call_send_bye(struct sip_call *call, const struct sip_peer *dest,
 		       const char *extra_headers);
 /* Tells the owner the call ended (unless it released it). May free the call. */
@@ -191,6 +212,17 @@ void sip__ua_in_dialog(struct sip_ua *ua, struct sip_txn *stx, struct sip_msg *r
 void sip__call_dialog_dest(const struct sip_call *call, struct sip_peer *out);
 /* Outbound: hangup before the answer (CANCEL now or once a 1xx came). */
 int sip__call_out_cancel(struct sip_call *call, const char *extra_headers);
+/*
+ * Outbound: the credentials line ("Proxy-Authorization: Digest …\r\n" for a
+ * 407, "Authorization: …" for a 401) answering `resp` for a request of
+ * `method` to `uri` (its Request-URI as printed), appended to `line`. The
+ * nonce count follows the nonce: 1 for a new one, one more each time the
+ * last one answered is answered again (RFC 7616 §3.4). -EACCES when the call
+ * has no credentials (an inbound call), -ENOENT when no challenge is usable,
+ * else sip_auth_credentials_print's errors.
+ */
+int sip__call_out_auth_print(struct sip_call *call, const struct sip_msg *resp, const char *method,
+			     struct str uri, struct buf *line);
 /* Outbound: the parts freed with the call (client transactions detached). */
 void sip__call_out_free(struct sip_call *call);
 

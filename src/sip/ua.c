@@ -377,17 +377,51 @@ static void ua_timer_closed_cb(uv_handle_t *h)
 	sip_transport_set_close(ua->ts, ua_closed_cb, ua);
 }
 
-void sip_ua_destroy(struct sip_ua *ua, void (*done_cb)(void *arg), void *arg)
+/* Frees what the transactions use, then closes the sockets. */
+static void ua_destroy_now(struct sip_ua *ua)
 {
-	/* Gateways first: a registered one still sends its REGISTER Expires: 0. */
-	sip__gateways_destroy(ua);
 	sip__requests_destroy(ua);
 	ua->destroying = true;
-	ua->done_cb = done_cb;
-	ua->done_arg = arg;
 	sip_txn_layer_destroy(ua->txns); /* no callbacks; client transactions gone */
 	while (ua->calls)
 		sip__call_free(ua->calls);
 	ua->txns = NULL;
 	uv_close((uv_handle_t *)&ua->timer, ua_timer_closed_cb);
+}
+
+static void ua_wait_closed_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void ua_wait_cb(uv_timer_t *t)
+{
+	struct sip_ua *ua = t->data;
+	if (sip__requests_pending(ua) && uv_now(ua->loop) < ua->close_deadline)
+		return;
+	if (sip__requests_pending(ua))
+		log_info("profile %s: closing with requests still unanswered", ua->name);
+	uv_close((uv_handle_t *)t, ua_wait_closed_cb);
+	ua_destroy_now(ua);
+}
+
+void sip_ua_destroy(struct sip_ua *ua, void (*done_cb)(void *arg), void *arg)
+{
+	/* Gateways first: a registered one still sends its REGISTER Expires: 0. */
+	sip__gateways_destroy(ua);
+	ua->done_cb = done_cb;
+	ua->done_arg = arg;
+	/* A challenged unregister is answered: the transactions run a little
+	 * longer (new INVITEs get 503), but never more than UA_CLOSE_WAIT_MS. */
+	uv_timer_t *wait = sip__requests_pending(ua) ? malloc(sizeof(*wait)) : NULL;
+	if (!wait) {
+		ua_destroy_now(ua);
+		return;
+	}
+	ua->draining = true;
+	ua->closing = true;
+	ua->close_deadline = uv_now(ua->loop) + UA_CLOSE_WAIT_MS;
+	uv_timer_init(ua->loop, wait);
+	wait->data = ua;
+	uv_timer_start(wait, ua_wait_cb, UA_CLOSE_POLL_MS, UA_CLOSE_POLL_MS);
 }

@@ -8,7 +8,9 @@
 #     (checked here: RFC 7616 MD5, qop=auth), then B rings and answers. Each
 #     side sends speech: what one sends must reach the other through irisx.
 #     The carrier's UAS hangs up: its BYE ends B, and irisx's BYE ends A.
-#  2. The same call, ended by the caller: A's BYE ends B.
+#  2. The same call, ended by the caller: A's BYE ends B. This carrier
+#     challenges the BYE too (407 with the INVITE's nonce): irisx sends it
+#     again with CSeq + 1 and Proxy-Authorization for BYE, nonce count 2.
 #  3. originate to the gateway with a caller ID: From (caller-id-in-from, as
 #     a Twilio trunk wants) and P-Asserted-Identity carry it; +OK <uuid>.
 #  4. Failures: 486 → USER_BUSY, 404 → UNALLOCATED_NUMBER, 480 →
@@ -56,25 +58,26 @@ irisx_start
 esl_wait_listen || t_die "the Event Socket does not answer"
 esl_watch_start ev
 
-# digest_check NAME N: message N of SIPp run NAME carries Proxy-Authorization
-# answering the scenario's challenge for alice / s3cret-pw.
+# digest_check NAME N [NC]: message N of SIPp run NAME carries
+# Proxy-Authorization answering the scenario's challenge for alice / s3cret-pw
+# for its method and Request-URI (with nonce count NC when given).
 digest_check()
 {
-	local name=$1 n=$2 pa ruri
+	local name=$1 n=$2 nc=${3:-} pa ruri
 	pa=$(trace_header "$name" "$n" Proxy-Authorization) ||
-		{ t_fail "$name: INVITE $n has no Proxy-Authorization"; return 1; }
+		{ t_fail "$name: message $n has no Proxy-Authorization"; return 1; }
 	ruri=$(python3 - "$T_DIR/$name.msg" "$n" <<'PY'
 import re, sys
 text = open(sys.argv[1], errors="replace").read()
 blocks = [b for b in re.split(r"^-{20,} [^\n]*\n", text, flags=re.M)
           if re.match(r"(UDP|TCP) message (sent|received)", b)]
 msg = re.split(r"\n\n", blocks[int(sys.argv[2]) - 1], maxsplit=1)[1]
-print(msg.split()[1])
+print(msg.split()[0], msg.split()[1])
 PY
 )
-	if python3 - "$pa" "$ruri" <<'PY'; then
+	if python3 - "$pa" "$ruri" "$nc" <<'PY'; then
 import hashlib, re, sys
-pa, ruri = sys.argv[1], sys.argv[2]
+pa, (method, ruri), nc = sys.argv[1], sys.argv[2].split(" ", 1), sys.argv[3]
 if not pa.lower().startswith("digest "):
     sys.exit("not Digest: " + pa)
 f = dict((m.group(1).lower(), m.group(2) if m.group(2) is not None else m.group(3))
@@ -87,8 +90,10 @@ for k, v in want.items():
         sys.exit("%s=%r, expected %r" % (k, f.get(k), v))
 if not re.fullmatch(r"[0-9a-f]{8}", f.get("nc", "")) or not f.get("cnonce"):
     sys.exit("nc/cnonce missing or malformed: %r %r" % (f.get("nc"), f.get("cnonce")))
+if nc and f["nc"] != nc:
+    sys.exit("nc=%s, expected %s" % (f["nc"], nc))
 ha1 = h("alice:carrier.test:s3cret-pw")
-ha2 = h("INVITE:" + f["uri"])
+ha2 = h(method + ":" + f["uri"])
 resp = h(":".join([ha1, f["nonce"], f["nc"], f["cnonce"], "auth", ha2]))
 if f.get("response") != resp:
     sys.exit("response %s, expected %s" % (f.get("response"), resp))
@@ -143,10 +148,25 @@ audio_check out "<BYE/BYE"
 media_check_reason "out: caller's BYE" out-a 16 NORMAL_CLEARING
 
 # ---- 2. the caller hangs up ------------------------------------------------
-bridged_call in carrier_uas_auth.xml media_call_out_bye.xml 15551230002 -d 4000
+bridged_call in carrier_uas_bye_auth.xml media_call_out_bye.xml 15551230002 -d 4000
 trace_match in-a '^>INVITE/INVITE (<1[0-9][0-9]/INVITE )*<200/INVITE >ACK/ACK >BYE/BYE <200/BYE$'
-trace_match in-b '^<INVITE/INVITE >407/INVITE <ACK/ACK <INVITE/INVITE >180/INVITE >200/INVITE <ACK/ACK <BYE/BYE >200/BYE$'
+trace_match in-b '^<INVITE/INVITE >407/INVITE <ACK/ACK <INVITE/INVITE >180/INVITE >200/INVITE <ACK/ACK <BYE/BYE >407/BYE <BYE/BYE >200/BYE$'
 audio_check in ">BYE/BYE"
+# §22.2: the challenged BYE again, in the same dialog with the next CSeq.
+b1=$(trace_index in-b "<BYE/BYE" 1) && b2=$(trace_index in-b "<BYE/BYE" 2) || b1=
+if [ -n "$b1" ]; then
+	digest_check in-b "$b2" 00000002
+	c1=$(trace_header in-b "$b1" CSeq) c2=$(trace_header in-b "$b2" CSeq)
+	[ "${c2%% *}" = "$((${c1%% *} + 1))" ] && [ "${c2#* }" = BYE ] &&
+		t_ok "in: the second BYE has CSeq $c2 after $c1" ||
+		t_fail "in: BYE CSeq '$c1' then '$c2'"
+	for h in Call-ID From To; do
+		[ "$(trace_header in-b "$b1" "$h")" = "$(trace_header in-b "$b2" "$h")" ] &&
+			t_ok "in: the second BYE keeps $h" || t_fail "in: the second BYE changed $h"
+	done
+else
+	t_fail "in: the carrier did not see two BYEs"
+fi
 
 # The two legs of call 1, in events: B answered, bridged, both ended NORMAL_CLEARING.
 sleep 0.5

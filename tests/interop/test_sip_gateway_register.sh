@@ -9,7 +9,9 @@
 #    against a SIPp OPTIONS responder is UP, and DOWN once the responder stops;
 #  - the CUSTOM sofia::gateway_state events of those changes reach an Event
 #    Socket client with Gateway, State, Ping-Status, Register-Network-IP/Port,
-#    Status and Phrase.
+#    Status and Phrase;
+#  - at shutdown the unregister (Expires: 0), challenged as every REGISTER
+#    is, goes again with credentials before irisx exits.
 # The external profile runs with timer-T1=50 ms so that an unanswered request
 # times out in 3.2 s (64*T1) and the test stays well under a minute.
 set -u
@@ -191,16 +193,29 @@ event_seen "gw_reg REGED again from 127.0.0.1:$REG_PORT" Gateway=gw_reg State=RE
 	Ping-Status=UP Register-Network-IP=127.0.0.1 "Register-Network-Port=$REG_PORT"
 event_seen "gw_ping DOWN" Gateway=gw_ping State=NOREG Ping-Status=DOWN
 
-# ---- shutdown unregisters: REGISTER with Expires: 0 on the same Call-ID ----
+# ---- shutdown unregisters: REGISTER with Expires: 0 on the same Call-ID;
+# the registrar challenges it too, and it is sent again with credentials ----
 irisx_alive "after the gateway checks" && irisx_stop
 sleep 0.2
 sipp_stop "$REG_PID"
-last=$(_trace_py keys "$T_DIR/reg2.msg" | awk '$0 == "<REGISTER/REGISTER" { n = NR } END { print n }')
+trace_match reg2 '<REGISTER/REGISTER >401/REGISTER <REGISTER/REGISTER >200/REGISTER$'
+keys=$(_trace_py keys "$T_DIR/reg2.msg")
+last=$(awk '$0 == "<REGISTER/REGISTER" { p = n; n = NR } END { print p, n }' <<<"$keys")
+read -r first last <<<"$last"
 if [ -n "$last" ] && [ "$(trace_header reg2 "$last" Expires)" = 0 ] &&
+	[ "$(trace_header reg2 "$first" Expires)" = 0 ] &&
 	[ "$(trace_header reg2 "$last" Call-ID)" = "$(trace_header reg 1 Call-ID)" ]; then
 	t_ok "shutdown sent REGISTER Expires: 0 on the registration's Call-ID"
 else
 	t_fail "no REGISTER with Expires: 0 at shutdown"
+	t_dump "sipp reg2 message trace" "$T_DIR/reg2.msg" 40
+fi
+c1=$(trace_header reg2 "$first" CSeq) c2=$(trace_header reg2 "$last" CSeq)
+if [ "${c2%% *}" = "$((${c1%% *} + 1))" ] &&
+	trace_header reg2 "$last" Authorization | grep -q 'username="alice"'; then
+	t_ok "the challenged unregister was sent again with credentials (CSeq $c1, then $c2)"
+else
+	t_fail "the unregister's answer to its challenge: CSeq '$c1' then '$c2'"
 	t_dump "sipp reg2 message trace" "$T_DIR/reg2.msg" 40
 fi
 t_end

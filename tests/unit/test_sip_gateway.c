@@ -92,10 +92,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	bool closed = false;
+	bool closed = !f->ua; /* a test that closed the UA itself */
 	if (f->gw)
 		sip_gateway_destroy(f->gw);
-	sip_ua_destroy(f->ua, test_flag_set, &closed);
+	if (f->ua)
+		sip_ua_destroy(f->ua, test_flag_set, &closed);
 	while (!closed)
 		uv_run(&f->loop, UV_RUN_ONCE);
 	uv_run(&f->loop, UV_RUN_NOWAIT);
@@ -679,6 +680,95 @@ static void test_register_tcp(void **state)
 	close(ls);
 }
 
+/* Registered, then stopped as the core stops a profile: the gateway, then
+ * its UA. Returns the unregister (Expires: 0, CSeq 2); *closed turns true
+ * once the UA has closed. */
+static struct sip_msg *stop_registered(struct fixture *f, bool *closed)
+{
+	start(f, true, 60, 0);
+	struct sip_msg *r1 = expect_request(f, SIP_METHOD_REGISTER, 1000);
+	reply(f, r1, 200, "Expires: 60\r\n");
+	wait_events(f, 2, 1000);
+	assert_state(f, 1, SIP_GW_REGED);
+	sip_gateway_destroy(f->gw);
+	f->gw = NULL;
+	sip_ua_destroy(f->ua, test_flag_set, closed);
+	f->ua = NULL;
+	struct sip_msg *u = expect_request(f, SIP_METHOD_REGISTER, 500);
+	assert_true(str_eq(u->call_id, r1->call_id));
+	assert_int_equal(u->cseq.num, 2);
+	assert_str(hdr(u, SIP_HDR_EXPIRES), "0");
+	assert_null(sip_msg_hdr(u, SIP_HDR_AUTHORIZATION));
+	sip_msg_unref(r1);
+	return u;
+}
+
+static void run_until_flag(struct fixture *f, const bool *flag, int ms)
+{
+	uint64_t end = clock_now_ms() + (uint64_t)ms;
+	while (!*flag && clock_now_ms() < end) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+}
+
+/* A carrier challenges the unregister too: the UA stays open long enough to
+ * send it again with credentials (same Call-ID, CSeq + 1), then closes. */
+static void test_unregister_challenged(void **state)
+{
+	struct fixture *f = *state;
+	bool closed = false;
+	struct sip_msg *u = stop_registered(f, &closed);
+	assert_false(closed);
+	reply(f, u, 401, challenge);
+	struct sip_msg *u2 = expect_request(f, SIP_METHOD_REGISTER, 500);
+	assert_true(str_eq(u2->call_id, u->call_id));
+	assert_true(str_eq(u2->from.tag, u->from.tag));
+	assert_int_equal(u2->cseq.num, 3);
+	assert_str(hdr(u2, SIP_HDR_EXPIRES), "0");
+	struct str auth = hdr(u2, SIP_HDR_AUTHORIZATION);
+	assert_true(contains(auth, "username=\"alice\""));
+	assert_true(contains(auth, "nonce=\"n0nce\""));
+	assert_true(contains(auth, "uri=\"sip:example.com\""));
+	run_for(f, 30);
+	assert_false(closed); /* waits for the answer */
+	reply(f, u2, 200, NULL);
+	run_until_flag(f, &closed, 500);
+	assert_true(closed);
+	assert_int_equal(f->events, 2); /* no callback after destroy */
+	sip_msg_unref(u);
+	sip_msg_unref(u2);
+}
+
+/* A second challenge is final; a registrar that does not answer is not
+ * waited for beyond the unregister's own timeout. */
+static void test_unregister_challenged_twice(void **state)
+{
+	struct fixture *f = *state;
+	bool closed = false;
+	struct sip_msg *u = stop_registered(f, &closed);
+	reply(f, u, 401, challenge);
+	struct sip_msg *u2 = expect_request(f, SIP_METHOD_REGISTER, 500);
+	reply(f, u2, 401, challenge);
+	run_until_flag(f, &closed, 500);
+	assert_true(closed);
+	assert_null(recv_request(f, 100));
+	sip_msg_unref(u);
+	sip_msg_unref(u2);
+}
+
+static void test_unregister_unanswered(void **state)
+{
+	struct fixture *f = *state;
+	bool closed = false;
+	uint64_t t0 = clock_now_ms();
+	struct sip_msg *u = stop_registered(f, &closed);
+	run_until_flag(f, &closed, 3000); /* Timer F: 64 * 10 ms */
+	assert_true(closed);
+	assert_true(clock_now_ms() - t0 < 2500);
+	sip_msg_unref(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -697,6 +787,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_register_proxy_challenge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_destroy_while_trying, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_register_tcp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unregister_challenged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unregister_challenged_twice, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unregister_unanswered, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
