@@ -1,7 +1,7 @@
 /*
  * fetch: requests from a libuv loop against a small HTTP server on loopback
- * run by this file in threads of its own (one per connection), so that each
- * scenario chooses what the server does: answer, redirect, stay silent, send
+ * (test_http_server.h) whose answers this file chooses per path, so that each
+ * scenario picks what the server does: answer, redirect, stay silent, send
  * more than allowed. Covers bodies and content types, what a POST puts on
  * the wire, timeouts, refused connections, the body limit, schemes refused
  * at start, cancellation (the server sees the connection close), downloads
@@ -16,223 +16,62 @@
 
 #include "base/base.h"
 #include "fetch/fetch.h"
+#include "test_http_server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
-/* ---- the server ---- */
+/* ---- the server: what each path answers ---- */
 
-enum { CONN_MAX = 32, BIG_BODY = 5 * 1024 * 1024, FILE_BODY = 3 * 1024 * 1024 + 17 };
-
-struct server {
-	int lfd;
-	uint16_t port;
-	pthread_t acceptor;
-	pthread_t conns[CONN_MAX];
-	size_t conn_count;
-	pthread_mutex_t lock;
-	char *requests[CONN_MAX]; /* as received, head and body */
-	size_t request_count;
-	size_t peers_closed; /* silent connections the client closed */
-	volatile bool stopping;
-};
-
-struct conn {
-	struct server *srv;
-	int fd;
-};
+enum { BIG_BODY = 5 * 1024 * 1024, FILE_BODY = 3 * 1024 * 1024 + 17 };
 
 static char file_body[FILE_BODY];
 
-static void send_all(int fd, const char *p, size_t len)
+static void answer_cb(void *arg, struct test_http_server *srv, int fd, const char *path,
+		      const char *req)
 {
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n <= 0)
-			return; /* the client went away (a limit, a cancel) */
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void send_head(int fd, const char *status, const char *extra, size_t clen)
-{
-	char head[512];
-	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %s\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
-			 status, extra, clen);
-	send_all(fd, head, (size_t)n);
-}
-
-/* Reads one request; NULL when the client closed first. */
-static char *read_request(int fd)
-{
-	size_t cap = 65536, len = 0;
-	char *in = malloc(cap);
-	for (;;) {
-		if (cap - len < 4096)
-			in = realloc(in, cap *= 2);
-		ssize_t n = recv(fd, in + len, cap - len - 1, 0);
-		if (n <= 0) {
-			free(in);
-			return NULL;
-		}
-		len += (size_t)n;
-		in[len] = '\0';
-		char *end = strstr(in, "\r\n\r\n");
-		if (!end)
-			continue;
-		size_t clen = 0;
-		char *cl = strcasestr(in, "\r\nContent-Length:");
-		if (cl && cl < end)
-			clen = strtoul(cl + 17, NULL, 10);
-		if (len >= (size_t)(end + 4 - in) + clen)
-			return in;
-	}
-}
-
-/* Waits for the client to close (or the server to stop). */
-static void wait_peer_close(struct server *srv, int fd)
-{
-	while (!srv->stopping) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		char b[256];
-		if (recv(fd, b, sizeof(b), 0) <= 0) {
-			pthread_mutex_lock(&srv->lock);
-			srv->peers_closed++;
-			pthread_mutex_unlock(&srv->lock);
-			return;
-		}
-	}
-}
-
-static void answer(struct server *srv, int fd, const char *path)
-{
+	(void)arg;
+	(void)req;
 	if (strcmp(path, "/ok") == 0 || strcmp(path, "/echo") == 0) {
 		static const char body[] = "hello world";
-		send_head(fd, "200 OK", "Content-Type: text/plain; charset=utf-8\r\n",
-			  sizeof(body) - 1);
-		send_all(fd, body, sizeof(body) - 1);
+		test_http_send_head(fd, "200 OK", "Content-Type: text/plain; charset=utf-8\r\n",
+				    sizeof(body) - 1);
+		test_http_send_all(fd, body, sizeof(body) - 1);
 	} else if (strcmp(path, "/keepalive") == 0) {
 		static const char keep[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-		send_all(fd, keep, sizeof(keep) - 1);
-		wait_peer_close(srv, fd);
+		test_http_send_all(fd, keep, sizeof(keep) - 1);
+		test_http_wait_close(srv, fd, -1);
 	} else if (strcmp(path, "/notfound") == 0) {
 		static const char body[] = "no such thing";
-		send_head(fd, "404 Not Found", "Content-Type: text/plain\r\n", sizeof(body) - 1);
-		send_all(fd, body, sizeof(body) - 1);
+		test_http_send_head(fd, "404 Not Found", "Content-Type: text/plain\r\n",
+				    sizeof(body) - 1);
+		test_http_send_all(fd, body, sizeof(body) - 1);
 	} else if (strcmp(path, "/redirect") == 0) {
-		send_head(fd, "302 Found", "Location: /ok\r\n", 0);
+		test_http_send_head(fd, "302 Found", "Location: /ok\r\n", 0);
 	} else if (strcmp(path, "/redirect-ftp") == 0) {
-		send_head(fd, "302 Found", "Location: ftp://127.0.0.1/x\r\n", 0);
+		test_http_send_head(fd, "302 Found", "Location: ftp://127.0.0.1/x\r\n", 0);
 	} else if (strcmp(path, "/big") == 0 || strcmp(path, "/big-unsized") == 0) {
 		/* Content-Length declared, or the body ends with the connection. */
 		if (strcmp(path, "/big") == 0) {
-			send_head(fd, "200 OK", "", BIG_BODY);
+			test_http_send_head(fd, "200 OK", "", BIG_BODY);
 		} else {
 			static const char head[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
-			send_all(fd, head, sizeof(head) - 1);
+			test_http_send_all(fd, head, sizeof(head) - 1);
 		}
 		char *b = calloc(1, BIG_BODY);
-		send_all(fd, b, BIG_BODY);
+		test_http_send_all(fd, b, BIG_BODY);
 		free(b);
 	} else if (strcmp(path, "/file") == 0) {
-		send_head(fd, "200 OK", "Content-Type: audio/wav\r\n", sizeof(file_body));
-		send_all(fd, file_body, sizeof(file_body));
+		test_http_send_head(fd, "200 OK", "Content-Type: audio/wav\r\n", sizeof(file_body));
+		test_http_send_all(fd, file_body, sizeof(file_body));
 	} else { /* /silent: never answers */
-		wait_peer_close(srv, fd);
+		test_http_wait_close(srv, fd, -1);
 	}
-}
-
-static void *conn_main(void *arg)
-{
-	struct conn *c = arg;
-	struct server *srv = c->srv;
-	char *req = read_request(c->fd);
-	if (req) {
-		char path[128] = "";
-		sscanf(req, "%*s %127s", path);
-		pthread_mutex_lock(&srv->lock);
-		if (srv->request_count < CONN_MAX)
-			srv->requests[srv->request_count++] = strdup(req);
-		pthread_mutex_unlock(&srv->lock);
-		answer(srv, c->fd, path);
-		free(req);
-	}
-	close(c->fd);
-	free(c);
-	return NULL;
-}
-
-static void *accept_main(void *arg)
-{
-	struct server *srv = arg;
-	for (;;) {
-		int fd = accept(srv->lfd, NULL, NULL);
-		if (fd < 0)
-			return NULL; /* shut down */
-		struct conn *c = calloc(1, sizeof(*c));
-		c->srv = srv;
-		c->fd = fd;
-		assert_true(srv->conn_count < CONN_MAX);
-		pthread_create(&srv->conns[srv->conn_count++], NULL, conn_main, c);
-	}
-}
-
-static void server_start(struct server *srv)
-{
-	memset(srv, 0, sizeof(*srv));
-	pthread_mutex_init(&srv->lock, NULL);
-	srv->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(srv->lfd >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(bind(srv->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(srv->lfd, 16), 0);
-	socklen_t len = sizeof(a);
-	getsockname(srv->lfd, (struct sockaddr *)&a, &len);
-	srv->port = ntohs(a.sin_port);
-	pthread_create(&srv->acceptor, NULL, accept_main, srv);
-}
-
-static void server_stop(struct server *srv)
-{
-	srv->stopping = true;
-	shutdown(srv->lfd, SHUT_RDWR);
-	pthread_join(srv->acceptor, NULL);
-	close(srv->lfd);
-	for (size_t i = 0; i < srv->conn_count; i++)
-		pthread_join(srv->conns[i], NULL);
-	for (size_t i = 0; i < srv->request_count; i++)
-		free(srv->requests[i]);
-	pthread_mutex_destroy(&srv->lock);
-}
-
-static size_t server_requests(struct server *srv)
-{
-	pthread_mutex_lock(&srv->lock);
-	size_t n = srv->request_count;
-	pthread_mutex_unlock(&srv->lock);
-	return n;
-}
-
-static size_t server_peers_closed(struct server *srv)
-{
-	pthread_mutex_lock(&srv->lock);
-	size_t n = srv->peers_closed;
-	pthread_mutex_unlock(&srv->lock);
-	return n;
 }
 
 /* ---- the client side ---- */
@@ -272,7 +111,7 @@ struct fixture {
 	uv_loop_t loop;
 	uv_timer_t tick; /* keeps UV_RUN_ONCE from sleeping forever */
 	struct fetch *f;
-	struct server srv;
+	struct test_http_server srv;
 	char url[256];
 };
 
@@ -285,14 +124,13 @@ static void fixture_open(struct fixture *fx)
 	assert_int_equal(uv_loop_init(&fx->loop), 0);
 	uv_timer_init(&fx->loop, &fx->tick);
 	assert_int_equal(fetch_create(&fx->f, &fx->loop), 0);
-	server_start(&fx->srv);
+	test_http_start(&fx->srv, answer_cb, NULL);
 }
 
 /* The URL of `path` on the test server (valid until the next call). */
 static const char *url(struct fixture *fx, const char *path)
 {
-	snprintf(fx->url, sizeof(fx->url), "http://127.0.0.1:%u%s", fx->srv.port, path);
-	return fx->url;
+	return test_http_url(&fx->srv, path, fx->url, sizeof(fx->url));
 }
 
 /* Runs the loop until *flag becomes nonzero or `ms` go by; true if it did. */
@@ -319,7 +157,7 @@ static void fixture_close(struct fixture *fx)
 	/* The fetch's handles close and its disk work ends; nothing else runs. */
 	uv_run(&fx->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&fx->loop), 0);
-	server_stop(&fx->srv);
+	test_http_stop(&fx->srv);
 }
 
 static void test_get(void **state)
@@ -343,9 +181,9 @@ static void test_get(void **state)
 	assert_string_equal(res.effective_url, url(&fx, "/ok"));
 	assert_true(res.r.elapsed_us > 0 && res.r.elapsed_us < 5000000);
 	assert_int_equal(fetch_in_flight(fx.f), 0);
-	assert_int_equal(server_requests(&fx.srv), 1);
-	assert_non_null(strstr(fx.srv.requests[0], "GET /ok HTTP/1.1\r\n"));
-	assert_non_null(strstr(fx.srv.requests[0], "\r\nUser-Agent: irisx/" IRISX_VERSION "\r\n"));
+	assert_int_equal(test_http_requests(&fx.srv), 1);
+	assert_non_null(strstr(test_http_request(&fx.srv, 0), "GET /ok HTTP/1.1\r\n"));
+	assert_non_null(strstr(test_http_request(&fx.srv, 0), "\r\nUser-Agent: irisx/" IRISX_VERSION "\r\n"));
 	result_fini(&res);
 	fixture_close(&fx);
 }
@@ -368,7 +206,7 @@ static void test_post(void **state)
 	assert_true(run_until(&fx, &res.calls, 5000));
 	assert_int_equal(res.r.error, 0);
 	assert_int_equal(res.r.status, 200);
-	const char *got = fx.srv.requests[0];
+	const char *got = test_http_request(&fx.srv, 0);
 	assert_non_null(strstr(got, "POST /echo HTTP/1.1\r\n"));
 	assert_non_null(strstr(got, "\r\nContent-Type: application/json\r\n"));
 	assert_non_null(strstr(got, "\r\nX-Irisx-Test: yes\r\n"));
@@ -388,7 +226,7 @@ static void test_post(void **state)
 	assert_int_equal(fetch_start(fx.f, &form, done_cb, &res2, NULL), 0);
 	assert_true(run_until(&fx, &res2.calls, 5000));
 	assert_int_equal(res2.r.status, 200);
-	got = fx.srv.requests[1];
+	got = test_http_request(&fx.srv, 1);
 	assert_non_null(strstr(got, "\r\nContent-Type: application/x-www-form-urlencoded\r\n"));
 	assert_null(strcasestr(got, "Expect:"));
 	assert_string_equal(strstr(got, "\r\n\r\n") + 4, large);
@@ -423,7 +261,7 @@ static void test_bad_requests(void **state)
 	assert_int_equal(fetch_in_flight(fx.f), 0);
 	run_for(&fx, 100);
 	assert_int_equal(res.calls, 0);
-	assert_int_equal(server_requests(&fx.srv), 0);
+	assert_int_equal(test_http_requests(&fx.srv), 0);
 	fixture_close(&fx);
 }
 
@@ -449,14 +287,11 @@ static void test_refused(void **state)
 	struct fixture fx;
 	fixture_open(&fx);
 	/* A port just freed: nothing listens there. */
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t len = sizeof(a);
-	getsockname(s, (struct sockaddr *)&a, &len);
+	int s;
+	uint16_t port = test_tcp_port_unused(&s);
 	close(s);
 	char u[64];
-	snprintf(u, sizeof(u), "http://127.0.0.1:%u/x", ntohs(a.sin_port));
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u/x", port);
 	struct result res = {0};
 	struct fetch_request req = {.url = u};
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
@@ -530,7 +365,7 @@ static void test_redirects(void **state)
 	assert_int_equal(res.r.status, 302);
 	assert_string_equal(res.effective_url, url(&fx, "/redirect"));
 	result_fini(&res);
-	assert_int_equal(server_requests(&fx.srv), 1);
+	assert_int_equal(test_http_requests(&fx.srv), 1);
 
 	struct result fol = {0};
 	req.follow_redirects = true;
@@ -541,7 +376,7 @@ static void test_redirects(void **state)
 	assert_string_equal(fol.body, "hello world");
 	assert_string_equal(fol.effective_url, url(&fx, "/ok"));
 	result_fini(&fol);
-	assert_int_equal(server_requests(&fx.srv), 3);
+	assert_int_equal(test_http_requests(&fx.srv), 3);
 
 	/* Followed to http(s) only. */
 	struct result ftp = {0};
@@ -562,15 +397,15 @@ static void test_cancel(void **state)
 	struct fetch_request req = {.url = url(&fx, "/silent")};
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, &op), 0);
 	uint64_t end = uv_now(&fx.loop) + 5000;
-	while (server_requests(&fx.srv) < 1 && uv_now(&fx.loop) < end)
+	while (test_http_requests(&fx.srv) < 1 && uv_now(&fx.loop) < end)
 		run_for(&fx, 10);
-	assert_int_equal(server_requests(&fx.srv), 1);
+	assert_int_equal(test_http_requests(&fx.srv), 1);
 	fetch_cancel(op);
 	assert_int_equal(fetch_in_flight(fx.f), 0);
 	end = uv_now(&fx.loop) + 5000;
-	while (server_peers_closed(&fx.srv) < 1 && uv_now(&fx.loop) < end)
+	while (test_http_peers_closed(&fx.srv) < 1 && uv_now(&fx.loop) < end)
 		run_for(&fx, 10);
-	assert_int_equal(server_peers_closed(&fx.srv), 1);
+	assert_int_equal(test_http_peers_closed(&fx.srv), 1);
 	run_for(&fx, 100);
 	assert_int_equal(res.calls, 0);
 	fixture_close(&fx);
@@ -669,7 +504,7 @@ static void test_download_cancel(void **state)
 	struct fetch_request req = {.url = url(&fx, "/silent"), .download_path = path};
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, &op), 0);
 	uint64_t end = uv_now(&fx.loop) + 5000;
-	while (server_requests(&fx.srv) < 1 && uv_now(&fx.loop) < end)
+	while (test_http_requests(&fx.srv) < 1 && uv_now(&fx.loop) < end)
 		run_for(&fx, 10);
 	fetch_cancel(op);
 	run_for(&fx, 100);
@@ -689,7 +524,7 @@ static void test_download_cancel(void **state)
 	    .url = url(&fx, "/file"), .download_path = path, .max_body = 8 * 1024 * 1024};
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, &op), 0);
 	end = uv_now(&fx.loop) + 5000;
-	while (server_requests(&fx.srv) < 2 && uv_now(&fx.loop) < end)
+	while (test_http_requests(&fx.srv) < 2 && uv_now(&fx.loop) < end)
 		run_for(&fx, 10);
 	run_for(&fx, 300); /* the body arrives; the file's open is queued */
 	assert_int_equal(res.calls, 0);
@@ -708,7 +543,7 @@ static void test_download_cancel(void **state)
 		uv_queue_work(&fx.loop, &b.work[i], block_work, block_after);
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
 	end = uv_now(&fx.loop) + 5000;
-	while (server_requests(&fx.srv) < 3 && uv_now(&fx.loop) < end)
+	while (test_http_requests(&fx.srv) < 3 && uv_now(&fx.loop) < end)
 		run_for(&fx, 10);
 	run_for(&fx, 300);
 	assert_int_equal(fetch_in_flight(fx.f), 1);
@@ -718,7 +553,7 @@ static void test_download_cancel(void **state)
 	uv_close((uv_handle_t *)&fx.tick, NULL);
 	uv_run(&fx.loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&fx.loop), 0);
-	server_stop(&fx.srv);
+	test_http_stop(&fx.srv);
 	uv_sem_destroy(&b.go);
 	assert_int_equal(res.calls, 0);
 	assert_false(exists(path));
@@ -739,15 +574,15 @@ static void test_destroy_in_flight(void **state)
 	struct fetch_request dl = {.url = url(&fx, "/silent"), .download_path = "/tmp/never.wav"};
 	assert_int_equal(fetch_start(fx.f, &dl, done_cb, &res, NULL), 0);
 	uint64_t end = uv_now(&fx.loop) + 5000;
-	while (server_requests(&fx.srv) < 4 && uv_now(&fx.loop) < end)
+	while (test_http_requests(&fx.srv) < 4 && uv_now(&fx.loop) < end)
 		run_for(&fx, 10);
 	assert_int_equal(fetch_in_flight(fx.f), 4);
 	fetch_destroy(fx.f);
 	fx.f = NULL;
 	/* Every connection is closed at once, before the loop runs again. */
-	for (int i = 0; i < 500 && server_peers_closed(&fx.srv) < 4; i++)
+	for (int i = 0; i < 500 && test_http_peers_closed(&fx.srv) < 4; i++)
 		usleep(10000);
-	assert_int_equal(server_peers_closed(&fx.srv), 4);
+	assert_int_equal(test_http_peers_closed(&fx.srv), 4);
 	fixture_close(&fx);
 	assert_int_equal(res.calls, 0);
 	assert_false(exists("/tmp/never.wav.part"));
@@ -765,13 +600,13 @@ static void test_destroy_keepalive(void **state)
 	assert_int_equal(res.r.status, 200);
 	assert_string_equal(res.body, "ok");
 	run_for(&fx, 50);
-	assert_int_equal(server_peers_closed(&fx.srv), 0); /* kept */
+	assert_int_equal(test_http_peers_closed(&fx.srv), 0); /* kept */
 	fetch_destroy(fx.f);
 	fx.f = NULL;
 	uv_run(&fx.loop, UV_RUN_NOWAIT);
-	for (int i = 0; i < 500 && server_peers_closed(&fx.srv) < 1; i++)
+	for (int i = 0; i < 500 && test_http_peers_closed(&fx.srv) < 1; i++)
 		usleep(10000);
-	assert_int_equal(server_peers_closed(&fx.srv), 1);
+	assert_int_equal(test_http_peers_closed(&fx.srv), 1);
 	result_fini(&res);
 	fixture_close(&fx);
 }
