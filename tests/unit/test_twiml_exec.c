@@ -14,10 +14,6 @@
  */
 #include "test_twiml_util.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 static int setup(void **state)
 {
 	(void)state;
@@ -57,6 +53,27 @@ static void webhook_path(struct channel *ch, const char *path, struct app_done *
 	webhook(ch, url_of(path), d);
 }
 
+/* A leg (answered or still ringing) running the application at path. */
+static struct channel *call(const char *path, bool answered, struct app_done *d)
+{
+	struct channel *ch = leg(answered);
+	webhook_path(ch, path, d);
+	return ch;
+}
+
+/* The application ends: its done callback runs, once, and the engine lets go. */
+static void wait_over(struct app_done *d)
+{
+	wait_done(d);
+	assert_over(d);
+}
+
+/* A call whose application at path runs to its end. */
+static void call_to_end(const char *path, bool answered, struct app_done *d)
+{
+	call(path, answered, d);
+	wait_over(d);
+}
 
 /* ---- the first request ---- */
 
@@ -70,18 +87,15 @@ static void test_first_request(void **state)
 	memcpy(uuid, ch->uuid, sizeof(uuid));
 	struct app_done d;
 	webhook_path(ch, "/voice", &d);
-	wait_done(&d);
+	wait_over(&d);
 	assert_int_equal(d.status, 0);
 	assert_false(d.up);
 	assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING);
-	assert_over(&d);
 	assert_int_equal(requests(), 1);
 
 	char s[512];
-	request_method(0, s, sizeof(s));
-	assert_string_equal(s, "POST");
-	request_path(0, s, sizeof(s));
-	assert_string_equal(s, "/voice");
+	assert_method(0, "POST");
+	assert_path(0, "/voice");
 	request_header(0, "Content-Type", s, sizeof(s));
 	assert_string_equal(s, "application/x-www-form-urlencoded");
 	assert_string_equal(param(0, "CallSid"), uuid);
@@ -109,10 +123,7 @@ static void test_first_request(void **state)
 	assert_string_not_equal(header, sig);
 	twiml_params_fini(&ps);
 
-	struct twiml_stats st;
-	twiml_stats_get(tw, &st);
-	assert_int_equal(st.requests, 1);
-	assert_int_equal(st.failures, 0);
+	assert_stats(1, 0, -1);
 }
 
 /* Bad data never reaches the network. */
@@ -158,9 +169,8 @@ static void test_hangup_in_flight(void **state)
 {
 	engine_start();
 	route("/think", ANSWER_NEVER, NULL, NULL, 0);
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/think", &d);
+	struct channel *ch = call("/think", true, &d);
 	wait_requests(1);
 	spin_ms(20);
 	assert_int_equal(d.calls, 0);
@@ -189,9 +199,8 @@ static void test_hangup_before_late_answer(void **state)
 {
 	engine_start();
 	route("/late", ANSWER_DOC, NULL, "<Response><Redirect>/again</Redirect></Response>", 400);
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/late", &d);
+	struct channel *ch = call("/late", true, &d);
 	wait_requests(1);
 	channel_hangup(ch, CAUSE_ORIGINATOR_CANCEL);
 	wait_done(&d);
@@ -210,17 +219,12 @@ static void test_redirect_loop(void **state)
 	set.max_requests = 5;
 	engine_start();
 	route_doc("/loop", "<Response><Redirect>loop</Redirect><Say>never</Say></Response>");
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/loop", &d);
-	wait_done(&d);
+	call_to_end("/loop", true, &d);
 	assert_int_equal(d.status, 0);
 	assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING);
-	assert_over(&d);
 	assert_int_equal(requests(), 5);
-	struct twiml_stats st;
-	twiml_stats_get(tw, &st);
-	assert_int_equal(st.requests, 5);
+	assert_stats(5, -1, -1);
 }
 
 /* Relative URLs resolve against the document's URL; a GET carries the
@@ -238,31 +242,21 @@ static void test_redirect_relative_and_get(void **state)
 	memcpy(uuid, ch->uuid, sizeof(uuid));
 	struct app_done d;
 	webhook_path(ch, "/app/start", &d);
-	wait_done(&d);
-	assert_over(&d);
+	wait_over(&d);
 	assert_int_equal(requests(), 3);
 
 	char s[4096];
-	request_method(1, s, sizeof(s));
-	assert_string_equal(s, "GET");
-	request_path(1, s, sizeof(s));
-	assert_string_equal(s, "/app/next");
+	assert_method(1, "GET");
+	assert_path(1, "/app/next");
 	assert_string_equal(param(1, "step"), "2");
 	assert_string_equal(param(1, "CallSid"), uuid);
 	assert_string_equal(param(1, "CallStatus"), "in-progress");
 	request_header(1, "Content-Length", s, sizeof(s));
 	assert_true(s[0] == '\0' || strcmp(s, "0") == 0);
-	char url[4096 + 256], sig[29], header[64];
-	request_query(1, s, sizeof(s));
-	snprintf(url, sizeof(url), "%s?%s", url_of("/app/next"), s);
-	assert_int_equal(twiml_signature(TOKEN, url, NULL, sig), 0);
-	request_header(1, "X-Twilio-Signature", header, sizeof(header));
-	assert_string_equal(header, sig);
+	assert_signed_get(1, "/app/next");
 
-	request_method(2, s, sizeof(s));
-	assert_string_equal(s, "POST");
-	request_path(2, s, sizeof(s));
-	assert_string_equal(s, "/done");
+	assert_method(2, "POST");
+	assert_path(2, "/done");
 	request_query(2, s, sizeof(s));
 	assert_string_equal(s, "");
 }
@@ -277,12 +271,9 @@ static void test_first_get(void **state)
 	char data[300];
 	snprintf(data, sizeof(data), "%s get", url_of("/voice"));
 	webhook(ch, data, &d);
-	wait_done(&d);
+	wait_over(&d);
 	assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING); /* the end of the document */
-	assert_over(&d);
-	char s[64];
-	request_method(0, s, sizeof(s));
-	assert_string_equal(s, "GET");
+	assert_method(0, "GET");
 	assert_string_equal(param(0, "From"), "+15551230000");
 }
 
@@ -290,65 +281,40 @@ static void test_first_get(void **state)
 
 static void test_fallback_on_500(void **state)
 {
-	snprintf(set.fallback_url, sizeof(set.fallback_url), "%s", url_of("/fallback"));
+	fallback_to("/fallback");
 	engine_start();
 	route("/broken", ANSWER_STATUS, "500 Internal Server Error", "oops", 0);
 	route_doc("/fallback", "<Response><Hangup/></Response>");
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/broken", &d);
-	wait_done(&d);
+	call_to_end("/broken", true, &d);
 	assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING); /* the fallback's Hangup */
-	assert_over(&d);
 	assert_int_equal(requests(), 2);
-	char s[256];
-	request_path(1, s, sizeof(s));
-	assert_string_equal(s, "/fallback");
-	request_method(1, s, sizeof(s));
-	assert_string_equal(s, "POST");
+	assert_path(1, "/fallback");
+	assert_method(1, "POST");
 	assert_string_equal(param(1, "ErrorCode"), "11200");
 	assert_string_equal(param(1, "ErrorUrl"), url_of("/broken"));
 	assert_string_equal(param(0, "ErrorCode"), "(none)");
 	/* the fallback's request is signed over its own URL */
-	struct twiml_params ps;
-	char sig[29], header[64];
-	twiml_params_init(&ps);
-	request_params(1, &ps);
-	assert_int_equal(twiml_signature(TOKEN, url_of("/fallback"), &ps, sig), 0);
-	twiml_params_fini(&ps);
-	request_header(1, "X-Twilio-Signature", header, sizeof(header));
-	assert_string_equal(header, sig);
-	struct twiml_stats st;
-	twiml_stats_get(tw, &st);
-	assert_int_equal(st.requests, 2);
-	assert_int_equal(st.failures, 1);
-	assert_int_equal(st.fallbacks, 1);
+	assert_signed(1, url_of("/fallback"), true);
+	assert_stats(2, 1, 1);
 }
 
 static void test_fallback_on_garbage(void **state)
 {
-	snprintf(set.fallback_url, sizeof(set.fallback_url), "%s", url_of("/fallback"));
+	fallback_to("/fallback");
 	engine_start();
 	route_doc("/garbage", "this is <not> TwiML &&&");
 	route_doc("/fallback", "<html><body>Not found</body></html>");
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/garbage", &d);
-	wait_done(&d);
+	call_to_end("/garbage", true, &d);
 	/* garbage → the fallback, whose document has another root: no second
 	 * fallback for the fallback's own request; the call hangs up */
 	assert_int_equal(d.cause, CAUSE_NORMAL_TEMPORARY_FAILURE);
-	assert_over(&d);
 	assert_int_equal(requests(), 2);
-	char s[256];
-	request_path(1, s, sizeof(s));
-	assert_string_equal(s, "/fallback");
+	assert_path(1, "/fallback");
 	assert_string_equal(param(1, "ErrorCode"), "12100");
 	assert_string_equal(param(1, "ErrorUrl"), url_of("/garbage"));
-	struct twiml_stats st;
-	twiml_stats_get(tw, &st);
-	assert_int_equal(st.failures, 2);
-	assert_int_equal(st.fallbacks, 1);
+	assert_stats(-1, 2, 1);
 }
 
 /* A fallback document that works is a document as any: a failure after it
@@ -356,22 +322,16 @@ static void test_fallback_on_garbage(void **state)
 static void test_fallback_then_failure(void **state)
 {
 	set.max_requests = 4;
-	snprintf(set.fallback_url, sizeof(set.fallback_url), "%s", url_of("/fallback"));
+	fallback_to("/fallback");
 	engine_start();
 	route_doc("/garbage", "<Response><Say>unclosed</Response>");
 	route_doc("/fallback", "<Response><Redirect>/garbage</Redirect></Response>");
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/garbage", &d);
-	wait_done(&d);
-	assert_over(&d);
+	call_to_end("/garbage", true, &d);
 	assert_int_equal(requests(), 4);
 	const char *want[] = {"/garbage", "/fallback", "/garbage", "/fallback"};
-	for (size_t i = 0; i < 4; i++) {
-		char s[256];
-		request_path(i, s, sizeof(s));
-		assert_string_equal(s, want[i]);
-	}
+	for (size_t i = 0; i < 4; i++)
+		assert_path(i, want[i]);
 	assert_string_equal(param(3, "ErrorCode"), "12100");
 	/* the 4th document would be the 5th request: over */
 	assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING);
@@ -380,7 +340,7 @@ static void test_fallback_then_failure(void **state)
 static void test_fallback_on_timeout(void **state)
 {
 	set.timeout_ms = 300;
-	snprintf(set.fallback_url, sizeof(set.fallback_url), "%s", url_of("/fallback"));
+	fallback_to("/fallback");
 	engine_start();
 	route("/slow", ANSWER_NEVER, NULL, NULL, 0);
 	route_doc("/fallback", "<Response><Hangup/></Response>");
@@ -392,9 +352,8 @@ static void test_fallback_on_timeout(void **state)
 	uint64_t ms = (uv_hrtime() - start) / 1000000;
 	assert_true(ms >= 290);
 	assert_true(ms < 1500);
-	wait_done(&d);
+	wait_over(&d);
 	assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING);
-	assert_over(&d);
 	assert_int_equal(peers_closed(), 1); /* the timed-out request let go */
 	assert_string_equal(param(1, "ErrorCode"), "11200");
 	assert_string_equal(param(1, "ErrorUrl"), url_of("/slow"));
@@ -405,50 +364,38 @@ static void test_no_fallback(void **state)
 {
 	engine_start();
 	route("/broken", ANSWER_STATUS, "503 Service Unavailable", "", 0);
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/broken", &d);
-	wait_done(&d);
+	call_to_end("/broken", true, &d);
 	assert_int_equal(d.status, 0);
 	assert_int_equal(d.cause, CAUSE_NORMAL_TEMPORARY_FAILURE);
-	assert_over(&d);
 	assert_int_equal(requests(), 1);
-	struct twiml_stats st;
-	twiml_stats_get(tw, &st);
-	assert_int_equal(st.failures, 1);
-	assert_int_equal(st.fallbacks, 0);
+	assert_stats(-1, 1, 0);
 }
 
 /* The fallback fails too: its own failure does not go to the fallback. */
 static void test_fallback_fails(void **state)
 {
-	snprintf(set.fallback_url, sizeof(set.fallback_url), "%s", url_of("/fallback"));
+	fallback_to("/fallback");
 	engine_start();
 	route("/broken", ANSWER_STATUS, "500 Internal Server Error", "", 0);
 	route("/fallback", ANSWER_STATUS, "500 Internal Server Error", "", 0);
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/broken", &d);
-	wait_done(&d);
+	call_to_end("/broken", true, &d);
 	assert_int_equal(d.cause, CAUSE_NORMAL_TEMPORARY_FAILURE);
-	assert_over(&d);
 	assert_int_equal(requests(), 2);
 }
 
 /* A connection refused is a failed request as well (11200). */
 static void test_refused(void **state)
 {
-	snprintf(set.fallback_url, sizeof(set.fallback_url), "%s", url_of("/fallback"));
+	fallback_to("/fallback");
 	engine_start();
 	route_doc("/fallback", "<Response><Hangup/></Response>");
 	/* a port nobody listens on: bound, never listening */
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	getsockname(s, (struct sockaddr *)&a, &len);
+	int s;
+	uint16_t port = test_tcp_port_unused(&s);
 	char data[128];
-	snprintf(data, sizeof(data), "http://127.0.0.1:%u/voice", ntohs(a.sin_port));
+	snprintf(data, sizeof(data), "http://127.0.0.1:%u/voice", port);
 	struct channel *ch = leg(true);
 	struct app_done d;
 	webhook(ch, data, &d);
@@ -467,9 +414,8 @@ static void test_fallback_prompt(void **state)
 	snprintf(set.fallback_prompt, sizeof(set.fallback_prompt), "silence_stream://400");
 	engine_start();
 	route("/broken", ANSWER_STATUS, "500 Internal Server Error", "", 0);
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/broken", &d);
+	call("/broken", true, &d);
 	wait_requests(1);
 	uint64_t start = uv_hrtime();
 	wait_done(&d);
@@ -487,9 +433,8 @@ static void test_gather_digits(void **state)
 	route_doc("/menu", "<Response><Gather action=\"/menu/choice\" timeout=\"3\"/>"
 			   "<Say>not reached</Say></Response>");
 	route_doc("/menu/choice", "<Response><Hangup/></Response>");
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/menu", &d);
+	struct channel *ch = call("/menu", true, &d);
 	wait_requests(1);
 	spin_ms(100);
 	assert_int_equal(d.calls, 0);
@@ -498,13 +443,10 @@ static void test_gather_digits(void **state)
 	channel_dtmf_receive(ch, '2', 100, CORE_DTMF_RTP);
 	spin_ms(20);
 	channel_dtmf_receive(ch, '#', 100, CORE_DTMF_RTP);
-	wait_done(&d);
+	wait_over(&d);
 	assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING);
-	assert_over(&d);
 	assert_int_equal(requests(), 2);
-	char s[256];
-	request_path(1, s, sizeof(s));
-	assert_string_equal(s, "/menu/choice");
+	assert_path(1, "/menu/choice");
 	assert_string_equal(param(1, "Digits"), "42");
 	assert_string_equal(param(1, "FinishedOnKey"), "#");
 	assert_string_equal(param(1, "CallStatus"), "in-progress");
@@ -519,9 +461,8 @@ static void test_gather_barge_in(void **state)
 			   "<Play>silence_stream://5000</Play><Pause length=\"5\"/></Gather>"
 			   "</Response>");
 	route_doc("/choice", "<Response><Hangup/></Response>");
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/menu", &d);
+	struct channel *ch = call("/menu", true, &d);
 	wait_requests(1);
 	spin_ms(200);
 	uint64_t start = uv_hrtime();
@@ -540,28 +481,23 @@ static void test_gather_num_digits(void **state)
 {
 	engine_start();
 	route_doc("/pin", "<Response><Gather numDigits=\"3\" method=\"GET\"/></Response>");
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/pin", &d);
+	struct channel *ch = call("/pin", true, &d);
 	wait_requests(1);
 	spin_ms(50);
 	channel_dtmf_receive(ch, '9', 100, CORE_DTMF_RTP);
 	channel_dtmf_receive(ch, '8', 100, CORE_DTMF_RTP);
 	channel_dtmf_receive(ch, '7', 100, CORE_DTMF_RTP);
 	wait_requests(2);
-	char s[256];
-	request_method(1, s, sizeof(s));
-	assert_string_equal(s, "GET");
-	request_path(1, s, sizeof(s));
-	assert_string_equal(s, "/pin");
+	assert_method(1, "GET");
+	assert_path(1, "/pin");
 	assert_string_equal(param(1, "Digits"), "987");
 	assert_string_equal(param(1, "FinishedOnKey"), "(none)");
 	/* the same document again: the caller hangs up in its Gather */
 	spin_ms(50);
 	assert_int_equal(d.calls, 0);
 	channel_hangup(ch, CAUSE_NORMAL_CLEARING);
-	wait_done(&d);
-	assert_over(&d);
+	wait_over(&d);
 	assert_int_equal(requests(), 2);
 }
 
@@ -589,14 +525,9 @@ static void test_gather_get_own_query(void **state)
 	assert_null(strstr(sid + 1, "CallSid="));
 	assert_string_equal(param(1, "Digits"), "5");
 	/* signed over the URL as sent */
-	char url[4096 + 256], sig[29], header[64];
-	snprintf(url, sizeof(url), "%s?%s", url_of("/pin"), q);
-	assert_int_equal(twiml_signature(TOKEN, url, NULL, sig), 0);
-	request_header(1, "X-Twilio-Signature", header, sizeof(header));
-	assert_string_equal(header, sig);
+	assert_signed_get(1, "/pin");
 	channel_hangup(ch, CAUSE_NORMAL_CLEARING);
-	wait_done(&d);
-	assert_over(&d);
+	wait_over(&d);
 }
 
 static void test_gather_nothing(void **state)
@@ -612,9 +543,7 @@ static void test_gather_nothing(void **state)
 	wait_requests(2);
 	uint64_t ms = (uv_hrtime() - start) / 1000000;
 	assert_true(ms >= 950);
-	char s[256];
-	request_path(1, s, sizeof(s));
-	assert_string_equal(s, "/nothing"); /* not /choice */
+	assert_path(1, "/nothing"); /* not /choice */
 	assert_string_equal(param(1, "Digits"), "(none)");
 	wait_done(&d);
 	/* Reject on an answered call: a hangup with the reason's cause */
@@ -629,15 +558,10 @@ static void test_gather_empty_result(void **state)
 	route_doc("/menu", "<Response><Gather timeout=\"1\" actionOnEmptyResult=\"true\" "
 			   "action=\"/choice\"/></Response>");
 	route_doc("/choice", "<Response><Hangup/></Response>");
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/menu", &d);
-	wait_done(&d);
-	assert_over(&d);
+	call_to_end("/menu", true, &d);
 	assert_int_equal(requests(), 2);
-	char s[256];
-	request_path(1, s, sizeof(s));
-	assert_string_equal(s, "/choice");
+	assert_path(1, "/choice");
 	assert_string_equal(param(1, "Digits"), "");
 }
 
@@ -648,20 +572,14 @@ static void test_reject_unanswered(void **state)
 	engine_start();
 	route_doc("/no", "<Response><Reject/></Response>");
 	route_doc("/busy", "<Response><Reject reason=\"busy\"/></Response>");
-	struct channel *ch = leg(false);
 	struct app_done d;
-	webhook_path(ch, "/no", &d);
-	wait_done(&d);
+	call_to_end("/no", false, &d);
 	assert_int_equal(d.status, 0);
 	assert_int_equal(d.cause, CAUSE_CALL_REJECTED);
-	assert_over(&d);
 	assert_string_equal(param(0, "CallStatus"), "ringing");
 
-	ch = leg(false);
-	webhook_path(ch, "/busy", &d);
-	wait_done(&d);
+	call_to_end("/busy", false, &d);
 	assert_int_equal(d.cause, CAUSE_USER_BUSY);
-	assert_over(&d);
 }
 
 static void test_hangup_and_end(void **state)
@@ -672,14 +590,11 @@ static void test_hangup_and_end(void **state)
 	route_doc("/empty", "<Response></Response>");
 	const char *paths[] = {"/hangup", "/end", "/empty"};
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
-		struct channel *ch = leg(true);
 		struct app_done d;
-		webhook_path(ch, paths[i], &d);
-		wait_done(&d);
+		call_to_end(paths[i], true, &d);
 		assert_int_equal(d.status, 0);
 		assert_false(d.up);
 		assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING);
-		assert_over(&d);
 	}
 	assert_int_equal(requests(), 3);
 }
@@ -690,16 +605,14 @@ static void test_hangup_during_verb(void **state)
 	engine_start();
 	route_doc("/wait",
 		  "<Response><Pause length=\"10\"/><Redirect>/never</Redirect></Response>");
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/wait", &d);
+	struct channel *ch = call("/wait", true, &d);
 	wait_requests(1);
 	spin_ms(100);
 	assert_int_equal(d.calls, 0);
 	channel_hangup(ch, CAUSE_NORMAL_CLEARING);
-	wait_done(&d);
+	wait_over(&d);
 	assert_int_equal(d.status, 0);
-	assert_over(&d);
 	assert_int_equal(requests(), 1);
 }
 
@@ -709,9 +622,8 @@ static void test_stopped_from_outside(void **state)
 {
 	engine_start();
 	route("/think", ANSWER_NEVER, NULL, NULL, 0);
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/think", &d);
+	struct channel *ch = call("/think", true, &d);
 	wait_requests(1);
 	spin_ms(20);
 	channel_stop_media(ch);
@@ -730,9 +642,8 @@ static void test_shutdown_in_flight(void **state)
 {
 	engine_start();
 	route("/think", ANSWER_NEVER, NULL, NULL, 0);
-	struct channel *ch = leg(true);
 	static struct app_done d;
-	webhook_path(ch, "/think", &d);
+	call("/think", true, &d);
 	wait_requests(1);
 	/* teardown: core_shutdown hangs it up, the application ends once;
 	 * ASan sees nothing left */
@@ -774,8 +685,7 @@ static void test_record(void **state)
 	caller_says(ch, 75, 3000); /* 1.5 s */
 	spin_ms(20);
 	channel_dtmf_receive(ch, '*', 100, CORE_DTMF_RTP);
-	wait_done(&d);
-	assert_over(&d);
+	wait_over(&d);
 	assert_int_equal(requests(), 2);
 	char want[256], path[512];
 	snprintf(want, sizeof(want), "http://127.0.0.1/rec/twiml/%s-1.wav", uuid);
@@ -809,9 +719,7 @@ static void test_record_nothing(void **state)
 	assert_true((uv_hrtime() - start) / 1000000 >= 950);
 	assert_over(&d);
 	assert_int_equal(requests(), 2);
-	char s[256];
-	request_path(1, s, sizeof(s));
-	assert_string_equal(s, "/nothing");
+	assert_path(1, "/nothing");
 	assert_string_equal(param(1, "RecordingUrl"), "(none)");
 	char path[512];
 	snprintf(path, sizeof(path), "%s/recordings/twiml/%s-1.wav", cache_dir, uuid);
@@ -832,21 +740,15 @@ static void test_dial_failed(void **state)
 	route_doc("/dialed",
 		  "<Response><Dial>+15550100</Dial><Redirect>/next</Redirect></Response>");
 	route_doc("/next", "<Response><Hangup/></Response>");
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/dial", &d);
-	wait_done(&d);
+	call_to_end("/dial", true, &d);
 	assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING);
-	assert_over(&d);
 	assert_int_equal(requests(), 3);
-	char s[256];
-	request_path(1, s, sizeof(s));
-	assert_string_equal(s, "/dialed");
+	assert_path(1, "/dialed");
 	assert_string_equal(param(1, "DialCallStatus"), "failed");
 	assert_string_equal(param(1, "DialCallSid"), "(none)");
 	assert_string_equal(param(1, "DialCallDuration"), "(none)");
-	request_path(2, s, sizeof(s));
-	assert_string_equal(s, "/next");
+	assert_path(2, "/next");
 	assert_string_equal(param(2, "DialCallStatus"), "(none)");
 }
 
@@ -873,12 +775,8 @@ static void test_play_cached(void **state)
 	assert_int_equal(requests_to("/played"), 2);
 	/* fetched as the documents are, signed: a GET over the URL alone */
 	size_t i = request_to("/audio/hello.wav");
-	char s[256], sig[29];
-	request_method(i, s, sizeof(s));
-	assert_string_equal(s, "GET");
-	assert_int_equal(twiml_signature(TOKEN, url_of("/audio/hello.wav"), NULL, sig), 0);
-	request_header(i, "X-Twilio-Signature", s, sizeof(s));
-	assert_string_equal(s, sig);
+	assert_method(i, "GET");
+	assert_signed(i, url_of("/audio/hello.wav"), false);
 
 	/* from the cache: no download, and the 200 ms of audio play */
 	struct channel *c = leg(true);
@@ -901,12 +799,9 @@ static void test_play_missing(void **state)
 			   "<Redirect>/after</Redirect></Response>");
 	route_doc("/after", "<Response><Hangup/></Response>");
 	for (int round = 1; round <= 2; round++) {
-		struct channel *ch = leg(true);
 		struct app_done d;
-		webhook_path(ch, "/play", &d);
-		wait_done(&d);
+		call_to_end("/play", true, &d);
 		assert_int_equal(d.cause, CAUSE_NORMAL_CLEARING);
-		assert_over(&d);
 		assert_int_equal(requests_to("/missing.wav"), (size_t)round);
 		assert_int_equal(requests_to("/after"), (size_t)round);
 	}
@@ -920,16 +815,14 @@ static void test_play_hangup_while_downloading(void **state)
 	engine_start();
 	route("/never.wav", ANSWER_NEVER, NULL, NULL, 0);
 	route_doc("/play", "<Response><Play>/never.wav</Play><Hangup/></Response>");
-	struct channel *ch = leg(true);
 	struct app_done d;
-	webhook_path(ch, "/play", &d);
+	struct channel *ch = call("/play", true, &d);
 	wait_requests_to("/never.wav", 1);
 	spin_ms(20);
 	assert_int_equal(d.calls, 0);
 	channel_hangup(ch, CAUSE_NORMAL_CLEARING);
-	wait_done(&d);
+	wait_over(&d);
 	assert_int_equal(d.status, 0);
-	assert_over(&d);
 	assert_int_equal(peers_closed(), 0);
 	/* teardown: twiml_destroy cancels the download */
 }
