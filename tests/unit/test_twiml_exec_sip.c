@@ -15,7 +15,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-/* ---- a caller over SIP: what Reject and the answer put on the wire ---- */
+/* ---- the far end: a UDP socket, and irisx taking its calls ---- */
 
 static int far_sock = -1;
 static uint16_t far_port, sip_port;
@@ -156,81 +156,23 @@ static void far_ack(const struct sip_msg *resp, const char *call_id, bool succes
 		       (int)to->value.len, to->value.p, call_id);
 }
 
-static void sip_wait_done(void)
+/* A calls in (far_invite) and gets the final response `status`, which it
+ * ACKs; the response goes to *out when out is not NULL (to be unref'd). */
+static void far_call(const char *call_id, unsigned status, struct sip_msg **out)
 {
-	for (int i = 0; i < 3000 && sip_done.calls == 0; i++)
-		spin_ms(1);
-	assert_int_equal(sip_done.calls, 1);
-}
-
-static void test_sip_reject(void **state)
-{
-	engine_start();
-	route_doc("/reject", "<Response><Reject/></Response>");
-	sip_app_path = "/reject";
-	far_invite("twexec-reject-1");
+	far_invite(call_id);
 	struct sip_msg *resp;
-	assert_int_equal(far_final(&resp), 603);
-	far_ack(resp, "twexec-reject-1", false);
-	sip_msg_unref(resp);
-	sip_wait_done();
-	assert_int_equal(sip_done.status, 0);
-	assert_int_equal(sip_done.cause, CAUSE_CALL_REJECTED);
-	assert_over(&sip_done);
-	/* what the application was told of the ringing call */
-	assert_int_equal(requests(), 1);
-	assert_string_equal(param(0, "CallStatus"), "ringing");
-	assert_string_equal(param(0, "SipCallId"), "twexec-reject-1");
-	assert_string_equal(param(0, "From"), "+15551230000");
-	assert_string_equal(param(0, "To"), "5100");
-	assert_string_equal(param(0, "CallerName"), "Bob");
-	assert_string_equal(param(0, "Direction"), "inbound");
-
-	route_doc("/busy", "<Response><Reject reason=\"busy\"/></Response>");
-	sip_app_path = "/busy";
-	far_invite("twexec-reject-2");
-	assert_int_equal(far_final(&resp), 486);
-	far_ack(resp, "twexec-reject-2", false);
-	sip_msg_unref(resp);
-	sip_wait_done();
-	assert_int_equal(sip_done.cause, CAUSE_USER_BUSY);
-	assert_over(&sip_done);
-}
-
-/* A verb that needs audio answers the call first (200 OK with SDP); the
- * document's end hangs it up: a BYE. */
-static void test_sip_answer_then_end(void **state)
-{
-	engine_start();
-	route_doc("/pause", "<Response><Pause length=\"1\"/></Response>");
-	sip_app_path = "/pause";
-	uint64_t start = uv_hrtime();
-	far_invite("twexec-answer-1");
-	struct sip_msg *resp;
-	assert_int_equal(far_final(&resp), 200);
-	assert_true(resp->body.len > 0);
-	far_ack(resp, "twexec-answer-1", true);
-	sip_msg_unref(resp);
-	sip_wait_done();
-	assert_true((uv_hrtime() - start) / 1000000 >= 950);
-	assert_int_equal(sip_done.cause, CAUSE_NORMAL_CLEARING);
-	struct sip_msg *bye = NULL;
-	for (int i = 0; i < 10 && !bye; i++) {
-		struct sip_msg *m =
-		    test_udp_recv_msg(&loop, far_sock, far_buf, sizeof(far_buf), 2000);
-		assert_non_null(m);
-		if (m->is_request && m->method == SIP_METHOD_BYE)
-			bye = m;
-		else
-			sip_msg_unref(m);
-	}
-	assert_non_null(bye);
-	sip_msg_unref(bye);
-	assert_over(&sip_done);
+	assert_int_equal(far_final(&resp), status);
+	far_ack(resp, call_id, status < 300);
+	if (out)
+		*out = resp;
+	else
+		sip_msg_unref(resp);
 }
 
 /* The next request of `method` irisx sends to the far end on a call other
- * than A's (responses and other requests skipped). */
+ * than not_call_id (any call when NULL); responses and other requests are
+ * skipped. */
 static struct sip_msg *far_request(enum sip_method method, const char *not_call_id)
 {
 	for (;;) {
@@ -238,7 +180,7 @@ static struct sip_msg *far_request(enum sip_method method, const char *not_call_
 		    test_udp_recv_msg(&loop, far_sock, far_buf, sizeof(far_buf), 3000);
 		assert_non_null(m);
 		if (m->is_request && m->method == method &&
-		    !str_eq(m->call_id, str_from_cstr(not_call_id)))
+		    (!not_call_id || !str_eq(m->call_id, str_from_cstr(not_call_id))))
 			return m;
 		sip_msg_unref(m);
 	}
@@ -275,27 +217,101 @@ static void far_bye_b(const struct sip_msg *inv, const char *tag)
 		       (int)from->value.len, from->value.p, (int)inv->call_id.len, inv->call_id.p);
 }
 
+/* A hangs up the call its 200 OK (ok) answered. */
+static void far_bye_a(const struct sip_msg *ok, const char *call_id)
+{
+	const struct sip_hdr *to = sip_msg_hdr(ok, SIP_HDR_TO);
+	test_udp_sendf(far_sock, sip_port,
+		       "BYE sip:5100@127.0.0.1:%u SIP/2.0\r\n"
+		       "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK-byea\r\n"
+		       "Max-Forwards: 70\r\n"
+		       "From: \"Bob\" <sip:+15551230000@127.0.0.1:%u>;tag=far-%s\r\n"
+		       "To: %.*s\r\n"
+		       "Call-ID: %s\r\n"
+		       "CSeq: 2 BYE\r\n"
+		       "Content-Length: 0\r\n\r\n",
+		       sip_port, far_port, far_port, call_id, (int)to->value.len, to->value.p,
+		       call_id);
+}
+
+/* The application of the SIP call ends: its done callback runs, once, and
+ * the engine lets go. */
+static void sip_wait_over(void)
+{
+	wait_done(&sip_done);
+	assert_over(&sip_done);
+}
+
+static void test_sip_reject(void **state)
+{
+	engine_start();
+	route_doc("/reject", "<Response><Reject/></Response>");
+	sip_app_path = "/reject";
+	far_call("twexec-reject-1", 603, NULL);
+	sip_wait_over();
+	assert_int_equal(sip_done.status, 0);
+	assert_int_equal(sip_done.cause, CAUSE_CALL_REJECTED);
+	/* what the application was told of the ringing call */
+	assert_int_equal(requests(), 1);
+	assert_string_equal(param(0, "CallStatus"), "ringing");
+	assert_string_equal(param(0, "SipCallId"), "twexec-reject-1");
+	assert_string_equal(param(0, "From"), "+15551230000");
+	assert_string_equal(param(0, "To"), "5100");
+	assert_string_equal(param(0, "CallerName"), "Bob");
+	assert_string_equal(param(0, "Direction"), "inbound");
+
+	route_doc("/busy", "<Response><Reject reason=\"busy\"/></Response>");
+	sip_app_path = "/busy";
+	far_call("twexec-reject-2", 486, NULL);
+	sip_wait_over();
+	assert_int_equal(sip_done.cause, CAUSE_USER_BUSY);
+}
+
+/* A verb that needs audio answers the call first (200 OK with SDP); the
+ * document's end hangs it up: a BYE. */
+static void test_sip_answer_then_end(void **state)
+{
+	engine_start();
+	route_doc("/pause", "<Response><Pause length=\"1\"/></Response>");
+	sip_app_path = "/pause";
+	uint64_t start = uv_hrtime();
+	struct sip_msg *resp;
+	far_call("twexec-answer-1", 200, &resp);
+	assert_true(resp->body.len > 0);
+	sip_msg_unref(resp);
+	wait_done(&sip_done);
+	assert_true((uv_hrtime() - start) / 1000000 >= 950);
+	assert_int_equal(sip_done.cause, CAUSE_NORMAL_CLEARING);
+	sip_msg_unref(far_request(SIP_METHOD_BYE, NULL));
+	assert_over(&sip_done);
+}
+
 static char dial_doc[512];
+
+/* A calls in and is answered (it hears the ringback); its document dials B
+ * at the far end (<Dial`dial_attrs`>), whose INVITE this returns. A's 200
+ * OK goes to *ok when ok is not NULL. */
+static struct sip_msg *sip_dial_start(const char *call_id, const char *dial_attrs,
+				      struct sip_msg **ok)
+{
+	snprintf(set.dial_profile, sizeof(set.dial_profile), "in");
+	engine_start();
+	snprintf(dial_doc, sizeof(dial_doc),
+		 "<Response><Dial action=\"/dialed\"%s><Sip>sip:b@127.0.0.1:%u</Sip></Dial>"
+		 "</Response>",
+		 dial_attrs, far_port);
+	route_doc("/dial", dial_doc);
+	route_doc("/dialed", "<Response><Hangup/></Response>");
+	sip_app_path = "/dial";
+	far_call(call_id, 200, ok);
+	return far_request(SIP_METHOD_INVITE, call_id);
+}
 
 /* A calls in; its document dials B at the far end, which answers `status`;
  * the action gets what became of it. */
 static void sip_dial(const char *call_id, uint16_t status)
 {
-	snprintf(set.dial_profile, sizeof(set.dial_profile), "in");
-	engine_start();
-	snprintf(dial_doc, sizeof(dial_doc),
-		 "<Response><Dial action=\"/dialed\" timeout=\"5\">"
-		 "<Sip>sip:b@127.0.0.1:%u</Sip></Dial></Response>",
-		 far_port);
-	route_doc("/dial", dial_doc);
-	route_doc("/dialed", "<Response><Hangup/></Response>");
-	sip_app_path = "/dial";
-	far_invite(call_id);
-	struct sip_msg *resp;
-	assert_int_equal(far_final(&resp), 200); /* A is answered: it hears the ringback */
-	far_ack(resp, call_id, true);
-	sip_msg_unref(resp);
-	struct sip_msg *inv = far_request(SIP_METHOD_INVITE, call_id);
+	struct sip_msg *inv = sip_dial_start(call_id, " timeout=\"5\"", NULL);
 	char ruri[64];
 	snprintf(ruri, sizeof(ruri), "sip:b@127.0.0.1:%u", far_port);
 	assert_true(str_eq(inv->ruri_str, str_from_cstr(ruri)));
@@ -305,20 +321,16 @@ static void sip_dial(const char *call_id, uint16_t status)
 		far_respond(inv, status, "b-tag", NULL);
 	} else {
 		far_respond(inv, 200, "b-tag", far_sdp);
-		struct sip_msg *ack = far_request(SIP_METHOD_ACK, call_id);
-		sip_msg_unref(ack);
+		sip_msg_unref(far_request(SIP_METHOD_ACK, call_id));
 		spin_ms(1100);
 		assert_int_equal(sip_done.calls, 0); /* bridged */
 		far_bye_b(inv, "b-tag");
 	}
 	sip_msg_unref(inv);
-	sip_wait_done();
+	sip_wait_over();
 	assert_int_equal(sip_done.cause, CAUSE_NORMAL_CLEARING); /* /dialed hangs up */
-	assert_over(&sip_done);
 	assert_int_equal(requests(), 2);
-	char s[256];
-	request_path(1, s, sizeof(s));
-	assert_string_equal(s, "/dialed");
+	assert_path(1, "/dialed");
 }
 
 static void test_sip_dial_busy(void **state)
@@ -347,34 +359,11 @@ static void test_sip_dial_completed(void **state)
 static void test_sip_dial_caller_gone(void **state)
 {
 	const char *call_id = "twexec-dial-gone";
-	snprintf(set.dial_profile, sizeof(set.dial_profile), "in");
-	engine_start();
-	snprintf(dial_doc, sizeof(dial_doc),
-		 "<Response><Dial action=\"/dialed\"><Sip>sip:b@127.0.0.1:%u</Sip></Dial>"
-		 "</Response>",
-		 far_port);
-	route_doc("/dial", dial_doc);
-	route_doc("/dialed", "<Response><Hangup/></Response>");
-	sip_app_path = "/dial";
-	far_invite(call_id);
 	struct sip_msg *ok;
-	assert_int_equal(far_final(&ok), 200);
-	far_ack(ok, call_id, true);
-	struct sip_msg *inv = far_request(SIP_METHOD_INVITE, call_id);
+	struct sip_msg *inv = sip_dial_start(call_id, "", &ok);
 	far_respond(inv, 180, "b-tag", NULL);
 	spin_ms(50);
-	const struct sip_hdr *to = sip_msg_hdr(ok, SIP_HDR_TO);
-	test_udp_sendf(far_sock, sip_port,
-		       "BYE sip:5100@127.0.0.1:%u SIP/2.0\r\n"
-		       "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK-byea\r\n"
-		       "Max-Forwards: 70\r\n"
-		       "From: \"Bob\" <sip:+15551230000@127.0.0.1:%u>;tag=far-%s\r\n"
-		       "To: %.*s\r\n"
-		       "Call-ID: %s\r\n"
-		       "CSeq: 2 BYE\r\n"
-		       "Content-Length: 0\r\n\r\n",
-		       sip_port, far_port, far_port, call_id, (int)to->value.len, to->value.p,
-		       call_id);
+	far_bye_a(ok, call_id);
 	sip_msg_unref(ok);
 	struct sip_msg *cancel = far_request(SIP_METHOD_CANCEL, call_id);
 	assert_true(str_eq(cancel->call_id, inv->call_id));
@@ -382,7 +371,7 @@ static void test_sip_dial_caller_gone(void **state)
 	far_respond(inv, 487, "b-tag", NULL);
 	sip_msg_unref(cancel);
 	sip_msg_unref(inv);
-	sip_wait_done();
+	wait_done(&sip_done);
 	assert_int_equal(sip_done.status, 0);
 	assert_false(sip_done.up);
 	assert_int_equal(sip_done.cause, CAUSE_NORMAL_CLEARING);
