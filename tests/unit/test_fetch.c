@@ -183,7 +183,8 @@ static void test_get(void **state)
 	assert_int_equal(fetch_in_flight(fx.f), 0);
 	assert_int_equal(test_http_requests(&fx.srv), 1);
 	assert_non_null(strstr(test_http_request(&fx.srv, 0), "GET /ok HTTP/1.1\r\n"));
-	assert_non_null(strstr(test_http_request(&fx.srv, 0), "\r\nUser-Agent: irisx/" IRISX_VERSION "\r\n"));
+	assert_non_null(
+	    strstr(test_http_request(&fx.srv, 0), "\r\nUser-Agent: irisx/" IRISX_VERSION "\r\n"));
 	result_fini(&res);
 	fixture_close(&fx);
 }

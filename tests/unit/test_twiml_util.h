@@ -52,7 +52,6 @@ struct route {
 	size_t body_len; /* 0: strlen(body) */
 };
 
-
 /* The application's table of answers: read by the server's threads. */
 struct routes {
 	pthread_mutex_t lock;
@@ -83,9 +82,9 @@ static inline void route_answer_cb(void *arg, struct test_http_server *server, i
 		return;
 	const char *body = r.body ? r.body : "";
 	size_t len = r.body_len ? r.body_len : strlen(body);
-	test_http_send_head(fd, r.kind == ANSWER_DOC ? "200 OK" : r.status,
-			    r.body_len ? "Content-Type: audio/wav\r\n" : "Content-Type: text/xml\r\n",
-			    len);
+	test_http_send_head(
+	    fd, r.kind == ANSWER_DOC ? "200 OK" : r.status,
+	    r.body_len ? "Content-Type: audio/wav\r\n" : "Content-Type: text/xml\r\n", len);
 	test_http_send_all(fd, body, len);
 }
 
@@ -344,7 +343,6 @@ static inline int irisx_open(struct config *cfg)
 	return 0;
 }
 
-
 /* The engine with `set` as the test left it. */
 static inline void engine_start(void)
 {
@@ -420,7 +418,6 @@ static inline void assert_over(struct app_done *d)
 	twiml_stats_get(tw, &st);
 	assert_int_equal(st.active, 0);
 }
-
 
 static inline void wait_requests_to(const char *path, size_t n)
 {
