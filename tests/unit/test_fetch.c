@@ -150,6 +150,22 @@ static void run_for(struct fixture *fx, uint64_t ms)
 	run_until(fx, &never, ms);
 }
 
+/* Runs the loop until count(server) reaches n, for 5 s at the most. */
+static void run_until_server(struct fixture *fx, size_t (*count)(struct test_http_server *),
+			     size_t n)
+{
+	uint64_t end = uv_now(&fx->loop) + 5000;
+	while (count(&fx->srv) < n && uv_now(&fx->loop) < end)
+		run_for(fx, 10);
+}
+
+/* Starts req and runs the loop until its callback has run (asserted). */
+static void fetch_run(struct fixture *fx, const struct fetch_request *req, struct result *res)
+{
+	assert_int_equal(fetch_start(fx->f, req, done_cb, res, NULL), 0);
+	assert_true(run_until(fx, &res->calls, 5000));
+}
+
 static void fixture_close(struct fixture *fx)
 {
 	fetch_destroy(fx->f);
@@ -224,8 +240,7 @@ static void test_post(void **state)
 	struct result res2 = {0};
 	struct fetch_request form = {
 	    .url = url(&fx, "/echo"), .body = large, .body_len = sizeof(large) - 1};
-	assert_int_equal(fetch_start(fx.f, &form, done_cb, &res2, NULL), 0);
-	assert_true(run_until(&fx, &res2.calls, 5000));
+	fetch_run(&fx, &form, &res2);
 	assert_int_equal(res2.r.status, 200);
 	got = test_http_request(&fx.srv, 1);
 	assert_non_null(strstr(got, "\r\nContent-Type: application/x-www-form-urlencoded\r\n"));
@@ -272,8 +287,7 @@ static void test_timeout(void **state)
 	fixture_open(&fx);
 	struct result res = {0};
 	struct fetch_request req = {.url = url(&fx, "/silent"), .timeout_ms = 300};
-	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
-	assert_true(run_until(&fx, &res.calls, 5000));
+	fetch_run(&fx, &req, &res);
 	assert_int_equal(res.r.error, -ETIMEDOUT);
 	assert_non_null(res.r.error_text);
 	assert_int_equal(res.r.status, 0);
@@ -295,8 +309,7 @@ static void test_refused(void **state)
 	snprintf(u, sizeof(u), "http://127.0.0.1:%u/x", port);
 	struct result res = {0};
 	struct fetch_request req = {.url = u};
-	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
-	assert_true(run_until(&fx, &res.calls, 5000));
+	fetch_run(&fx, &req, &res);
 	assert_int_equal(res.r.error, -ECONNREFUSED);
 	assert_int_equal(res.r.status, 0);
 	assert_true(res.r.elapsed_us < 2000000);
@@ -313,8 +326,7 @@ static void test_too_big(void **state)
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
 		struct result res = {0};
 		struct fetch_request req = {.url = url(&fx, paths[i]), .max_body = 1024 * 1024};
-		assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
-		assert_true(run_until(&fx, &res.calls, 5000));
+		fetch_run(&fx, &req, &res);
 		assert_int_equal(res.r.error, -EFBIG);
 		assert_int_equal(res.r.status, 200);
 		assert_true(res.r.body_len <= 1024 * 1024);
@@ -323,15 +335,13 @@ static void test_too_big(void **state)
 	/* The default limit (1 MiB) too. */
 	struct result res = {0};
 	struct fetch_request req = {.url = url(&fx, "/big")};
-	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
-	assert_true(run_until(&fx, &res.calls, 5000));
+	fetch_run(&fx, &req, &res);
 	assert_int_equal(res.r.error, -EFBIG);
 	result_fini(&res);
 	/* Within the limit it all arrives. */
 	struct result all = {0};
 	req = (struct fetch_request){.url = url(&fx, "/big"), .max_body = BIG_BODY};
-	assert_int_equal(fetch_start(fx.f, &req, done_cb, &all, NULL), 0);
-	assert_true(run_until(&fx, &all.calls, 5000));
+	fetch_run(&fx, &req, &all);
 	assert_int_equal(all.r.error, 0);
 	assert_int_equal(all.r.body_len, BIG_BODY);
 	result_fini(&all);
@@ -344,8 +354,7 @@ static void test_not_found(void **state)
 	fixture_open(&fx);
 	struct result res = {0};
 	struct fetch_request req = {.url = url(&fx, "/notfound")};
-	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
-	assert_true(run_until(&fx, &res.calls, 5000));
+	fetch_run(&fx, &req, &res);
 	assert_int_equal(res.r.error, 0);
 	assert_int_equal(res.r.status, 404);
 	assert_string_equal(res.body, "no such thing");
@@ -360,8 +369,7 @@ static void test_redirects(void **state)
 	fixture_open(&fx);
 	struct result res = {0};
 	struct fetch_request req = {.url = url(&fx, "/redirect")};
-	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
-	assert_true(run_until(&fx, &res.calls, 5000));
+	fetch_run(&fx, &req, &res);
 	assert_int_equal(res.r.error, 0);
 	assert_int_equal(res.r.status, 302);
 	assert_string_equal(res.effective_url, url(&fx, "/redirect"));
@@ -370,8 +378,7 @@ static void test_redirects(void **state)
 
 	struct result fol = {0};
 	req.follow_redirects = true;
-	assert_int_equal(fetch_start(fx.f, &req, done_cb, &fol, NULL), 0);
-	assert_true(run_until(&fx, &fol.calls, 5000));
+	fetch_run(&fx, &req, &fol);
 	assert_int_equal(fol.r.error, 0);
 	assert_int_equal(fol.r.status, 200);
 	assert_string_equal(fol.body, "hello world");
@@ -382,8 +389,7 @@ static void test_redirects(void **state)
 	/* Followed to http(s) only. */
 	struct result ftp = {0};
 	req = (struct fetch_request){.url = url(&fx, "/redirect-ftp"), .follow_redirects = true};
-	assert_int_equal(fetch_start(fx.f, &req, done_cb, &ftp, NULL), 0);
-	assert_true(run_until(&fx, &ftp.calls, 5000));
+	fetch_run(&fx, &req, &ftp);
 	assert_int_equal(ftp.r.error, -EPROTONOSUPPORT);
 	result_fini(&ftp);
 	fixture_close(&fx);
@@ -397,15 +403,11 @@ static void test_cancel(void **state)
 	struct fetch_op *op;
 	struct fetch_request req = {.url = url(&fx, "/silent")};
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, &op), 0);
-	uint64_t end = uv_now(&fx.loop) + 5000;
-	while (test_http_requests(&fx.srv) < 1 && uv_now(&fx.loop) < end)
-		run_for(&fx, 10);
+	run_until_server(&fx, test_http_requests, 1);
 	assert_int_equal(test_http_requests(&fx.srv), 1);
 	fetch_cancel(op);
 	assert_int_equal(fetch_in_flight(fx.f), 0);
-	end = uv_now(&fx.loop) + 5000;
-	while (test_http_peers_closed(&fx.srv) < 1 && uv_now(&fx.loop) < end)
-		run_for(&fx, 10);
+	run_until_server(&fx, test_http_peers_closed, 1);
 	assert_int_equal(test_http_peers_closed(&fx.srv), 1);
 	run_for(&fx, 100);
 	assert_int_equal(res.calls, 0);
@@ -426,8 +428,7 @@ static void test_download(void **state)
 	struct result res = {0};
 	struct fetch_request req = {
 	    .url = url(&fx, "/file"), .download_path = path, .max_body = 8 * 1024 * 1024};
-	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
-	assert_true(run_until(&fx, &res.calls, 5000));
+	fetch_run(&fx, &req, &res);
 	assert_int_equal(res.r.error, 0);
 	assert_int_equal(res.r.status, 200);
 	assert_null(res.body);
@@ -450,8 +451,7 @@ static void test_download(void **state)
 		struct result r = {0};
 		req = (struct fetch_request){
 		    .url = url(&fx, fails[i]), .download_path = path, .max_body = 1024 * 1024};
-		assert_int_equal(fetch_start(fx.f, &req, done_cb, &r, NULL), 0);
-		assert_true(run_until(&fx, &r.calls, 5000));
+		fetch_run(&fx, &req, &r);
 		assert_int_equal(r.r.error, i == 0 ? 0 : -EFBIG);
 		assert_int_equal(r.r.status, i == 0 ? 404 : 200);
 		assert_null(r.body);
@@ -464,8 +464,7 @@ static void test_download(void **state)
 	struct result r = {0};
 	req = (struct fetch_request){
 	    .url = url(&fx, "/file"), .download_path = nodir, .max_body = 8 * 1024 * 1024};
-	assert_int_equal(fetch_start(fx.f, &req, done_cb, &r, NULL), 0);
-	assert_true(run_until(&fx, &r.calls, 5000));
+	fetch_run(&fx, &req, &r);
 	assert_int_equal(r.r.error, -EIO);
 	assert_int_equal(r.r.status, 200);
 	result_fini(&r);
@@ -504,9 +503,7 @@ static void test_download_cancel(void **state)
 	struct fetch_op *op;
 	struct fetch_request req = {.url = url(&fx, "/silent"), .download_path = path};
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, &op), 0);
-	uint64_t end = uv_now(&fx.loop) + 5000;
-	while (test_http_requests(&fx.srv) < 1 && uv_now(&fx.loop) < end)
-		run_for(&fx, 10);
+	run_until_server(&fx, test_http_requests, 1);
 	fetch_cancel(op);
 	run_for(&fx, 100);
 	assert_int_equal(res.calls, 0);
@@ -524,9 +521,7 @@ static void test_download_cancel(void **state)
 	req = (struct fetch_request){
 	    .url = url(&fx, "/file"), .download_path = path, .max_body = 8 * 1024 * 1024};
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, &op), 0);
-	end = uv_now(&fx.loop) + 5000;
-	while (test_http_requests(&fx.srv) < 2 && uv_now(&fx.loop) < end)
-		run_for(&fx, 10);
+	run_until_server(&fx, test_http_requests, 2);
 	run_for(&fx, 300); /* the body arrives; the file's open is queued */
 	assert_int_equal(res.calls, 0);
 	assert_int_equal(fetch_in_flight(fx.f), 1);
@@ -543,9 +538,7 @@ static void test_download_cancel(void **state)
 	for (size_t i = 0; i < ARRAY_LEN(b.work); i++)
 		uv_queue_work(&fx.loop, &b.work[i], block_work, block_after);
 	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
-	end = uv_now(&fx.loop) + 5000;
-	while (test_http_requests(&fx.srv) < 3 && uv_now(&fx.loop) < end)
-		run_for(&fx, 10);
+	run_until_server(&fx, test_http_requests, 3);
 	run_for(&fx, 300);
 	assert_int_equal(fetch_in_flight(fx.f), 1);
 	fetch_destroy(fx.f);
@@ -574,9 +567,7 @@ static void test_destroy_in_flight(void **state)
 	}
 	struct fetch_request dl = {.url = url(&fx, "/silent"), .download_path = "/tmp/never.wav"};
 	assert_int_equal(fetch_start(fx.f, &dl, done_cb, &res, NULL), 0);
-	uint64_t end = uv_now(&fx.loop) + 5000;
-	while (test_http_requests(&fx.srv) < 4 && uv_now(&fx.loop) < end)
-		run_for(&fx, 10);
+	run_until_server(&fx, test_http_requests, 4);
 	assert_int_equal(fetch_in_flight(fx.f), 4);
 	fetch_destroy(fx.f);
 	fx.f = NULL;
@@ -596,8 +587,7 @@ static void test_destroy_keepalive(void **state)
 	fixture_open(&fx);
 	struct result res = {0};
 	struct fetch_request req = {.url = url(&fx, "/keepalive")};
-	assert_int_equal(fetch_start(fx.f, &req, done_cb, &res, NULL), 0);
-	assert_true(run_until(&fx, &res.calls, 5000));
+	fetch_run(&fx, &req, &res);
 	assert_int_equal(res.r.status, 200);
 	assert_string_equal(res.body, "ok");
 	run_for(&fx, 50);
