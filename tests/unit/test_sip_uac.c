@@ -20,7 +20,6 @@
 #include <cmocka.h>
 
 #include "test_sip_util.h"
-#include <openssl/evp.h>
 #include <uv.h>
 
 #include "sip/sip.h"
@@ -654,47 +653,6 @@ static void test_no_answer_times_out(void **state)
 	sip_msg_unref(inv);
 }
 
-static const char *param_in(const char *hdr, const char *name, char *out, size_t size)
-{
-	char key[32];
-	snprintf(key, sizeof(key), "%s=", name);
-	const char *p = hdr;
-	while ((p = strstr(p, key))) {
-		if (p == hdr || p[-1] == ' ' || p[-1] == ',') {
-			p += strlen(key);
-			size_t n = 0;
-			if (*p == '"') {
-				p++;
-				while (p[n] && p[n] != '"')
-					n++;
-			} else {
-				while (p[n] && p[n] != ',' && p[n] != ' ')
-					n++;
-			}
-			snprintf(out, size, "%.*s", (int)n, p);
-			return out;
-		}
-		p++;
-	}
-	return NULL;
-}
-
-/* MD5 of the printed string, as lower-case hex (RFC 2617 §3.2.2). */
-static void md5_hex(char out[33], const char *fmt, ...)
-{
-	char text[512];
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	assert_int_equal(EVP_Digest(text, strlen(text), d, &n, EVP_md5(), NULL), 1);
-	assert_int_equal(n, 16);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 static void test_proxy_auth_then_answer(void **state)
 {
 	struct fixture *f = *state;
@@ -714,22 +672,22 @@ static void test_proxy_auth_then_answer(void **state)
 	const char *cred = test_hdr_cstr(inv2, SIP_HDR_PROXY_AUTHORIZATION, v, sizeof(v));
 	assert_non_null(cred);
 	assert_true(strncmp(cred, "Digest ", 7) == 0);
-	assert_string_equal(param_in(cred, "username", p, sizeof(p)), "alice");
-	assert_string_equal(param_in(cred, "realm", p, sizeof(p)), "irisx.test");
-	assert_string_equal(param_in(cred, "nonce", p, sizeof(p)), "n0nce");
+	assert_string_equal(test_auth_param(cred, "username", p, sizeof(p)), "alice");
+	assert_string_equal(test_auth_param(cred, "realm", p, sizeof(p)), "irisx.test");
+	assert_string_equal(test_auth_param(cred, "nonce", p, sizeof(p)), "n0nce");
 	char ruri[64];
 	snprintf(ruri, sizeof(ruri), "sip:bob@127.0.0.1:%u", f->udp_port);
-	assert_string_equal(param_in(cred, "uri", p, sizeof(p)), ruri);
-	assert_string_equal(param_in(cred, "qop", p, sizeof(p)), "auth");
+	assert_string_equal(test_auth_param(cred, "uri", p, sizeof(p)), ruri);
+	assert_string_equal(test_auth_param(cred, "qop", p, sizeof(p)), "auth");
 	/* the response, recomputed with the cnonce and nc it chose (RFC 2617 §3.2.2.1) */
 	char nc[32], cnonce[128], ha1[33], ha2[33], want[33];
-	assert_non_null(param_in(cred, "nc", nc, sizeof(nc)));
+	assert_non_null(test_auth_param(cred, "nc", nc, sizeof(nc)));
 	assert_string_equal(nc, "00000001");
-	assert_non_null(param_in(cred, "cnonce", cnonce, sizeof(cnonce)));
-	md5_hex(ha1, "alice:irisx.test:secret");
-	md5_hex(ha2, "INVITE:%s", ruri);
-	md5_hex(want, "%s:n0nce:%s:%s:auth:%s", ha1, nc, cnonce, ha2);
-	assert_string_equal(param_in(cred, "response", p, sizeof(p)), want);
+	assert_non_null(test_auth_param(cred, "cnonce", cnonce, sizeof(cnonce)));
+	test_md5_hex(ha1, "alice:irisx.test:secret");
+	test_md5_hex(ha2, "INVITE:%s", ruri);
+	test_md5_hex(want, "%s:n0nce:%s:%s:auth:%s", ha1, nc, cnonce, ha2);
+	assert_string_equal(test_auth_param(cred, "response", p, sizeof(p)), want);
 	assert_null(sip_msg_hdr(inv2, SIP_HDR_AUTHORIZATION));
 
 	send_final_2xx(f, inv2, "authok");

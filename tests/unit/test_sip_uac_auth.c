@@ -19,7 +19,6 @@
 #include <cmocka.h>
 
 #include "test_sip_util.h"
-#include <openssl/evp.h>
 #include <uv.h>
 
 #include "sip/sip.h"
@@ -114,46 +113,6 @@ static struct sip_msg *expect_req(struct fixture *f, enum sip_method method, uin
 	return test_udp_expect_req(&f->loop, f->udp, f->rbuf, sizeof(f->rbuf), method, cseq);
 }
 
-/* A parameter of a credentials header, unquoted. */
-static const char *param_in(const char *hdr, const char *name, char *out, size_t size)
-{
-	char key[32];
-	snprintf(key, sizeof(key), "%s=", name);
-	for (const char *p = hdr; (p = strstr(p, key)); p++) {
-		if (p != hdr && p[-1] != ' ' && p[-1] != ',')
-			continue;
-		p += strlen(key);
-		size_t n = 0;
-		if (*p == '"') {
-			p++;
-			while (p[n] && p[n] != '"')
-				n++;
-		} else {
-			while (p[n] && p[n] != ',' && p[n] != ' ')
-				n++;
-		}
-		snprintf(out, size, "%.*s", (int)n, p);
-		return out;
-	}
-	return NULL;
-}
-
-/* MD5 of the printed string, lower-case hex (RFC 2617 §3.2.2). */
-static void md5_hex(char out[33], const char *fmt, ...)
-{
-	char text[512];
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	assert_int_equal(EVP_Digest(text, strlen(text), d, &n, EVP_md5(), NULL), 1);
-	assert_int_equal(n, 16);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 /*
  * The credentials in `cred` answer a challenge of realm irisx.test and
  * `nonce` for `method` to the request's Request-URI with alice/secret:
@@ -166,24 +125,24 @@ static void check_digest(const char *cred, const struct sip_msg *req, const char
 	char p[256], nc[32], cnonce[128], ha1[33], ha2[33], want[33], ruri[256];
 	snprintf(ruri, sizeof(ruri), "%.*s", (int)req->ruri_str.len, req->ruri_str.p);
 	assert_true(strncmp(cred, "Digest ", 7) == 0);
-	assert_string_equal(param_in(cred, "username", p, sizeof(p)), "alice");
-	assert_string_equal(param_in(cred, "realm", p, sizeof(p)), "irisx.test");
-	assert_string_equal(param_in(cred, "nonce", p, sizeof(p)), nonce);
-	assert_string_equal(param_in(cred, "uri", p, sizeof(p)), ruri);
-	md5_hex(ha1, "alice:irisx.test:secret");
-	md5_hex(ha2, "%s:%s", sip_method_name(req->method), ruri);
+	assert_string_equal(test_auth_param(cred, "username", p, sizeof(p)), "alice");
+	assert_string_equal(test_auth_param(cred, "realm", p, sizeof(p)), "irisx.test");
+	assert_string_equal(test_auth_param(cred, "nonce", p, sizeof(p)), nonce);
+	assert_string_equal(test_auth_param(cred, "uri", p, sizeof(p)), ruri);
+	test_md5_hex(ha1, "alice:irisx.test:secret");
+	test_md5_hex(ha2, "%s:%s", sip_method_name(req->method), ruri);
 	if (qop) {
-		assert_string_equal(param_in(cred, "qop", p, sizeof(p)), "auth");
-		assert_non_null(param_in(cred, "nc", nc, sizeof(nc)));
+		assert_string_equal(test_auth_param(cred, "qop", p, sizeof(p)), "auth");
+		assert_non_null(test_auth_param(cred, "nc", nc, sizeof(nc)));
 		assert_string_equal(nc, nc_want);
-		assert_non_null(param_in(cred, "cnonce", cnonce, sizeof(cnonce)));
-		md5_hex(want, "%s:%s:%s:%s:auth:%s", ha1, nonce, nc, cnonce, ha2);
+		assert_non_null(test_auth_param(cred, "cnonce", cnonce, sizeof(cnonce)));
+		test_md5_hex(want, "%s:%s:%s:%s:auth:%s", ha1, nonce, nc, cnonce, ha2);
 	} else {
-		assert_null(param_in(cred, "qop", p, sizeof(p)));
-		assert_null(param_in(cred, "nc", p, sizeof(p)));
-		md5_hex(want, "%s:%s:%s", ha1, nonce, ha2);
+		assert_null(test_auth_param(cred, "qop", p, sizeof(p)));
+		assert_null(test_auth_param(cred, "nc", p, sizeof(p)));
+		test_md5_hex(want, "%s:%s:%s", ha1, nonce, ha2);
 	}
-	assert_string_equal(param_in(cred, "response", p, sizeof(p)), want);
+	assert_string_equal(test_auth_param(cred, "response", p, sizeof(p)), want);
 }
 
 /* Places a call to the far end with alice/secret (or no credentials) and
@@ -301,7 +260,7 @@ static void test_bye_401_authorization(void **state)
 	assert_non_null(cred);
 	check_digest(cred, bye2, "w401", false, NULL);
 	char p[64];
-	assert_string_equal(param_in(cred, "opaque", p, sizeof(p)), "op");
+	assert_string_equal(test_auth_param(cred, "opaque", p, sizeof(p)), "op");
 	sip_call_release(f->out);
 	f->out = NULL;
 	bye_done(f, bye2);

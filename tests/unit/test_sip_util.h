@@ -3,7 +3,9 @@
  * running the loop for a while, and a raw UDP socket on 127.0.0.1 playing
  * the far end — sending datagrams to a port and reading what comes back,
  * parsed, while the loop runs — and the UA on 127.0.0.1 such tests start
- * and stop. Header-only, for cmocka test files.
+ * and stop; and, to check the credentials a UA sends without sip_auth_*,
+ * a Digest parameter reader and MD5 from libcrypto. Header-only, for cmocka
+ * test files.
  */
 #ifndef IRISX_TEST_SIP_UTIL_H
 #define IRISX_TEST_SIP_UTIL_H
@@ -13,11 +15,13 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -183,6 +187,49 @@ static inline const char *test_hdr_cstr(const struct sip_msg *m, enum sip_hdr_id
 		return NULL;
 	snprintf(buf, size, "%.*s", (int)h->value.len, h->value.p);
 	return buf;
+}
+
+/* Parameter `name` of a credentials header (`Digest username="…", …`),
+ * unquoted, in `out`; NULL when the header has none. */
+static inline const char *test_auth_param(const char *hdr, const char *name, char *out, size_t size)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%s=", name);
+	for (const char *p = hdr; (p = strstr(p, key)); p++) {
+		if (p != hdr && p[-1] != ' ' && p[-1] != ',')
+			continue; /* "nc=" inside "cnonce=" */
+		p += strlen(key);
+		size_t n = 0;
+		if (*p == '"') {
+			p++;
+			while (p[n] && p[n] != '"')
+				n++;
+		} else {
+			while (p[n] && p[n] != ',' && p[n] != ' ')
+				n++;
+		}
+		snprintf(out, size, "%.*s", (int)n, p);
+		return out;
+	}
+	return NULL;
+}
+
+/* MD5 of the printed string, as lower-case hex (RFC 2617 §3.2.2). */
+__attribute__((format(printf, 2, 3))) static inline void test_md5_hex(char out[33], const char *fmt,
+								      ...)
+{
+	char text[512];
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	assert_true(len >= 0 && (size_t)len < sizeof(text));
+	assert_int_equal(EVP_Digest(text, (size_t)len, d, &n, EVP_md5(), NULL), 1);
+	assert_int_equal(n, 16);
+	for (unsigned i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
 #endif
