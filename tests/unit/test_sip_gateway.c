@@ -80,11 +80,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	if (f->gw)
 		sip_gateway_destroy(f->gw);
-	if (f->ua) /* NULL after a test that closed the UA itself */
-		test_ua_destroy(&f->loop, f->ua);
-	uv_run(&f->loop, UV_RUN_NOWAIT);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	close(f->udp);
+	test_ua_fini(&f->loop, f->ua, f->udp); /* f->ua NULL: a test closed it itself */
 	free(f);
 	return 0;
 }

@@ -84,9 +84,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	if (f->call)
 		sip_call_release(f->call);
-	test_ua_destroy(&f->loop, f->ua);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	close(f->udp);
+	test_ua_fini(&f->loop, f->ua, f->udp);
 	free(f);
 	return 0;
 }

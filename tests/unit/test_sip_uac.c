@@ -151,11 +151,9 @@ static int teardown(void **state)
 		sip_call_release(f->out);
 	if (f->b.call)
 		sip_call_release(f->b.call);
-	test_ua_destroy(&f->loop, f->a.ua);
 	if (f->b.ua)
 		test_ua_destroy(&f->loop, f->b.ua);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	close(f->udp);
+	test_ua_fini(&f->loop, f->a.ua, f->udp);
 	free(f);
 	return 0;
 }

@@ -85,9 +85,7 @@ static int teardown(void **state)
 		sip_call_release(f->out);
 	if (f->in)
 		sip_call_release(f->in);
-	test_ua_destroy(&f->loop, f->ua);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	close(f->udp);
+	test_ua_fini(&f->loop, f->ua, f->udp);
 	free(f);
 	return 0;
 }

@@ -114,6 +114,18 @@ static inline void test_ua_destroy(uv_loop_t *loop, struct sip_ua *ua)
 		uv_run(loop, UV_RUN_ONCE);
 }
 
+/* The end of such a test: destroys `ua` (unless NULL, one the test closed
+ * itself), closes `loop`, which must have nothing left open, and the far
+ * end's socket `udp`. */
+static inline void test_ua_fini(uv_loop_t *loop, struct sip_ua *ua, int udp)
+{
+	if (ua)
+		test_ua_destroy(loop, ua);
+	uv_run(loop, UV_RUN_NOWAIT); /* close callbacks queued by the last pass */
+	assert_int_equal(uv_loop_close(loop), 0);
+	close(udp);
+}
+
 /* Sends from socket `fd` to 127.0.0.1:`port` the response to `req` with
  * `status`, the To tag `to_tag` (NULL: none added), `extra` header lines
  * (complete with CRLF, or NULL) and `body` (or NULL). */
