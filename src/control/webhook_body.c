@@ -43,57 +43,67 @@ static int param_u32(const struct config_node *p, const char *value, uint32_t mi
 	return 0;
 }
 
+struct param_ctx {
+	struct webhook_settings *s;
+	char *err;
+	size_t err_size;
+};
+
+/* One http.conf param; those not status-callback* are http_settings_load's. */
+static int param(void *arg, const struct config_node *p, const char *name, const char *value)
+{
+	struct param_ctx *ctx = arg;
+	struct webhook_settings *s = ctx->s;
+	char *err = ctx->err;
+	size_t err_size = ctx->err_size;
+	if (strcasecmp(name, "status-callback") == 0) {
+		if (value[0] && strncasecmp(value, "http://", 7) != 0 &&
+		    strncasecmp(value, "https://", 8) != 0) {
+			snprintf(err, err_size, "%s:%u: status-callback '%s' is not an http(s) URL",
+				 p->file, p->line, value);
+			return -EINVAL;
+		}
+		if (strlen(value) >= sizeof(s->url)) {
+			snprintf(err, err_size, "%s:%u: status-callback too long", p->file,
+				 p->line);
+			return -EINVAL;
+		}
+		snprintf(s->url, sizeof(s->url), "%s", value);
+	} else if (strcasecmp(name, "status-callback-method") == 0) {
+		if (strcasecmp(value, "GET") != 0 && strcasecmp(value, "POST") != 0) {
+			snprintf(err, err_size, "%s:%u: status-callback-method '%s' (GET or POST)",
+				 p->file, p->line, value);
+			return -EINVAL;
+		}
+		s->get = strcasecmp(value, "GET") == 0;
+	} else if (strcasecmp(name, "status-callback-format") == 0) {
+		if (webhook_format_parse(value, &s->format) != 0) {
+			snprintf(err, err_size, "%s:%u: status-callback-format '%s' (form or json)",
+				 p->file, p->line, value);
+			return -EINVAL;
+		}
+	} else if (strcasecmp(name, "status-callback-tries") == 0) {
+		return param_u32(p, value, 1, 10, &s->tries, err, err_size);
+	} else if (strcasecmp(name, "status-callback-retry-ms") == 0) {
+		return param_u32(p, value, 10, 600000, &s->retry_ms, err, err_size);
+	} else if (strcasecmp(name, "status-callback-timeout-ms") == 0) {
+		return param_u32(p, value, 100, 600000, &s->timeout_ms, err, err_size);
+	} else if (strcasecmp(name, "status-callback-queue-max") == 0) {
+		return param_u32(p, value, 1, 1000000, &s->queue_max, err, err_size);
+	}
+	return 0;
+}
+
 int webhook_settings_load(struct webhook_settings *out, const struct config *cfg, char *err,
 			  size_t err_size)
 {
-	struct webhook_settings s = {
-	    .format = WEBHOOK_FORM, .tries = 3, .retry_ms = 1000, .timeout_ms = 5000, .queue_max = 1000};
-	const struct config_node *conf = cfg ? config_section(cfg, "http.conf") : NULL;
-	const struct config_node *settings = conf ? config_node_child(conf, "settings") : NULL;
-	int rc = 0;
-
-	for (const struct config_node *p = settings ? config_node_child(settings, "param") : NULL;
-	     p && !rc; p = config_node_next(p, "param")) {
-		const char *name = config_node_attr(p, "name");
-		const char *value = config_node_attr(p, "value");
-		if (!name || !value)
-			continue;
-		if (strcasecmp(name, "status-callback") == 0) {
-			if (value[0] && strncasecmp(value, "http://", 7) != 0 &&
-			    strncasecmp(value, "https://", 8) != 0) {
-				snprintf(err, err_size, "%s:%u: status-callback '%s' is not an http(s) URL",
-					 p->file, p->line, value);
-				return -EINVAL;
-			}
-			if (strlen(value) >= sizeof(s.url)) {
-				snprintf(err, err_size, "%s:%u: status-callback too long", p->file,
-					 p->line);
-				return -EINVAL;
-			}
-			snprintf(s.url, sizeof(s.url), "%s", value);
-		} else if (strcasecmp(name, "status-callback-method") == 0) {
-			if (strcasecmp(value, "GET") != 0 && strcasecmp(value, "POST") != 0) {
-				snprintf(err, err_size, "%s:%u: status-callback-method '%s' (GET or POST)",
-					 p->file, p->line, value);
-				return -EINVAL;
-			}
-			s.get = strcasecmp(value, "GET") == 0;
-		} else if (strcasecmp(name, "status-callback-format") == 0) {
-			if (webhook_format_parse(value, &s.format) != 0) {
-				snprintf(err, err_size, "%s:%u: status-callback-format '%s' (form or json)",
-					 p->file, p->line, value);
-				return -EINVAL;
-			}
-		} else if (strcasecmp(name, "status-callback-tries") == 0) {
-			rc = param_u32(p, value, 1, 10, &s.tries, err, err_size);
-		} else if (strcasecmp(name, "status-callback-retry-ms") == 0) {
-			rc = param_u32(p, value, 10, 600000, &s.retry_ms, err, err_size);
-		} else if (strcasecmp(name, "status-callback-timeout-ms") == 0) {
-			rc = param_u32(p, value, 100, 600000, &s.timeout_ms, err, err_size);
-		} else if (strcasecmp(name, "status-callback-queue-max") == 0) {
-			rc = param_u32(p, value, 1, 1000000, &s.queue_max, err, err_size);
-		}
-	}
+	struct webhook_settings s = {.format = WEBHOOK_FORM,
+				     .tries = 3,
+				     .retry_ms = 1000,
+				     .timeout_ms = 5000,
+				     .queue_max = 1000};
+	struct param_ctx ctx = {&s, err, err_size};
+	int rc = config_settings_each(cfg, "http.conf", param, &ctx);
 	if (rc)
 		return rc;
 	*out = s;

@@ -67,23 +67,9 @@ static int setup(void **state)
 				    .enable_tcp = true,
 				    .user_agent = "irisx-test",
 				    .timers = &timers};
-	assert_int_equal(net_addr_parse(&cfg.addr, STR("127.0.0.1"), 0), 0);
 	struct sip_ua_cbs cbs = {.arg = f};
-	for (int attempt = 0; attempt < 20 && !f->ua; attempt++) {
-		uint16_t port = (uint16_t)(20000 + (getpid() * 13 + attempt * 131) % 30000);
-		net_addr_set_port(&cfg.addr, port);
-		if (sip_ua_create(&f->ua, &f->loop, &cfg, &cbs) == 0)
-			f->port = port;
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-	}
-	assert_non_null(f->ua);
-
-	f->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-	assert_int_equal(bind(f->udp, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t len = sizeof(a);
-	getsockname(f->udp, (struct sockaddr *)&a, &len);
-	f->udp_port = ntohs(a.sin_port);
+	f->port = test_ua_create(&f->ua, &f->loop, &cfg, &cbs, 0);
+	f->udp = test_udp_open(&f->udp_port);
 	snprintf(f->proxy, sizeof(f->proxy), "127.0.0.1:%u", f->udp_port);
 	*state = f;
 	return 0;
@@ -92,16 +78,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	bool closed = !f->ua; /* a test that closed the UA itself */
 	if (f->gw)
 		sip_gateway_destroy(f->gw);
-	if (f->ua)
-		sip_ua_destroy(f->ua, test_flag_set, &closed);
-	while (!closed)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	uv_run(&f->loop, UV_RUN_NOWAIT);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	close(f->udp);
+	test_ua_fini(&f->loop, f->ua, f->udp); /* f->ua NULL: a test closed it itself */
 	free(f);
 	return 0;
 }
@@ -168,16 +147,7 @@ static struct sip_msg *expect_request(struct fixture *f, enum sip_method method,
 
 static void reply(struct fixture *f, const struct sip_msg *req, uint16_t status, const char *extra)
 {
-	struct buf b;
-	buf_init(&b);
-	sip_response_print(&b, req, status, NULL, "trunktag", extra, STR_NULL);
-	assert_false(b.failed);
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_port = htons(f->port),
-				 .sin_addr.s_addr = htonl(0x7f000001)};
-	assert_int_equal(sendto(f->udp, b.p, b.len, 0, (struct sockaddr *)&to, sizeof(to)),
-			 (ssize_t)b.len);
-	buf_fini(&b);
+	test_udp_respond(f->udp, f->port, req, status, "trunktag", extra, NULL);
 }
 
 static struct str hdr(const struct sip_msg *m, enum sip_hdr_id id)

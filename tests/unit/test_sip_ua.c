@@ -68,29 +68,13 @@ static int setup(void **state)
 	assert_non_null(f);
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	struct sip_ua_config cfg = {
-		.name = "test", .enable_udp = true, .enable_tcp = true, .user_agent = "t"};
-	assert_int_equal(net_addr_parse(&cfg.addr, STR("127.0.0.1"), 0), 0);
+	    .name = "test", .enable_udp = true, .enable_tcp = true, .user_agent = "t"};
 	struct sip_ua_cbs cbs = {.acl_cb = acl_cb,
 				 .invite_cb = invite_cb,
 				 .call_ended_cb = call_ended_cb,
 				 .arg = f};
-	/* Port 0 for UDP and TCP separately would give two ports: pick one free
-	 * for both by trying a few. */
-	for (int attempt = 0; attempt < 20 && !f->ua; attempt++) {
-		uint16_t port = (uint16_t)(20000 + (getpid() * 7 + attempt * 131) % 30000);
-		net_addr_set_port(&cfg.addr, port);
-		if (sip_ua_create(&f->ua, &f->loop, &cfg, &cbs) == 0)
-			f->port = port;
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-	}
-	assert_non_null(f->ua);
-
-	f->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-	assert_int_equal(bind(f->udp, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t len = sizeof(a);
-	getsockname(f->udp, (struct sockaddr *)&a, &len);
-	f->udp_port = ntohs(a.sin_port);
+	f->port = test_ua_create(&f->ua, &f->loop, &cfg, &cbs, 7);
+	f->udp = test_udp_open(&f->udp_port);
 	*state = f;
 	return 0;
 }
@@ -98,33 +82,17 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	bool closed = false;
 	if (f->call)
 		sip_call_release(f->call);
-	sip_ua_destroy(f->ua, test_flag_set, &closed);
-	while (!closed)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	close(f->udp);
+	test_ua_fini(&f->loop, f->ua, f->udp);
 	free(f);
 	return 0;
 }
 
-/* Runs the loop for up to `ms` or until `done` says so. */
+/* Runs the loop for `ms`. */
 static void run_for(struct fixture *f, int ms)
 {
 	test_loop_run_for(&f->loop, ms);
-}
-
-static void __attribute__((format(printf, 2, 3))) send_udp(struct fixture *f, const char *fmt, ...)
-{
-	char msg[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	assert_true(n > 0 && (size_t)n < sizeof(msg));
-	test_udp_send(f->udp, f->port, msg, (size_t)n);
 }
 
 /* The next datagram the far end receives, parsed; NULL after `ms` without one. */
@@ -159,24 +127,25 @@ static struct sip_msg *expect_status(struct fixture *f, uint16_t status)
 
 static void send_invite(struct fixture *f, const char *branch, const char *call_id)
 {
-	send_udp(f, INVITE_FMT, f->port, f->udp_port, branch, call_id, f->udp_port, f->udp_port);
+	test_udp_sendf(f->udp, f->port, INVITE_FMT, f->port, f->udp_port, branch, call_id,
+		       f->udp_port, f->udp_port);
 }
 
 /* An in-dialog request from the far end (UAC side of the dialog). */
 static void send_in_dialog(struct fixture *f, const char *method, unsigned cseq,
 			   const char *call_id, struct str to_tag, const char *branch)
 {
-	send_udp(f,
-		 "%s sip:irisx@127.0.0.1:%u SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%s;rport\r\n"
-		 "Max-Forwards: 70\r\n"
-		 "From: \"Alice\" <sip:alice@127.0.0.1>;tag=fromtag\r\n"
-		 "To: <sip:1000@127.0.0.1>;tag=%.*s\r\n"
-		 "Call-ID: %s\r\n"
-		 "CSeq: %u %s\r\n"
-		 "Content-Length: 0\r\n\r\n",
-		 method, f->port, f->udp_port, branch, (int)to_tag.len, to_tag.p, call_id, cseq,
-		 method);
+	test_udp_sendf(f->udp, f->port,
+		       "%s sip:irisx@127.0.0.1:%u SIP/2.0\r\n"
+		       "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%s;rport\r\n"
+		       "Max-Forwards: 70\r\n"
+		       "From: \"Alice\" <sip:alice@127.0.0.1>;tag=fromtag\r\n"
+		       "To: <sip:1000@127.0.0.1>;tag=%.*s\r\n"
+		       "Call-ID: %s\r\n"
+		       "CSeq: %u %s\r\n"
+		       "Content-Length: 0\r\n\r\n",
+		       method, f->port, f->udp_port, branch, (int)to_tag.len, to_tag.p, call_id,
+		       cseq, method);
 }
 
 static void test_options_stateless(void **state)
@@ -190,7 +159,7 @@ static void test_options_stateless(void **state)
 			  "CSeq: 1 OPTIONS\r\n"
 			  "Max-Forwards: 70\r\n"
 			  "Content-Length: 0\r\n\r\n";
-	send_udp(f, opt, f->udp_port);
+	test_udp_sendf(f->udp, f->port, opt, f->udp_port);
 	struct sip_msg *m = expect_status(f, 200);
 	assert_true(m->to.tag.len > 0);
 	assert_non_null(sip_msg_hdr(m, SIP_HDR_ALLOW));
@@ -198,7 +167,7 @@ static void test_options_stateless(void **state)
 	assert_int_equal(m->via.rport_value, f->udp_port); /* RFC 3581 */
 	assert_true(str_eq(m->via.received, STR("127.0.0.1")) || m->via.received.len == 0);
 	/* a retransmission gets the same tag: nothing was kept, yet it is stable */
-	send_udp(f, opt, f->udp_port);
+	test_udp_sendf(f->udp, f->port, opt, f->udp_port);
 	struct sip_msg *m2 = expect_status(f, 200);
 	assert_true(str_eq(m->to.tag, m2->to.tag));
 	assert_int_equal(f->invites, 0);
@@ -217,13 +186,14 @@ static void test_invite_rejected_by_owner(void **state)
 	assert_true(m->to.tag.len > 0);
 	assert_int_equal(f->invites, 1);
 	/* ACK for the non-2xx: absorbed, nothing comes back */
-	send_udp(f,
-		 "ACK sip:1000@127.0.0.1:%u SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKrej1;rport\r\n"
-		 "From: \"Alice\" <sip:alice@127.0.0.1>;tag=fromtag\r\n"
-		 "To: <sip:1000@127.0.0.1>;tag=%.*s\r\n"
-		 "Call-ID: call-rej\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-		 f->port, f->udp_port, (int)m->to.tag.len, m->to.tag.p);
+	test_udp_sendf(
+	    f->udp, f->port,
+	    "ACK sip:1000@127.0.0.1:%u SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKrej1;rport\r\n"
+	    "From: \"Alice\" <sip:alice@127.0.0.1>;tag=fromtag\r\n"
+	    "To: <sip:1000@127.0.0.1>;tag=%.*s\r\n"
+	    "Call-ID: call-rej\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+	    f->port, f->udp_port, (int)m->to.tag.len, m->to.tag.p);
 	assert_null(recv_udp(f, 700)); /* no retransmitted 486 after the ACK (T1 = 500 ms) */
 	assert_int_equal(sip_ua_busy(f->ua), 0);
 	sip_msg_unref(m);
@@ -266,13 +236,14 @@ static void test_answer_and_far_bye(void **state)
 	struct sip_msg *rtx = expect_status(f, 200);
 	assert_true(str_eq(rtx->to.tag, ok->to.tag));
 	sip_msg_unref(rtx);
-	send_udp(f,
-		 "ACK sip:irisx@127.0.0.1:%u SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKack2xx;rport\r\n"
-		 "From: \"Alice\" <sip:alice@127.0.0.1>;tag=fromtag\r\n"
-		 "To: <sip:1000@127.0.0.1>;tag=%.*s\r\n"
-		 "Call-ID: call-ans\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-		 f->port, f->udp_port, (int)ok->to.tag.len, ok->to.tag.p);
+	test_udp_sendf(
+	    f->udp, f->port,
+	    "ACK sip:irisx@127.0.0.1:%u SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKack2xx;rport\r\n"
+	    "From: \"Alice\" <sip:alice@127.0.0.1>;tag=fromtag\r\n"
+	    "To: <sip:1000@127.0.0.1>;tag=%.*s\r\n"
+	    "Call-ID: call-ans\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+	    f->port, f->udp_port, (int)ok->to.tag.len, ok->to.tag.p);
 	assert_null(recv_udp(f, 1200)); /* retransmissions stopped */
 
 	send_in_dialog(f, "OPTIONS", 2, "call-ans", ok->to.tag, "dlgopt");
@@ -350,13 +321,14 @@ static void test_cancel(void **state)
 	struct fixture *f = *state;
 	send_invite(f, "can1", "call-can");
 	sip_msg_unref(expect_status(f, 100));
-	send_udp(f,
-		 "CANCEL sip:1000@127.0.0.1:%u SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKcan1;rport\r\n"
-		 "From: \"Alice\" <sip:alice@127.0.0.1>;tag=fromtag\r\n"
-		 "To: <sip:1000@127.0.0.1>\r\n"
-		 "Call-ID: call-can\r\nCSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-		 f->port, f->udp_port);
+	test_udp_sendf(
+	    f->udp, f->port,
+	    "CANCEL sip:1000@127.0.0.1:%u SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKcan1;rport\r\n"
+	    "From: \"Alice\" <sip:alice@127.0.0.1>;tag=fromtag\r\n"
+	    "To: <sip:1000@127.0.0.1>\r\n"
+	    "Call-ID: call-can\r\nCSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+	    f->port, f->udp_port);
 	struct sip_msg *a = recv_udp(f, 2000), *b = recv_udp(f, 2000);
 	assert_non_null(a);
 	assert_non_null(b);
@@ -371,12 +343,13 @@ static void test_cancel(void **state)
 	sip_msg_unref(a);
 	sip_msg_unref(b);
 	/* a CANCEL for nothing gets 481 */
-	send_udp(f,
-		 "CANCEL sip:1000@127.0.0.1:%u SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKnothing;rport\r\n"
-		 "From: <sip:alice@127.0.0.1>;tag=x\r\nTo: <sip:1000@127.0.0.1>\r\n"
-		 "Call-ID: call-none\r\nCSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-		 f->port, f->udp_port);
+	test_udp_sendf(
+	    f->udp, f->port,
+	    "CANCEL sip:1000@127.0.0.1:%u SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKnothing;rport\r\n"
+	    "From: <sip:alice@127.0.0.1>;tag=x\r\nTo: <sip:1000@127.0.0.1>\r\n"
+	    "Call-ID: call-none\r\nCSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+	    f->port, f->udp_port);
 	sip_msg_unref(expect_status(f, 481));
 }
 
@@ -396,12 +369,13 @@ static void test_malformed_and_unknown(void **state)
 {
 	struct fixture *f = *state;
 	/* a request that can be answered: CSeq method differs from the request's */
-	send_udp(f,
-		 "INVITE sip:1000@127.0.0.1 SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKbad1;rport\r\n"
-		 "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\n"
-		 "Call-ID: bad-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-		 f->udp_port);
+	test_udp_sendf(
+	    f->udp, f->port,
+	    "INVITE sip:1000@127.0.0.1 SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKbad1;rport\r\n"
+	    "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\n"
+	    "Call-ID: bad-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+	    f->udp_port);
 	struct sip_msg *m = recv_udp(f, 2000);
 	assert_non_null(m);
 	if (m->status == 100) {
@@ -412,31 +386,34 @@ static void test_malformed_and_unknown(void **state)
 	assert_int_equal(m->status, 400);
 	sip_msg_unref(m);
 	/* garbage: dropped, and the UA still answers */
-	send_udp(f, "\x01\x02garbage\r\n\r\n");
+	test_udp_sendf(f->udp, f->port, "\x01\x02garbage\r\n\r\n");
 	assert_null(recv_udp(f, 200));
-	send_udp(f,
-		 "FROBNICATE sip:127.0.0.1 SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKfrob;rport\r\n"
-		 "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\n"
-		 "Call-ID: frob-1\r\nCSeq: 1 FROBNICATE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-		 f->udp_port);
+	test_udp_sendf(f->udp, f->port,
+		       "FROBNICATE sip:127.0.0.1 SIP/2.0\r\n"
+		       "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKfrob;rport\r\n"
+		       "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\n"
+		       "Call-ID: frob-1\r\nCSeq: 1 FROBNICATE\r\nMax-Forwards: "
+		       "70\r\nContent-Length: 0\r\n\r\n",
+		       f->udp_port);
 	m = expect_status(f, 501);
 	assert_non_null(sip_msg_hdr(m, SIP_HDR_ALLOW));
 	sip_msg_unref(m);
-	send_udp(f,
-		 "BYE sip:127.0.0.1 SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKbye0;rport\r\n"
-		 "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>;tag=2\r\n"
-		 "Call-ID: nodialog\r\nCSeq: 1 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-		 f->udp_port);
+	test_udp_sendf(
+	    f->udp, f->port,
+	    "BYE sip:127.0.0.1 SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKbye0;rport\r\n"
+	    "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>;tag=2\r\n"
+	    "Call-ID: nodialog\r\nCSeq: 1 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+	    f->udp_port);
 	sip_msg_unref(expect_status(f, 481));
-	send_udp(f,
-		 "INVITE sip:1000@127.0.0.1 SIP/2.0\r\n"
-		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKreq1;rport\r\n"
-		 "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\n"
-		 "Require: 100rel, frobnication\r\n"
-		 "Call-ID: req-1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-		 f->udp_port);
+	test_udp_sendf(
+	    f->udp, f->port,
+	    "INVITE sip:1000@127.0.0.1 SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKreq1;rport\r\n"
+	    "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\n"
+	    "Require: 100rel, frobnication\r\n"
+	    "Call-ID: req-1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+	    f->udp_port);
 	m = recv_udp(f, 2000);
 	if (m && m->status == 100) {
 		sip_msg_unref(m);

@@ -20,7 +20,6 @@
 #include <cmocka.h>
 
 #include "test_sip_util.h"
-#include <openssl/evp.h>
 #include <uv.h>
 
 #include "sip/sip.h"
@@ -124,7 +123,6 @@ static void side_start(struct fixture *f, struct side *s, bool tcp)
 				    .enable_tcp = tcp,
 				    .user_agent = "irisx-test",
 				    .timers = &short_timers};
-	assert_int_equal(net_addr_parse(&cfg.addr, STR("127.0.0.1"), 0), 0);
 	struct sip_ua_cbs cbs = {.invite_cb = invite_cb,
 				 .call_ended_cb = call_ended_cb,
 				 .progress_cb = progress_cb,
@@ -132,16 +130,7 @@ static void side_start(struct fixture *f, struct side *s, bool tcp)
 				 .ack_cb = ack_cb,
 				 .offer_cb = offer_cb,
 				 .arg = s};
-	for (int attempt = 0; attempt < 40 && !s->ua; attempt++) {
-		uint16_t port =
-		    (uint16_t)(20000 +
-			       (getpid() * 13 + attempt * 197 + (s == &f->b ? 7919 : 0)) % 30000);
-		net_addr_set_port(&cfg.addr, port);
-		if (sip_ua_create(&s->ua, &f->loop, &cfg, &cbs) == 0)
-			s->port = port;
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-	}
-	assert_non_null(s->ua);
+	s->port = test_ua_create(&s->ua, &f->loop, &cfg, &cbs, s == &f->b ? 7919 : 197);
 }
 
 static int setup(void **state)
@@ -150,39 +139,21 @@ static int setup(void **state)
 	assert_non_null(f);
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	side_start(f, &f->a, true);
-	f->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-	assert_int_equal(bind(f->udp, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t len = sizeof(a);
-	getsockname(f->udp, (struct sockaddr *)&a, &len);
-	f->udp_port = ntohs(a.sin_port);
+	f->udp = test_udp_open(&f->udp_port);
 	*state = f;
 	return 0;
-}
-
-/* Counts the UAs closed (two when the far end is a UA too). */
-static void closed_cb(void *arg)
-{
-	(*(int *)arg)++;
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	int closed = 0, want = 1;
 	if (f->out)
 		sip_call_release(f->out);
 	if (f->b.call)
 		sip_call_release(f->b.call);
-	sip_ua_destroy(f->a.ua, closed_cb, &closed);
-	if (f->b.ua) {
-		sip_ua_destroy(f->b.ua, closed_cb, &closed);
-		want = 2;
-	}
-	while (closed < want)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	close(f->udp);
+	if (f->b.ua)
+		test_ua_destroy(&f->loop, f->b.ua);
+	test_ua_fini(&f->loop, f->a.ua, f->udp);
 	free(f);
 	return 0;
 }
@@ -212,11 +183,7 @@ static void send_raw(struct fixture *f, const char *data, size_t len)
 static void respond(struct fixture *f, const struct sip_msg *req, uint16_t status,
 		    const char *to_tag, const char *extra, const char *body)
 {
-	struct buf b;
-	buf_init(&b);
-	sip_response_print(&b, req, status, NULL, to_tag, extra, str_from_cstr(body));
-	send_raw(f, b.p, b.len);
-	buf_fini(&b);
+	test_udp_respond(f->udp, f->a.port, req, status, to_tag, extra, body);
 }
 
 /* The next message socket `fd` receives, parsed; NULL after `ms` without one. */
@@ -230,37 +197,14 @@ static struct sip_msg *recv_any(struct fixture *f, int ms)
 	return recv_on(f, f->udp, ms);
 }
 
-/* The next request of `method` (and CSeq `cseq` when non-zero); anything else
- * (retransmissions of earlier requests) is skipped. NULL after `ms`. */
 static struct sip_msg *recv_req(struct fixture *f, enum sip_method method, uint32_t cseq, int ms)
 {
-	uint64_t end = clock_now_ms() + (uint64_t)ms;
-	while (clock_now_ms() < end) {
-		struct sip_msg *m = recv_any(f, (int)(end - clock_now_ms()) + 1);
-		if (!m)
-			return NULL;
-		if (m->is_request && m->method == method && (!cseq || m->cseq.num == cseq))
-			return m;
-		sip_msg_unref(m);
-	}
-	return NULL;
+	return test_udp_recv_req(&f->loop, f->udp, f->rbuf, sizeof(f->rbuf), method, cseq, ms);
 }
 
 static struct sip_msg *expect_req(struct fixture *f, enum sip_method method, uint32_t cseq)
 {
-	struct sip_msg *m = recv_req(f, method, cseq, 3000);
-	if (!m)
-		fail_msg("no %s (CSeq %u) on the wire", sip_method_name(method), (unsigned)cseq);
-	return m;
-}
-
-static const char *hdr_cstr(const struct sip_msg *m, enum sip_hdr_id id, char *buf, size_t size)
-{
-	const struct sip_hdr *h = sip_msg_hdr(m, id);
-	if (!h)
-		return NULL;
-	snprintf(buf, size, "%.*s", (int)h->value.len, h->value.p);
-	return buf;
+	return test_udp_expect_req(&f->loop, f->udp, f->rbuf, sizeof(f->rbuf), method, cseq);
 }
 
 /* Places a call to the scripted far end and returns its INVITE. */
@@ -321,11 +265,12 @@ static void test_progress_answer_and_far_bye(void **state)
 	assert_int_equal(inv->cseq.num, 1);
 	assert_int_equal(inv->cseq.method, SIP_METHOD_INVITE);
 	snprintf(want_ruri, sizeof(want_ruri), "<sip:irisx@127.0.0.1:%u>", f->a.port);
-	assert_string_equal(hdr_cstr(inv, SIP_HDR_CONTACT, v, sizeof(v)), want_ruri);
+	assert_string_equal(test_hdr_cstr(inv, SIP_HDR_CONTACT, v, sizeof(v)), want_ruri);
 	assert_non_null(sip_msg_hdr(inv, SIP_HDR_ALLOW));
 	assert_non_null(sip_msg_hdr(inv, SIP_HDR_SUPPORTED));
-	assert_string_equal(hdr_cstr(inv, SIP_HDR_USER_AGENT, v, sizeof(v)), "irisx-test");
-	assert_string_equal(hdr_cstr(inv, SIP_HDR_CONTENT_TYPE, v, sizeof(v)), "application/sdp");
+	assert_string_equal(test_hdr_cstr(inv, SIP_HDR_USER_AGENT, v, sizeof(v)), "irisx-test");
+	assert_string_equal(test_hdr_cstr(inv, SIP_HDR_CONTENT_TYPE, v, sizeof(v)),
+			    "application/sdp");
 	assert_non_null(sip_msg_hdr_by_name(inv, STR("X-Test")));
 	assert_null(sip_msg_hdr(inv, SIP_HDR_ROUTE));
 	assert_true(str_eq(inv->body, str_from_cstr(sdp_offer)));
@@ -433,7 +378,7 @@ static void test_answer_and_local_bye(void **state)
 	assert_true(str_eq(re->body, str_from_cstr(sdp_answer)));
 	char want[96], v[128];
 	snprintf(want, sizeof(want), "<sip:irisx@127.0.0.1:%u>", f->a.port);
-	assert_string_equal(hdr_cstr(re, SIP_HDR_CONTACT, v, sizeof(v)), want);
+	assert_string_equal(test_hdr_cstr(re, SIP_HDR_CONTACT, v, sizeof(v)), want);
 	buf_init(&b);
 	buf_printf(&b,
 		   "ACK sip:irisx@127.0.0.1:%u SIP/2.0\r\n"
@@ -706,47 +651,6 @@ static void test_no_answer_times_out(void **state)
 	sip_msg_unref(inv);
 }
 
-static const char *param_in(const char *hdr, const char *name, char *out, size_t size)
-{
-	char key[32];
-	snprintf(key, sizeof(key), "%s=", name);
-	const char *p = hdr;
-	while ((p = strstr(p, key))) {
-		if (p == hdr || p[-1] == ' ' || p[-1] == ',') {
-			p += strlen(key);
-			size_t n = 0;
-			if (*p == '"') {
-				p++;
-				while (p[n] && p[n] != '"')
-					n++;
-			} else {
-				while (p[n] && p[n] != ',' && p[n] != ' ')
-					n++;
-			}
-			snprintf(out, size, "%.*s", (int)n, p);
-			return out;
-		}
-		p++;
-	}
-	return NULL;
-}
-
-/* MD5 of the printed string, as lower-case hex (RFC 2617 §3.2.2). */
-static void md5_hex(char out[33], const char *fmt, ...)
-{
-	char text[512];
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	assert_int_equal(EVP_Digest(text, strlen(text), d, &n, EVP_md5(), NULL), 1);
-	assert_int_equal(n, 16);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 static void test_proxy_auth_then_answer(void **state)
 {
 	struct fixture *f = *state;
@@ -763,25 +667,25 @@ static void test_proxy_auth_then_answer(void **state)
 	assert_true(str_eq(inv2->from.tag, inv->from.tag));
 	assert_false(str_eq(inv2->via.branch, inv->via.branch));
 	assert_true(str_eq(inv2->body, str_from_cstr(sdp_offer)));
-	const char *cred = hdr_cstr(inv2, SIP_HDR_PROXY_AUTHORIZATION, v, sizeof(v));
+	const char *cred = test_hdr_cstr(inv2, SIP_HDR_PROXY_AUTHORIZATION, v, sizeof(v));
 	assert_non_null(cred);
 	assert_true(strncmp(cred, "Digest ", 7) == 0);
-	assert_string_equal(param_in(cred, "username", p, sizeof(p)), "alice");
-	assert_string_equal(param_in(cred, "realm", p, sizeof(p)), "irisx.test");
-	assert_string_equal(param_in(cred, "nonce", p, sizeof(p)), "n0nce");
+	assert_string_equal(test_auth_param(cred, "username", p, sizeof(p)), "alice");
+	assert_string_equal(test_auth_param(cred, "realm", p, sizeof(p)), "irisx.test");
+	assert_string_equal(test_auth_param(cred, "nonce", p, sizeof(p)), "n0nce");
 	char ruri[64];
 	snprintf(ruri, sizeof(ruri), "sip:bob@127.0.0.1:%u", f->udp_port);
-	assert_string_equal(param_in(cred, "uri", p, sizeof(p)), ruri);
-	assert_string_equal(param_in(cred, "qop", p, sizeof(p)), "auth");
+	assert_string_equal(test_auth_param(cred, "uri", p, sizeof(p)), ruri);
+	assert_string_equal(test_auth_param(cred, "qop", p, sizeof(p)), "auth");
 	/* the response, recomputed with the cnonce and nc it chose (RFC 2617 §3.2.2.1) */
 	char nc[32], cnonce[128], ha1[33], ha2[33], want[33];
-	assert_non_null(param_in(cred, "nc", nc, sizeof(nc)));
+	assert_non_null(test_auth_param(cred, "nc", nc, sizeof(nc)));
 	assert_string_equal(nc, "00000001");
-	assert_non_null(param_in(cred, "cnonce", cnonce, sizeof(cnonce)));
-	md5_hex(ha1, "alice:irisx.test:secret");
-	md5_hex(ha2, "INVITE:%s", ruri);
-	md5_hex(want, "%s:n0nce:%s:%s:auth:%s", ha1, nc, cnonce, ha2);
-	assert_string_equal(param_in(cred, "response", p, sizeof(p)), want);
+	assert_non_null(test_auth_param(cred, "cnonce", cnonce, sizeof(cnonce)));
+	test_md5_hex(ha1, "alice:irisx.test:secret");
+	test_md5_hex(ha2, "INVITE:%s", ruri);
+	test_md5_hex(want, "%s:n0nce:%s:%s:auth:%s", ha1, nc, cnonce, ha2);
+	assert_string_equal(test_auth_param(cred, "response", p, sizeof(p)), want);
 	assert_null(sip_msg_hdr(inv2, SIP_HDR_AUTHORIZATION));
 
 	send_final_2xx(f, inv2, "authok");
@@ -889,7 +793,7 @@ static void test_outbound_proxy(void **state)
 	assert_null(sip_msg_hdr(inv, SIP_HDR_ROUTE));
 	char v[128], want[128];
 	snprintf(want, sizeof(want), "<sip:gw1@127.0.0.1:%u>", f->a.port);
-	assert_string_equal(hdr_cstr(inv, SIP_HDR_CONTACT, v, sizeof(v)), want);
+	assert_string_equal(test_hdr_cstr(inv, SIP_HDR_CONTACT, v, sizeof(v)), want);
 	/* a 2xx whose Contact is a name: the ACK still goes to the proxy */
 	respond(f, inv, 200, "far",
 		"Contact: <sip:far@carrier.invalid>\r\nContent-Type: application/sdp\r\n",
@@ -1080,15 +984,7 @@ static int second_peer(struct fixture *f)
 static void respond_on(struct fixture *f, int fd, const struct sip_msg *req, uint16_t status,
 		       const char *to_tag, const char *extra, const char *body)
 {
-	struct buf b;
-	buf_init(&b);
-	sip_response_print(&b, req, status, NULL, to_tag, extra, str_from_cstr(body));
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_port = htons(f->a.port),
-				 .sin_addr.s_addr = htonl(0x7f000001)};
-	assert_int_equal(sendto(fd, b.p, b.len, 0, (struct sockaddr *)&to, sizeof(to)),
-			 (ssize_t)b.len);
-	buf_fini(&b);
+	test_udp_respond(fd, f->a.port, req, status, to_tag, extra, body);
 }
 
 static struct sip_msg *expect_invite_on(struct fixture *f, int fd, uint32_t cseq)

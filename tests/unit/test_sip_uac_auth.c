@@ -19,7 +19,6 @@
 #include <cmocka.h>
 
 #include "test_sip_util.h"
-#include <openssl/evp.h>
 #include <uv.h>
 
 #include "sip/sip.h"
@@ -69,25 +68,12 @@ static int setup(void **state)
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	struct sip_ua_config cfg = {
 	    .name = "uac", .enable_udp = true, .user_agent = "irisx-test", .timers = &short_timers};
-	assert_int_equal(net_addr_parse(&cfg.addr, STR("127.0.0.1"), 0), 0);
 	struct sip_ua_cbs cbs = {.invite_cb = invite_cb,
 				 .call_ended_cb = call_ended_cb,
 				 .answer_cb = answer_cb,
 				 .arg = f};
-	for (int attempt = 0; attempt < 40 && !f->ua; attempt++) {
-		uint16_t port = (uint16_t)(20000 + (getpid() * 17 + attempt * 211) % 30000);
-		net_addr_set_port(&cfg.addr, port);
-		if (sip_ua_create(&f->ua, &f->loop, &cfg, &cbs) == 0)
-			f->port = port;
-		uv_run(&f->loop, UV_RUN_NOWAIT);
-	}
-	assert_non_null(f->ua);
-	f->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-	assert_int_equal(bind(f->udp, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t len = sizeof(a);
-	getsockname(f->udp, (struct sockaddr *)&a, &len);
-	f->udp_port = ntohs(a.sin_port);
+	f->port = test_ua_create(&f->ua, &f->loop, &cfg, &cbs, 211);
+	f->udp = test_udp_open(&f->udp_port);
 	*state = f;
 	return 0;
 }
@@ -95,16 +81,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	bool closed = false;
 	if (f->out)
 		sip_call_release(f->out);
 	if (f->in)
 		sip_call_release(f->in);
-	sip_ua_destroy(f->ua, test_flag_set, &closed);
-	while (!closed)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	close(f->udp);
+	test_ua_fini(&f->loop, f->ua, f->udp);
 	free(f);
 	return 0;
 }
@@ -117,85 +98,17 @@ static void run_for(struct fixture *f, int ms)
 static void respond(struct fixture *f, const struct sip_msg *req, uint16_t status,
 		    const char *to_tag, const char *extra, const char *body)
 {
-	struct buf b;
-	buf_init(&b);
-	sip_response_print(&b, req, status, NULL, to_tag, extra, str_from_cstr(body));
-	test_udp_send(f->udp, f->port, b.p, b.len);
-	buf_fini(&b);
+	test_udp_respond(f->udp, f->port, req, status, to_tag, extra, body);
 }
 
-/* The next request of `method` (and CSeq `cseq` when non-zero); other
- * messages (retransmissions, responses) are skipped. NULL after `ms`. */
 static struct sip_msg *recv_req(struct fixture *f, enum sip_method method, uint32_t cseq, int ms)
 {
-	uint64_t end = clock_now_ms() + (uint64_t)ms;
-	while (clock_now_ms() < end) {
-		struct sip_msg *m = test_udp_recv_msg(&f->loop, f->udp, f->rbuf, sizeof(f->rbuf),
-						      (int)(end - clock_now_ms()) + 1);
-		if (!m)
-			return NULL;
-		if (m->is_request && m->method == method && (!cseq || m->cseq.num == cseq))
-			return m;
-		sip_msg_unref(m);
-	}
-	return NULL;
+	return test_udp_recv_req(&f->loop, f->udp, f->rbuf, sizeof(f->rbuf), method, cseq, ms);
 }
 
 static struct sip_msg *expect_req(struct fixture *f, enum sip_method method, uint32_t cseq)
 {
-	struct sip_msg *m = recv_req(f, method, cseq, 3000);
-	if (!m)
-		fail_msg("no %s (CSeq %u) on the wire", sip_method_name(method), (unsigned)cseq);
-	return m;
-}
-
-static const char *hdr_cstr(const struct sip_msg *m, enum sip_hdr_id id, char *buf, size_t size)
-{
-	const struct sip_hdr *h = sip_msg_hdr(m, id);
-	if (!h)
-		return NULL;
-	snprintf(buf, size, "%.*s", (int)h->value.len, h->value.p);
-	return buf;
-}
-
-/* A parameter of a credentials header, unquoted. */
-static const char *param_in(const char *hdr, const char *name, char *out, size_t size)
-{
-	char key[32];
-	snprintf(key, sizeof(key), "%s=", name);
-	for (const char *p = hdr; (p = strstr(p, key)); p++) {
-		if (p != hdr && p[-1] != ' ' && p[-1] != ',')
-			continue;
-		p += strlen(key);
-		size_t n = 0;
-		if (*p == '"') {
-			p++;
-			while (p[n] && p[n] != '"')
-				n++;
-		} else {
-			while (p[n] && p[n] != ',' && p[n] != ' ')
-				n++;
-		}
-		snprintf(out, size, "%.*s", (int)n, p);
-		return out;
-	}
-	return NULL;
-}
-
-/* MD5 of the printed string, lower-case hex (RFC 2617 §3.2.2). */
-static void md5_hex(char out[33], const char *fmt, ...)
-{
-	char text[512];
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	assert_int_equal(EVP_Digest(text, strlen(text), d, &n, EVP_md5(), NULL), 1);
-	assert_int_equal(n, 16);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	return test_udp_expect_req(&f->loop, f->udp, f->rbuf, sizeof(f->rbuf), method, cseq);
 }
 
 /*
@@ -210,24 +123,24 @@ static void check_digest(const char *cred, const struct sip_msg *req, const char
 	char p[256], nc[32], cnonce[128], ha1[33], ha2[33], want[33], ruri[256];
 	snprintf(ruri, sizeof(ruri), "%.*s", (int)req->ruri_str.len, req->ruri_str.p);
 	assert_true(strncmp(cred, "Digest ", 7) == 0);
-	assert_string_equal(param_in(cred, "username", p, sizeof(p)), "alice");
-	assert_string_equal(param_in(cred, "realm", p, sizeof(p)), "irisx.test");
-	assert_string_equal(param_in(cred, "nonce", p, sizeof(p)), nonce);
-	assert_string_equal(param_in(cred, "uri", p, sizeof(p)), ruri);
-	md5_hex(ha1, "alice:irisx.test:secret");
-	md5_hex(ha2, "%s:%s", sip_method_name(req->method), ruri);
+	assert_string_equal(test_auth_param(cred, "username", p, sizeof(p)), "alice");
+	assert_string_equal(test_auth_param(cred, "realm", p, sizeof(p)), "irisx.test");
+	assert_string_equal(test_auth_param(cred, "nonce", p, sizeof(p)), nonce);
+	assert_string_equal(test_auth_param(cred, "uri", p, sizeof(p)), ruri);
+	test_md5_hex(ha1, "alice:irisx.test:secret");
+	test_md5_hex(ha2, "%s:%s", sip_method_name(req->method), ruri);
 	if (qop) {
-		assert_string_equal(param_in(cred, "qop", p, sizeof(p)), "auth");
-		assert_non_null(param_in(cred, "nc", nc, sizeof(nc)));
+		assert_string_equal(test_auth_param(cred, "qop", p, sizeof(p)), "auth");
+		assert_non_null(test_auth_param(cred, "nc", nc, sizeof(nc)));
 		assert_string_equal(nc, nc_want);
-		assert_non_null(param_in(cred, "cnonce", cnonce, sizeof(cnonce)));
-		md5_hex(want, "%s:%s:%s:%s:auth:%s", ha1, nonce, nc, cnonce, ha2);
+		assert_non_null(test_auth_param(cred, "cnonce", cnonce, sizeof(cnonce)));
+		test_md5_hex(want, "%s:%s:%s:%s:auth:%s", ha1, nonce, nc, cnonce, ha2);
 	} else {
-		assert_null(param_in(cred, "qop", p, sizeof(p)));
-		assert_null(param_in(cred, "nc", p, sizeof(p)));
-		md5_hex(want, "%s:%s:%s", ha1, nonce, ha2);
+		assert_null(test_auth_param(cred, "qop", p, sizeof(p)));
+		assert_null(test_auth_param(cred, "nc", p, sizeof(p)));
+		test_md5_hex(want, "%s:%s:%s", ha1, nonce, ha2);
 	}
-	assert_string_equal(param_in(cred, "response", p, sizeof(p)), want);
+	assert_string_equal(test_auth_param(cred, "response", p, sizeof(p)), want);
 }
 
 /* Places a call to the far end with alice/secret (or no credentials) and
@@ -294,7 +207,7 @@ static void test_bye_407_answered(void **state)
 	assert_false(str_eq(bye2->via.branch, bye->via.branch));
 	assert_non_null(sip_msg_hdr(bye2, SIP_HDR_REASON));
 	assert_null(sip_msg_hdr(bye2, SIP_HDR_AUTHORIZATION));
-	const char *cred = hdr_cstr(bye2, SIP_HDR_PROXY_AUTHORIZATION, v, sizeof(v));
+	const char *cred = test_hdr_cstr(bye2, SIP_HDR_PROXY_AUTHORIZATION, v, sizeof(v));
 	assert_non_null(cred);
 	check_digest(cred, bye2, "byen0nce", true, "00000001");
 	assert_int_equal(sip_ua_busy(f->ua), 1); /* until the second BYE completes */
@@ -341,11 +254,11 @@ static void test_bye_401_authorization(void **state)
 		NULL);
 	struct sip_msg *bye2 = expect_req(f, SIP_METHOD_BYE, 3);
 	assert_null(sip_msg_hdr(bye2, SIP_HDR_PROXY_AUTHORIZATION));
-	const char *cred = hdr_cstr(bye2, SIP_HDR_AUTHORIZATION, v, sizeof(v));
+	const char *cred = test_hdr_cstr(bye2, SIP_HDR_AUTHORIZATION, v, sizeof(v));
 	assert_non_null(cred);
 	check_digest(cred, bye2, "w401", false, NULL);
 	char p[64];
-	assert_string_equal(param_in(cred, "opaque", p, sizeof(p)), "op");
+	assert_string_equal(test_auth_param(cred, "opaque", p, sizeof(p)), "op");
 	sip_call_release(f->out);
 	f->out = NULL;
 	bye_done(f, bye2);
@@ -363,7 +276,7 @@ static void test_same_nonce_counts_on(void **state)
 	struct sip_msg *inv = place_call(f, "alice", "secret");
 	respond(f, inv, 407, "px", proxy_challenge, NULL);
 	struct sip_msg *inv2 = expect_req(f, SIP_METHOD_INVITE, 2);
-	const char *cred = hdr_cstr(inv2, SIP_HDR_PROXY_AUTHORIZATION, v, sizeof(v));
+	const char *cred = test_hdr_cstr(inv2, SIP_HDR_PROXY_AUTHORIZATION, v, sizeof(v));
 	assert_non_null(cred);
 	check_digest(cred, inv2, "byen0nce", true, "00000001");
 	answer(f, inv2);
@@ -371,7 +284,7 @@ static void test_same_nonce_counts_on(void **state)
 	struct sip_msg *bye = expect_req(f, SIP_METHOD_BYE, 3);
 	respond(f, bye, 407, NULL, proxy_challenge, NULL);
 	struct sip_msg *bye2 = expect_req(f, SIP_METHOD_BYE, 4);
-	cred = hdr_cstr(bye2, SIP_HDR_PROXY_AUTHORIZATION, v, sizeof(v));
+	cred = test_hdr_cstr(bye2, SIP_HDR_PROXY_AUTHORIZATION, v, sizeof(v));
 	assert_non_null(cred);
 	check_digest(cred, bye2, "byen0nce", true, "00000002");
 	sip_call_release(f->out);
@@ -398,9 +311,9 @@ static void test_info_challenged(void **state)
 		NULL);
 	struct sip_msg *info2 = expect_req(f, SIP_METHOD_INFO, 3);
 	assert_true(str_eq(info2->body, str_from_cstr(dtmf)));
-	assert_string_equal(hdr_cstr(info2, SIP_HDR_CONTENT_TYPE, v, sizeof(v)),
+	assert_string_equal(test_hdr_cstr(info2, SIP_HDR_CONTENT_TYPE, v, sizeof(v)),
 			    "application/dtmf-relay");
-	const char *cred = hdr_cstr(info2, SIP_HDR_AUTHORIZATION, v, sizeof(v));
+	const char *cred = test_hdr_cstr(info2, SIP_HDR_AUTHORIZATION, v, sizeof(v));
 	assert_non_null(cred);
 	check_digest(cred, info2, "inf", true, "00000001");
 	respond(f, info2, 200, NULL, NULL, NULL);
