@@ -305,54 +305,39 @@ row()
 
 t_alive "$IRISX_PID" && irisx_stop
 
-# --- 4. calls with media -------------------------------------------------------------
-if [ "${BENCH_MEDIA:-1}" != 0 ]; then
-	t_log "calls with media: bench/run_media.sh"
-	bash "$src/bench/run_media.sh" "$build" >"$T_DIR/media.txt" || {
-		t_fail "bench/run_media.sh failed"
+# run_section NAME LABEL: bench/run_NAME.sh, its figures appended to the
+# table (lib.sh's own "[name] …" lines left out); a failure is reported and
+# the other sections still run.
+run_section()
+{
+	local name=$1 label=$2
+	t_log "$label: bench/run_$name.sh"
+	if ! bash "$src/bench/run_$name.sh" "$build" >"$T_DIR/run_$name.txt"; then
+		t_fail "bench/run_$name.sh failed"
 		bench_ok=0
-	}
+	fi
 	{
 		printf '\n'
-		cat "$T_DIR/media.txt"
+		grep -v '^\[' "$T_DIR/run_$name.txt"
 	} >>"$T_DIR/table.txt"
+}
+
+# --- 4. calls with media -------------------------------------------------------------
+if [ "${BENCH_MEDIA:-1}" != 0 ]; then
+	run_section media "calls with media"
 fi
 
 # --- 5. the Event Socket ---------------------------------------------------------------
 if [ "${BENCH_ESL:-1}" != 0 ]; then
-	t_log "Event Socket: bench/run_esl.sh"
-	bash "$src/bench/run_esl.sh" "$build" >"$T_DIR/esl.txt" || {
-		t_fail "bench/run_esl.sh failed"
-		bench_ok=0
-	}
-	{
-		printf '\n'
-		cat "$T_DIR/esl.txt"
-	} >>"$T_DIR/table.txt"
+	run_section esl "Event Socket"
 fi
 
 # --- 5b. the HTTP API -----------------------------------------------------------------
 if [ "${BENCH_HTTP:-1}" != 0 ]; then
-	t_log "HTTP API: bench/run_http.sh"
-	bash "$src/bench/run_http.sh" "$build" >"$T_DIR/http.txt" || {
-		t_fail "bench/run_http.sh failed"
-		bench_ok=0
-	}
-	{
-		printf '\n'
-		grep -v '^\[' "$T_DIR/http.txt"
-	} >>"$T_DIR/table.txt"
+	run_section http "HTTP API"
 
 	# --- 5c. live events over HTTP ---------------------------------------------------------
-	t_log "WebSocket events: bench/run_http_events.sh"
-	bash "$src/bench/run_http_events.sh" "$build" >"$T_DIR/http_events.txt" || {
-		t_fail "bench/run_http_events.sh failed"
-		bench_ok=0
-	}
-	{
-		printf '\n'
-		cat "$T_DIR/http_events.txt"
-	} >>"$T_DIR/table.txt"
+	run_section http_events "WebSocket events"
 fi
 
 # --- 6. bridged calls ------------------------------------------------------------------
@@ -369,41 +354,17 @@ if [ "${BENCH_BRIDGE:-1}" != 0 ] && [ -x "$build/bench/bench_bridge" ]; then
 	fi
 fi
 if [ "${BENCH_BRIDGE:-1}" != 0 ]; then
-	t_log "bridged calls: bench/run_bridge.sh"
-	bash "$src/bench/run_bridge.sh" "$build" >"$T_DIR/bridge-sip.txt" || {
-		t_fail "bench/run_bridge.sh failed"
-		bench_ok=0
-	}
-	{
-		printf '\n'
-		cat "$T_DIR/bridge-sip.txt"
-	} >>"$T_DIR/table.txt"
+	run_section bridge "bridged calls"
 fi
 
 # --- 7. CDRs ------------------------------------------------------------------------
 if [ "${BENCH_CDR:-1}" != 0 ]; then
-	t_log "CDRs: bench/run_cdr.sh"
-	bash "$src/bench/run_cdr.sh" "$build" >"$T_DIR/cdr.txt" || {
-		t_fail "bench/run_cdr.sh failed"
-		bench_ok=0
-	}
-	{
-		printf '\n'
-		cat "$T_DIR/cdr.txt"
-	} >>"$T_DIR/table.txt"
+	run_section cdr "CDRs"
 fi
 
 # --- 8. call flows over HTTP (TwiML) -------------------------------------------------
 if [ "${BENCH_TWIML:-1}" != 0 ]; then
-	t_log "TwiML webhooks: bench/run_twiml.sh"
-	bash "$src/bench/run_twiml.sh" "$build" >"$T_DIR/twiml.txt" || {
-		t_fail "bench/run_twiml.sh failed"
-		bench_ok=0
-	}
-	{
-		printf '\n'
-		cat "$T_DIR/twiml.txt"
-	} >>"$T_DIR/table.txt"
+	run_section twiml "TwiML webhooks"
 fi
 
 mkdir -p "$src/bench/out"

@@ -8,7 +8,7 @@ packages=(
 	libuv1-dev libxml2-dev libcmocka-dev libpcre2-dev libssl-dev
 	libcurl4-openssl-dev libwslay-dev
 	libsndfile1-dev libspeexdsp-dev libopus-dev libspandsp-dev libespeak-ng-dev espeak-ng
-	libedit-dev sip-tester baresip tshark sox python3 procps iproute2
+	libedit-dev sip-tester baresip tshark sox python3 procps iproute2 util-linux
 	libsqlite3-dev libpq-dev sqlite3 postgresql
 	libmicrohttpd-dev libjansson-dev curl
 )

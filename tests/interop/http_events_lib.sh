@@ -6,21 +6,9 @@
 # (npm ci from DIR/package-lock.json when missing).
 http_require()
 {
-	local dir=$1 tool
-	for tool in node npm curl; do
-		command -v "$tool" >/dev/null || t_die "$tool is not installed (scripts/install-deps.sh)"
-	done
-	if [ ! -d "$dir/node_modules/ws" ]; then
-		t_log "npm ci in $dir"
-		(cd "$dir" && timeout 300 npm ci --no-audit --no-fund) >"$T_DIR/npm.out" 2>&1 || {
-			t_dump "npm ci" "$T_DIR/npm.out" 40
-			t_die "npm ci failed in $dir"
-		}
-	fi
-	node -e 'require(process.argv[1])' "$dir/node_modules/ws" 2>"$T_DIR/node.err" || {
-		t_dump "node" "$T_DIR/node.err" 20
-		t_die "node cannot load ws from $dir/node_modules"
-	}
+	local dir=$1
+	command -v curl >/dev/null || t_die "curl is not installed (scripts/install-deps.sh)"
+	npm_require "$dir" ws
 }
 
 # http_conf DIR: in conf copy DIR, the HTTP API listens on 127.0.0.1 on a free

@@ -919,31 +919,45 @@ media_check_reason()
 # bench/run_esl.sh). Uses media_conf_* above for the conf edits.
 # ===========================================================================
 
-# esl_require DIR: node and npm are there, and DIR/node_modules has the
-# client packages of DIR/package-lock.json (installed with `npm ci` if
-# missing). Exits 0 with a SKIP message if this irisx has no Event Socket yet
-# (no conf/autoload_configs/event_socket.conf.xml to configure it with).
-esl_require()
+# npm_require DIR PACKAGE: node and npm are there, DIR/node_modules has the
+# packages of DIR/package-lock.json (`npm ci` when missing) and node loads
+# PACKAGE from it. ctest runs tests in parallel and a fresh clone has no
+# node_modules: one install at a time per DIR (flock), and a marker written
+# only once `npm ci` succeeded tells a finished install from one under way.
+npm_require()
 {
-	local dir=$1 tool
-	if [ ! -f "$IRISX_SOURCE_DIR/conf/autoload_configs/event_socket.conf.xml" ]; then
-		t_log "SKIP: $IRISX_SOURCE_DIR/conf has no autoload_configs/event_socket.conf.xml"
-		exit 0
-	fi
-	for tool in node npm; do
+	local dir=$1 pkg=$2 tool
+	for tool in node npm flock; do
 		command -v "$tool" >/dev/null || t_die "$tool is not installed (scripts/install-deps.sh)"
 	done
-	if [ ! -d "$dir/node_modules/modesl" ]; then
-		t_log "npm ci in $dir"
-		(cd "$dir" && timeout 300 npm ci --no-audit --no-fund) >"$T_DIR/npm.out" 2>&1 || {
+	if [ ! -f "$dir/node_modules/.irisx-installed" ]; then
+		(
+			flock 9
+			[ -f "$dir/node_modules/.irisx-installed" ] && exit 0
+			echo "npm ci in $dir"
+			cd "$dir" && timeout 300 npm ci --no-audit --no-fund &&
+				touch node_modules/.irisx-installed
+		) 9>"$dir/.npm-install.lock" >"$T_DIR/npm.out" 2>&1 || {
 			t_dump "npm ci" "$T_DIR/npm.out" 40
 			t_die "npm ci failed in $dir"
 		}
 	fi
-	node -e 'require(process.argv[1])' "$dir/node_modules/modesl" 2>"$T_DIR/node.err" || {
+	node -e 'require(process.argv[1])' "$dir/node_modules/$pkg" 2>"$T_DIR/node.err" || {
 		t_dump "node" "$T_DIR/node.err" 20
-		t_die "node cannot load modesl from $dir/node_modules"
+		t_die "node cannot load $pkg from $dir/node_modules"
 	}
+}
+
+# esl_require DIR: npm_require DIR modesl (the Event Socket client). Exits 0 with a SKIP message if this irisx has no Event Socket yet
+# (no conf/autoload_configs/event_socket.conf.xml to configure it with).
+esl_require()
+{
+	local dir=$1
+	if [ ! -f "$IRISX_SOURCE_DIR/conf/autoload_configs/event_socket.conf.xml" ]; then
+		t_log "SKIP: $IRISX_SOURCE_DIR/conf has no autoload_configs/event_socket.conf.xml"
+		exit 0
+	fi
+	npm_require "$dir" modesl
 }
 
 # esl_conf DIR: in conf copy DIR, the Event Socket listens on 127.0.0.1 on a
