@@ -899,6 +899,14 @@ static void collect_end(struct fake_chan *f, const char *digits, char term, int 
 	finish(f, status);
 }
 
+/* A call to `dest` whose prompt plays out, then the caller enters nothing. */
+static void call_enters_nothing(struct fake_chan *f, const char *dest)
+{
+	new_call(f, "default", dest);
+	finish(f, 0);
+	collect_end(f, "", 0, -ETIMEDOUT);
+}
+
 static void test_play_and_get_digits(void **state)
 {
 	struct dialplan *dp = create(digits_plan);
@@ -925,9 +933,7 @@ static void test_play_and_get_digits(void **state)
 	chan_fini(&f);
 
 	/* two timeouts: transfer_on_failure to 900 */
-	new_call(&f, "default", "300");
-	finish(&f, 0);
-	collect_end(&f, "", 0, -ETIMEDOUT);
+	call_enters_nothing(&f, "300");
 	assert_calls_end(&f, "flush;play(bad.wav);");
 	finish(&f, 0);
 	finish(&f, 0); /* the prompt of try 2 */
@@ -965,9 +971,7 @@ static void test_read(void **state)
 	chan_fini(&f);
 
 	/* nothing entered: read keeps the empty entry, read_result timeout */
-	new_call(&f, "default", "301");
-	finish(&f, 0);
-	collect_end(&f, "", 0, -ETIMEDOUT);
+	call_enters_nothing(&f, "301");
 	assert_calls_end(&f, "play(r--timeout.wav);");
 	finish(&f, 0);
 	chan_fini(&f);
