@@ -260,6 +260,20 @@ static const char *command(const char *name, const char *args)
 	return reply;
 }
 
+/* command() with its arguments formatted (most name a channel's uuid). */
+static const char *commandf(const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static const char *commandf(const char *name, const char *fmt, ...)
+{
+	char args[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < sizeof(args));
+	return command(name, args);
+}
+
 struct channel *core_channel_find(struct core *core, const char *uuid)
 {
 	if (live && strcmp(live->ch.uuid, uuid) == 0)
@@ -490,6 +504,39 @@ static const char *calls(struct fake_chan *f)
 	return f->calls.p ? f->calls.p : "";
 }
 
+/* What the channel asked for since `mark` (a length of calls() earlier). */
+static const char *calls_after(struct fake_chan *f, size_t mark)
+{
+	return calls(f) + mark;
+}
+
+/* The last steps the channel asked for were `tail`. */
+static void assert_calls_end(struct fake_chan *f, const char *tail)
+{
+	size_t len = strlen(calls(f)), tail_len = strlen(tail);
+	assert_true(len >= tail_len);
+	assert_string_equal(calls_after(f, len - tail_len), tail);
+}
+
+/* The channel enters the dialplan, as the core routes a new call. */
+static void route(struct fake_chan *f)
+{
+	router.route_cb(router.arg, &f->ch);
+}
+
+static void new_call(struct fake_chan *f, const char *context, const char *dest)
+{
+	chan_init(f, context, dest);
+	route(f);
+}
+
+/* The operation a stop or a bridge interrupted ends now, as the core reports
+ * it: later, with -ECANCELED. */
+static void stopped_op_ends(struct fake_chan *f)
+{
+	f->stopped_cb(&f->ch, f->stopped_arg, -ECANCELED);
+}
+
 /* ---- a dialplan on disk ---- */
 
 static const char test_plan[] =
@@ -544,6 +591,12 @@ static struct config *config_of(const char *plan, char **dir)
 	return cfg;
 }
 
+static void config_drop(struct config *cfg, char *dir)
+{
+	config_free(cfg);
+	tree_remove(dir);
+}
+
 static struct dialplan *create(const char *plan)
 {
 	struct dialplan *dp;
@@ -552,8 +605,7 @@ static struct dialplan *create(const char *plan)
 
 	memset(&router, 0, sizeof(router));
 	assert_int_equal(dialplan_create(&dp, FAKE_CORE, cfg, err, sizeof(err)), 0);
-	config_free(cfg); /* the dialplan keeps nothing of it */
-	tree_remove(dir);
+	config_drop(cfg, dir); /* the dialplan keeps nothing of it */
 	assert_non_null(router.route_cb);
 	assert_ptr_equal(router.arg, dp);
 	return dp;
@@ -568,7 +620,7 @@ static void test_flow(void **state)
 	chan_init(&f, "default", "123");
 	log_set_level(LOG_INFO);
 	capture_begin(&cap);
-	router.route_cb(router.arg, &f.ch);
+	route(&f);
 	char *log = capture_end(&cap);
 	log_set_level(LOG_WARNING);
 	assert_true(f.executing);
@@ -588,7 +640,7 @@ static void test_flow(void **state)
 			    "example.org);");
 	/* a stopped operation (uuid_break) lets the dialplan go on */
 	finish(&f, -ECANCELED);
-	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("sleep(250);"), "sleep(250);");
+	assert_calls_end(&f, "sleep(250);");
 	assert_false(f.done);
 	finish(&f, 0);
 	assert_true(f.done); /* out of actions */
@@ -602,8 +654,7 @@ static void test_hangup_while_pending(void **state)
 	struct dialplan *dp = create(test_plan);
 	struct fake_chan f;
 
-	chan_init(&f, "default", "150");
-	router.route_cb(router.arg, &f.ch);
+	new_call(&f, "default", "150");
 	assert_string_equal(calls(&f), "answer;play(prompts/150.wav);");
 	channel_hangup(&f.ch, CAUSE_NORMAL_CLEARING); /* the caller hangs up */
 	finish(&f, -ECANCELED);
@@ -619,21 +670,18 @@ static void test_stop_apps(void **state)
 	struct dialplan *dp = create(test_plan);
 	struct fake_chan f;
 
-	chan_init(&f, "default", "200");
-	router.route_cb(router.arg, &f.ch);
+	new_call(&f, "default", "200");
 	assert_string_equal(calls(&f), "respond(486,Busy Here);hangup(USER_BUSY);");
 	assert_false(f.done);
 	chan_fini(&f);
 
-	chan_init(&f, "default", "201");
-	router.route_cb(router.arg, &f.ch);
+	new_call(&f, "default", "201");
 	assert_string_equal(calls(&f), "ring_ready;pre_answer;hangup(USER_BUSY);");
 	assert_int_equal(f.ch.cause, CAUSE_USER_BUSY);
 	assert_false(f.done);
 	chan_fini(&f);
 
-	chan_init(&f, "default", "202");
-	router.route_cb(router.arg, &f.ch);
+	new_call(&f, "default", "202");
 	finish(&f, -ECANCELED); /* echo stopped */
 	assert_string_equal(calls(&f), "echo;park;");
 	assert_true(f.parked);
@@ -651,7 +699,7 @@ static void test_failures(void **state)
 
 	chan_init(&f, "default", "123");
 	f.play_rc = -ENOENT;
-	router.route_cb(router.arg, &f.ch);
+	route(&f);
 	assert_string_equal(calls(&f),
 			    "answer;play(prompts/123.wav);speak(en,hello +15550001111 at "
 			    "example.org);");
@@ -659,7 +707,7 @@ static void test_failures(void **state)
 
 	chan_init(&f, "default", "123");
 	f.answer_rc = -EPROTO;
-	router.route_cb(router.arg, &f.ch);
+	route(&f);
 	assert_string_equal(calls(&f), "answer;hangup(INCOMPATIBLE_DESTINATION);");
 	assert_false(f.done);
 	chan_fini(&f);
@@ -671,21 +719,20 @@ static void test_no_route(void **state)
 	struct dialplan *dp = create(test_plan);
 	struct fake_chan f;
 
-	chan_init(&f, "default", "999");
-	router.route_cb(router.arg, &f.ch);
-	assert_string_equal(calls(&f), "hangup(NO_ROUTE_DESTINATION);");
-	assert_false(f.executing);
-	chan_fini(&f);
-
-	chan_init(&f, "nowhere", "123");
-	router.route_cb(router.arg, &f.ch);
-	assert_string_equal(calls(&f), "hangup(NO_ROUTE_DESTINATION);");
-	chan_fini(&f);
-
-	chan_init(&f, NULL, "123"); /* no context: default */
-	router.route_cb(router.arg, &f.ch);
-	assert_string_equal(calls(&f), "answer;play(prompts/123.wav);");
-	chan_fini(&f);
+	static const struct {
+		const char *context, *dest, *want;
+		bool executes;
+	} v[] = {
+	    {"default", "999", "hangup(NO_ROUTE_DESTINATION);", false},
+	    {"nowhere", "123", "hangup(NO_ROUTE_DESTINATION);", false},
+	    {NULL, "123", "answer;play(prompts/123.wav);", true}, /* no context: default */
+	};
+	for (size_t i = 0; i < ARRAY_LEN(v); i++) {
+		new_call(&f, v[i].context, v[i].dest);
+		assert_string_equal(calls(&f), v[i].want);
+		assert_int_equal(f.executing, v[i].executes);
+		chan_fini(&f);
+	}
 	dialplan_destroy(dp);
 }
 
@@ -697,8 +744,7 @@ static void test_reload(void **state)
 	char err[512], *dir;
 
 	/* a call in progress on the first dialplan */
-	chan_init(&old, "default", "123");
-	router.route_cb(router.arg, &old.ch);
+	new_call(&old, "default", "123");
 
 	cfg = config_of("<include><context name=\"default\"><extension name=\"x\">"
 			"<condition field=\"destination_number\" expression=\"^(\"/>"
@@ -711,20 +757,16 @@ static void test_reload(void **state)
 	assert_non_null(strstr(log, "dialplan reload failed, the running dialplan stays: "));
 	assert_non_null(strstr(log, "dialplan/test.xml:1: bad regular expression '^('"));
 	free(log);
-	config_free(cfg);
-	tree_remove(dir);
+	config_drop(cfg, dir);
 
-	chan_init(&f, "default", "201");
-	router.route_cb(router.arg, &f.ch);
+	new_call(&f, "default", "201");
 	assert_string_equal(calls(&f), "ring_ready;pre_answer;hangup(USER_BUSY);");
 	chan_fini(&f);
 
 	cfg = config_of(CTX_ECHO, &dir);
 	assert_int_equal(dialplan_reload(dp, cfg, err, sizeof(err)), 0);
-	config_free(cfg);
-	tree_remove(dir);
-	chan_init(&f, "default", "201");
-	router.route_cb(router.arg, &f.ch);
+	config_drop(cfg, dir);
+	new_call(&f, "default", "201");
 	assert_string_equal(calls(&f), "echo;");
 	finish(&f, 0);
 	assert_true(f.done);
@@ -788,20 +830,18 @@ static void test_transfer(void **state)
 	struct dialplan *dp = create(transfer_plan);
 	struct fake_chan f;
 	const char *u = "0a0b0c0d-0000-4000-8000-000000000001";
-	char args[128];
 
 	chan_init(&f, "default", "100");
 	live = &f;
-	router.route_cb(router.arg, &f.ch);
+	route(&f);
 	assert_string_equal(calls(&f), "answer;play(first.wav);");
 	/* The running playback stops; the new context's route starts at once. */
-	snprintf(args, sizeof(args), "%s 250 XML other", u);
-	assert_string_equal(command("uuid_transfer", args), "+OK\n");
+	assert_string_equal(commandf("uuid_transfer", "%s 250 XML other", u), "+OK\n");
 	assert_string_equal(calls(&f), "answer;play(first.wav);stop;play(second-250-250.wav);");
 	assert_string_equal(f.ch.context, "other");
 	assert_string_equal(f.ch.destination_number, "250");
 	/* The interrupted playback's late completion changes nothing. */
-	f.stopped_cb(&f.ch, f.stopped_arg, -ECANCELED);
+	stopped_op_ends(&f);
 	assert_string_equal(calls(&f), "answer;play(first.wav);stop;play(second-250-250.wav);");
 	assert_false(f.done);
 	finish(&f, 0);
@@ -809,27 +849,22 @@ static void test_transfer(void **state)
 
 	/* <dest> <context> without a dialplan name; -both is the channel. */
 	f.done = false;
-	snprintf(args, sizeof(args), "%s -both 251 other", u);
-	assert_string_equal(command("uuid_transfer", args), "+OK\n");
-	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("play(second-251-251.wav);"),
-			    "play(second-251-251.wav);");
+	assert_string_equal(commandf("uuid_transfer", "%s -both 251 other", u), "+OK\n");
+	assert_calls_end(&f, "play(second-251-251.wav);");
 	finish(&f, 0);
 	assert_true(f.done);
 
 	/* Errors. */
-	snprintf(args, sizeof(args), "%s -bleg 250", u);
-	assert_non_null(strstr(command("uuid_transfer", args), "-ERR"));
-	snprintf(args, sizeof(args), "%s 250 LUA other", u);
-	assert_non_null(strstr(command("uuid_transfer", args), "-ERR"));
+	assert_non_null(strstr(commandf("uuid_transfer", "%s -bleg 250", u), "-ERR"));
+	assert_non_null(strstr(commandf("uuid_transfer", "%s 250 LUA other", u), "-ERR"));
 	assert_string_equal(command("uuid_transfer", "nosuch 250"), "-ERR No such channel!\n");
 	assert_non_null(strstr(command("uuid_transfer", u), "-USAGE"));
 	/* No route there: the call ends, as FreeSWITCH. */
-	snprintf(args, sizeof(args), "%s 999 other", u);
-	assert_non_null(strstr(command("uuid_transfer", args), "-ERR transfer failed: no route"));
+	assert_non_null(
+	    strstr(commandf("uuid_transfer", "%s 999 other", u), "-ERR transfer failed: no route"));
 	assert_int_equal(f.ch.cause, CAUSE_NO_ROUTE_DESTINATION);
 	assert_false(f.up);
-	snprintf(args, sizeof(args), "%s 250 other", u);
-	assert_non_null(strstr(command("uuid_transfer", args), "-ERR"));
+	assert_non_null(strstr(commandf("uuid_transfer", "%s 250 other", u), "-ERR"));
 	live = NULL;
 	chan_fini(&f);
 	dialplan_destroy(dp);
@@ -864,13 +899,20 @@ static void collect_end(struct fake_chan *f, const char *digits, char term, int 
 	finish(f, status);
 }
 
+/* A call to `dest` whose prompt plays out, then the caller enters nothing. */
+static void call_enters_nothing(struct fake_chan *f, const char *dest)
+{
+	new_call(f, "default", dest);
+	finish(f, 0);
+	collect_end(f, "", 0, -ETIMEDOUT);
+}
+
 static void test_play_and_get_digits(void **state)
 {
 	struct dialplan *dp = create(digits_plan);
 	struct fake_chan f;
 
-	chan_init(&f, "default", "300");
-	router.route_cb(router.arg, &f.ch);
+	new_call(&f, "default", "300");
 	assert_string_equal(calls(&f), "answer;play(ask.wav);");
 	finish(&f, -EINTR); /* a digit stopped the prompt: collect */
 	assert_string_equal(calls(&f), "answer;play(ask.wav);collect(3,#,4000,1500);");
@@ -878,42 +920,34 @@ static void test_play_and_get_digits(void **state)
 	collect_end(&f, "25", '#', 0);
 	assert_string_equal(fake_get(&f.vars, "got_invalid"), "25");
 	assert_string_equal(fake_get(&f.vars, "read_terminator_used"), "#");
-	assert_string_equal(calls(&f) + strlen("answer;play(ask.wav);collect(3,#,4000,1500);"),
+	assert_string_equal(calls_after(&f, strlen("answer;play(ask.wav);collect(3,#,4000,1500);")),
 			    "flush;play(bad.wav);");
 	f.queued = 1; /* typed ahead during the invalid prompt: no prompt again */
 	finish(&f, 0);
-	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("play(bad.wav);collect(3,#,4000,1500);"),
-			    "play(bad.wav);collect(3,#,4000,1500);");
+	assert_calls_end(&f, "play(bad.wav);collect(3,#,4000,1500);");
 	collect_end(&f, "123", 0, 0);
 	assert_string_equal(fake_get(&f.vars, "got"), "123");
-	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("play(after-123-success.wav);"),
-			    "play(after-123-success.wav);");
+	assert_calls_end(&f, "play(after-123-success.wav);");
 	finish(&f, 0);
 	assert_true(f.done);
 	chan_fini(&f);
 
 	/* two timeouts: transfer_on_failure to 900 */
-	chan_init(&f, "default", "300");
-	router.route_cb(router.arg, &f.ch);
-	finish(&f, 0);
-	collect_end(&f, "", 0, -ETIMEDOUT);
-	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("flush;play(bad.wav);"),
-			    "flush;play(bad.wav);");
+	call_enters_nothing(&f, "300");
+	assert_calls_end(&f, "flush;play(bad.wav);");
 	finish(&f, 0);
 	finish(&f, 0); /* the prompt of try 2 */
 	collect_end(&f, "9", 0, -ETIMEDOUT);
 	finish(&f, 0); /* the invalid prompt: tries used up */
 	assert_string_equal(f.ch.destination_number, "900");
-	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("play(failed-9-failure.wav);"),
-			    "play(failed-9-failure.wav);");
+	assert_calls_end(&f, "play(failed-9-failure.wav);");
 	assert_null(fake_get(&f.vars, "got"));
 	finish(&f, 0);
 	assert_true(f.done);
 	chan_fini(&f);
 
 	/* a hangup during the prompt ends it; nothing more runs */
-	chan_init(&f, "default", "300");
-	router.route_cb(router.arg, &f.ch);
+	new_call(&f, "default", "300");
 	channel_hangup(&f.ch, CAUSE_NORMAL_CLEARING);
 	finish(&f, -ECANCELED);
 	assert_null(f.cb);
@@ -927,8 +961,7 @@ static void test_read(void **state)
 	struct dialplan *dp = create(digits_plan);
 	struct fake_chan f;
 
-	chan_init(&f, "default", "301");
-	router.route_cb(router.arg, &f.ch);
+	new_call(&f, "default", "301");
 	assert_string_equal(calls(&f), "play(q.wav);");
 	finish(&f, 0);
 	assert_string_equal(calls(&f), "play(q.wav);collect(2,*,3000,3000);");
@@ -938,12 +971,8 @@ static void test_read(void **state)
 	chan_fini(&f);
 
 	/* nothing entered: read keeps the empty entry, read_result timeout */
-	chan_init(&f, "default", "301");
-	router.route_cb(router.arg, &f.ch);
-	finish(&f, 0);
-	collect_end(&f, "", 0, -ETIMEDOUT);
-	assert_string_equal(calls(&f) + strlen(calls(&f)) - strlen("play(r--timeout.wav);"),
-			    "play(r--timeout.wav);");
+	call_enters_nothing(&f, "301");
+	assert_calls_end(&f, "play(r--timeout.wav);");
 	finish(&f, 0);
 	chan_fini(&f);
 	dialplan_destroy(dp);
@@ -956,7 +985,7 @@ static void test_transfer_parked(void **state)
 
 	chan_init(&f, "default", "101");
 	live = &f;
-	router.route_cb(router.arg, &f.ch);
+	route(&f);
 	assert_string_equal(calls(&f), "park;");
 	assert_int_equal(dialplan_transfer(dp, &f.ch, "222", "other"), 0);
 	assert_string_equal(calls(&f), "park;stop;play(second-222-222.wav);");
@@ -1014,8 +1043,7 @@ static void test_app_register(void **state)
 				     "<action application=\"answer\"/>"
 				     "</condition></extension></context></include>");
 	struct fake_chan f;
-	chan_init(&f, "default", "3");
-	router.route_cb(router.arg, &f.ch);
+	new_call(&f, "default", "3");
 	assert_string_equal(calls(&f), "ext(reg,to example.org);");
 	finish(&f, -ECONNREFUSED); /* a failure: the dialplan goes on */
 	assert_string_equal(calls(&f), "ext(reg,to example.org);answer;");
@@ -1078,9 +1106,53 @@ static void chan_init_b(struct fake_chan *b, const char *dest)
 	snprintf(b->ch.uuid, sizeof(b->ch.uuid), "0a0b0c0d-0000-4000-8000-00000000000b");
 }
 
-static const char *a_calls_after(struct fake_chan *f, size_t mark)
+/* A calls `dest` of bridge_plan, with no originate started before. */
+static void bridge_call(struct fake_chan *a, const char *dest)
 {
-	return calls(f) + mark;
+	chan_init(a, "default", dest);
+	memset(&orig, 0, sizeof(orig));
+	route(a);
+}
+
+/* A and B both in extension 310 (hold music), both found by their uuid. */
+static void hold_pair(struct fake_chan *a, struct fake_chan *b)
+{
+	chan_init(a, "default", "310");
+	chan_init_b(b, "310");
+	live = a;
+	live2 = b;
+	route(a);
+	route(b);
+}
+
+static void hold_pair_fini(struct fake_chan *a, struct fake_chan *b)
+{
+	live = live2 = NULL;
+	chan_fini(a);
+	chan_fini(b);
+}
+
+static const char *uuid_bridge(struct fake_chan *a, struct fake_chan *b)
+{
+	return commandf("uuid_bridge", "%s %s", a->ch.uuid, b->ch.uuid);
+}
+
+/* Loads a dialplan of the one action `app` with `data`: what the loader
+ * says of it, into err. */
+static int load_one_action(const char *app, const char *data, char *err, size_t err_size)
+{
+	struct dialplan_xml *x;
+	char plan[512];
+	int n = snprintf(plan, sizeof(plan),
+			 "<include><context name=\"default\"><extension name=\"e\"><condition>"
+			 "<action application=\"%s\" data=\"%s\"/></condition></extension>"
+			 "</context></include>",
+			 app, data);
+	assert_true(n > 0 && (size_t)n < sizeof(plan));
+	int rc = dp_load(&x, plan, err, err_size, NULL);
+	if (rc == 0)
+		dialplan_xml_unref(x);
+	return rc;
 }
 
 /* Early media bridged before A answers, kept when that leg answers; B's
@@ -1089,10 +1161,8 @@ static void test_bridge_app_early_then_answer(void **state)
 {
 	struct dialplan *dp = create(bridge_plan);
 	struct fake_chan a, b;
-	chan_init(&a, "default", "300");
 	chan_init_b(&b, "1000");
-	memset(&orig, 0, sizeof(orig));
-	router.route_cb(router.arg, &a.ch);
+	bridge_call(&a, "300");
 	assert_string_equal(calls(&a), "sleep(4294967295);");
 	assert_string_equal(orig.dial, "sofia/internal/1000@127.0.0.1:5099");
 	assert_ptr_equal(orig.a_leg, &a.ch);
@@ -1104,18 +1174,18 @@ static void test_bridge_app_early_then_answer(void **state)
 	assert_ptr_equal(a.ch.bridged, &b.ch);
 	/* the wait the bridge replaced ends later: nothing moves */
 	size_t mark = strlen(calls(&a));
-	a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
-	assert_string_equal(a_calls_after(&a, mark), "");
+	stopped_op_ends(&a);
+	assert_string_equal(calls_after(&a, mark), "");
 
 	orig_done(&b.ch, CAUSE_NONE);
-	assert_string_equal(a_calls_after(&a, mark), "answer;"); /* the early bridge stays */
+	assert_string_equal(calls_after(&a, mark), "answer;"); /* the early bridge stays */
 	assert_string_equal(fake_get(&a.vars, "originate_disposition"), "SUCCESS");
 	assert_true(a.up);
 	assert_false(a.done);
 
 	b_hangs_up(&a, &b, CAUSE_NORMAL_CLEARING);
 	assert_true(a.up);
-	assert_string_equal(a_calls_after(&a, mark), "answer;play(after-SUCCESS.wav);");
+	assert_string_equal(calls_after(&a, mark), "answer;play(after-SUCCESS.wav);");
 	finish(&a, 0);
 	assert_true(a.done);
 	chan_fini(&a);
@@ -1129,10 +1199,8 @@ static void test_bridge_app_hangup_after(void **state)
 {
 	struct dialplan *dp = create(bridge_plan);
 	struct fake_chan a, b;
-	chan_init(&a, "default", "301");
 	chan_init_b(&b, "301");
-	memset(&orig, 0, sizeof(orig));
-	router.route_cb(router.arg, &a.ch);
+	bridge_call(&a, "301");
 	assert_string_equal(orig.dial, "{x=1}sofia/internal/301@h");
 	orig.cbs.progress_cb(orig.cbs.arg, &b.ch, true);
 	assert_string_equal(calls(&a), "sleep(4294967295);ring_ready;");
@@ -1140,7 +1208,7 @@ static void test_bridge_app_hangup_after(void **state)
 	b.answered = true;
 	orig_done(&b.ch, CAUSE_NONE);
 	assert_string_equal(calls(&a), "sleep(4294967295);ring_ready;answer;bridge(301);");
-	a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED); /* the wait: stale */
+	stopped_op_ends(&a); /* the wait: stale */
 	b_hangs_up(&a, &b, CAUSE_USER_BUSY);
 	assert_string_equal(calls(&a),
 			    "sleep(4294967295);ring_ready;answer;bridge(301);hangup(USER_BUSY);");
@@ -1166,14 +1234,12 @@ static void test_bridge_app_failures(void **state)
 	};
 	for (size_t i = 0; i < ARRAY_LEN(v); i++) {
 		struct fake_chan a;
-		chan_init(&a, "default", "302");
-		memset(&orig, 0, sizeof(orig));
-		router.route_cb(router.arg, &a.ch);
+		bridge_call(&a, "302");
 		orig_done(NULL, v[i].cause);
 		assert_string_equal(calls(&a), v[i].want);
 		assert_string_equal(fake_get(&a.vars, "originate_disposition"),
 				    core_cause_name(v[i].cause));
-		a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED); /* the wait: stale */
+		stopped_op_ends(&a); /* the wait: stale */
 		assert_string_equal(calls(&a), v[i].want);
 		chan_fini(&a);
 	}
@@ -1185,10 +1251,8 @@ static void test_bridge_app_caller_gone(void **state)
 {
 	struct dialplan *dp = create(bridge_plan);
 	struct fake_chan a, b;
-	chan_init(&a, "default", "300");
 	chan_init_b(&b, "1000");
-	memset(&orig, 0, sizeof(orig));
-	router.route_cb(router.arg, &a.ch);
+	bridge_call(&a, "300");
 	channel_hangup(&a.ch, CAUSE_NORMAL_CLEARING);
 	finish(&a, -ECANCELED); /* the wait ends with the hangup */
 	assert_false(orig.running);
@@ -1197,9 +1261,7 @@ static void test_bridge_app_caller_gone(void **state)
 
 	/* While the early media is bridged too. */
 	chan_fini(&a);
-	chan_init(&a, "default", "300");
-	memset(&orig, 0, sizeof(orig));
-	router.route_cb(router.arg, &a.ch);
+	bridge_call(&a, "300");
 	orig.cbs.progress_cb(orig.cbs.arg, &b.ch, true);
 	assert_ptr_equal(a.ch.bridged, &b.ch);
 	channel_hangup(&a.ch, CAUSE_NORMAL_CLEARING);
@@ -1215,9 +1277,7 @@ static void test_send_dtmf_and_bad_dial(void **state)
 {
 	struct dialplan *dp = create(bridge_plan);
 	struct fake_chan a;
-	chan_init(&a, "default", "303");
-	memset(&orig, 0, sizeof(orig));
-	router.route_cb(router.arg, &a.ch);
+	bridge_call(&a, "303");
 	/* a dial string that does not parse fails at once, as any failure */
 	assert_string_equal(calls(&a), "dtmf(12#,200);sleep(4294967295);stop;hangup(INVALID_URL);");
 	assert_string_equal(fake_get(&a.vars, "DIALSTATUS"), "INVALIDARGS");
@@ -1226,21 +1286,11 @@ static void test_send_dtmf_and_bad_dial(void **state)
 	dialplan_destroy(dp);
 
 	/* send_dtmf's literal data is checked when the dialplan loads */
-	struct dialplan_xml *x;
-	char err[512], *dir;
+	char err[512];
 	static const char *const bad[] = {"12x", "", "1@5", "1@abc", "@100"};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
-		char plan[512];
-		snprintf(plan, sizeof(plan),
-			 "<include><context name=\"default\"><extension name=\"d\"><condition>"
-			 "<action application=\"send_dtmf\" data=\"%s\"/></condition></extension>"
-			 "</context></include>",
-			 bad[i]);
-		struct config *cfg = config_of(plan, &dir);
-		assert_int_equal(dialplan_xml_create(&x, cfg, err, sizeof(err)), -EINVAL);
+		assert_int_equal(load_one_action("send_dtmf", bad[i], err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, "send_dtmf"));
-		config_free(cfg);
-		tree_remove(dir);
 	}
 }
 
@@ -1250,8 +1300,7 @@ static void test_record_session(void **state)
 {
 	struct dialplan *dp = create(bridge_plan);
 	struct fake_chan a;
-	chan_init(&a, "default", "304");
-	router.route_cb(router.arg, &a.ch);
+	new_call(&a, "default", "304");
 	assert_string_equal(calls(&a), "record(calls/304.wav,30);record(fail.wav,0);"
 				       "record(/tmp/a+b.wav,0);record_stop(all);play(after.wav);");
 	chan_fini(&a);
@@ -1266,8 +1315,7 @@ static void test_record(void **state)
 {
 	struct dialplan *dp = create(bridge_plan);
 	struct fake_chan a;
-	chan_init(&a, "default", "305");
-	router.route_cb(router.arg, &a.ch);
+	new_call(&a, "default", "305");
 	assert_string_equal(calls(&a), "record_read(msg/305.wav,20000,2000,300,*);");
 	fake_set(&a.vars, "record_ms", "1500");
 	finish(&a, 0);
@@ -1286,81 +1334,51 @@ static void test_record(void **state)
 	dialplan_destroy(dp);
 
 	/* literal arguments are checked when the dialplan loads */
-	struct dialplan_xml *x;
-	char err[512], *dir;
-	static const char *const bad[] = {"",	     "a.wav x",	     "a.wav 10 -1",
-					  "a.wav 1 2 3 4", "a.wav 1 99999", "a.wav 1 2 3s",
-					  "a.wav 1.5"};
+	char err[512];
+	static const char *const bad[] = {
+	    "",		"a.wav x", "a.wav 10 -1", "a.wav 1 2 3 4", "a.wav 1 99999", "a.wav 1 2 3s",
+	    "a.wav 1.5"};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
-		char plan[512];
-		snprintf(plan, sizeof(plan),
-			 "<include><context name=\"default\"><extension name=\"r\"><condition>"
-			 "<action application=\"record\" data=\"%s\"/></condition></extension>"
-			 "</context></include>",
-			 bad[i]);
-		struct config *cfg = config_of(plan, &dir);
-		assert_int_equal(dialplan_xml_create(&x, cfg, err, sizeof(err)), -EINVAL);
+		assert_int_equal(load_one_action("record", bad[i], err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, "record"));
-		config_free(cfg);
-		tree_remove(dir);
 	}
 	static const char *const good[] = {"a.wav", "/tmp/a.wav 30", "a.opus 30 200 5",
 					   "${x}.wav ${limit}"};
-	for (size_t i = 0; i < ARRAY_LEN(good); i++) {
-		char plan[512];
-		snprintf(plan, sizeof(plan),
-			 "<include><context name=\"default\"><extension name=\"r\"><condition>"
-			 "<action application=\"record\" data=\"%s\"/></condition></extension>"
-			 "</context></include>",
-			 good[i]);
-		struct config *cfg = config_of(plan, &dir);
-		assert_int_equal(dialplan_xml_create(&x, cfg, err, sizeof(err)), 0);
-		dialplan_xml_unref(x);
-		config_free(cfg);
-		tree_remove(dir);
-	}
+	for (size_t i = 0; i < ARRAY_LEN(good); i++)
+		assert_int_equal(load_one_action("record", good[i], err, sizeof(err)), 0);
 }
 
 static void test_uuid_bridge(void **state)
 {
 	struct dialplan *dp = create(bridge_plan);
 	struct fake_chan a, b;
-	char args[128], want[128];
+	char want[128];
 	for (int round = 0; round < 2; round++) {
-		chan_init(&a, "default", "310");
-		chan_init_b(&b, "310");
-		live = &a;
-		live2 = &b;
-		router.route_cb(router.arg, &a.ch);
-		router.route_cb(router.arg, &b.ch);
+		hold_pair(&a, &b);
 		assert_string_equal(calls(&a), "answer;play(hold.wav);");
 		if (round == 1)
 			fake_set(&a.vars, "park_after_bridge", "true");
-		snprintf(args, sizeof(args), "%s %s", a.ch.uuid, b.ch.uuid);
 		snprintf(want, sizeof(want), "+OK %s\n", b.ch.uuid);
-		assert_string_equal(command("uuid_bridge", args), want);
+		assert_string_equal(uuid_bridge(&a, &b), want);
 		assert_string_equal(calls(&a), "answer;play(hold.wav);bridge(310);");
 		/* what they ran ends, and their dialplans do not go on */
-		a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
-		b.stopped_cb(&b.ch, b.stopped_arg, -ECANCELED);
+		stopped_op_ends(&a);
+		stopped_op_ends(&b);
 		assert_string_equal(calls(&b), "answer;play(hold.wav);");
 		assert_false(a.done);
 		assert_false(b.done);
 		b_hangs_up(&a, &b, CAUSE_NORMAL_CLEARING);
-		assert_string_equal(calls(&a), round == 0 ? "answer;play(hold.wav);bridge(310);"
-							    "hangup(NORMAL_CLEARING);"
-							  : "answer;play(hold.wav);bridge(310);park;");
-		live = live2 = NULL;
-		chan_fini(&a);
-		chan_fini(&b);
+		assert_string_equal(calls(&a), round == 0
+						   ? "answer;play(hold.wav);bridge(310);"
+						     "hangup(NORMAL_CLEARING);"
+						   : "answer;play(hold.wav);bridge(310);park;");
+		hold_pair_fini(&a, &b);
 	}
 	chan_init(&a, "default", "310");
 	live = &a;
 	assert_string_equal(command("uuid_bridge", ""), "-USAGE: <uuid> <other_uuid>\n");
-	snprintf(args, sizeof(args), "%s nosuch", a.ch.uuid);
-	assert_string_equal(command("uuid_bridge", args), "-ERR Invalid uuid\n");
-	snprintf(args, sizeof(args), "%s %s", a.ch.uuid, a.ch.uuid);
-	assert_string_equal(command("uuid_bridge", args), "-ERR Invalid uuid\n");
+	assert_string_equal(commandf("uuid_bridge", "%s nosuch", a.ch.uuid), "-ERR Invalid uuid\n");
+	assert_string_equal(uuid_bridge(&a, &a), "-ERR Invalid uuid\n");
 	live = NULL;
 	chan_fini(&a);
 	dialplan_destroy(dp);
@@ -1372,82 +1390,63 @@ static void test_bridge_left_b(void **state)
 {
 	struct dialplan *dp = create(bridge_plan);
 	struct fake_chan a, b;
-	char args[128];
 	for (int round = 0; round < 3; round++) {
-		chan_init(&a, "default", "310");
-		chan_init_b(&b, "310");
-		live = &a;
-		live2 = &b;
-		router.route_cb(router.arg, &a.ch);
-		router.route_cb(router.arg, &b.ch);
+		hold_pair(&a, &b);
 		if (round == 2)
 			fake_set(&b.vars, "park_after_bridge", "true");
-		snprintf(args, sizeof(args), "%s %s", a.ch.uuid, b.ch.uuid);
-		assert_non_null(strstr(command("uuid_bridge", args), "+OK"));
+		assert_non_null(strstr(uuid_bridge(&a, &b), "+OK"));
 		a.stopped_cb = NULL;
 		if (round == 1) /* B goes back to a dialplan before the bridge's end comes */
 			assert_int_equal(dialplan_transfer(dp, &b.ch, "310", NULL), 0);
 		size_t mark = strlen(calls(&b));
 		channel_unbridge(&a.ch); /* as uuid_break or a transfer of A does */
-		a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
-		assert_string_equal(a_calls_after(&b, mark),
-				    round == 0 ? "hangup(NORMAL_CLEARING);"
-				    : round == 1 ? ""
-						 : "park;");
+		stopped_op_ends(&a);
+		assert_string_equal(calls_after(&b, mark), round == 0	? "hangup(NORMAL_CLEARING);"
+							   : round == 1 ? ""
+									: "park;");
 		/* A, out of its dialplan too, has nothing left either */
 		assert_false(a.up);
 		assert_int_equal(a.ch.cause, CAUSE_NORMAL_CLEARING);
-		live = live2 = NULL;
-		chan_fini(&a);
-		chan_fini(&b);
+		hold_pair_fini(&a, &b);
 	}
 
 	/* uuid_transfer -bleg moves the other leg out of the bridge, -both both. */
 	for (int both = 0; both < 2; both++) {
-		chan_init(&a, "default", "310");
-		chan_init_b(&b, "310");
-		live = &a;
-		live2 = &b;
-		router.route_cb(router.arg, &a.ch);
-		router.route_cb(router.arg, &b.ch);
-		snprintf(args, sizeof(args), "%s %s", a.ch.uuid, b.ch.uuid);
-		assert_non_null(strstr(command("uuid_bridge", args), "+OK"));
-		snprintf(args, sizeof(args), "%s %s 310", a.ch.uuid, both ? "-both" : "-bleg");
+		hold_pair(&a, &b);
+		assert_non_null(strstr(uuid_bridge(&a, &b), "+OK"));
 		size_t ma = strlen(calls(&a)), mb = strlen(calls(&b));
-		assert_string_equal(command("uuid_transfer", args), "+OK\n");
+		assert_string_equal(
+		    commandf("uuid_transfer", "%s %s 310", a.ch.uuid, both ? "-both" : "-bleg"),
+		    "+OK\n");
 		assert_null(a.ch.bridged);
 		assert_null(b.ch.bridged);
 		/* B runs extension 310 again; A only with -both */
-		assert_non_null(strstr(a_calls_after(&b, mb), "play(hold.wav);"));
-		assert_int_equal(strstr(a_calls_after(&a, ma), "play(hold.wav);") != NULL, both);
+		assert_non_null(strstr(calls_after(&b, mb), "play(hold.wav);"));
+		assert_int_equal(strstr(calls_after(&a, ma), "play(hold.wav);") != NULL, both);
 		/* -bleg: the end of the bridge reaches A, left with nothing to run */
 		if (a.stopped_cb)
-			a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
+			stopped_op_ends(&a);
 		assert_int_equal(a.up, both);
 		assert_true(b.up);
-		live = live2 = NULL;
-		chan_fini(&a);
-		chan_fini(&b);
+		hold_pair_fini(&a, &b);
 	}
 	chan_init(&a, "default", "310");
 	live = &a;
-	router.route_cb(router.arg, &a.ch);
-	snprintf(args, sizeof(args), "%s -bleg 300", a.ch.uuid);
-	assert_string_equal(command("uuid_transfer", args), "-ERR no B-leg to transfer\n");
+	route(&a);
+	assert_string_equal(commandf("uuid_transfer", "%s -bleg 300", a.ch.uuid),
+			    "-ERR no B-leg to transfer\n");
 	live = NULL;
 	chan_fini(&a);
 
 	/* The bridge application's B the same way. */
-	chan_init(&a, "default", "300");
 	chan_init_b(&b, "1000");
 	live2 = &b;
-	memset(&orig, 0, sizeof(orig));
-	router.route_cb(router.arg, &a.ch);
+	bridge_call(&a, "300");
 	orig_done(&b.ch, CAUSE_NONE);
 	assert_ptr_equal(a.ch.bridged, &b.ch);
-	a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED); /* the wait: stale */
+	stopped_op_ends(&a); /* the wait: stale */
 	channel_unbridge(&a.ch);
-	a.stopped_cb(&a.ch, a.stopped_arg, -ECANCELED);
+	stopped_op_ends(&a);
 	assert_string_equal(calls(&b), "hangup(NORMAL_CLEARING);");
 	assert_true(a.up);
 	/* and A's dialplan goes on */
@@ -1456,6 +1455,13 @@ static void test_bridge_left_b(void **state)
 	chan_fini(&a);
 	chan_fini(&b);
 	dialplan_destroy(dp);
+}
+
+/* Starts the originate command with `args`, no originate running before. */
+static void originate(const char *args, struct core_reply *r)
+{
+	memset(&orig, 0, sizeof(orig));
+	command_async("originate", args, r);
 }
 
 static void test_originate(void **state)
@@ -1467,8 +1473,7 @@ static void test_originate(void **state)
 
 	/* &app: the one application, then the leg hangs up */
 	chan_init_b(&b, "1000");
-	memset(&orig, 0, sizeof(orig));
-	command_async("originate", "sofia/internal/1000@127.0.0.1:5099 &echo", &r);
+	originate("sofia/internal/1000@127.0.0.1:5099 &echo", &r);
 	assert_false(r.done);
 	assert_string_equal(orig.dial, "sofia/internal/1000@127.0.0.1:5099");
 	assert_null(orig.a_leg);
@@ -1484,9 +1489,7 @@ static void test_originate(void **state)
 
 	/* caller ID and timeout into the dial string; app arguments with blanks */
 	chan_init_b(&b, "1000");
-	memset(&orig, 0, sizeof(orig));
-	command_async("originate",
-		      "{a=1}sofia/x/1@h &playback(/tmp/a b.wav) undef undef 'Bob, Jr' 1000 30", &r);
+	originate("{a=1}sofia/x/1@h &playback(/tmp/a b.wav) undef undef 'Bob, Jr' 1000 30", &r);
 	assert_string_equal(orig.dial, "{origination_caller_id_name=Bob\\, Jr,"
 				       "origination_caller_id_number=1000,originate_timeout=30,"
 				       "a=1}sofia/x/1@h");
@@ -1496,8 +1499,7 @@ static void test_originate(void **state)
 	chan_fini(&b);
 
 	/* failure: the cause */
-	memset(&orig, 0, sizeof(orig));
-	command_async("originate", "sofia/x/1@h &park() undef undef undef 5551234", &r);
+	originate("sofia/x/1@h &park() undef undef undef 5551234", &r);
 	assert_string_equal(orig.dial, "{origination_caller_id_number=5551234}sofia/x/1@h");
 	orig_done(NULL, CAUSE_NO_ANSWER);
 	assert_string_equal(reply_text(&r), "-ERR NO_ANSWER\n");
@@ -1505,8 +1507,7 @@ static void test_originate(void **state)
 
 	/* an extension: the answered leg goes through the dialplan */
 	chan_init_b(&b, "1000");
-	memset(&orig, 0, sizeof(orig));
-	command_async("originate", "sofia/x/1@h 310 XML default", &r);
+	originate("sofia/x/1@h 310 XML default", &r);
 	orig_done(&b.ch, CAUSE_NONE);
 	assert_true(r.done);
 	assert_string_equal(calls(&b), "stop;answer;play(hold.wav);");
@@ -1516,13 +1517,14 @@ static void test_originate(void **state)
 	chan_fini(&b);
 
 	/* replies at once */
+	static const char usage[] =
+	    "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] "
+	    "[<cid_name>] [<cid_num>] [<timeout_sec>]\n";
 	static const struct {
 		const char *args, *want;
 	} v[] = {
-	    {"", "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] "
-		 "[<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"},
-	    {"sofia/x/1@h", "-USAGE: <call url> <exten>|&<application_name>(<app_args>) "
-			    "[<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"},
+	    {"", usage},
+	    {"sofia/x/1@h", usage},
 	    {"sofia/x/1@h &nope", "-ERR no such application nope\n"},
 	    {"sofia/x/1@h &(x)", "-ERR invalid application (&app(args))\n"},
 	    {"bad/x &echo", "-ERR INVALID_URL\n"},
@@ -1530,13 +1532,10 @@ static void test_originate(void **state)
 	    {"{^^a:x=1}sofia/x/1@h &echo undef undef Bob", "-ERR INVALID_URL\n"},
 	    {"sofia/x/1@h &echo undef undef undef undef soon", "-ERR invalid timeout 'soon'\n"},
 	    {"sofia/x/1@h 100 LUA default", "-ERR dialplan LUA is not supported (XML only)\n"},
-	    {"sofia/x/1@h 'open", "-USAGE: <call url> <exten>|&<application_name>(<app_args>) "
-				  "[<dialplan>] [<context>] [<cid_name>] [<cid_num>] "
-				  "[<timeout_sec>]\n"},
+	    {"sofia/x/1@h 'open", usage},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(v); i++) {
-		memset(&orig, 0, sizeof(orig));
-		command_async("originate", v[i].args, &r);
+		originate(v[i].args, &r);
 		assert_true(r.done);
 		assert_string_equal(reply_text(&r), v[i].want);
 		assert_false(orig.running);
