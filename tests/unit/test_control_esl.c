@@ -348,6 +348,15 @@ static void bgapi_then_api(struct client *c, const char *cmd, const char *job_uu
 	expect_api(c, "now");
 }
 
+/* A bgapi that leaves the Job-UUID to the server, which names one in its reply. */
+static void bgapi_without_uuid(struct client *c, const char *cmd)
+{
+	char frame[256];
+	snprintf(frame, sizeof(frame), "bgapi %s\n\n", cmd);
+	client_send(c, frame);
+	expect_reply_prefix(c, "+OK Job-UUID: ");
+}
+
 /* The BACKGROUND_JOB event of a finished job: what ran and what it answered. */
 static void expect_job_event(struct client *c, const char *job_uuid, const char *cmd,
 			     const char *arg, const char *output)
@@ -434,8 +443,7 @@ static void test_bgapi_then_event(void **state)
 	bgapi_then_api(c, "echo hello", "11111111-2222-4333-8444-555555555555");
 	expect_job_event(c, "11111111-2222-4333-8444-555555555555", "echo", "hello", "hello");
 	/* A generated Job-UUID when the client gives none. */
-	client_send(c, "bgapi status\n\n");
-	expect_reply_prefix(c, "+OK Job-UUID: ");
+	bgapi_without_uuid(c, "status");
 	expect_event(c, "BACKGROUND_JOB", NULL);
 	client_close(c);
 }
@@ -485,8 +493,7 @@ static void test_bgapi_async(void **state)
 	assert_true(fake_slow_finish());
 	expect_job_event(c, "21111111-2222-4333-8444-555555555555", "slow", "later", "later");
 	/* A job still running when the server goes is forgotten (no leak, no event). */
-	client_send(c, "bgapi slow never\n\n");
-	expect_reply_prefix(c, "+OK Job-UUID: ");
+	bgapi_without_uuid(c, "slow never");
 	assert_true(frame_none(c, 50));
 	assert_int_equal(fake_slow_count, 1);
 	client_close(c);
@@ -779,25 +786,30 @@ static void test_queue_overflow(void **state)
 
 /* ---- the parser ---- */
 
+static int frame_parse(const char *in, struct esl_frame *f)
+{
+	return esl_frame_parse(in, strlen(in), f);
+}
+
 static void test_parse_frames(void **state)
 {
 	struct esl_frame f;
 	const char *in = "\n\napi status\r\nX-A: 1\n\nnext";
-	assert_int_equal(esl_frame_parse(in, strlen(in), &f), 0);
+	assert_int_equal(frame_parse(in, &f), 0);
 	assert_true(str_eq(f.line, STR("api status")));
 	assert_int_equal(f.header_count, 1);
 	assert_true(str_eq(*esl_frame_header(&f, "x-a"), STR("1")));
 	assert_int_equal(f.consumed, strlen(in) - 4);
 
 	in = "sendevent X\nContent-Length: 4\n\nab";
-	assert_int_equal(esl_frame_parse(in, strlen(in), &f), -EAGAIN);
+	assert_int_equal(frame_parse(in, &f), -EAGAIN);
 	in = "sendevent X\nContent-Length: 4\n\nabcdZ";
-	assert_int_equal(esl_frame_parse(in, strlen(in), &f), 0);
+	assert_int_equal(frame_parse(in, &f), 0);
 	assert_true(str_eq(f.body, STR("abcd")));
 	assert_int_equal(f.consumed, strlen(in) - 1);
 
 	in = "\r\n\n";
-	assert_int_equal(esl_frame_parse(in, strlen(in), &f), -EAGAIN);
+	assert_int_equal(frame_parse(in, &f), -EAGAIN);
 	assert_int_equal(f.consumed, 3);
 	assert_int_equal(esl_frame_parse("api", 3, &f), -EAGAIN);
 }
@@ -815,7 +827,7 @@ static void test_parse_malformed(void **state)
 	    " \n\n",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
-		assert_int_equal(esl_frame_parse(bad[i], strlen(bad[i]), &f), -EBADMSG);
+		assert_int_equal(frame_parse(bad[i], &f), -EBADMSG);
 	/* Too many headers. */
 	struct buf b;
 	buf_init(&b);
@@ -832,37 +844,45 @@ static void test_parse_malformed(void **state)
 	assert_int_equal(esl_frame_parse(b.p, b.len, &f), -EBADMSG);
 	buf_fini(&b);
 
-	struct esl_filter_args fa;
-	assert_int_equal(esl_filter_args_parse(STR(""), &fa), -EINVAL);
-	assert_int_equal(esl_filter_args_parse(STR("  Event-Name  "), &fa), -EINVAL);
-	assert_int_equal(esl_filter_args_parse(STR("delete"), &fa), -EINVAL);
-	assert_int_equal(esl_filter_args_parse(STR("Event-Name  CHANNEL_ANSWER  "), &fa), 0);
-	assert_int_equal(fa.op, ESL_FILTER_ADD);
-	assert_true(str_eq(fa.header, STR("Event-Name")));
-	assert_true(str_eq(fa.value, STR("CHANNEL_ANSWER")));
-	assert_false(fa.is_regex);
-	assert_int_equal(esl_filter_args_parse(STR("Caller-Caller-ID-Number /^1 00$/"), &fa), 0);
-	assert_true(fa.is_regex);
-	assert_true(str_eq(fa.pattern, STR("^1 00$")));
-	assert_int_equal(esl_filter_args_parse(STR("H //"), &fa), 0);
-	assert_true(fa.is_regex && fa.pattern.len == 0);
-	assert_int_equal(esl_filter_args_parse(STR("H /"), &fa), 0); /* one slash: a literal */
-	assert_false(fa.is_regex);
-	assert_int_equal(esl_filter_args_parse(STR("H /x"), &fa), 0);
-	assert_false(fa.is_regex);
-	assert_int_equal(esl_filter_args_parse(STR("delete all"), &fa), 0);
-	assert_int_equal(fa.op, ESL_FILTER_DELETE_ALL);
-	/* A header named "all" with a value is a header. */
-	assert_int_equal(esl_filter_args_parse(STR("delete all x"), &fa), 0);
-	assert_int_equal(fa.op, ESL_FILTER_DELETE);
-	assert_int_equal(esl_filter_args_parse(STR("delete Unique-ID"), &fa), 0);
-	assert_int_equal(fa.op, ESL_FILTER_DELETE);
-	assert_int_equal(fa.value.len, 0);
-
 	struct str line = STR("  api   echo  a b  "), verb, rest;
 	esl_line_split(line, &verb, &rest);
 	assert_true(str_eq(verb, STR("api")));
 	assert_true(str_eq(rest, STR("echo  a b")));
+}
+
+/* filter arguments: every field the parser writes, for each valid vector. */
+static void test_parse_filter_args(void **state)
+{
+	static const char *const invalid[] = {"", "  Event-Name  ", "delete"};
+	static const struct {
+		const char *in;
+		enum esl_filter_op op;
+		const char *header, *value, *pattern;
+		bool is_regex;
+	} valid[] = {
+	    {"Event-Name  CHANNEL_ANSWER  ", ESL_FILTER_ADD, "Event-Name", "CHANNEL_ANSWER", "",
+	     false},
+	    {"Caller-Caller-ID-Number /^1 00$/", ESL_FILTER_ADD, "Caller-Caller-ID-Number",
+	     "/^1 00$/", "^1 00$", true},
+	    {"H //", ESL_FILTER_ADD, "H", "//", "", true},
+	    {"H /", ESL_FILTER_ADD, "H", "/", "", false}, /* one slash: a literal */
+	    {"H /x", ESL_FILTER_ADD, "H", "/x", "", false},
+	    {"delete all", ESL_FILTER_DELETE_ALL, "", "", "", false},
+	    /* A header named "all" with a value is a header. */
+	    {"delete all x", ESL_FILTER_DELETE, "all", "x", "", false},
+	    {"delete Unique-ID", ESL_FILTER_DELETE, "Unique-ID", "", "", false},
+	};
+	struct esl_filter_args fa;
+	for (size_t i = 0; i < ARRAY_LEN(invalid); i++)
+		assert_int_equal(esl_filter_args_parse(str_from_cstr(invalid[i]), &fa), -EINVAL);
+	for (size_t i = 0; i < ARRAY_LEN(valid); i++) {
+		assert_int_equal(esl_filter_args_parse(str_from_cstr(valid[i].in), &fa), 0);
+		assert_int_equal(fa.op, valid[i].op);
+		assert_true(str_eq(fa.header, str_from_cstr(valid[i].header)));
+		assert_true(str_eq(fa.value, str_from_cstr(valid[i].value)));
+		assert_true(str_eq(fa.pattern, str_from_cstr(valid[i].pattern)));
+		assert_int_equal(fa.is_regex, valid[i].is_regex);
+	}
 }
 
 int main(void)
@@ -870,6 +890,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_frames),
 	    cmocka_unit_test(test_parse_malformed),
+	    cmocka_unit_test(test_parse_filter_args),
 	    cmocka_unit_test_setup_teardown(test_greeting_and_auth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commands_before_auth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_destroy_from_command, setup, teardown),
