@@ -334,6 +334,21 @@ static void expect_event(struct client *c, const char *name, const char *color)
 	free(f.body);
 }
 
+/* One event, and no other behind it. */
+static void expect_last_event(struct client *c, const char *name, const char *color)
+{
+	expect_event(c, name, color);
+	assert_true(frame_none(c, 50));
+}
+
+/* An authenticated connection that receives BACKGROUND_JOB events. */
+static struct client *client_job_listener(struct fixture *fx)
+{
+	struct client *c = client_authed(fx);
+	subscribe_plain(c, "BACKGROUND_JOB");
+	return c;
+}
+
 /* A bgapi with the given Job-UUID and an api behind it in the same packet:
  * both replies come at once, in order, before the job has finished. */
 static void bgapi_then_api(struct client *c, const char *cmd, const char *job_uuid)
@@ -438,8 +453,7 @@ static void test_acl_rude_rejection(void **state)
 
 static void test_bgapi_then_event(void **state)
 {
-	struct client *c = client_authed(*state);
-	subscribe_plain(c, "BACKGROUND_JOB");
+	struct client *c = client_job_listener(*state);
 	bgapi_then_api(c, "echo hello", "11111111-2222-4333-8444-555555555555");
 	expect_job_event(c, "11111111-2222-4333-8444-555555555555", "echo", "hello", "hello");
 	/* A generated Job-UUID when the client gives none. */
@@ -486,8 +500,7 @@ static void test_api_async_order(void **state)
 /* bgapi answers at once; its BACKGROUND_JOB comes when the command replies. */
 static void test_bgapi_async(void **state)
 {
-	struct client *c = client_authed(*state);
-	subscribe_plain(c, "BACKGROUND_JOB");
+	struct client *c = client_job_listener(*state);
 	bgapi_then_api(c, "slow later", "21111111-2222-4333-8444-555555555555");
 	assert_true(frame_none(c, 50));
 	assert_true(fake_slow_finish());
@@ -535,14 +548,12 @@ static void test_subscription_and_filters(void **state)
 	fire("CUSTOM", "sofia::unregister", NULL, "no");
 	fire("CUSTOM", "sofia::register", NULL, "blue");
 	expect_event(c, "CHANNEL_ANSWER", "green");
-	expect_event(c, "CUSTOM", "blue");
-	assert_true(frame_none(c, 50));
+	expect_last_event(c, "CUSTOM", "blue");
 
 	command(c, "filter Color yellow", "+OK filter added. [Color]=[yellow]");
 	fire("CHANNEL_ANSWER", NULL, "u1", "green");
 	fire("CHANNEL_ANSWER", NULL, "u2", "yellow");
-	expect_event(c, "CHANNEL_ANSWER", "yellow");
-	assert_true(frame_none(c, 50));
+	expect_last_event(c, "CHANNEL_ANSWER", "yellow");
 	command(c, "filter delete Color yellow", "+OK filter deleted. [Color]=[yellow]");
 	command(c, "filter delete Color yellow", "-ERR filter not found.");
 
@@ -556,8 +567,7 @@ static void test_subscription_and_filters(void **state)
 	fire("CHANNEL_ANSWER", NULL, "u9", "red");
 	fire("CHANNEL_ANSWER", NULL, "u1", NULL); /* no header: no match */
 	expect_event(c, "CHANNEL_ANSWER", "green");
-	expect_event(c, "CHANNEL_ANSWER", "red");
-	assert_true(frame_none(c, 50));
+	expect_last_event(c, "CHANNEL_ANSWER", "red");
 	/* A pattern that does not compile is refused and adds nothing. */
 	client_send(c, "filter Color /(unclosed/\n\n");
 	expect_reply_prefix(c, "-ERR invalid regex at offset ");
@@ -565,8 +575,7 @@ static void test_subscription_and_filters(void **state)
 	command(c, "filter delete Unique-ID", "+OK filter deleted. [Unique-ID]=[]");
 	fire("CHANNEL_ANSWER", NULL, "u9", "red");
 	fire("CHANNEL_ANSWER", NULL, "u9", "blue");
-	expect_event(c, "CHANNEL_ANSWER", "blue");
-	assert_true(frame_none(c, 50));
+	expect_last_event(c, "CHANNEL_ANSWER", "blue");
 	command(c, "filter Color white", "+OK filter added. [Color]=[white]");
 	command(c, "filter delete all", "+OK filter deleted.");
 	fire("CHANNEL_ANSWER", NULL, "u9", "red");
@@ -614,8 +623,7 @@ static void test_myevents(void **state)
 	fire("CHANNEL_ANSWER", NULL, "someone-else", "no");
 	fire("CHANNEL_ANSWER", NULL, fake_channel_uuid, "mine");
 	fire("HEARTBEAT", NULL, NULL, "no");
-	expect_event(c, "CHANNEL_ANSWER", "mine");
-	assert_true(frame_none(c, 50));
+	expect_last_event(c, "CHANNEL_ANSWER", "mine");
 	client_close(c);
 }
 
