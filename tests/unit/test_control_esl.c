@@ -90,6 +90,12 @@ static void pump(struct fixture *fx)
 	uv_run(&fx->loop, UV_RUN_NOWAIT);
 }
 
+static void pump_turns(struct fixture *fx, int turns)
+{
+	for (int i = 0; i < turns; i++)
+		pump(fx);
+}
+
 static struct client *client_open(struct fixture *fx)
 {
 	struct client *c = calloc(1, sizeof(*c));
@@ -208,11 +214,43 @@ static void expect_head(struct client *c, const char *head)
 	free(f.body);
 }
 
+/* One frame whose head and body are exactly these. */
+static void expect_frame(struct client *c, const char *head, const char *body)
+{
+	struct frame f;
+	frame_read(c, &f);
+	assert_string_equal(f.head, head);
+	assert_string_equal(f.body, body);
+	free(f.body);
+}
+
 static void expect_reply(struct client *c, const char *text)
 {
 	char head[512];
 	snprintf(head, sizeof(head), "Content-Type: command/reply\nReply-Text: %s\n", text);
 	expect_head(c, head);
+}
+
+static void expect_api(struct client *c, const char *body)
+{
+	struct frame f;
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Content-Type: api/response\n"));
+	assert_string_equal(f.body, body);
+	free(f.body);
+}
+
+/* The disconnect notice, then the server closing the connection; returns the
+ * length of the notice's body. */
+static size_t expect_disconnect(struct client *c)
+{
+	struct frame f;
+	frame_read(c, &f);
+	assert_non_null(strstr(f.head, "Content-Type: text/disconnect-notice\n"));
+	size_t body_len = f.body_len;
+	free(f.body);
+	expect_eof(c);
+	return body_len;
 }
 
 static void expect_reply_prefix(struct client *c, const char *prefix)
@@ -225,12 +263,35 @@ static void expect_reply_prefix(struct client *c, const char *prefix)
 	free(f.body);
 }
 
-static struct client *client_authed(struct fixture *fx)
+/* Sends one command (adding the blank line that ends it) and reads its reply. */
+static void command(struct client *c, const char *cmd, const char *reply)
+{
+	char frame[512];
+	int n = snprintf(frame, sizeof(frame), "%s\n\n", cmd);
+	assert_true(n > 0 && (size_t)n < sizeof(frame));
+	client_send(c, frame);
+	expect_reply(c, reply);
+}
+
+static void subscribe_plain(struct client *c, const char *events)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "event plain %s", events);
+	command(c, cmd, "+OK event listener enabled plain");
+}
+
+/* A connection that has read the greeting, before any auth. */
+static struct client *client_greeted(struct fixture *fx)
 {
 	struct client *c = client_open(fx);
 	expect_head(c, "Content-Type: auth/request\n");
-	client_send(c, "auth s3cret-pw\n\n");
-	expect_reply(c, "+OK accepted");
+	return c;
+}
+
+static struct client *client_authed(struct fixture *fx)
+{
+	struct client *c = client_greeted(fx);
+	command(c, "auth s3cret-pw", "+OK accepted");
 	return c;
 }
 
@@ -273,25 +334,70 @@ static void expect_event(struct client *c, const char *name, const char *color)
 	free(f.body);
 }
 
+/* One event, and no other behind it. */
+static void expect_last_event(struct client *c, const char *name, const char *color)
+{
+	expect_event(c, name, color);
+	assert_true(frame_none(c, 50));
+}
+
+/* An authenticated connection that receives BACKGROUND_JOB events. */
+static struct client *client_job_listener(struct fixture *fx)
+{
+	struct client *c = client_authed(fx);
+	subscribe_plain(c, "BACKGROUND_JOB");
+	return c;
+}
+
+/* A bgapi with the given Job-UUID and an api behind it in the same packet:
+ * both replies come at once, in order, before the job has finished. */
+static void bgapi_then_api(struct client *c, const char *cmd, const char *job_uuid)
+{
+	char frame[512], head[512];
+	snprintf(frame, sizeof(frame), "bgapi %s\nJob-UUID: %s\n\napi echo now\n\n", cmd, job_uuid);
+	client_send(c, frame);
+	snprintf(head, sizeof(head),
+		 "Content-Type: command/reply\nReply-Text: +OK Job-UUID: %s\nJob-UUID: %s\n",
+		 job_uuid, job_uuid);
+	expect_head(c, head);
+	expect_api(c, "now");
+}
+
+/* A bgapi that leaves the Job-UUID to the server, which names one in its reply. */
+static void bgapi_without_uuid(struct client *c, const char *cmd)
+{
+	char frame[256];
+	snprintf(frame, sizeof(frame), "bgapi %s\n\n", cmd);
+	client_send(c, frame);
+	expect_reply_prefix(c, "+OK Job-UUID: ");
+}
+
+/* The BACKGROUND_JOB event of a finished job: what ran and what it answered. */
+static void expect_job_event(struct client *c, const char *job_uuid, const char *cmd,
+			     const char *arg, const char *output)
+{
+	struct frame f;
+	char v[128], tail[128];
+	frame_read(c, &f);
+	assert_string_equal(event_header(&f, "Event-Name", v, sizeof(v)), "BACKGROUND_JOB");
+	assert_string_equal(event_header(&f, "Job-UUID", v, sizeof(v)), job_uuid);
+	assert_string_equal(event_header(&f, "Job-Command", v, sizeof(v)), cmd);
+	assert_string_equal(event_header(&f, "Job-Command-Arg", v, sizeof(v)), arg);
+	snprintf(tail, sizeof(tail), "Content-Length: %zu\n\n%s", strlen(output), output);
+	assert_non_null(strstr(f.body, tail));
+	free(f.body);
+}
+
 /* ---- tests ---- */
 
 static void test_greeting_and_auth(void **state)
 {
 	struct client *c = client_authed(*state);
 	client_send(c, "api status\n\n");
-	struct frame f;
-	frame_read(c, &f);
-	assert_string_equal(f.head, "Content-Type: api/response\nContent-Length: 19\n");
-	assert_string_equal(f.body, "UP 0 years, 0 days\n");
-	free(f.body);
-	client_send(c, "no_such_thing\n\n");
-	expect_reply(c, "-ERR command not found");
-	client_send(c, "exit\n\n");
-	expect_reply(c, "+OK bye");
-	frame_read(c, &f);
-	assert_non_null(strstr(f.head, "Content-Type: text/disconnect-notice\n"));
-	free(f.body);
-	expect_eof(c);
+	expect_frame(c, "Content-Type: api/response\nContent-Length: 19\n", "UP 0 years, 0 days\n");
+	command(c, "no_such_thing", "-ERR command not found");
+	command(c, "exit", "+OK bye");
+	expect_disconnect(c);
 	client_close(c);
 }
 
@@ -311,18 +417,9 @@ static void test_destroy_from_command(void **state)
 	fake_shutdown_fn = destroy_cb;
 	fake_shutdown_arg = fx;
 	client_send(c, "api shutdown\n\napi status\n\n");
-	struct frame f;
-	frame_read(c, &f);
-	assert_string_equal(f.body, "+OK shutting down\n");
-	free(f.body);
-	frame_read(c, &f);
-	assert_non_null(strstr(f.head, "Content-Type: text/disconnect-notice\n"));
-	free(f.body);
-	expect_eof(c);
-	frame_read(other, &f);
-	assert_non_null(strstr(f.head, "Content-Type: text/disconnect-notice\n"));
-	free(f.body);
-	expect_eof(other);
+	expect_api(c, "+OK shutting down\n");
+	expect_disconnect(c);
+	expect_disconnect(other);
 	fx->esl = NULL; /* gone with the loop's next turns */
 	fake_shutdown_fn = NULL;
 	client_close(c);
@@ -331,82 +428,38 @@ static void test_destroy_from_command(void **state)
 
 static void test_commands_before_auth(void **state)
 {
-	struct client *c = client_open(*state);
-	expect_head(c, "Content-Type: auth/request\n");
-	client_send(c, "api status\n\n");
-	expect_reply(c, "-ERR command not found");
-	client_send(c, "auth s3cret-pw\n\n");
-	expect_reply(c, "+OK accepted");
+	struct client *c = client_greeted(*state);
+	command(c, "api status", "-ERR command not found");
+	command(c, "auth s3cret-pw", "+OK accepted");
 	client_close(c);
 }
 
 static void test_auth_fail(void **state)
 {
-	struct client *c = client_open(*state);
-	expect_head(c, "Content-Type: auth/request\n");
-	client_send(c, "auth ClueCon\n\n");
-	expect_reply(c, "-ERR invalid");
-	struct frame f;
-	frame_read(c, &f);
-	assert_non_null(strstr(f.head, "Content-Type: text/disconnect-notice\n"));
-	assert_true(f.body_len > 0);
-	free(f.body);
-	expect_eof(c);
+	struct client *c = client_greeted(*state);
+	command(c, "auth ClueCon", "-ERR invalid");
+	assert_true(expect_disconnect(c) > 0);
 	client_close(c);
 }
 
 static void test_acl_rude_rejection(void **state)
 {
 	struct client *c = client_open(*state);
-	struct frame f;
-	frame_read(c, &f);
-	assert_string_equal(f.head, "Content-Type: text/rude-rejection\nContent-Length: 24\n");
-	assert_string_equal(f.body, "Access Denied, go away.\n");
-	free(f.body);
+	expect_frame(c, "Content-Type: text/rude-rejection\nContent-Length: 24\n",
+		     "Access Denied, go away.\n");
 	expect_eof(c);
 	client_close(c);
 }
 
 static void test_bgapi_then_event(void **state)
 {
-	struct client *c = client_authed(*state);
-	client_send(c, "event plain BACKGROUND_JOB\n\n");
-	expect_reply(c, "+OK event listener enabled plain");
-	/* Two commands in one packet: both replies, in order, before the job's event. */
-	client_send(c, "bgapi echo hello\nJob-UUID: 11111111-2222-4333-8444-555555555555\n\n"
-		       "api echo now\n\n");
-	expect_head(c, "Content-Type: command/reply\n"
-		       "Reply-Text: +OK Job-UUID: 11111111-2222-4333-8444-555555555555\n"
-		       "Job-UUID: 11111111-2222-4333-8444-555555555555\n");
-	struct frame f;
-	frame_read(c, &f);
-	assert_string_equal(f.body, "now");
-	free(f.body);
-	frame_read(c, &f);
-	char v[128];
-	assert_string_equal(event_header(&f, "Event-Name", v, sizeof(v)), "BACKGROUND_JOB");
-	assert_string_equal(event_header(&f, "Job-UUID", v, sizeof(v)),
-			    "11111111-2222-4333-8444-555555555555");
-	assert_string_equal(event_header(&f, "Job-Command", v, sizeof(v)), "echo");
-	assert_string_equal(event_header(&f, "Job-Command-Arg", v, sizeof(v)), "hello");
-	assert_non_null(strstr(f.body, "Content-Length: 5\n\nhello"));
-	free(f.body);
+	struct client *c = client_job_listener(*state);
+	bgapi_then_api(c, "echo hello", "11111111-2222-4333-8444-555555555555");
+	expect_job_event(c, "11111111-2222-4333-8444-555555555555", "echo", "hello", "hello");
 	/* A generated Job-UUID when the client gives none. */
-	client_send(c, "bgapi status\n\n");
-	frame_read(c, &f);
-	assert_non_null(strstr(f.head, "Reply-Text: +OK Job-UUID: "));
-	free(f.body);
+	bgapi_without_uuid(c, "status");
 	expect_event(c, "BACKGROUND_JOB", NULL);
 	client_close(c);
-}
-
-static void expect_api(struct client *c, const char *body)
-{
-	struct frame f;
-	frame_read(c, &f);
-	assert_non_null(strstr(f.head, "Content-Type: api/response\n"));
-	assert_string_equal(f.body, body);
-	free(f.body);
 }
 
 /* An asynchronous api holds the replies after it on its connection (they
@@ -447,31 +500,13 @@ static void test_api_async_order(void **state)
 /* bgapi answers at once; its BACKGROUND_JOB comes when the command replies. */
 static void test_bgapi_async(void **state)
 {
-	struct client *c = client_authed(*state);
-	client_send(c, "event plain BACKGROUND_JOB\n\n");
-	expect_reply(c, "+OK event listener enabled plain");
-	client_send(c, "bgapi slow later\nJob-UUID: 21111111-2222-4333-8444-555555555555\n\n"
-		       "api echo now\n\n");
-	expect_head(c, "Content-Type: command/reply\n"
-		       "Reply-Text: +OK Job-UUID: 21111111-2222-4333-8444-555555555555\n"
-		       "Job-UUID: 21111111-2222-4333-8444-555555555555\n");
-	expect_api(c, "now");
+	struct client *c = client_job_listener(*state);
+	bgapi_then_api(c, "slow later", "21111111-2222-4333-8444-555555555555");
 	assert_true(frame_none(c, 50));
 	assert_true(fake_slow_finish());
-	struct frame f;
-	char v[128];
-	frame_read(c, &f);
-	assert_string_equal(event_header(&f, "Event-Name", v, sizeof(v)), "BACKGROUND_JOB");
-	assert_string_equal(event_header(&f, "Job-UUID", v, sizeof(v)),
-			    "21111111-2222-4333-8444-555555555555");
-	assert_string_equal(event_header(&f, "Job-Command", v, sizeof(v)), "slow");
-	assert_non_null(strstr(f.body, "Content-Length: 5\n\nlater"));
-	free(f.body);
+	expect_job_event(c, "21111111-2222-4333-8444-555555555555", "slow", "later", "later");
 	/* A job still running when the server goes is forgotten (no leak, no event). */
-	client_send(c, "bgapi slow never\n\n");
-	frame_read(c, &f);
-	assert_non_null(strstr(f.head, "Reply-Text: +OK Job-UUID: "));
-	free(f.body);
+	bgapi_without_uuid(c, "slow never");
 	assert_true(frame_none(c, 50));
 	assert_int_equal(fake_slow_count, 1);
 	client_close(c);
@@ -486,8 +521,7 @@ static void test_api_async_close(void **state)
 	client_send(c, "api slow orphan\n\napi echo never\n\n");
 	assert_true(frame_none(c, 50));
 	client_close(c);
-	for (int i = 0; i < 20; i++)
-		pump(fx);
+	pump_turns(fx, 20);
 	assert_false(fake_slow_finish()); /* detached */
 	/* The server goes on serving. */
 	struct client *d = client_authed(fx);
@@ -500,8 +534,7 @@ static void test_api_async_close(void **state)
 	assert_true(frame_none(d, 20));
 	esl_destroy(fx->esl);
 	fx->esl = NULL;
-	for (int i = 0; i < 20; i++)
-		pump(fx);
+	pump_turns(fx, 20);
 	assert_false(fake_slow_finish());
 	client_close(d);
 }
@@ -509,92 +542,71 @@ static void test_api_async_close(void **state)
 static void test_subscription_and_filters(void **state)
 {
 	struct client *c = client_authed(*state);
-	client_send(c, "event plain CHANNEL_ANSWER CUSTOM sofia::register\n\n");
-	expect_reply(c, "+OK event listener enabled plain");
+	subscribe_plain(c, "CHANNEL_ANSWER CUSTOM sofia::register");
 	fire("CHANNEL_CREATE", NULL, "u1", "red");
 	fire("CHANNEL_ANSWER", NULL, "u1", "green");
 	fire("CUSTOM", "sofia::unregister", NULL, "no");
 	fire("CUSTOM", "sofia::register", NULL, "blue");
 	expect_event(c, "CHANNEL_ANSWER", "green");
-	expect_event(c, "CUSTOM", "blue");
-	assert_true(frame_none(c, 50));
+	expect_last_event(c, "CUSTOM", "blue");
 
-	client_send(c, "filter Color yellow\n\n");
-	expect_reply(c, "+OK filter added. [Color]=[yellow]");
+	command(c, "filter Color yellow", "+OK filter added. [Color]=[yellow]");
 	fire("CHANNEL_ANSWER", NULL, "u1", "green");
 	fire("CHANNEL_ANSWER", NULL, "u2", "yellow");
-	expect_event(c, "CHANNEL_ANSWER", "yellow");
-	assert_true(frame_none(c, 50));
-	client_send(c, "filter delete Color yellow\n\n");
-	expect_reply(c, "+OK filter deleted. [Color]=[yellow]");
-	client_send(c, "filter delete Color yellow\n\n");
-	expect_reply(c, "-ERR filter not found.");
+	expect_last_event(c, "CHANNEL_ANSWER", "yellow");
+	command(c, "filter delete Color yellow", "+OK filter deleted. [Color]=[yellow]");
+	command(c, "filter delete Color yellow", "-ERR filter not found.");
 
 	/* A /.../ value is a regular expression; any one filter passing is enough. */
-	client_send(c, "filter Color /^(bl|gr)[a-z]+$/\n\n");
-	expect_reply(c, "+OK filter added. [Color]=[/^(bl|gr)[a-z]+$/]");
-	client_send(c, "filter unique-id u9\n\n");
-	expect_reply(c, "+OK filter added. [unique-id]=[u9]");
+	command(c, "filter Color /^(bl|gr)[a-z]+$/",
+		"+OK filter added. [Color]=[/^(bl|gr)[a-z]+$/]");
+	command(c, "filter unique-id u9", "+OK filter added. [unique-id]=[u9]");
 	fire("CHANNEL_ANSWER", NULL, "u1", "green");
 	fire("CHANNEL_ANSWER", NULL, "u1", "red");
 	fire("CHANNEL_ANSWER", NULL, "u1", "greenish!");
 	fire("CHANNEL_ANSWER", NULL, "u9", "red");
 	fire("CHANNEL_ANSWER", NULL, "u1", NULL); /* no header: no match */
 	expect_event(c, "CHANNEL_ANSWER", "green");
-	expect_event(c, "CHANNEL_ANSWER", "red");
-	assert_true(frame_none(c, 50));
+	expect_last_event(c, "CHANNEL_ANSWER", "red");
 	/* A pattern that does not compile is refused and adds nothing. */
 	client_send(c, "filter Color /(unclosed/\n\n");
 	expect_reply_prefix(c, "-ERR invalid regex at offset ");
 	/* delete <header>: every filter on that header, whatever its value. */
-	client_send(c, "filter delete Unique-ID\n\n");
-	expect_reply(c, "+OK filter deleted. [Unique-ID]=[]");
+	command(c, "filter delete Unique-ID", "+OK filter deleted. [Unique-ID]=[]");
 	fire("CHANNEL_ANSWER", NULL, "u9", "red");
 	fire("CHANNEL_ANSWER", NULL, "u9", "blue");
-	expect_event(c, "CHANNEL_ANSWER", "blue");
-	assert_true(frame_none(c, 50));
-	client_send(c, "filter Color white\n\n");
-	expect_reply(c, "+OK filter added. [Color]=[white]");
-	client_send(c, "filter delete all\n\n");
-	expect_reply(c, "+OK filter deleted.");
+	expect_last_event(c, "CHANNEL_ANSWER", "blue");
+	command(c, "filter Color white", "+OK filter added. [Color]=[white]");
+	command(c, "filter delete all", "+OK filter deleted.");
 	fire("CHANNEL_ANSWER", NULL, "u9", "red");
 	expect_event(c, "CHANNEL_ANSWER", "red");
-	client_send(c, "filter Color\n\n");
-	expect_reply(c, "-ERR invalid syntax");
-	client_send(c, "filter delete\n\n");
-	expect_reply(c, "-ERR invalid syntax");
+	command(c, "filter Color", "-ERR invalid syntax");
+	command(c, "filter delete", "-ERR invalid syntax");
 	/* A pattern that backtracks without end fails at the match limit. */
-	client_send(c, "filter Color /^(a+)+$/\n\n");
-	expect_reply(c, "+OK filter added. [Color]=[/^(a+)+$/]");
+	command(c, "filter Color /^(a+)+$/", "+OK filter added. [Color]=[/^(a+)+$/]");
 	fire("CHANNEL_ANSWER", NULL, "u1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab");
 	fire("CHANNEL_ANSWER", NULL, "u1", "aaaa");
 	expect_event(c, "CHANNEL_ANSWER", "aaaa");
-	client_send(c, "filter delete all\n\n");
-	expect_reply(c, "+OK filter deleted.");
+	command(c, "filter delete all", "+OK filter deleted.");
 
-	client_send(c, "nixevent CHANNEL_ANSWER\n\n");
-	expect_reply(c, "+OK events nixed");
+	command(c, "nixevent CHANNEL_ANSWER", "+OK events nixed");
 	fire("CHANNEL_ANSWER", NULL, "u1", "green");
 	assert_true(frame_none(c, 50));
 
-	client_send(c, "noevents\n\n");
-	expect_reply(c, "+OK no longer listening for events");
+	command(c, "noevents", "+OK no longer listening for events");
 	fire("CUSTOM", "sofia::register", NULL, "blue");
 	assert_true(frame_none(c, 50));
 
 	/* CUSTOM alone: every CUSTOM event, whatever its subclass. */
-	client_send(c, "event plain CUSTOM\n\n");
-	expect_reply(c, "+OK event listener enabled plain");
+	subscribe_plain(c, "CUSTOM");
 	fire("CHANNEL_CREATE", NULL, "u1", "red");
 	fire("CUSTOM", "any::thing", NULL, "any");
 	expect_event(c, "CUSTOM", "any");
-	client_send(c, "nixevent CUSTOM\n\n");
-	expect_reply(c, "+OK events nixed");
+	command(c, "nixevent CUSTOM", "+OK events nixed");
 	fire("CUSTOM", "any::thing", NULL, "any");
 	assert_true(frame_none(c, 50));
 
-	client_send(c, "event json ALL\n\n");
-	expect_reply(c, "+OK event listener enabled json");
+	command(c, "event json ALL", "+OK event listener enabled json");
 	fire("HEARTBEAT", NULL, NULL, "json");
 	struct frame f;
 	frame_read(c, &f);
@@ -607,13 +619,11 @@ static void test_subscription_and_filters(void **state)
 static void test_myevents(void **state)
 {
 	struct client *c = client_authed(*state);
-	client_send(c, "myevents c0ffee00-0000-4000-8000-000000000001\n\n");
-	expect_reply(c, "+OK Events Enabled");
+	command(c, "myevents c0ffee00-0000-4000-8000-000000000001", "+OK Events Enabled");
 	fire("CHANNEL_ANSWER", NULL, "someone-else", "no");
 	fire("CHANNEL_ANSWER", NULL, fake_channel_uuid, "mine");
 	fire("HEARTBEAT", NULL, NULL, "no");
-	expect_event(c, "CHANNEL_ANSWER", "mine");
-	assert_true(frame_none(c, 50));
+	expect_last_event(c, "CHANNEL_ANSWER", "mine");
 	client_close(c);
 }
 
@@ -626,35 +636,24 @@ static void test_partial_reads(void **state)
 		assert_true(frame_none(c, 20));
 	}
 	client_send(c, parts[4]);
-	struct frame f;
-	frame_read(c, &f);
-	assert_string_equal(f.body, "split");
-	free(f.body);
+	expect_api(c, "split");
 	client_send(c, parts[5]);
-	frame_read(c, &f);
-	assert_string_equal(f.body, "two");
-	free(f.body);
+	expect_api(c, "two");
 	client_close(c);
 }
 
 static void test_malformed_closes(void **state)
 {
 	struct client *c = client_authed(*state);
-	client_send(c, "sendevent CUSTOM\nno colon here\n\n");
-	expect_reply(c, "-ERR malformed command");
-	struct frame f;
-	frame_read(c, &f);
-	assert_non_null(strstr(f.head, "text/disconnect-notice"));
-	free(f.body);
-	expect_eof(c);
+	command(c, "sendevent CUSTOM\nno colon here", "-ERR malformed command");
+	expect_disconnect(c);
 	client_close(c);
 }
 
 static void test_sendevent_sendmsg(void **state)
 {
 	struct client *c = client_authed(*state);
-	client_send(c, "event plain CUSTOM my::thing\n\n");
-	expect_reply(c, "+OK event listener enabled plain");
+	subscribe_plain(c, "CUSTOM my::thing");
 	client_send(c,
 		    "sendevent CUSTOM\nEvent-Subclass: my::thing\nEvent-UUID: "
 		    "abcdef00-0000-4000-8000-000000000002\nColor: pink\nContent-Length: 3\n\nhey");
@@ -669,29 +668,27 @@ static void test_sendevent_sendmsg(void **state)
 	assert_non_null(strstr(f.body, "Content-Length: 3\n\nhey"));
 	free(f.body);
 
-	client_send(c, "sendmsg c0ffee00-0000-4000-8000-000000000001\ncall-command: execute\n"
-		       "execute-app-name: playback\nexecute-app-arg: tone_stream://%(100,0,440)\n"
-		       "loops: 3\nEvent-UUID: 5e5e5e5e-0000-4000-8000-000000000003\n\n");
-	expect_reply(c, "+OK");
+	command(c,
+		"sendmsg c0ffee00-0000-4000-8000-000000000001\ncall-command: execute\n"
+		"execute-app-name: playback\nexecute-app-arg: tone_stream://%(100,0,440)\n"
+		"loops: 3\nEvent-UUID: 5e5e5e5e-0000-4000-8000-000000000003",
+		"+OK");
 	assert_int_equal(fake.exec_count, 3);
 	assert_string_equal(fake.app_uuid, "5e5e5e5e-0000-4000-8000-000000000003");
 	assert_string_equal(fake.exec_app, "playback");
 	assert_string_equal(fake.exec_arg, "tone_stream://%(100,0,440)");
-	client_send(c, "sendmsg c0ffee00-0000-4000-8000-000000000001\ncall-command: hangup\n"
-		       "hangup-cause: USER_BUSY\n\n");
-	expect_reply(c, "+OK");
+	command(c,
+		"sendmsg c0ffee00-0000-4000-8000-000000000001\ncall-command: hangup\n"
+		"hangup-cause: USER_BUSY",
+		"+OK");
 	assert_int_equal(fake.hangup_count, 1);
 	assert_int_equal(fake.hangup_cause, CAUSE_USER_BUSY);
-	client_send(c, "sendmsg 00000000-dead-4000-8000-000000000000\ncall-command: hangup\n\n");
-	expect_reply(c, "-ERR invalid session id [00000000-dead-4000-8000-000000000000]");
-	client_send(c, "linger 30\n\n");
-	expect_reply(c, "+OK will linger 30 seconds");
-	client_send(c, "nolinger\n\n");
-	expect_reply(c, "+OK will not linger");
-	client_send(c, "divert_events on\n\n");
-	expect_reply(c, "+OK events diverted");
-	client_send(c, "log debug\n\n");
-	expect_reply(c, "+OK log level 7 [debug]");
+	command(c, "sendmsg 00000000-dead-4000-8000-000000000000\ncall-command: hangup",
+		"-ERR invalid session id [00000000-dead-4000-8000-000000000000]");
+	command(c, "linger 30", "+OK will linger 30 seconds");
+	command(c, "nolinger", "+OK will not linger");
+	command(c, "divert_events on", "+OK events diverted");
+	command(c, "log debug", "+OK log level 7 [debug]");
 	log_write(LOG_NOTICE, "test", "a line for %s", "esl");
 	frame_read(c, &f);
 	assert_non_null(strstr(f.head, "Content-Type: log/data\n"));
@@ -700,15 +697,24 @@ static void test_sendevent_sendmsg(void **state)
 	assert_string_equal(f.body, "a line for esl\n");
 	free(f.body);
 	log_write(LOG_DEBUG, "test", "not shown at the process level");
-	client_send(c, "log err\n\n");
-	expect_reply(c, "+OK log level 3 [err]");
+	command(c, "log err", "+OK log level 3 [err]");
 	log_write(LOG_NOTICE, "test", "above err: not forwarded");
 	assert_true(frame_none(c, 30));
-	client_send(c, "nolog\n\n");
-	expect_reply(c, "+OK no longer logging");
+	command(c, "nolog", "+OK no longer logging");
 	log_write(LOG_ERR, "test", "after nolog");
 	assert_true(frame_none(c, 30));
 	client_close(c);
+}
+
+/* resume <after>, and the reply, which names the same sequence number after
+ * reply_lead and before reply_tail. */
+static void resume(struct client *c, uint64_t after, const char *reply_lead, const char *reply_tail)
+{
+	char cmd[64], reply[128];
+	snprintf(cmd, sizeof(cmd), "resume %llu", (unsigned long long)after);
+	snprintf(reply, sizeof(reply), "%s%llu%s", reply_lead, (unsigned long long)after,
+		 reply_tail);
+	command(c, cmd, reply);
 }
 
 static void test_resume(void **state)
@@ -717,20 +723,15 @@ static void test_resume(void **state)
 	uint64_t base = fake.seq;
 	for (int i = 0; i < 5; i++)
 		fire("HEARTBEAT", NULL, NULL, "old");
-	client_send(c, "resume 1\n\n");
-	expect_reply(c, "-ERR subscribe first (event plain|json|xml …)");
-	client_send(c, "event plain HEARTBEAT\n\n");
-	expect_reply(c, "+OK event listener enabled plain");
-	char cmd[64], v[64];
-	snprintf(cmd, sizeof(cmd), "resume %llu\n\n", (unsigned long long)(base + 2));
-	client_send(c, cmd);
-	snprintf(v, sizeof(v), "+OK resuming after %llu", (unsigned long long)(base + 2));
-	expect_reply(c, v);
+	command(c, "resume 1", "-ERR subscribe first (event plain|json|xml …)");
+	subscribe_plain(c, "HEARTBEAT");
+	resume(c, base + 2, "+OK resuming after ", "");
 	for (int i = 3; i <= 5; i++) {
 		struct frame f;
+		char seq[32], v[64];
 		frame_read(c, &f);
-		snprintf(cmd, sizeof(cmd), "%llu", (unsigned long long)(base + (uint64_t)i));
-		assert_string_equal(event_header(&f, "Event-Sequence", v, sizeof(v)), cmd);
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)(base + (uint64_t)i));
+		assert_string_equal(event_header(&f, "Event-Sequence", v, sizeof(v)), seq);
 		free(f.body);
 	}
 	fire("HEARTBEAT", NULL, NULL, "live");
@@ -738,10 +739,7 @@ static void test_resume(void **state)
 	/* Older than the ring keeps. */
 	for (int i = 0; i < FAKE_RING + 2; i++)
 		fire("CHANNEL_CREATE", NULL, NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "resume %llu\n\n", (unsigned long long)base);
-	client_send(c, cmd);
-	snprintf(cmd, sizeof(cmd), "-ERR events after %llu are gone", (unsigned long long)base);
-	expect_reply(c, cmd);
+	resume(c, base, "-ERR events after ", " are gone");
 	client_close(c);
 }
 
@@ -754,8 +752,7 @@ static void test_queue_overflow(void **state)
 {
 	struct fixture *fx = *state;
 	struct client *c = client_authed(fx);
-	client_send(c, "event plain CUSTOM load::test\n\n");
-	expect_reply(c, "+OK event listener enabled plain");
+	subscribe_plain(c, "CUSTOM load::test");
 	enum { FIRED = 3000, BODY = 4000 };
 	static char body[BODY];
 	memset(body, 'x', sizeof(body));
@@ -797,25 +794,30 @@ static void test_queue_overflow(void **state)
 
 /* ---- the parser ---- */
 
+static int frame_parse(const char *in, struct esl_frame *f)
+{
+	return esl_frame_parse(in, strlen(in), f);
+}
+
 static void test_parse_frames(void **state)
 {
 	struct esl_frame f;
 	const char *in = "\n\napi status\r\nX-A: 1\n\nnext";
-	assert_int_equal(esl_frame_parse(in, strlen(in), &f), 0);
+	assert_int_equal(frame_parse(in, &f), 0);
 	assert_true(str_eq(f.line, STR("api status")));
 	assert_int_equal(f.header_count, 1);
 	assert_true(str_eq(*esl_frame_header(&f, "x-a"), STR("1")));
 	assert_int_equal(f.consumed, strlen(in) - 4);
 
 	in = "sendevent X\nContent-Length: 4\n\nab";
-	assert_int_equal(esl_frame_parse(in, strlen(in), &f), -EAGAIN);
+	assert_int_equal(frame_parse(in, &f), -EAGAIN);
 	in = "sendevent X\nContent-Length: 4\n\nabcdZ";
-	assert_int_equal(esl_frame_parse(in, strlen(in), &f), 0);
+	assert_int_equal(frame_parse(in, &f), 0);
 	assert_true(str_eq(f.body, STR("abcd")));
 	assert_int_equal(f.consumed, strlen(in) - 1);
 
 	in = "\r\n\n";
-	assert_int_equal(esl_frame_parse(in, strlen(in), &f), -EAGAIN);
+	assert_int_equal(frame_parse(in, &f), -EAGAIN);
 	assert_int_equal(f.consumed, 3);
 	assert_int_equal(esl_frame_parse("api", 3, &f), -EAGAIN);
 }
@@ -833,7 +835,7 @@ static void test_parse_malformed(void **state)
 	    " \n\n",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
-		assert_int_equal(esl_frame_parse(bad[i], strlen(bad[i]), &f), -EBADMSG);
+		assert_int_equal(frame_parse(bad[i], &f), -EBADMSG);
 	/* Too many headers. */
 	struct buf b;
 	buf_init(&b);
@@ -850,37 +852,45 @@ static void test_parse_malformed(void **state)
 	assert_int_equal(esl_frame_parse(b.p, b.len, &f), -EBADMSG);
 	buf_fini(&b);
 
-	struct esl_filter_args fa;
-	assert_int_equal(esl_filter_args_parse(STR(""), &fa), -EINVAL);
-	assert_int_equal(esl_filter_args_parse(STR("  Event-Name  "), &fa), -EINVAL);
-	assert_int_equal(esl_filter_args_parse(STR("delete"), &fa), -EINVAL);
-	assert_int_equal(esl_filter_args_parse(STR("Event-Name  CHANNEL_ANSWER  "), &fa), 0);
-	assert_int_equal(fa.op, ESL_FILTER_ADD);
-	assert_true(str_eq(fa.header, STR("Event-Name")));
-	assert_true(str_eq(fa.value, STR("CHANNEL_ANSWER")));
-	assert_false(fa.is_regex);
-	assert_int_equal(esl_filter_args_parse(STR("Caller-Caller-ID-Number /^1 00$/"), &fa), 0);
-	assert_true(fa.is_regex);
-	assert_true(str_eq(fa.pattern, STR("^1 00$")));
-	assert_int_equal(esl_filter_args_parse(STR("H //"), &fa), 0);
-	assert_true(fa.is_regex && fa.pattern.len == 0);
-	assert_int_equal(esl_filter_args_parse(STR("H /"), &fa), 0); /* one slash: a literal */
-	assert_false(fa.is_regex);
-	assert_int_equal(esl_filter_args_parse(STR("H /x"), &fa), 0);
-	assert_false(fa.is_regex);
-	assert_int_equal(esl_filter_args_parse(STR("delete all"), &fa), 0);
-	assert_int_equal(fa.op, ESL_FILTER_DELETE_ALL);
-	/* A header named "all" with a value is a header. */
-	assert_int_equal(esl_filter_args_parse(STR("delete all x"), &fa), 0);
-	assert_int_equal(fa.op, ESL_FILTER_DELETE);
-	assert_int_equal(esl_filter_args_parse(STR("delete Unique-ID"), &fa), 0);
-	assert_int_equal(fa.op, ESL_FILTER_DELETE);
-	assert_int_equal(fa.value.len, 0);
-
 	struct str line = STR("  api   echo  a b  "), verb, rest;
 	esl_line_split(line, &verb, &rest);
 	assert_true(str_eq(verb, STR("api")));
 	assert_true(str_eq(rest, STR("echo  a b")));
+}
+
+/* filter arguments: every field the parser writes, for each valid vector. */
+static void test_parse_filter_args(void **state)
+{
+	static const char *const invalid[] = {"", "  Event-Name  ", "delete"};
+	static const struct {
+		const char *in;
+		enum esl_filter_op op;
+		const char *header, *value, *pattern;
+		bool is_regex;
+	} valid[] = {
+	    {"Event-Name  CHANNEL_ANSWER  ", ESL_FILTER_ADD, "Event-Name", "CHANNEL_ANSWER", "",
+	     false},
+	    {"Caller-Caller-ID-Number /^1 00$/", ESL_FILTER_ADD, "Caller-Caller-ID-Number",
+	     "/^1 00$/", "^1 00$", true},
+	    {"H //", ESL_FILTER_ADD, "H", "//", "", true},
+	    {"H /", ESL_FILTER_ADD, "H", "/", "", false}, /* one slash: a literal */
+	    {"H /x", ESL_FILTER_ADD, "H", "/x", "", false},
+	    {"delete all", ESL_FILTER_DELETE_ALL, "", "", "", false},
+	    /* A header named "all" with a value is a header. */
+	    {"delete all x", ESL_FILTER_DELETE, "all", "x", "", false},
+	    {"delete Unique-ID", ESL_FILTER_DELETE, "Unique-ID", "", "", false},
+	};
+	struct esl_filter_args fa;
+	for (size_t i = 0; i < ARRAY_LEN(invalid); i++)
+		assert_int_equal(esl_filter_args_parse(str_from_cstr(invalid[i]), &fa), -EINVAL);
+	for (size_t i = 0; i < ARRAY_LEN(valid); i++) {
+		assert_int_equal(esl_filter_args_parse(str_from_cstr(valid[i].in), &fa), 0);
+		assert_int_equal(fa.op, valid[i].op);
+		assert_true(str_eq(fa.header, str_from_cstr(valid[i].header)));
+		assert_true(str_eq(fa.value, str_from_cstr(valid[i].value)));
+		assert_true(str_eq(fa.pattern, str_from_cstr(valid[i].pattern)));
+		assert_int_equal(fa.is_regex, valid[i].is_regex);
+	}
 }
 
 int main(void)
@@ -888,6 +898,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_frames),
 	    cmocka_unit_test(test_parse_malformed),
+	    cmocka_unit_test(test_parse_filter_args),
 	    cmocka_unit_test_setup_teardown(test_greeting_and_auth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commands_before_auth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_destroy_from_command, setup, teardown),
