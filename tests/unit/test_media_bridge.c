@@ -468,28 +468,19 @@ static void tap_note(struct tap_count *c, const int16_t *pcm, size_t n, uint32_t
 	}
 }
 
-struct taps {
-	struct tap_count rx1, tx1, rx2, tx2;
+/* What one stream's tap saw, each way. */
+struct tapped {
+	struct tap_count rx, tx;
 };
 
-static void tap_rx1(void *arg, const int16_t *pcm, size_t n, uint32_t rate)
+static void tap_rx(void *arg, const int16_t *pcm, size_t n, uint32_t rate)
 {
-	tap_note(&((struct taps *)arg)->rx1, pcm, n, rate);
+	tap_note(&((struct tapped *)arg)->rx, pcm, n, rate);
 }
 
-static void tap_tx1(void *arg, const int16_t *pcm, size_t n, uint32_t rate)
+static void tap_tx(void *arg, const int16_t *pcm, size_t n, uint32_t rate)
 {
-	tap_note(&((struct taps *)arg)->tx1, pcm, n, rate);
-}
-
-static void tap_rx2(void *arg, const int16_t *pcm, size_t n, uint32_t rate)
-{
-	tap_note(&((struct taps *)arg)->rx2, pcm, n, rate);
-}
-
-static void tap_tx2(void *arg, const int16_t *pcm, size_t n, uint32_t rate)
-{
-	tap_note(&((struct taps *)arg)->tx2, pcm, n, rate);
+	tap_note(&((struct tapped *)arg)->tx, pcm, n, rate);
 }
 
 /* Relaying, the packets s1 receives leave s2 untouched; the taps still see
@@ -499,40 +490,41 @@ static void test_relay_taps(void **state)
 {
 	struct fx *f = *state;
 	struct legs l;
-	struct taps t = {0};
+	struct tapped t1 = {0}, t2 = {0};
 	legs_open_relay(f, &l);
-	struct media_tap tap1 = {.rx_cb = tap_rx1, .tx_cb = tap_tx1, .arg = &t};
-	struct media_tap tap2 = {.rx_cb = tap_rx2, .tx_cb = tap_tx2, .arg = &t};
+	struct media_tap tap1 = {.rx_cb = tap_rx, .tx_cb = tap_tx, .arg = &t1};
+	struct media_tap tap2 = {.rx_cb = tap_rx, .tx_cb = tap_tx, .arg = &t2};
 	media_stream_set_tap(l.s1, &tap1);
 	media_stream_set_tap(l.s2, &tap2);
 	run_for(&f->loop, 200); /* silence both ways, tapped as silence */
-	assert_true(t.tx1.frames >= 5 && t.tx2.frames >= 5);
-	assert_int_equal(t.tx1.audible + t.tx2.audible, 0);
+	assert_true(t1.tx.frames >= 5 && t2.tx.frames >= 5);
+	assert_int_equal(t1.tx.audible + t2.tx.audible, 0);
 
 	static const unsigned lose[] = {20, 21};
 	struct feeder fd = {.vary = true, .lose = lose, .nlose = 2, .seq = 7, .ts = 1000};
 	feed_s1(f, &l, &fd, 40);
 	run_for(&f->loop, 1200);
-	assert_int_equal(t.rx1.samples, 38 * 160);
-	assert_int_equal(t.rx1.audible, 38);
-	assert_int_equal(t.rx1.rate, 8000);
-	assert_int_equal(t.tx2.audible, 38); /* the relayed frames, decoded */
-	assert_int_equal(t.tx2.rate, 8000);
-	assert_int_equal(t.rx2.frames, 0); /* s2's far end sent nothing */
-	assert_int_equal(t.tx1.audible, 0);
+	assert_int_equal(t1.rx.samples, 38 * 160);
+	assert_int_equal(t1.rx.audible, 38);
+	assert_int_equal(t1.rx.rate, 8000);
+	assert_int_equal(t2.tx.audible, 38); /* the relayed frames, decoded */
+	assert_int_equal(t2.tx.rate, 8000);
+	assert_int_equal(t2.rx.frames, 0); /* s2's far end sent nothing */
+	assert_int_equal(t1.tx.audible, 0);
 	/* one tapped frame per packet s2 sent (relayed or its own silence) */
 	uint64_t out = stats_of(l.s2).packets_out;
-	assert_in_range(t.tx2.frames, out - 1, out);
+	assert_in_range(t2.tx.frames, out - 1, out);
 	feeder_close(&fd);
 
 	/* tap removed: nothing more */
 	media_stream_set_tap(l.s1, NULL);
 	media_stream_set_tap(l.s2, NULL);
-	struct taps before = t;
+	struct tapped before1 = t1, before2 = t2;
 	struct feeder fd2 = {.vary = true, .ssrc = 0xfeed0003, .seq = 9, .ts = 5000};
 	feed_s1(f, &l, &fd2, 10);
 	run_for(&f->loop, 400);
-	assert_memory_equal(&before, &t, sizeof(t));
+	assert_memory_equal(&before1, &t1, sizeof(t1));
+	assert_memory_equal(&before2, &t2, sizeof(t2));
 	feeder_close(&fd2);
 	legs_close(f, &l);
 }
@@ -845,6 +837,29 @@ static void send_digit(struct peer *p, uint16_t dst, uint8_t pt, uint16_t *seq, 
 		send_event(p, dst, pt, seq, ts, event, true, 800);
 }
 
+/* s1's far end sends a digit (payload type 101) and 100 ms pass. */
+static void digit_to_s1(struct fx *f, struct legs *l, uint16_t *seq, uint32_t ts, uint8_t event)
+{
+	send_digit(&f->peer, media_stream_port(l->s1), 101, seq, ts, event);
+	run_for(&f->loop, 100);
+}
+
+/* The six packets of a digit sent by send_digit, as relayed: one timestamp,
+ * the marker on the first, the end flag on the last three, the durations
+ * scaled to the other side's clock. */
+static void assert_digit_relayed(const struct media__rtp *ev, uint8_t event, uint16_t scale)
+{
+	static const uint16_t durations[] = {160, 320, 480, 800, 800, 800};
+	for (size_t i = 0; i < 6; i++) {
+		assert_int_equal(ev[i].payload_len, 4);
+		assert_int_equal(ev[i].payload[0], event);
+		assert_int_equal(rd16(ev[i].payload + 2), scale * durations[i]);
+		assert_int_equal(!!(ev[i].payload[1] & 0x80), i >= 3);
+		assert_int_equal(ev[i].ts, ev[0].ts);
+		assert_int_equal(ev[i].marker, i == 0);
+	}
+}
+
 static void test_dtmf_relay(void **state)
 {
 	struct fx *f = *state;
@@ -854,8 +869,7 @@ static void test_dtmf_relay(void **state)
 	legs_restart_s2(&l);
 	uint16_t seq = 1;
 	run_for(&f->loop, 100);
-	send_digit(&f->peer, media_stream_port(l.s1), 101, &seq, 8000, 5);
-	run_for(&f->loop, 100);
+	digit_to_s1(f, &l, &seq, 8000, 5);
 	assert_int_equal(l.c1.dtmf, 1); /* the receiving side still hears it */
 	assert_int_equal(l.c1.digits[0], '5');
 	assert_int_equal(l.c2.dtmf, 0);
@@ -864,15 +878,7 @@ static void test_dtmf_relay(void **state)
 	assert_int_equal(events_of(&l.p2, 101, ev, 20), 0);
 	size_t n = events_of(&l.p2, 96, ev, 20);
 	assert_int_equal(n, 6);
-	static const uint16_t durations[] = {160, 320, 480, 800, 800, 800};
-	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(ev[i].payload_len, 4);
-		assert_int_equal(ev[i].payload[0], 5);
-		assert_int_equal(rd16(ev[i].payload + 2), durations[i]);
-		assert_int_equal(!!(ev[i].payload[1] & 0x80), i >= 3);
-		assert_int_equal(ev[i].ts, ev[0].ts);
-		assert_int_equal(ev[i].marker, i == 0);
-	}
+	assert_digit_relayed(ev, 5, 1);
 	static struct media__rtp r[200];
 	assert_int_equal(assert_one_sequence(&l.p2, r, 200) > n, true); /* in s2's own sequence */
 
@@ -880,8 +886,7 @@ static void test_dtmf_relay(void **state)
 	l.pp2.te_pt = -1;
 	legs_restart_s2(&l);
 	peer_reset(&l.p2);
-	send_digit(&f->peer, media_stream_port(l.s1), 101, &seq, 16000, 9);
-	run_for(&f->loop, 100);
+	digit_to_s1(f, &l, &seq, 16000, 9);
 	assert_int_equal(l.c1.dtmf, 2);
 	assert_int_equal(l.c1.digits[1], '9');
 	n = rtp_list(&l.p2, r, 100);
@@ -893,19 +898,13 @@ static void test_dtmf_relay(void **state)
 	legs_open(f, &l, MEDIA_CODEC_PCMU, 0, MEDIA_CODEC_OPUS, 111);
 	run_for(&f->loop, 100);
 	seq = 1;
-	send_digit(&f->peer, media_stream_port(l.s1), 101, &seq, 8000, 1);
-	run_for(&f->loop, 100);
-	send_digit(&f->peer, media_stream_port(l.s1), 101, &seq, 9600, 2);
-	run_for(&f->loop, 100);
+	digit_to_s1(f, &l, &seq, 8000, 1);
+	digit_to_s1(f, &l, &seq, 9600, 2);
 	assert_int_equal(l.c1.dtmf, 2);
 	n = events_of(&l.p2, 101, ev, 20);
 	assert_int_equal(n, 12);
-	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(ev[i].payload[0], i < 6 ? 1 : 2);
-		assert_int_equal(rd16(ev[i].payload + 2), 6 * durations[i % 6]);
-		assert_int_equal(ev[i].ts, ev[i < 6 ? 0 : 6].ts);
-		assert_int_equal(ev[i].marker, i % 6 == 0);
-	}
+	assert_digit_relayed(ev, 1, 6);
+	assert_digit_relayed(ev + 6, 2, 6);
 	/* the second event 100 ms later on s2's 48000 Hz clock */
 	assert_in_range(ev[6].ts - ev[0].ts, 4800 - 2000, 4800 + 3000);
 	legs_close(f, &l);
