@@ -689,6 +689,13 @@ rtp_peer_analyze()
 	return 0
 }
 
+# media_corr RECORDED REFERENCE [rtp_peer.py corr options]: how well the
+# recording matches the reference (normalized cross-correlation, 0..1).
+media_corr()
+{
+	python3 "$T_RTP_PEER" corr "$@" | sed -n 's/^corr=//p'
+}
+
 # media_set KEY VALUE: put a figure of the test's own in R, for the checks.
 media_set()
 {

@@ -78,20 +78,7 @@ elif what == "file_s":  # what the file holds
 PY
 }
 
-corr()
-{
-	python3 "$T_RTP_PEER" corr "$@" | sed -n 's/^corr=//p'
-}
 
-expect_gt()
-{
-	local what=$1 got=$2 min=$3
-	if awk -v g="$got" -v m="$min" 'BEGIN { exit !(g + 0 > m + 0) }'; then
-		t_ok "$what: $got > $min"
-	else
-		t_fail "$what: $got, expected > $min"
-	fi
-}
 
 # The Unique-ID of the channel whose CHANNEL_ANSWER has Caller-Destination-Number $1.
 answered_uuid()
@@ -143,9 +130,11 @@ if [ -s "$REC/rec/park.wav" ]; then
 	info=$(wav_py "$REC/rec/park.wav" info)
 	t_log "park.wav: $info"
 	[[ $info =~ ^channels=1\ rate=8000\ seconds=([0-9.]+)$ ]] || t_fail "park.wav: $info"
-	expect_gt "park.wav duration (s)" "${BASH_REMATCH[1]:-0}" 2.7
-	c=$(corr "$REC/rec/park.wav" "$caller_wav" --ref-len 2)
-	expect_gt "park.wav against what the caller sent: correlation" "${c:-0}" 0.8
+	R[seconds]="${BASH_REMATCH[1]:-0}"
+	media_expect "park.wav duration (s)" seconds ">" 2.7
+	c=$(media_corr "$REC/rec/park.wav" "$caller_wav" --ref-len 2)
+	R[corr]="${c:-0}"
+	media_expect "park.wav against what the caller sent: correlation" corr ">" 0.8
 else
 	t_fail "no recording at $REC/rec/park.wav"
 fi
@@ -162,11 +151,13 @@ if [ -s "$REC/rec/stereo.wav" ]; then
 	[[ $info =~ ^channels=2\ rate=8000 ]] && t_ok "stereo.wav has two channels" ||
 		t_fail "stereo.wav: $info"
 	wav_py "$REC/rec/stereo.wav" split "$T_DIR/left.wav" "$T_DIR/right.wav"
-	c=$(corr "$T_DIR/left.wav" "$caller_wav" --ref-len 2)
-	expect_gt "left (the caller) against please_wait.wav" "${c:-0}" 0.8
-	c=$(corr "$T_DIR/right.wav" "$welcome")
-	expect_gt "right (irisx) against welcome.wav" "${c:-0}" 0.8
-	c=$(corr "$T_DIR/right.wav" "$caller_wav" --ref-len 2)
+	c=$(media_corr "$T_DIR/left.wav" "$caller_wav" --ref-len 2)
+	R[corr]="${c:-0}"
+	media_expect "left (the caller) against please_wait.wav" corr ">" 0.8
+	c=$(media_corr "$T_DIR/right.wav" "$welcome")
+	R[corr]="${c:-0}"
+	media_expect "right (irisx) against welcome.wav" corr ">" 0.8
+	c=$(media_corr "$T_DIR/right.wav" "$caller_wav" --ref-len 2)
 	t_log "right against the caller's audio: $c (should be low)"
 	awk -v c="${c:-1}" 'BEGIN { exit !(c < 0.5) }' && t_ok "the caller is not on the right" ||
 		t_fail "right channel correlates with the caller's audio ($c)"
@@ -198,7 +189,8 @@ rtp_peer_stop kill
 said=$(wav_py "$REC/killed.wav" header_s)
 held=$(wav_py "$REC/killed.wav" file_s)
 t_log "killed.wav before the restart: header says $said s, the file holds $held s"
-expect_gt "audio written before the kill (s)" "$held" 2.0
+R[held]="$held"
+media_expect "audio written before the kill (s)" held ">" 2.0
 
 IRISX_LOG=$T_DIR/irisx.restart.log
 "$IRISX_BIN" -c "$IRISX_CONF" -s "$STATE" >"$IRISX_LOG" 2>&1 &
@@ -219,10 +211,12 @@ info=$(wav_py "$REC/killed.wav" info)
 t_log "killed.wav after the restart: $info"
 [[ $info =~ seconds=([0-9.]+)$ ]] || t_fail "python's wave cannot read killed.wav: $info"
 after=${BASH_REMATCH[1]:-0}
-expect_gt "killed.wav duration after the repair (s)" "$after" "$(awk -v h="$held" 'BEGIN { print h - 0.01 }')"
-expect_gt "killed.wav duration, against the 2.6 s recorded" "$after" 2.0
-c=$(corr "$REC/killed.wav" "$caller_wav" --ref-len 1.5)
-expect_gt "killed.wav against what the caller sent" "${c:-0}" 0.8
+R[after]=$after
+media_expect "killed.wav duration after the repair (s)" after ">" "$(awk -v h="$held" 'BEGIN { print h - 0.01 }')"
+media_expect "killed.wav duration, against the 2.6 s recorded" after ">" 2.0
+c=$(media_corr "$REC/killed.wav" "$caller_wav" --ref-len 1.5)
+R[corr]="${c:-0}"
+media_expect "killed.wav against what the caller sent" corr ">" 0.8
 
 irisx_alive "after the restart" && irisx_stop
 irisx_check_log

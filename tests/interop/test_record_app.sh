@@ -100,30 +100,8 @@ lib.sf_close(sf)
 PY
 }
 
-corr()
-{
-	python3 "$T_RTP_PEER" corr "$@" | sed -n 's/^corr=//p'
-}
 
-between()
-{
-	local what=$1 got=$2 lo=$3 hi=$4
-	if awk -v g="$got" -v l="$lo" -v h="$hi" 'BEGIN { exit !(g + 0 >= l + 0 && g + 0 <= h + 0) }'; then
-		t_ok "$what: $got in [$lo, $hi]"
-	else
-		t_fail "$what: $got, expected in [$lo, $hi]"
-	fi
-}
 
-expect_gt()
-{
-	local what=$1 got=$2 min=$3
-	if awk -v g="$got" -v m="$min" 'BEGIN { exit !(g + 0 > m + 0) }'; then
-		t_ok "$what: $got > $min"
-	else
-		t_fail "$what: $got, expected > $min"
-	fi
-}
 
 # hangup_var NUMBER NAME: variable NAME on the call's CHANNEL_HANGUP_COMPLETE.
 hangup_var()
@@ -157,9 +135,11 @@ sleep 0.3
 info=$(sf_py "$REC/rec/limit.wav" info)
 t_log "limit.wav: $info"
 if [[ $info =~ ^channels=1\ rate=8000\ format=wav-pcm16\ seconds=([0-9.]+)$ ]]; then
-	between "limit.wav duration (s)" "${BASH_REMATCH[1]}" 2.8 3.2
-	c=$(corr "$REC/rec/limit.wav" "$caller_wav" --ref-len 2)
-	expect_gt "limit.wav against what the caller sent: correlation" "${c:-0}" 0.8
+	R[seconds]="${BASH_REMATCH[1]}"
+	media_between "limit.wav duration (s)" seconds 2.8 3.2
+	c=$(media_corr "$REC/rec/limit.wav" "$caller_wav" --ref-len 2)
+	R[corr]="${c:-0}"
+	media_expect "limit.wav against what the caller sent: correlation" corr ">" 0.8
 else
 	t_fail "limit.wav: $info"
 fi
@@ -188,11 +168,13 @@ start=$(date +%s.%N)
 call silence 9401 --send-wav "$T_DIR/tone_then_silence.wav"
 took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
 t_log "the silence call lasted $took s"
-between "the silence call's length (s)" "$took" 3.0 8.0
+R[took]="$took"
+media_between "the silence call's length (s)" took 3.0 8.0
 info=$(sf_py "$REC/rec/silence.wav" info)
 t_log "silence.wav: $info"
 if [[ $info =~ seconds=([0-9.]+)$ ]]; then
-	between "silence.wav: the tone and 2 s of silence (s)" "${BASH_REMATCH[1]}" 3.3 3.9
+	R[seconds]="${BASH_REMATCH[1]}"
+	media_between "silence.wav: the tone and 2 s of silence (s)" seconds 3.3 3.9
 else
 	t_fail "silence.wav: $info"
 fi
@@ -209,7 +191,8 @@ v=$(hangup_var 9402 after_record)
 info=$(sf_py "$REC/rec/term.wav" info)
 t_log "term.wav: $info"
 if [[ $info =~ seconds=([0-9.]+)$ ]]; then
-	between "term.wav: until the digit (s)" "${BASH_REMATCH[1]}" 1.2 2.0
+	R[seconds]="${BASH_REMATCH[1]}"
+	media_between "term.wav: until the digit (s)" seconds 1.2 2.0
 else
 	t_fail "term.wav: $info"
 fi
@@ -221,10 +204,12 @@ info=$(sf_py "$REC/rec/session.ogg" info)
 t_log "session.ogg: $info"
 if [[ $info =~ ^channels=1\ rate=8000\ format=ogg-opus\ seconds=([0-9.]+)$ ]]; then
 	t_ok "session.ogg is Opus in Ogg, mono, 8 kHz"
-	between "session.ogg duration (s)" "${BASH_REMATCH[1]}" 2.7 3.6
+	R[seconds]="${BASH_REMATCH[1]}"
+	media_between "session.ogg duration (s)" seconds 2.7 3.6
 	sf_py "$REC/rec/session.ogg" wav "$T_DIR/session.wav"
-	c=$(corr "$T_DIR/session.wav" "$caller_wav" --ref-len 2)
-	expect_gt "session.ogg against what the caller sent: correlation" "${c:-0}" 0.6
+	c=$(media_corr "$T_DIR/session.wav" "$caller_wav" --ref-len 2)
+	R[corr]="${c:-0}"
+	media_expect "session.ogg against what the caller sent: correlation" corr ">" 0.6
 else
 	t_fail "session.ogg: $info"
 fi

@@ -30,35 +30,12 @@
 static int ivr_load(struct dialplan_xml **out, const char *menus, char *err, size_t err_size,
 		    char **log)
 {
-	char *dir = tree_create(), full[1024], conf[8192];
-	struct config *cfg = NULL;
-	struct capture cap;
-
+	char conf[8192];
 	snprintf(conf, sizeof(conf),
 		 "<configuration name=\"ivr.conf\">\n<menus>\n%s</menus>\n</configuration>\n",
 		 menus);
-	tree_write(dir, "freeswitch.xml", IVR_ROOT_XML);
-	tree_write(dir, "autoload_configs/ivr.conf.xml", conf);
-	int rc = config_load(&cfg, dir, NULL, err, err_size);
-	if (rc) {
-		fprintf(stderr, "config_load: %s\n", err);
-		abort();
-	}
-	capture_begin(&cap);
-	rc = dialplan_xml_create(out, cfg, err, err_size);
-	char *text = capture_end(&cap);
-	config_free(cfg);
-	snprintf(full, sizeof(full), "%s/", dir);
-	for (char *s = err; (s = strstr(s, full));)
-		memmove(s, s + strlen(full), strlen(s + strlen(full)) + 1);
-	for (char *s = text; (s = strstr(s, full));)
-		memmove(s, s + strlen(full), strlen(s + strlen(full)) + 1);
-	if (log)
-		*log = text;
-	else
-		free(text);
-	tree_remove(dir);
-	return rc;
+	return dp_load_tree(out, IVR_ROOT_XML, "autoload_configs/ivr.conf.xml", conf, err,
+			    err_size, log);
 }
 
 static void test_menus(void **state)

@@ -22,19 +22,20 @@
 
 /*
  * Loads `xml` (the content of dialplan/test.xml: an <include> of contexts)
- * into *out. err gets "file:line: message" with the file name relative to
+ * into *out (dp_load_tree: a tree of root_xml and `file` holding `content`).
+ * err gets "file:line: message" with the file name relative to
  * the temporary tree ("dialplan/test.xml:3: …"); *log (may be NULL) what was
  * logged.
  */
-static inline int dp_load(struct dialplan_xml **out, const char *xml, char *err, size_t err_size,
-			  char **log)
+static inline int dp_load_tree(struct dialplan_xml **out, const char *root_xml, const char *file,
+				const char *content, char *err, size_t err_size, char **log)
 {
 	char *dir = tree_create(), full[1024];
 	struct config *cfg = NULL;
 	struct capture cap;
 
-	tree_write(dir, "freeswitch.xml", DP_ROOT_XML);
-	tree_write(dir, "dialplan/test.xml", xml);
+	tree_write(dir, "freeswitch.xml", root_xml);
+	tree_write(dir, file, content);
 	int rc = config_load(&cfg, dir, NULL, err, err_size);
 	if (rc) {
 		fprintf(stderr, "config_load: %s\n", err);
@@ -57,6 +58,12 @@ static inline int dp_load(struct dialplan_xml **out, const char *xml, char *err,
 		free(text);
 	tree_remove(dir);
 	return rc;
+}
+
+static inline int dp_load(struct dialplan_xml **out, const char *xml, char *err, size_t err_size,
+			  char **log)
+{
+	return dp_load_tree(out, DP_ROOT_XML, "dialplan/test.xml", xml, err, err_size, log);
 }
 
 /* ---- fake channel variables ---- */
